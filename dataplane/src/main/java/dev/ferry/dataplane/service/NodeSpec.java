@@ -1,0 +1,49 @@
+package dev.ferry.dataplane.service;
+
+import dev.ferry.dataplane.addr.Ipv4Cidr;
+
+import java.util.List;
+
+/**
+ * What the dataplane must know about the node it runs on, already validated by the control
+ * side (the node config of docs/ARCHITECTURE.md). Addresses are {@link dev.ferry.dataplane.addr.Ipv4} ints.
+ *
+ * @param nodeName          endpoints whose nodeName equals this are local
+ * @param nodeIps           this node's addresses
+ * @param clusterCidrs      pod ranges of the whole cluster; empty means no source counts as a pod
+ * @param podCidr           this node's pod range, or null
+ * @param serviceCidrs      ranges ClusterIPs come from; unallocated addresses inside are dropped
+ * @param nodePortMin       first port of the NodePort range (inclusive)
+ * @param nodePortMax       last port of the NodePort range (inclusive)
+ * @param nodePortAddresses node addresses that accept NodePorts; empty means all of {@code nodeIps}
+ * @param masqueradeAll     masquerade every service connection
+ */
+public record NodeSpec(
+    String nodeName,
+    List<Integer> nodeIps,
+    List<Ipv4Cidr> clusterCidrs,
+    Ipv4Cidr podCidr,
+    List<Ipv4Cidr> serviceCidrs,
+    int nodePortMin,
+    int nodePortMax,
+    List<Ipv4Cidr> nodePortAddresses,
+    boolean masqueradeAll) {
+
+    public static final int DEFAULT_NODE_PORT_MIN = 30000;
+    public static final int DEFAULT_NODE_PORT_MAX = 32767;
+
+    public NodeSpec {
+        nodeIps = List.copyOf(nodeIps);
+        clusterCidrs = List.copyOf(clusterCidrs);
+        serviceCidrs = List.copyOf(serviceCidrs);
+        nodePortAddresses = List.copyOf(nodePortAddresses);
+    }
+
+    /** The node addresses that accept NodePorts: nodeIps filtered by nodePortAddresses. */
+    public List<Integer> nodePortIps() {
+        if (nodePortAddresses.isEmpty()) {
+            return nodeIps;
+        }
+        return nodeIps.stream().filter(ip -> nodePortAddresses.stream().anyMatch(c -> c.contains(ip))).toList();
+    }
+}

@@ -1,0 +1,2 @@
+/** JMH benchmarks and performance reports. */
+package dev.ferry.perf;
