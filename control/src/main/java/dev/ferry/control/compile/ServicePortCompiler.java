@@ -1,0 +1,150 @@
+package dev.ferry.control.compile;
+
+import dev.ferry.control.config.NodeConfig;
+import dev.ferry.control.manifest.ManifestError;
+import dev.ferry.control.manifest.ManifestSet;
+import dev.ferry.control.model.EndpointSlice;
+import dev.ferry.control.model.Service;
+import dev.ferry.control.model.ServicePort;
+import dev.ferry.control.model.SliceEndpoint;
+import dev.ferry.control.model.SessionAffinity;
+import dev.ferry.control.model.SlicePort;
+import dev.ferry.control.model.TrafficPolicy;
+import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.service.EndpointSpec;
+import dev.ferry.dataplane.service.ServicePortSpec;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compiles validated Services and EndpointSlices into the dataplane's {@link ServicePortSpec}s,
+ * one per service port, the way kube-proxy's change trackers do:
+ * <ul>
+ *   <li>a slice belongs to the Service named by its kubernetes.io/service-name label in its namespace;</li>
+ *   <li>a slice port serves the service port with the same name and protocol, and its number is the
+ *       endpoints' port (targetPort is the EndpointSlice controller's business, not the proxy's);</li>
+ *   <li>the endpoints of several slices merge; the same address and port twice counts once;</li>
+ *   <li>an endpoint is local when its nodeName is this node's name.</li>
+ * </ul>
+ * It also does the API server's checks that need the node config: a given nodePort must lie in
+ * the node port range and not be taken, a ClusterIP must lie in a service CIDR and not be taken.
+ * A Service failing one is rejected whole; the first one read keeps a contested port or address.
+ */
+public final class ServicePortCompiler {
+    private final NodeConfig config;
+
+    public ServicePortCompiler(final NodeConfig config) {
+        this.config = config;
+    }
+
+    public CompiledServices compile(final ManifestSet manifests) {
+        final Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
+        for (final EndpointSlice slice : manifests.endpointSlices()) {
+            slicesByService.computeIfAbsent(slice.ref().namespace() + "/" + slice.serviceName(), k -> new ArrayList<>()).add(slice);
+        }
+        slicesByService.values().forEach(list -> list.sort(Comparator.comparing(s -> s.ref().name())));
+
+        final List<ServicePortSpec> ports = new ArrayList<>();
+        final List<ManifestError> errors = new ArrayList<>();
+        final Map<String, Service> nodePortOwners = new HashMap<>();
+        final Map<Integer, Service> clusterIpOwners = new HashMap<>();
+        for (final Service service : manifests.services()) {
+            if (!service.hasDataPath()) {
+                continue;
+            }
+            final ManifestError clash = clash(service, nodePortOwners, clusterIpOwners);
+            if (clash != null) {
+                errors.add(clash);
+                continue;
+            }
+            service.clusterIps().forEach(ip -> clusterIpOwners.put(ip, service));
+            for (final ServicePort port : service.ports()) {
+                if (port.nodePort() != 0) {
+                    nodePortOwners.put(port.nodePort() + "/" + port.protocol(), service);
+                }
+            }
+            final List<EndpointSlice> slices = slicesByService.getOrDefault(service.ref().key(), List.of());
+            for (final ServicePort port : service.ports()) {
+                ports.add(toSpec(service, port, endpoints(port, slices)));
+            }
+        }
+        return new CompiledServices(ports, errors);
+    }
+
+    private ManifestError clash(final Service service, final Map<String, Service> nodePortOwners,
+                                final Map<Integer, Service> clusterIpOwners) {
+        final String object = service.ref().describe();
+        final String file = service.ref().file();
+        for (int i = 0; i < service.ports().size(); i++) {
+            final ServicePort port = service.ports().get(i);
+            if (port.nodePort() == 0) {
+                continue;
+            }
+            final String field = "spec.ports[" + i + "].nodePort";
+            if (port.nodePort() < config.nodePortMin() || port.nodePort() > config.nodePortMax()) {
+                return new ManifestError(file, object, field, port.nodePort() + " is outside the node's nodePortRange "
+                    + config.nodePortRange());
+            }
+            final Service owner = nodePortOwners.get(port.nodePort() + "/" + port.protocol());
+            if (owner != null) {
+                return new ManifestError(file, object, field, port.nodePort() + "/" + port.protocol()
+                    + " is already the node port of " + owner.ref());
+            }
+        }
+        for (int i = 0; i < service.clusterIps().size(); i++) {
+            final int ip = service.clusterIps().get(i);
+            final String field = i == 0 ? "spec.clusterIP" : "spec.clusterIPs[" + i + "]";
+            if (!config.serviceCidrs().isEmpty() && !config.inServiceCidrs(ip)) {
+                return new ManifestError(file, object, field, Ipv4.format(ip) + " is outside the node config's serviceCIDRs "
+                    + config.serviceCidrs());
+            }
+            final Service owner = clusterIpOwners.get(ip);
+            if (owner != null) {
+                return new ManifestError(file, object, field, Ipv4.format(ip) + " is already the ClusterIP of " + owner.ref());
+            }
+        }
+        return null;
+    }
+
+    private List<EndpointSpec> endpoints(final ServicePort port, final List<EndpointSlice> slices) {
+        final Map<Long, EndpointSpec> endpoints = new LinkedHashMap<>();
+        for (final EndpointSlice slice : slices) {
+            for (final SlicePort slicePort : slice.ports()) {
+                if (slicePort.port() == 0 || !slicePort.name().equals(port.name()) || slicePort.protocol() != port.protocol()) {
+                    continue;
+                }
+                for (final SliceEndpoint endpoint : slice.endpoints()) {
+                    final long key = ((long) endpoint.address() << 16) | slicePort.port();
+                    endpoints.putIfAbsent(key, new EndpointSpec(endpoint.address(), slicePort.port(), endpoint.ready(),
+                        endpoint.serving(), endpoint.terminating(), config.nodeName().equals(endpoint.nodeName())));
+                }
+            }
+        }
+        return List.copyOf(endpoints.values());
+    }
+
+    private static ServicePortSpec toSpec(final Service service, final ServicePort port, final List<EndpointSpec> endpoints) {
+        return new ServicePortSpec(
+            service.ref().namespace(),
+            service.ref().name(),
+            port.name(),
+            port.protocol(),
+            port.port(),
+            port.nodePort(),
+            service.clusterIps(),
+            service.externalIps(),
+            service.loadBalancerIps(),
+            service.loadBalancerSourceRanges(),
+            service.externalTrafficPolicy() == TrafficPolicy.Local,
+            service.internalTrafficPolicy() == TrafficPolicy.Local,
+            service.sessionAffinity() == SessionAffinity.ClientIP,
+            service.affinityTimeoutSeconds(),
+            service.healthCheckNodePort(),
+            endpoints);
+    }
+}

@@ -1,0 +1,183 @@
+package dev.ferry.control.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.control.tree.DocumentException;
+import dev.ferry.control.tree.DocumentReader;
+import dev.ferry.control.tree.Field;
+import dev.ferry.control.tree.FieldException;
+import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.dataplane.service.NodeSpec;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Reads and validates a node config YAML file. Every field is checked and every problem is
+ * reported at once; unknown keys are errors because a misspelt key would otherwise silently
+ * fall back to its default.
+ */
+public final class NodeConfigLoader {
+    static final List<String> KEYS = List.of("nodeName", "nodeIPs", "clusterCIDRs", "podCIDR", "serviceCIDRs",
+        "nodePortRange", "nodePortAddresses", "masqueradeAll", "portType");
+    private static final Set<String> KNOWN = Set.copyOf(KEYS);
+
+    private final String file;
+    private final List<String> problems = new ArrayList<>();
+
+    private NodeConfigLoader(final String file) {
+        this.file = file;
+    }
+
+    /** Loads {@code path}; throws listing every problem, each naming the file and the field. */
+    public static NodeConfig load(final Path path) throws NodeConfigException {
+        final List<JsonNode> documents;
+        try {
+            documents = DocumentReader.readAll(path);
+        } catch (final DocumentException e) {
+            throw new NodeConfigException(List.of(e.getMessage()));
+        }
+        if (documents.size() != 1) {
+            throw new NodeConfigException(List.of(path + ": expected one YAML document with the node config, found "
+                + documents.size()));
+        }
+        return new NodeConfigLoader(path.toString()).parse(Field.root(documents.get(0)));
+    }
+
+    /** Validates an already parsed document; {@code file} names it in messages. */
+    public static NodeConfig parse(final String file, final JsonNode document) throws NodeConfigException {
+        return new NodeConfigLoader(file).parse(Field.root(document));
+    }
+
+    private NodeConfig parse(final Field root) throws NodeConfigException {
+        if (!root.node().isObject()) {
+            throw new NodeConfigException(List.of(file + ": the node config must be a mapping of keys to values, found "
+                + root.describe()));
+        }
+        for (final String key : root.keys()) {
+            if (!KNOWN.contains(key)) {
+                problems.add(file + ": " + key + ": unknown key (known keys: " + String.join(", ", KEYS) + ")");
+            }
+        }
+        final String nodeName = check(root.get("nodeName"), f -> {
+            final String name = f.text();
+            if (name.isBlank()) {
+                throw f.error("must not be empty");
+            }
+            return name;
+        });
+        final List<Integer> nodeIps = check(root.get("nodeIPs"), f -> {
+            if (!f.isPresent() || f.list().isEmpty()) {
+                throw f.error("at least one address of this node is required");
+            }
+            return f.list().stream().map(NodeConfigLoader::address).toList();
+        });
+        final List<Ipv4Cidr> clusterCidrs = check(root.get("clusterCIDRs"), NodeConfigLoader::cidrs);
+        final Ipv4Cidr podCidr = check(root.get("podCIDR"), f -> f.isPresent() ? cidr(f) : null);
+        final List<Ipv4Cidr> serviceCidrs = check(root.get("serviceCIDRs"), NodeConfigLoader::cidrs);
+        final int[] nodePortRange = check(root.get("nodePortRange"), NodeConfigLoader::portRange);
+        final List<Ipv4Cidr> nodePortAddresses = check(root.get("nodePortAddresses"), NodeConfigLoader::cidrs);
+        final Boolean masqueradeAll = check(root.get("masqueradeAll"), f -> f.boolOr(false));
+        final PortType portType = check(root.get("portType"), NodeConfigLoader::portType);
+
+        if (serviceCidrs != null) {
+            for (int s = 0; s < serviceCidrs.size(); s++) {
+                final Ipv4Cidr service = serviceCidrs.get(s);
+                if (clusterCidrs != null) {
+                    for (int c = 0; c < clusterCidrs.size(); c++) {
+                        if (service.overlaps(clusterCidrs.get(c))) {
+                            problems.add(file + ": serviceCIDRs[" + s + "]: " + service + " overlaps clusterCIDRs[" + c + "] "
+                                + clusterCidrs.get(c) + "; service and pod ranges must be disjoint");
+                        }
+                    }
+                }
+                if (podCidr != null && service.overlaps(podCidr)) {
+                    problems.add(file + ": serviceCIDRs[" + s + "]: " + service + " overlaps podCIDR " + podCidr
+                        + "; service and pod ranges must be disjoint");
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new NodeConfigException(problems);
+        }
+        return new NodeConfig(nodeName, nodeIps, clusterCidrs, podCidr, serviceCidrs, nodePortRange[0], nodePortRange[1],
+            nodePortAddresses, masqueradeAll, portType);
+    }
+
+    private <T> T check(final Field field, final Function<Field, T> read) {
+        try {
+            return read.apply(field);
+        } catch (final FieldException e) {
+            problems.add(file + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static int address(final Field field) {
+        final String text = field.text();
+        try {
+            return Ipv4.parse(text);
+        } catch (final IllegalArgumentException e) {
+            throw field.error("'" + text + "' is not an IPv4 address");
+        }
+    }
+
+    private static Ipv4Cidr cidr(final Field field) {
+        final String text = field.text();
+        if (text.indexOf('/') < 0) {
+            throw field.error("'" + text + "' is not a CIDR (write it as address/prefix, such as 10.96.0.0/12)");
+        }
+        try {
+            return Ipv4Cidr.parse(text);
+        } catch (final IllegalArgumentException e) {
+            throw field.error("'" + text + "' is not an IPv4 CIDR (" + e.getMessage() + ")");
+        }
+    }
+
+    private static List<Ipv4Cidr> cidrs(final Field field) {
+        return field.list().stream().map(NodeConfigLoader::cidr).toList();
+    }
+
+    private static int[] portRange(final Field field) {
+        if (!field.isPresent()) {
+            return new int[] {NodeSpec.DEFAULT_NODE_PORT_MIN, NodeSpec.DEFAULT_NODE_PORT_MAX};
+        }
+        final String text = field.text().trim();
+        final String[] parts = text.split("-", -1);
+        if (parts.length > 2) {
+            throw field.error("'" + text + "' is not a port range (write it as min-max, such as " + NodeConfig.DEFAULT_NODE_PORT_RANGE + ")");
+        }
+        final int min;
+        final int max;
+        try {
+            min = Integer.parseInt(parts[0].trim());
+            max = parts.length == 2 ? Integer.parseInt(parts[1].trim()) : min;
+        } catch (final NumberFormatException e) {
+            throw field.error("'" + text + "' is not a port range (write it as min-max, such as " + NodeConfig.DEFAULT_NODE_PORT_RANGE + ")");
+        }
+        if (min < 1 || max > 65535) {
+            throw field.error("'" + text + "' reaches outside the port numbers 1-65535");
+        }
+        if (min > max) {
+            throw field.error("'" + text + "' starts after it ends (min " + min + " > max " + max + ")");
+        }
+        return new int[] {min, max};
+    }
+
+    private static PortType portType(final Field field) {
+        if (!field.isPresent()) {
+            return NodeConfig.DEFAULT_PORT_TYPE;
+        }
+        final String text = field.text();
+        for (final PortType type : PortType.values()) {
+            if (type.configName().equals(text.trim().toLowerCase(Locale.ROOT))) {
+                return type;
+            }
+        }
+        throw field.error("'" + text + "' is not a port type (tun or packet)");
+    }
+}

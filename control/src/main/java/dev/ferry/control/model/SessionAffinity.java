@@ -1,0 +1,7 @@
+package dev.ferry.control.model;
+
+/** spec.sessionAffinity. */
+public enum SessionAffinity {
+    None,
+    ClientIP
+}

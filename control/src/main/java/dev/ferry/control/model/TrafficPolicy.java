@@ -1,0 +1,7 @@
+package dev.ferry.control.model;
+
+/** spec.externalTrafficPolicy and spec.internalTrafficPolicy. */
+public enum TrafficPolicy {
+    Cluster,
+    Local
+}

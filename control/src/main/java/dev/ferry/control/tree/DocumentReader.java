@@ -1,0 +1,83 @@
+package dev.ferry.control.tree;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Reads every document of a YAML file (several separated by {@code ---}) or of a JSON file
+ * (one or more concatenated values) into Jackson trees. Duplicate keys are an error rather
+ * than a silent last-one-wins, because in a hand-written manifest they are always a mistake.
+ * Empty documents are skipped.
+ */
+public final class DocumentReader {
+    private static final ObjectMapper YAML = YAMLMapper.builder()
+        .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+        .build();
+    private static final ObjectMapper JSON = JsonMapper.builder()
+        .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+        .build();
+
+    private DocumentReader() {
+    }
+
+    /** True for the file names manifests are read from: *.yaml, *.yml, *.json. */
+    public static boolean isDocumentFile(final Path file) {
+        final String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        return name.endsWith(".yaml") || name.endsWith(".yml") || name.endsWith(".json");
+    }
+
+    /** All non-empty documents of {@code file}, in order; JSON when the name ends in .json, else YAML. */
+    public static List<JsonNode> readAll(final Path file) throws DocumentException {
+        final boolean json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
+        final ObjectMapper mapper = json ? JSON : YAML;
+        final byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (final NoSuchFileException e) {
+            throw new DocumentException(file + ": no such file", e);
+        } catch (final IOException e) {
+            throw new DocumentException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        final List<JsonNode> documents = new ArrayList<>();
+        try (MappingIterator<JsonNode> values = mapper.readerFor(JsonNode.class).readValues(bytes)) {
+            while (values.hasNextValue()) {
+                final JsonNode document = values.nextValue();
+                if (document != null && !document.isMissingNode() && !document.isNull()) {
+                    documents.add(document);
+                }
+            }
+        } catch (final JsonProcessingException e) {
+            throw new DocumentException(file + ": " + where(e.getLocation()) + "not valid " + (json ? "JSON" : "YAML") + ": "
+                + e.getOriginalMessage().lines().findFirst().orElse("").trim(), e);
+        } catch (final IOException | RuntimeException e) {
+            // MappingIterator wraps parse errors of later documents in RuntimeJsonMappingException.
+            final Throwable cause = e.getCause() instanceof JsonProcessingException jpe ? jpe : e;
+            final JsonLocation location = cause instanceof JsonProcessingException jpe ? jpe.getLocation() : null;
+            final String message = cause instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : String.valueOf(cause.getMessage());
+            throw new DocumentException(file + ": " + where(location) + "not valid " + (json ? "JSON" : "YAML") + ": "
+                + message.lines().findFirst().orElse("").trim(), e);
+        }
+        return documents;
+    }
+
+    private static String where(final JsonLocation location) {
+        if (location == null || location.getLineNr() < 1) {
+            return "";
+        }
+        return "line " + location.getLineNr() + ", column " + location.getColumnNr() + ": ";
+    }
+}
