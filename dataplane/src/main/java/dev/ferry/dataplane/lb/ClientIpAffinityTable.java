@@ -1,0 +1,209 @@
+package dev.ferry.dataplane.lb;
+
+import dev.ferry.dataplane.service.EndpointSet;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * ClientIP session-affinity records shared by all workers: (service port, client IP) → the
+ * backend last chosen and when the record expires. A record outlives any one connection; each
+ * new connection that uses it pushes its expiry to now + the service's timeout, as kube-proxy's
+ * affinity sets do.
+ *
+ * <p>Fixed capacity, chosen at construction, in one {@link AtomicLongArray}; nothing is allocated
+ * after that. Open addressing with linear probing over a bounded window of
+ * {@value #PROBE_WINDOW} slots; slots are never emptied, an expired one is reused in place, so
+ * probe chains stay intact. Each slot is four longs guarded by a per-slot sequence number:
+ * <pre>
+ *   +0  version   even = stable, odd = a writer is inside
+ *   +1  key       serviceKey (32, never 0) | client address (32); 0 = never used
+ *   +2  backend   address (32) | port (16) | index hint into the endpoint set (16)
+ *   +3  expiryMs  record is valid while nowMs &lt;= expiryMs
+ * </pre>
+ * Lock-free: readers retry nothing and never wait; they treat a slot being written, or one that
+ * changed while read, as a miss. A writer claims a slot by CAS of its version from the even value
+ * it read to odd; if that fails (another worker got there first) it gives up and the connection
+ * simply goes unrecorded (counted in {@link #contendedWrites()}). Two first connections of the
+ * same client racing on two workers may therefore pick different backends once; the later
+ * connections stick to whichever record won. When every slot of a window is live, new clients
+ * are not recorded (counted in {@link #failedInserts()}) and get a plain pick.
+ *
+ * <p>The service key is {@link dev.ferry.dataplane.service.ServicePort#affinityKey()}, stable
+ * across snapshots, so records survive a table swap. A stored backend that is no longer in the
+ * eligible set is ignored (and replaced on the next record).
+ */
+public final class ClientIpAffinityTable {
+    /** Slots probed per lookup or insert. */
+    public static final int PROBE_WINDOW = 16;
+    /** Default slot count: 64 Ki records, 2 MiB. */
+    public static final int DEFAULT_CAPACITY = 1 << 16;
+    /** Upper bound on the slot count: 64 Mi records, 2 GiB. */
+    public static final int MAX_CAPACITY = 1 << 26;
+
+    private static final int SLOT_LONGS = 4;
+    private static final int VERSION = 0;
+    private static final int KEY = 1;
+    private static final int BACKEND = 2;
+    private static final int EXPIRY = 3;
+
+    private final AtomicLongArray slots;
+    private final int mask;
+    private final int window;
+    private final AtomicLong failedInserts = new AtomicLong();
+    private final AtomicLong contendedWrites = new AtomicLong();
+
+    /** @param capacity number of records, rounded up to a power of two, 16..{@value #MAX_CAPACITY} */
+    public ClientIpAffinityTable(final int capacity) {
+        if (capacity < 1 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("affinity table capacity " + capacity + " is outside 1.." + MAX_CAPACITY);
+        }
+        final int slotCount = Math.max(16, Integer.highestOneBit(capacity - 1) << 1);
+        this.slots = new AtomicLongArray(slotCount * SLOT_LONGS);
+        this.mask = slotCount - 1;
+        this.window = Math.min(PROBE_WINDOW, slotCount);
+    }
+
+    public ClientIpAffinityTable() {
+        this(DEFAULT_CAPACITY);
+    }
+
+    /** Number of record slots. */
+    public int capacity() {
+        return mask + 1;
+    }
+
+    /**
+     * The index in {@code endpoints} of the live record's backend for (serviceKey, client), or -1
+     * when there is no live record, the record's backend is not in the set, or the slot was being
+     * written.
+     */
+    public int lookup(final int serviceKey, final int clientAddr, final EndpointSet endpoints, final long nowMs) {
+        final long key = key(serviceKey, clientAddr);
+        final int start = mix(key) & mask;
+        for (int p = 0; p < window; p++) {
+            final int base = ((start + p) & mask) * SLOT_LONGS;
+            final long v1 = slots.getAcquire(base + VERSION);
+            final long k = slots.getAcquire(base + KEY);
+            if (k == 0) {
+                return -1;
+            }
+            if (k != key) {
+                continue;
+            }
+            final long backend = slots.getAcquire(base + BACKEND);
+            final long expiryMs = slots.getAcquire(base + EXPIRY);
+            final long v2 = slots.getAcquire(base + VERSION);
+            if ((v1 & 1) != 0 || v1 != v2 || nowMs > expiryMs) {
+                return -1;
+            }
+            final int address = (int) (backend >>> 32);
+            final int port = (int) (backend >>> 16) & 0xFFFF;
+            final int hint = (int) backend & 0xFFFF;
+            if (hint < endpoints.size() && endpoints.address(hint) == address && endpoints.port(hint) == port) {
+                return hint;
+            }
+            return endpoints.indexOf(address, port);
+        }
+        return -1;
+    }
+
+    /**
+     * Records (or refreshes) that (serviceKey, client) goes to the backend, valid until
+     * {@code expiryMs}. Returns false when the record could not be written (slot contended, or
+     * no free or expired slot in the probe window).
+     *
+     * @param indexHint the backend's index in the current endpoint set, to skip a scan on lookup
+     */
+    public boolean record(
+        final int serviceKey,
+        final int clientAddr,
+        final int backendAddress,
+        final int backendPort,
+        final int indexHint,
+        final long nowMs,
+        final long expiryMs) {
+        final long key = key(serviceKey, clientAddr);
+        final long backend = ((long) backendAddress << 32) | ((long) (backendPort & 0xFFFF) << 16) | (indexHint & 0xFFFF);
+        final int start = mix(key) & mask;
+        int freeBase = -1;
+        long freeVersion = 0;
+        for (int p = 0; p < window; p++) {
+            final int base = ((start + p) & mask) * SLOT_LONGS;
+            final long v = slots.getAcquire(base + VERSION);
+            final long k = slots.getAcquire(base + KEY);
+            final long e = slots.getAcquire(base + EXPIRY);
+            if ((v & 1) != 0) {
+                contendedWrites.getAndIncrement();
+                return false;
+            }
+            if (k == key) {
+                return write(base, v, key, backend, expiryMs);
+            }
+            if (k == 0) {
+                if (freeBase < 0) {
+                    freeBase = base;
+                    freeVersion = v;
+                }
+                break; // end of the probe chain: the key is nowhere further
+            }
+            if (freeBase < 0 && nowMs > e) {
+                freeBase = base;
+                freeVersion = v;
+            }
+        }
+        if (freeBase < 0) {
+            failedInserts.getAndIncrement();
+            return false;
+        }
+        return write(freeBase, freeVersion, key, backend, expiryMs);
+    }
+
+    private boolean write(final int base, final long version, final long key, final long backend, final long expiryMs) {
+        if (!slots.compareAndSet(base + VERSION, version, version + 1)) {
+            contendedWrites.getAndIncrement();
+            return false;
+        }
+        slots.set(base + KEY, key);
+        slots.set(base + BACKEND, backend);
+        slots.set(base + EXPIRY, expiryMs);
+        slots.setRelease(base + VERSION, version + 2);
+        return true;
+    }
+
+    /** Live records right now; scans the whole table (control side, tests). */
+    public int liveRecords(final long nowMs) {
+        int live = 0;
+        for (int s = 0; s <= mask; s++) {
+            final int base = s * SLOT_LONGS;
+            if (slots.get(base + KEY) != 0 && nowMs <= slots.get(base + EXPIRY)) {
+                live++;
+            }
+        }
+        return live;
+    }
+
+    /** New records dropped because every slot of their probe window held a live record. */
+    public long failedInserts() {
+        return failedInserts.get();
+    }
+
+    /** Writes abandoned because another worker was writing the same slot. */
+    public long contendedWrites() {
+        return contendedWrites.get();
+    }
+
+    private static long key(final int serviceKey, final int clientAddr) {
+        // serviceKey is never 0, so no real key is 0 (the "never used" marker).
+        return ((long) serviceKey << 32) | (clientAddr & 0xFFFFFFFFL);
+    }
+
+    private static int mix(long k) {
+        k ^= k >>> 33;
+        k *= 0xff51afd7ed558ccdL;
+        k ^= k >>> 33;
+        k *= 0xc4ceb9fe1a85ec53L;
+        k ^= k >>> 33;
+        return (int) k;
+    }
+}

@@ -1,0 +1,148 @@
+package dev.ferry.dataplane.service;
+
+import dev.ferry.dataplane.lb.BackendSelector;
+
+/**
+ * Decides the fate of the first packet of a new flow the way kube-proxy's nftables mode does:
+ * which service port it hits, which endpoint set applies under the traffic policies, whether the
+ * connection is masqueraded, and which backend the selector picks. Trace runs the same code.
+ *
+ * <p>Hot path: no allocation, no lock. One instance per worker thread (the selector it holds may
+ * keep per-thread state such as a random generator); the {@link ServiceTable} is shared.
+ *
+ * <p>Order of decisions, mirroring the rule order of kube-proxy:
+ * <ol>
+ *   <li>non TCP/UDP/SCTP: PASS;</li>
+ *   <li>no frontend match: REJECT for another port of a ClusterIP, DROP inside the service
+ *       CIDRs, otherwise PASS;</li>
+ *   <li>healthCheckNodePort: LOCAL;</li>
+ *   <li>loadBalancerSourceRanges (LoadBalancer IPs only): DROP on a miss;</li>
+ *   <li>endpoint set by traffic policy; empty: REJECT when the port has no usable endpoint
+ *       anywhere, else (Local policy) DROP;</li>
+ *   <li>select a backend; DNAT, with masquerade per {@link MasqueradeReason}.</li>
+ * </ol>
+ */
+public final class ServiceRouter {
+    private final BackendSelector selector;
+
+    public ServiceRouter(final BackendSelector selector) {
+        if (selector == null) {
+            throw new IllegalArgumentException("selector must not be null");
+        }
+        this.selector = selector;
+    }
+
+    public BackendSelector selector() {
+        return selector;
+    }
+
+    /**
+     * Routes one packet. Addresses are {@link dev.ferry.dataplane.addr.Ipv4} ints, ports 0..65535.
+     *
+     * @param table          the current snapshot
+     * @param protocolNumber the IPv4 protocol field
+     * @param nowMs          the worker's clock, milliseconds (affinity expiry)
+     * @param out            reused holder, overwritten
+     */
+    public void route(
+        final ServiceTable table,
+        final int protocolNumber,
+        final int srcAddr,
+        final int srcPort,
+        final int dstAddr,
+        final int dstPort,
+        final long nowMs,
+        final RouteDecision out) {
+        out.reset();
+        if (protocolNumber != 6 && protocolNumber != 17 && protocolNumber != 132) {
+            out.reason = RouteReason.NOT_A_SERVICE_PROTOCOL;
+            return;
+        }
+        final int entry = table.lookup(dstAddr, protocolNumber, dstPort);
+        if (entry == ServiceTable.NO_ENTRY) {
+            if (table.isClusterIp(dstAddr)) {
+                finish(out, Verdict.REJECT, RouteReason.UNKNOWN_PORT_ON_CLUSTER_IP);
+            } else if (table.inServiceCidrs(dstAddr)) {
+                finish(out, Verdict.DROP, RouteReason.UNALLOCATED_SERVICE_IP);
+            }
+            return;
+        }
+
+        final ServicePort sp = table.byId(ServiceTable.entryPortId(entry));
+        final Frontend frontend = ServiceTable.entryFrontend(entry);
+        out.servicePort = sp;
+        out.frontend = frontend;
+
+        if (frontend == Frontend.HEALTH_CHECK_NODE_PORT) {
+            finish(out, Verdict.LOCAL, RouteReason.HEALTH_CHECK_NODE_PORT);
+            return;
+        }
+
+        final EndpointSet set;
+        final boolean local;
+        MasqueradeReason masq = MasqueradeReason.NONE;
+        if (frontend == Frontend.CLUSTER_IP) {
+            local = sp.internalPolicyLocal();
+            set = local ? sp.localEndpoints() : sp.clusterEndpoints();
+            if (table.masqueradeAll()) {
+                masq = MasqueradeReason.MASQUERADE_ALL;
+            } else if (table.detectsPods() && !table.inClusterCidrs(srcAddr)) {
+                masq = MasqueradeReason.OFF_CLUSTER_SOURCE;
+            }
+        } else {
+            if (frontend == Frontend.LOAD_BALANCER_IP && !sp.loadBalancerSourceAllowed(srcAddr)) {
+                finish(out, Verdict.DROP, RouteReason.SOURCE_RANGE_MISS);
+                return;
+            }
+            if (!sp.externalPolicyLocal()) {
+                local = false;
+                set = sp.clusterEndpoints();
+                masq = table.masqueradeAll() ? MasqueradeReason.MASQUERADE_ALL : MasqueradeReason.EXTERNAL_CLUSTER_POLICY;
+            } else if (!sp.clusterEndpoints().isEmpty() && table.inClusterCidrs(srcAddr)) {
+                // Pod traffic to an external address is exempt from the Local policy, as if it
+                // had gone out to a load balancer and come back; its source is kept.
+                local = false;
+                set = sp.clusterEndpoints();
+                masq = table.masqueradeAll() ? MasqueradeReason.MASQUERADE_ALL : MasqueradeReason.NONE;
+            } else if (!sp.clusterEndpoints().isEmpty() && table.isNodeIp(srcAddr)) {
+                // The node itself goes the Cluster way and is masqueraded (its source would be
+                // a local address the backend cannot answer).
+                local = false;
+                set = sp.clusterEndpoints();
+                masq = table.masqueradeAll() ? MasqueradeReason.MASQUERADE_ALL : MasqueradeReason.NODE_SOURCE;
+            } else {
+                local = true;
+                set = sp.localEndpoints();
+                masq = table.masqueradeAll() ? MasqueradeReason.MASQUERADE_ALL : MasqueradeReason.NONE;
+            }
+        }
+        out.candidates = set;
+        out.localEndpointsOnly = local;
+
+        if (set.isEmpty()) {
+            if (sp.hasUsableEndpoints()) {
+                finish(out, Verdict.DROP, RouteReason.NO_LOCAL_ENDPOINTS);
+            } else {
+                finish(out, Verdict.REJECT, RouteReason.NO_ENDPOINTS);
+            }
+            return;
+        }
+
+        final int index = selector.select(sp, set, srcAddr, nowMs);
+        final int backendAddress = set.address(index);
+        if (masq == MasqueradeReason.NONE && backendAddress == srcAddr) {
+            masq = MasqueradeReason.HAIRPIN;
+        }
+        out.backendIndex = index;
+        out.backendAddress = backendAddress;
+        out.backendPort = set.port(index);
+        out.masquerade = masq != MasqueradeReason.NONE;
+        out.masqueradeReason = masq;
+        finish(out, Verdict.DNAT, RouteReason.ENDPOINT_SELECTED);
+    }
+
+    private static void finish(final RouteDecision out, final Verdict verdict, final RouteReason reason) {
+        out.verdict = verdict;
+        out.reason = reason;
+    }
+}
