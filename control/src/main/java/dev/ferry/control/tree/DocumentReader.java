@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -53,9 +52,10 @@ public final class DocumentReader {
             throw new DocumentException(file + ": cannot read: " + e.getMessage(), e);
         }
         final List<JsonNode> documents = new ArrayList<>();
-        try (MappingIterator<JsonNode> values = mapper.readerFor(JsonNode.class).readValues(bytes)) {
-            while (values.hasNextValue()) {
-                final JsonNode document = values.nextValue();
+        // Read value by value rather than with readValues(), which would unwrap a top-level array.
+        try (JsonParser parser = mapper.createParser(bytes)) {
+            while (parser.nextToken() != null) {
+                final JsonNode document = mapper.readTree(parser);
                 if (document != null && !document.isMissingNode() && !document.isNull()) {
                     documents.add(document);
                 }
@@ -63,13 +63,8 @@ public final class DocumentReader {
         } catch (final JsonProcessingException e) {
             throw new DocumentException(file + ": " + where(e.getLocation()) + "not valid " + (json ? "JSON" : "YAML") + ": "
                 + e.getOriginalMessage().lines().findFirst().orElse("").trim(), e);
-        } catch (final IOException | RuntimeException e) {
-            // MappingIterator wraps parse errors of later documents in RuntimeJsonMappingException.
-            final Throwable cause = e.getCause() instanceof JsonProcessingException jpe ? jpe : e;
-            final JsonLocation location = cause instanceof JsonProcessingException jpe ? jpe.getLocation() : null;
-            final String message = cause instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : String.valueOf(cause.getMessage());
-            throw new DocumentException(file + ": " + where(location) + "not valid " + (json ? "JSON" : "YAML") + ": "
-                + message.lines().findFirst().orElse("").trim(), e);
+        } catch (final IOException e) {
+            throw new DocumentException(file + ": cannot read: " + e.getMessage(), e);
         }
         return documents;
     }
