@@ -1,11 +1,39 @@
 package dev.ferry.control.cli;
 
-/** Entry point of the {@code ferry} command. */
-public final class FerryCli {
-    private FerryCli() {
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.util.concurrent.Callable;
+
+/**
+ * Entry point of the {@code ferry} command: a picocli command whose subcommands are Ferry's
+ * tools. Exit codes: 0 success, 1 the command ran and found a problem, 2 bad usage or a bad
+ * node config.
+ */
+@Command(name = "ferry",
+    mixinStandardHelpOptions = true,
+    version = "ferry 0.1.0",
+    description = "Ferry: a Kubernetes Service dataplane in userspace Java.",
+    subcommands = {TraceCommand.class, CommandLine.HelpCommand.class})
+public final class FerryCli implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    /** The configured command line; tests execute it with their own writers. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new FerryCli());
     }
 
     public static void main(final String[] args) {
-        System.out.println("ferry");
+        System.exit(commandLine().execute(args));
+    }
+
+    /** Without a subcommand: the usage, as an error. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return CommandLine.ExitCode.USAGE;
     }
 }
