@@ -1,0 +1,133 @@
+package dev.ferry.dataplane.nat;
+
+import dev.ferry.dataplane.packet.Checksums;
+import dev.ferry.dataplane.packet.IpProtocol;
+import dev.ferry.dataplane.packet.Ipv4Packet;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * Rewrites addresses and ports in place and keeps every checksum right:
+ * <ul>
+ *   <li>IPv4 header and TCP/UDP checksums are updated incrementally (RFC 1624), so the cost
+ *       does not depend on the payload; a UDP checksum of zero ("none") stays zero;</li>
+ *   <li>SCTP's CRC32c covers no pseudo-header but does cover the ports, so it is recomputed;</li>
+ *   <li>a non-first fragment carries no L4 header: only its addresses change (the L4
+ *       checksum, which lives in the first fragment, was updated there for the pseudo-header);</li>
+ *   <li>an ICMP error quoting a translated packet gets its quoted header and ports translated
+ *       as well as its outer addresses, and its checksum recomputed.</li>
+ * </ul>
+ * Stateless and allocation-free.
+ */
+public final class NatRewriter {
+    private static final ByteOrder NET = ByteOrder.BIG_ENDIAN;
+
+    private NatRewriter() {
+    }
+
+    /** Sets source and destination address and port of {@code packet} (ports ignored when it has none). */
+    public static void translate(final Ipv4Packet packet, final int srcAddr, final int srcPort, final int dstAddr, final int dstPort) {
+        final MutableDirectBuffer buffer = packet.buffer();
+        final int ip = packet.offset();
+        final int oldSrc = packet.srcAddr();
+        final int oldDst = packet.dstAddr();
+        int ipChecksum = buffer.getShort(ip + Ipv4Packet.OFFSET_CHECKSUM, NET) & 0xFFFF;
+        ipChecksum = Checksums.update32(ipChecksum, oldSrc, srcAddr);
+        ipChecksum = Checksums.update32(ipChecksum, oldDst, dstAddr);
+        buffer.putInt(ip + Ipv4Packet.OFFSET_SOURCE, srcAddr, NET);
+        buffer.putInt(ip + Ipv4Packet.OFFSET_DESTINATION, dstAddr, NET);
+        buffer.putShort(ip + Ipv4Packet.OFFSET_CHECKSUM, (short) ipChecksum, NET);
+
+        if (!packet.hasPorts()) {
+            return;
+        }
+        final int l4 = packet.l4Offset();
+        final int oldSrcPort = packet.srcPort();
+        final int oldDstPort = packet.dstPort();
+        buffer.putShort(l4, (short) srcPort, NET);
+        buffer.putShort(l4 + 2, (short) dstPort, NET);
+        switch (packet.protocol()) {
+            case IpProtocol.TCP -> updateL4Checksum(buffer, l4 + Ipv4Packet.TCP_OFFSET_CHECKSUM, false,
+                oldSrc, srcAddr, oldDst, dstAddr, oldSrcPort, srcPort, oldDstPort, dstPort);
+            case IpProtocol.UDP -> updateL4Checksum(buffer, l4 + Ipv4Packet.UDP_OFFSET_CHECKSUM, true,
+                oldSrc, srcAddr, oldDst, dstAddr, oldSrcPort, srcPort, oldDstPort, dstPort);
+            case IpProtocol.SCTP -> {
+                if (!packet.isFragment()) {
+                    writeSctpChecksum(buffer, l4, packet.l4Length());
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    /**
+     * Translates an ICMP error about a flow: the quoted packet becomes
+     * (quotedSrc:quotedSrcPort → quotedDst:quotedDstPort) and the outer header (outerSrc → outerDst).
+     * The ICMP checksum is recomputed over the whole message: every part of it may have changed.
+     */
+    public static void translateIcmpError(final Ipv4Packet packet, final int outerSrc, final int outerDst,
+                                          final int quotedSrc, final int quotedSrcPort, final int quotedDst, final int quotedDstPort) {
+        final MutableDirectBuffer buffer = packet.buffer();
+        final int q = packet.quotedOffset();
+        final int oldQuotedSrc = packet.quotedSrcAddr();
+        final int oldQuotedDst = packet.quotedDstAddr();
+        int qChecksum = buffer.getShort(q + Ipv4Packet.OFFSET_CHECKSUM, NET) & 0xFFFF;
+        qChecksum = Checksums.update32(qChecksum, oldQuotedSrc, quotedSrc);
+        qChecksum = Checksums.update32(qChecksum, oldQuotedDst, quotedDst);
+        buffer.putInt(q + Ipv4Packet.OFFSET_SOURCE, quotedSrc, NET);
+        buffer.putInt(q + Ipv4Packet.OFFSET_DESTINATION, quotedDst, NET);
+        buffer.putShort(q + Ipv4Packet.OFFSET_CHECKSUM, (short) qChecksum, NET);
+
+        if (packet.quotedHasPorts()) {
+            final int ql4 = packet.quotedL4Offset();
+            final int oldSrcPort = packet.quotedSrcPort();
+            final int oldDstPort = packet.quotedDstPort();
+            buffer.putShort(ql4, (short) quotedSrcPort, NET);
+            buffer.putShort(ql4 + 2, (short) quotedDstPort, NET);
+            // The quoted L4 checksum is only present if enough was quoted (UDP: 8 bytes, TCP: 18).
+            final int quotedEnd = packet.offset() + packet.totalLength();
+            if (packet.quotedProtocol() == IpProtocol.UDP && ql4 + 8 <= quotedEnd) {
+                updateL4Checksum(buffer, ql4 + Ipv4Packet.UDP_OFFSET_CHECKSUM, true,
+                    oldQuotedSrc, quotedSrc, oldQuotedDst, quotedDst, oldSrcPort, quotedSrcPort, oldDstPort, quotedDstPort);
+            } else if (packet.quotedProtocol() == IpProtocol.TCP && ql4 + 18 <= quotedEnd) {
+                updateL4Checksum(buffer, ql4 + Ipv4Packet.TCP_OFFSET_CHECKSUM, false,
+                    oldQuotedSrc, quotedSrc, oldQuotedDst, quotedDst, oldSrcPort, quotedSrcPort, oldDstPort, quotedDstPort);
+            }
+        }
+
+        final int ip = packet.offset();
+        int ipChecksum = buffer.getShort(ip + Ipv4Packet.OFFSET_CHECKSUM, NET) & 0xFFFF;
+        ipChecksum = Checksums.update32(ipChecksum, packet.srcAddr(), outerSrc);
+        ipChecksum = Checksums.update32(ipChecksum, packet.dstAddr(), outerDst);
+        buffer.putInt(ip + Ipv4Packet.OFFSET_SOURCE, outerSrc, NET);
+        buffer.putInt(ip + Ipv4Packet.OFFSET_DESTINATION, outerDst, NET);
+        buffer.putShort(ip + Ipv4Packet.OFFSET_CHECKSUM, (short) ipChecksum, NET);
+
+        final int icmp = packet.l4Offset();
+        buffer.putShort(icmp + Ipv4Packet.ICMP_OFFSET_CHECKSUM, (short) Checksums.icmp(buffer, icmp, packet.icmpLength()), NET);
+    }
+
+    /** Recomputes and stores an SCTP packet's CRC32c (little-endian, as RFC 4960 appendix B and Linux store it). */
+    public static void writeSctpChecksum(final MutableDirectBuffer buffer, final int sctpOffset, final int length) {
+        buffer.putInt(sctpOffset + Ipv4Packet.SCTP_OFFSET_CHECKSUM, Checksums.sctp(buffer, sctpOffset, length), ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static void updateL4Checksum(final MutableDirectBuffer buffer, final int checksumOffset, final boolean udp,
+                                         final int oldSrc, final int newSrc, final int oldDst, final int newDst,
+                                         final int oldSrcPort, final int newSrcPort, final int oldDstPort, final int newDstPort) {
+        int checksum = buffer.getShort(checksumOffset, NET) & 0xFFFF;
+        if (udp && checksum == 0) {
+            return; // the sender sent no checksum; there is nothing to keep right
+        }
+        checksum = Checksums.update32(checksum, oldSrc, newSrc);
+        checksum = Checksums.update32(checksum, oldDst, newDst);
+        checksum = Checksums.update16(checksum, oldSrcPort, newSrcPort);
+        checksum = Checksums.update16(checksum, oldDstPort, newDstPort);
+        if (udp && checksum == 0) {
+            checksum = 0xFFFF; // zero would mean "no checksum" (RFC 768)
+        }
+        buffer.putShort(checksumOffset, (short) checksum, NET);
+    }
+}

@@ -1,0 +1,294 @@
+package dev.ferry.dataplane.pipeline;
+
+import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.conntrack.FlowKey;
+import dev.ferry.dataplane.counters.CounterType;
+import dev.ferry.dataplane.counters.WorkerCounters;
+import dev.ferry.dataplane.nat.NatRewriter;
+import dev.ferry.dataplane.nat.SnatRange;
+import dev.ferry.dataplane.packet.DropReason;
+import dev.ferry.dataplane.packet.IpProtocol;
+import dev.ferry.dataplane.packet.Ipv4Packet;
+import dev.ferry.dataplane.packet.PacketWriter;
+import dev.ferry.dataplane.service.RouteDecision;
+import dev.ferry.dataplane.service.ServiceRouter;
+import dev.ferry.dataplane.service.ServiceTable;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+
+/**
+ * What a worker does to one packet: parse, conntrack, service lookup, backend selection,
+ * NAT, checksums. The same code runs for {@code ferry trace}, on a packet trace builds.
+ *
+ * <pre>
+ *  parse ──bad──► DROP (counted by reason)
+ *    │
+ *    ├─ ICMP error quoting a tracked flow ─► translate outer + quoted header ─► FORWARD
+ *    ├─ no ports (other protocols, non-first fragments) ─► PASS, or DROP if aimed at a service CIDR
+ *    │
+ *  conntrack find(5-tuple)
+ *    ├─ hit, original direction ─► rewrite to the reply tuple reversed ─► FORWARD
+ *    ├─ hit, reply direction    ─► rewrite to the original tuple reversed ─► FORWARD
+ *    └─ miss ─► ServiceRouter.route
+ *         ├─ PASS / LOCAL ─► FORWARD unchanged
+ *         ├─ DROP ─► DROP
+ *         ├─ REJECT ─► REPLY (TCP RST, or ICMP port unreachable for UDP/SCTP)
+ *         └─ DNAT ─► conntrack insert (SNAT port chosen when masquerading) ─► rewrite ─► FORWARD
+ * </pre>
+ *
+ * One instance per worker: it owns scratch keys and the reply buffer. No allocation and no
+ * lock per packet; the conntrack table and the service snapshot are shared.
+ */
+public final class PacketProcessor {
+    /** What to do with the packet after {@link #process}. */
+    public enum Action {
+        /** Send the packet (rewritten or not) back to the kernel. */
+        FORWARD,
+        /** Send {@link #replyBuffer()} (a reject answer) back to the kernel instead. */
+        REPLY,
+        /** Drop it; {@link #lastDropReason()} says why. */
+        DROP
+    }
+
+    /** The conntrack flag recording that a flow's source was masqueraded. */
+    public static final int FLAG_MASQUERADED = 1;
+    private static final int SNAT_ATTEMPTS = 64;
+    private static final int REPLY_CAPACITY = PacketWriter.ICMP_ERROR_MAX_LENGTH + 64;
+
+    private final ConntrackTable conntrack;
+    private final ServiceTableHolder tables;
+    private final ServiceRouter router;
+    private final SnatRange snat;
+    private final WorkerCounters counters;
+
+    private final Ipv4Packet packet = new Ipv4Packet();
+    private final FlowKey key = new FlowKey();
+    private final FlowKey original = new FlowKey();
+    private final FlowKey reply = new FlowKey();
+    private final RouteDecision decision = new RouteDecision();
+    private final UnsafeBuffer replyBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(REPLY_CAPACITY));
+
+    private int replyLength;
+    private DropReason lastDropReason;
+    private boolean lastRouted;
+
+    public PacketProcessor(final ConntrackTable conntrack, final ServiceTableHolder tables, final ServiceRouter router,
+                           final SnatRange snat, final WorkerCounters counters) {
+        this.conntrack = conntrack;
+        this.tables = tables;
+        this.router = router;
+        this.snat = snat;
+        this.counters = counters;
+    }
+
+    /**
+     * Processes the packet at {@code offset} in place.
+     *
+     * @param length captured bytes (may exceed the IPv4 total length by link padding)
+     * @param nowMs  the worker's clock (epoch milliseconds)
+     */
+    public Action process(final MutableDirectBuffer buffer, final int offset, final int length, final long nowMs) {
+        lastRouted = false;
+        lastDropReason = null;
+        final DropReason malformed = packet.wrap(buffer, offset, length);
+        if (malformed != null) {
+            if (malformed == DropReason.BAD_IP_VERSION && length > 0 && ((buffer.getByte(offset) & 0xF0) == 0x60)) {
+                counters.increment(CounterType.PASSED); // IPv6 is not translated yet; the kernel routes it as usual
+                return Action.FORWARD;
+            }
+            return drop(malformed);
+        }
+
+        if (packet.isIcmpError() && packet.quotedHasPorts()) {
+            return translateIcmpError();
+        }
+        if (!packet.hasPorts()) {
+            return passOrDropPortless();
+        }
+
+        final int protocol = packet.protocol();
+        final int src = packet.srcAddr();
+        final int dst = packet.dstAddr();
+        final int srcPort = packet.srcPort();
+        final int dstPort = packet.dstPort();
+        key.setIpv4(protocol, src, srcPort, dst, dstPort);
+        final long handle = conntrack.find(key);
+        if (handle >= 0) {
+            return translateTracked(handle, nowMs);
+        }
+        return routeNewFlow(protocol, src, srcPort, dst, dstPort, nowMs);
+    }
+
+    private Action translateTracked(final long handle, final long nowMs) {
+        conntrack.onPacket(handle, packet.tcpFlags(), packet.totalLength(), nowMs);
+        if (ConntrackTable.direction(handle) == 0) {
+            conntrack.readReply(handle, reply);
+            NatRewriter.translate(packet, reply.dstIpv4(), reply.dstPort(), reply.srcIpv4(), reply.srcPort());
+        } else {
+            conntrack.readOriginal(handle, original);
+            NatRewriter.translate(packet, original.dstIpv4(), original.dstPort(), original.srcIpv4(), original.srcPort());
+        }
+        counters.increment(CounterType.TRANSLATED);
+        return Action.FORWARD;
+    }
+
+    private Action routeNewFlow(final int protocol, final int src, final int srcPort, final int dst, final int dstPort, final long nowMs) {
+        final ServiceTable table = tables.get();
+        router.route(table, protocol, src, srcPort, dst, dstPort, nowMs, decision);
+        lastRouted = true;
+        switch (decision.verdict()) {
+            case PASS -> {
+                counters.increment(CounterType.PASSED);
+                return Action.FORWARD;
+            }
+            case LOCAL -> {
+                counters.increment(CounterType.LOCAL);
+                return Action.FORWARD;
+            }
+            case DROP -> {
+                return drop(DropReason.SERVICE_POLICY);
+            }
+            case REJECT -> {
+                return reject();
+            }
+            case DNAT -> {
+                return insertAndTranslate(protocol, src, srcPort, dst, dstPort, nowMs);
+            }
+            default -> throw new IllegalStateException("unhandled verdict " + decision.verdict());
+        }
+    }
+
+    private Action insertAndTranslate(final int protocol, final int src, final int srcPort, final int dst, final int dstPort, final long nowMs) {
+        final boolean masquerade = decision.masquerade();
+        final int natSrc = masquerade ? snat.address() : src;
+        final int backend = decision.backendAddress();
+        final int backendPort = decision.backendPort();
+        original.setIpv4(protocol, src, srcPort, dst, dstPort);
+        final int serviceId = decision.servicePort().id();
+        final int flags = masquerade ? FLAG_MASQUERADED : 0;
+
+        // Unmasqueraded flows keep their source port unless another flow already owns the
+        // same reply tuple (two services DNATing one client port to one backend); then, like
+        // netfilter's clash resolution, they move to a port of the SNAT range.
+        int attempt = masquerade ? 0 : -1;
+        final int start = Math.floorMod(key.hash(), snat.size());
+        while (attempt < SNAT_ATTEMPTS) {
+            final int natPort = attempt < 0 ? srcPort : snat.minPort() + (start + attempt) % snat.size();
+            reply.setIpv4(protocol, backend, backendPort, natSrc, natPort);
+            final long handle = conntrack.insert(original, reply, serviceId, flags, nowMs);
+            if (handle >= 0) {
+                conntrack.onPacket(handle, packet.tcpFlags(), packet.totalLength(), nowMs);
+                NatRewriter.translate(packet, natSrc, natPort, backend, backendPort);
+                counters.increment(CounterType.NEW_FLOWS);
+                return Action.FORWARD;
+            }
+            if (handle == ConntrackTable.TABLE_FULL) {
+                return drop(DropReason.CONNTRACK_FULL);
+            }
+            if (handle == ConntrackTable.ORIGINAL_EXISTS) {
+                final long existing = conntrack.find(key); // another worker won the race for this flow
+                if (existing >= 0) {
+                    return translateTracked(existing, nowMs);
+                }
+            }
+            attempt++;
+        }
+        return drop(DropReason.SNAT_PORTS_EXHAUSTED);
+    }
+
+    private Action reject() {
+        counters.increment(CounterType.REJECTED);
+        if (packet.protocol() == IpProtocol.TCP) {
+            if ((packet.tcpFlags() & 0x04) != 0) {
+                return drop(DropReason.SERVICE_POLICY); // never answer a reset with a reset
+            }
+            replyLength = PacketWriter.tcpResetFor(packet, replyBuffer, 0);
+        } else {
+            replyLength = PacketWriter.icmpUnreachableFor(packet, Ipv4Packet.ICMP_CODE_PORT_UNREACHABLE, replyBuffer, 0);
+        }
+        return Action.REPLY;
+    }
+
+    /**
+     * An ICMP error quotes a packet that already went through translation. The flow it quotes,
+     * reversed, is one of the conntrack tuples: if the reply tuple, the error travels towards
+     * the client and the quoted packet is restored to the original tuple; if the original
+     * tuple, the error travels towards the backend and the quoted packet becomes the reply
+     * tuple. The outer addresses follow the quoted packet, reversed, as netfilter does.
+     */
+    private Action translateIcmpError() {
+        key.setIpv4(packet.quotedProtocol(), packet.quotedDstAddr(), packet.quotedDstPort(), packet.quotedSrcAddr(), packet.quotedSrcPort());
+        final long handle = conntrack.find(key);
+        if (handle < 0) {
+            counters.increment(CounterType.PASSED);
+            return Action.FORWARD;
+        }
+        final FlowKey quoted = ConntrackTable.direction(handle) == 1 ? original : reply;
+        if (quoted == original) {
+            conntrack.readOriginal(handle, original);
+        } else {
+            conntrack.readReply(handle, reply);
+        }
+        NatRewriter.translateIcmpError(packet, quoted.dstIpv4(), quoted.srcIpv4(),
+            quoted.srcIpv4(), quoted.srcPort(), quoted.dstIpv4(), quoted.dstPort());
+        counters.increment(CounterType.ICMP_ERRORS_TRANSLATED);
+        return Action.FORWARD;
+    }
+
+    /**
+     * Packets without ports: other protocols (ICMP echo, ...) and non-first fragments.
+     * Nothing answers those on a service address, and passing them back would loop them
+     * through ferry0 (the service CIDRs are routed here), so they are dropped there.
+     * Non-first fragments of translated flows are not reassembled: a service flow's later
+     * fragments would arrive here too, aimed at the service address, and are dropped.
+     */
+    private Action passOrDropPortless() {
+        final ServiceTable table = tables.get();
+        final int dst = packet.dstAddr();
+        if (table.inServiceCidrs(dst) || table.isClusterIp(dst)) {
+            return drop(packet.isFragment() ? DropReason.FRAGMENT_WITHOUT_FLOW : DropReason.SERVICE_POLICY);
+        }
+        counters.increment(CounterType.PASSED);
+        return Action.FORWARD;
+    }
+
+    private Action drop(final DropReason reason) {
+        lastDropReason = reason;
+        counters.drop(reason);
+        return Action.DROP;
+    }
+
+    /** The reject answer written by the last {@link Action#REPLY}. */
+    public UnsafeBuffer replyBuffer() {
+        return replyBuffer;
+    }
+
+    public int replyLength() {
+        return replyLength;
+    }
+
+    public DropReason lastDropReason() {
+        return lastDropReason;
+    }
+
+    /** True when the last packet was a new flow that went through the service router. */
+    public boolean lastRouted() {
+        return lastRouted;
+    }
+
+    /** The router's decision for the last new flow (valid when {@link #lastRouted()}). */
+    public RouteDecision lastDecision() {
+        return decision;
+    }
+
+    /** The flyweight over the last packet, as rewritten. */
+    public Ipv4Packet packet() {
+        return packet;
+    }
+
+    public ConntrackTable conntrack() {
+        return conntrack;
+    }
+}

@@ -1,0 +1,68 @@
+package dev.ferry.dataplane.port;
+
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * A port over two queues of byte arrays, for tests and trace: {@link #inject} plays the
+ * kernel handing a packet in, {@link #drainSent} reads what the dataplane wrote back.
+ * It allocates per packet; the dataplane's own path does not.
+ */
+public final class InMemoryPort implements PacketPort {
+    private final ConcurrentLinkedQueue<byte[]> inbound = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<byte[]> sent = new ConcurrentLinkedQueue<>();
+    private final UnsafeBuffer receiveBuffer = new UnsafeBuffer(new byte[0]);
+
+    /** Queues a packet as if the kernel had written it into the device. */
+    public void inject(final byte[] packet) {
+        inbound.add(packet.clone());
+    }
+
+    /** Removes and returns every packet the dataplane sent, oldest first. */
+    public List<byte[]> drainSent() {
+        final List<byte[]> out = new ArrayList<>();
+        byte[] packet;
+        while ((packet = sent.poll()) != null) {
+            out.add(packet);
+        }
+        return out;
+    }
+
+    public int pendingInbound() {
+        return inbound.size();
+    }
+
+    @Override
+    public int receive(final PacketHandler handler, final int maxPackets) {
+        int count = 0;
+        byte[] packet;
+        while (count < maxPackets && (packet = inbound.poll()) != null) {
+            receiveBuffer.wrap(packet);
+            handler.onPacket(receiveBuffer, 0, packet.length);
+            count++;
+        }
+        return count;
+    }
+
+    @Override
+    public boolean send(final DirectBuffer buffer, final int offset, final int length) {
+        final byte[] copy = new byte[length];
+        buffer.getBytes(offset, copy);
+        sent.add(copy);
+        return true;
+    }
+
+    @Override
+    public String name() {
+        return "memory";
+    }
+
+    @Override
+    public void close() {
+        inbound.clear();
+    }
+}
