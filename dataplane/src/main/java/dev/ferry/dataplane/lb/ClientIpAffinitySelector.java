@@ -38,12 +38,13 @@ public final class ClientIpAffinitySelector implements BackendSelector {
         if (!port.affinityClientIp()) {
             return fallback.select(port, endpoints, clientAddr, nowMs);
         }
-        int index = table.lookup(port.affinityKey(), clientAddr, endpoints, nowMs);
-        if (index < 0) {
-            index = fallback.select(port, endpoints, clientAddr, nowMs);
+        final long expiryMs = nowMs + port.affinityTimeoutMs();
+        final int remembered = table.lookup(port.affinityKey(), clientAddr, endpoints, nowMs, expiryMs);
+        if (remembered >= 0) {
+            return remembered;
         }
-        table.record(port.affinityKey(), clientAddr, endpoints.address(index), endpoints.port(index), index,
-            nowMs, nowMs + port.affinityTimeoutMs());
+        final int index = fallback.select(port, endpoints, clientAddr, nowMs);
+        table.record(port.affinityKey(), clientAddr, endpoints.address(index), endpoints.port(index), index, nowMs, expiryMs);
         return index;
     }
 }

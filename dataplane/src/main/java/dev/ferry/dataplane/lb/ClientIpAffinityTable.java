@@ -21,11 +21,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *   +2  backend   address (32) | port (16) | index hint into the endpoint set (16)
  *   +3  expiryMs  record is valid while nowMs &lt;= expiryMs
  * </pre>
- * Lock-free: readers retry nothing and never wait; they treat a slot being written, or one that
- * changed while read, as a miss. A writer claims a slot by CAS of its version from the even value
- * it read to odd; if that fails (another worker got there first) it gives up and the connection
- * simply goes unrecorded (counted in {@link #contendedWrites()}). Two first connections of the
- * same client racing on two workers may therefore pick different backends once; the later
+ * Lock-free: nobody waits for another thread. Inserting a record, replacing its backend, or
+ * reusing an expired slot for another client claims the slot by a CAS of its version from the
+ * even value read to odd; if that CAS fails (another worker got there first) the writer gives up
+ * and the connection simply goes unrecorded (counted in {@link #contendedWrites()}). Refreshing
+ * the expiry of a live record, by far the most common write, does not touch the version: it
+ * raises {@code expiryMs} with a CAS loop, so readers of busy records are not disturbed. A reader
+ * that meets a slot mid-write re-reads it a few times and then treats it as a miss. Two first
+ * connections of the same client racing on two workers may pick different backends once; later
  * connections stick to whichever record won. When every slot of a window is live, new clients
  * are not recorded (counted in {@link #failedInserts()}) and get a plain pick.
  *
@@ -42,6 +45,7 @@ public final class ClientIpAffinityTable {
     public static final int MAX_CAPACITY = 1 << 26;
 
     private static final int SLOT_LONGS = 4;
+    private static final int READ_ATTEMPTS = 8;
     private static final int VERSION = 0;
     private static final int KEY = 1;
     private static final int BACKEND = 2;
@@ -75,37 +79,59 @@ public final class ClientIpAffinityTable {
 
     /**
      * The index in {@code endpoints} of the live record's backend for (serviceKey, client), or -1
-     * when there is no live record, the record's backend is not in the set, or the slot was being
-     * written.
+     * when there is no live record, the record's backend is not in the set, or the slot stayed
+     * mid-write over a few reads. On a hit the record's expiry is raised to {@code newExpiryMs}.
      */
-    public int lookup(final int serviceKey, final int clientAddr, final EndpointSet endpoints, final long nowMs) {
+    public int lookup(
+        final int serviceKey, final int clientAddr, final EndpointSet endpoints, final long nowMs, final long newExpiryMs) {
         final long key = key(serviceKey, clientAddr);
         final int start = mix(key) & mask;
         for (int p = 0; p < window; p++) {
             final int base = ((start + p) & mask) * SLOT_LONGS;
-            final long v1 = slots.getAcquire(base + VERSION);
-            final long k = slots.getAcquire(base + KEY);
-            if (k == 0) {
-                return -1;
+            for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+                final long v1 = slots.getAcquire(base + VERSION);
+                final long k = slots.getAcquire(base + KEY);
+                final long backend = slots.getAcquire(base + BACKEND);
+                final long expiryMs = slots.getAcquire(base + EXPIRY);
+                final long v2 = slots.getAcquire(base + VERSION);
+                if ((v1 & 1) != 0 || v1 != v2) {
+                    Thread.onSpinWait();
+                    continue; // a writer is inside this slot: read it again
+                }
+                if (k == 0) {
+                    return -1; // end of the probe chain
+                }
+                if (k != key) {
+                    break; // next slot
+                }
+                if (nowMs > expiryMs) {
+                    return -1;
+                }
+                final int index = indexOf(backend, endpoints);
+                if (index >= 0) {
+                    raiseExpiry(base, newExpiryMs);
+                }
+                return index;
             }
-            if (k != key) {
-                continue;
-            }
-            final long backend = slots.getAcquire(base + BACKEND);
-            final long expiryMs = slots.getAcquire(base + EXPIRY);
-            final long v2 = slots.getAcquire(base + VERSION);
-            if ((v1 & 1) != 0 || v1 != v2 || nowMs > expiryMs) {
-                return -1;
-            }
-            final int address = (int) (backend >>> 32);
-            final int port = (int) (backend >>> 16) & 0xFFFF;
-            final int hint = (int) backend & 0xFFFF;
-            if (hint < endpoints.size() && endpoints.address(hint) == address && endpoints.port(hint) == port) {
-                return hint;
-            }
-            return endpoints.indexOf(address, port);
         }
         return -1;
+    }
+
+    private static int indexOf(final long backend, final EndpointSet endpoints) {
+        final int address = (int) (backend >>> 32);
+        final int port = (int) (backend >>> 16) & 0xFFFF;
+        final int hint = (int) backend & 0xFFFF;
+        if (hint < endpoints.size() && endpoints.address(hint) == address && endpoints.port(hint) == port) {
+            return hint;
+        }
+        return endpoints.indexOf(address, port);
+    }
+
+    private void raiseExpiry(final int base, final long newExpiryMs) {
+        long current = slots.get(base + EXPIRY);
+        while (current < newExpiryMs && !slots.weakCompareAndSetVolatile(base + EXPIRY, current, newExpiryMs)) {
+            current = slots.get(base + EXPIRY);
+        }
     }
 
     /**
@@ -128,6 +154,7 @@ public final class ClientIpAffinityTable {
         final int start = mix(key) & mask;
         int freeBase = -1;
         long freeVersion = 0;
+        long freeKey = 0;
         for (int p = 0; p < window; p++) {
             final int base = ((start + p) & mask) * SLOT_LONGS;
             final long v = slots.getAcquire(base + VERSION);
@@ -138,7 +165,7 @@ public final class ClientIpAffinityTable {
                 return false;
             }
             if (k == key) {
-                return write(base, v, key, backend, expiryMs);
+                return write(base, v, key, backend, expiryMs, false, nowMs);
             }
             if (k == 0) {
                 if (freeBase < 0) {
@@ -150,17 +177,28 @@ public final class ClientIpAffinityTable {
             if (freeBase < 0 && nowMs > e) {
                 freeBase = base;
                 freeVersion = v;
+                freeKey = k;
             }
         }
         if (freeBase < 0) {
             failedInserts.getAndIncrement();
             return false;
         }
-        return write(freeBase, freeVersion, key, backend, expiryMs);
+        return write(freeBase, freeVersion, key, backend, expiryMs, freeKey != 0, nowMs);
     }
 
-    private boolean write(final int base, final long version, final long key, final long backend, final long expiryMs) {
+    /**
+     * @param reclaim true when taking over an expired slot of another key: its expiry is checked
+     *                again once the slot is held, because refreshes do not take the version
+     */
+    private boolean write(
+        final int base, final long version, final long key, final long backend, final long expiryMs, final boolean reclaim, final long nowMs) {
         if (!slots.compareAndSet(base + VERSION, version, version + 1)) {
+            contendedWrites.getAndIncrement();
+            return false;
+        }
+        if (reclaim && nowMs <= slots.get(base + EXPIRY)) {
+            slots.setRelease(base + VERSION, version + 2); // refreshed meanwhile: leave it to its owner
             contendedWrites.getAndIncrement();
             return false;
         }
