@@ -89,6 +89,19 @@ class ServicePortCompilerTest {
     }
 
     @Test
+    void shouldReadDocsExamplesWithoutErrors() throws Exception {
+        final Path examples = Path.of("..", "docs", "examples");
+        final NodeConfig config = NodeConfigLoader.load(examples.resolve("node.yaml"));
+        final ManifestSet set = ManifestReader.read(List.of(examples.resolve("manifests")));
+        assertEquals(List.of(), set.errors());
+        final CompiledServices compiled = new ServicePortCompiler(config).compile(set);
+        assertEquals(List.of(), compiled.errors());
+        assertEquals(List.of("default/web:http", "kube-system/kube-dns:dns", "kube-system/kube-dns:dns-tcp", "shop/shop:http",
+            "default/billing:443"), compiled.ports().stream().map(ServicePortSpec::displayName).toList());
+        assertEquals(3, port(compiled, "kube-system/kube-dns:dns").endpoints().size());
+    }
+
+    @Test
     void shouldCarryServicePoliciesIntoSpec() throws Exception {
         final CompiledServices compiled = compile(service("lb", "172.30.0.9", """
               type: LoadBalancer
