@@ -1,0 +1,1209 @@
+package dev.ferry.conntrack;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The connection-tracking table: fixed-size entries off-heap, found by either of their two
+ * tuples through an open-addressing index, shared lock-free by all workers.
+ *
+ * <h2>Region layout</h2>
+ * One contiguous region, a memory-mapped file ({@link #mapped}) or anonymous memory
+ * ({@link #inMemory}); all integers in native byte order.
+ * <pre>
+ *  0              4096                    4096 + 8 * slotCount
+ *  +--------------+-----------------------+-------------------------------------+
+ *  | header       | index: slotCount longs| entries: capacity x 128 bytes        |
+ *  +--------------+-----------------------+-------------------------------------+
+ *
+ *  header                                   index slot (8 bytes)
+ *    0  magic "FERRYCT1"       long           0                      empty
+ *    8  layout version         int            -1                     tombstone
+ *   12  capacity               int            -2                     locked tombstone (being cleaned)
+ *   16  slotCount              int            hash &lt;&lt; 32 | (handle + 1) a key; handle = index &lt;&lt; 1 | direction
+ *   20  entry length (128)     int
+ *  128  free-stack head        long: ABA tag &lt;&lt; 32 | (entry index + 1), 0 = empty
+ *  256  size                   int
+ *  384  entry gc cursor        long
+ *  512  slot gc cursor         long         (each hot word on its own 128-byte line pair)
+ *
+ *  entry (128 bytes, two cache lines: line 0 serves the original direction, line 1 the reply)
+ *    0 +-----------------------+-----------------------+
+ *      | ctrl: gen&lt;&lt;2 | status | serviceId             |   status: 0 FREE, 1 CLAIMED, 2 LIVE, 3 DYING
+ *    8 +-----------------------+-----------------------+
+ *      | stateWord: expiresAtMs &lt;&lt; 16 | aux &lt;&lt; 8 | state |   one CAS moves state and expiry together
+ *   16 +-----------------------------------------------+
+ *      | original key: meta, srcHi, srcLo, dstHi, dstLo  |   meta = protocol &lt;&lt; 32 | srcPort &lt;&lt; 16 | dstPort
+ *   56 +-----------------------+-----------------------+
+ *      | flags                 | next free (index + 1) |
+ *   64 +-----------------------------------------------+
+ *      | reply key: meta, srcHi, srcLo, dstHi, dstLo     |
+ *  104 +-----------------------+-----------------------+
+ *      | packets original      | packets reply         |   32-bit, wrapping
+ *  112 +-----------------------+-----------------------+
+ *      | bytes original        (long)                  |
+ *  120 +-----------------------------------------------+
+ *      | bytes reply           (long)                  |
+ *  128 +-----------------------------------------------+
+ * </pre>
+ * Addresses are 128-bit (IPv4 stored IPv4-mapped), so IPv6 needs no new layout. The index has
+ * a power-of-two number of slots, at least four per entry (two keys per entry: at most half the
+ * slots hold live keys), probed linearly.
+ *
+ * <h2>Concurrency</h2>
+ * {@link #find}, {@link #onPacket} and {@link #insert} take no lock and allocate nothing; every
+ * shared word changes by CAS or by an owner. All slot accesses are volatile (sequentially
+ * consistent), which the arguments below rely on.
+ * <ul>
+ * <li><b>Entry ownership.</b> An entry is FREE on a Treiber stack (the head carries an ABA tag),
+ * CLAIMED by the inserter that popped it, LIVE once both keys are in the index, DYING when one
+ * deleter has won the CAS LIVE&rarr;DYING. Only the owner of a CLAIMED or DYING entry writes its
+ * keys; freeing bumps the 30-bit generation in {@code ctrl}.</li>
+ * <li><b>Lookups</b> are seqlock reads: read {@code ctrl} (must be LIVE), compare the stored key,
+ * acquire fence, re-read {@code ctrl}; an unchanged LIVE ctrl means the key was not being
+ * rewritten (keys are written before the volatile store that makes the entry LIVE, and an entry
+ * leaves LIVE before it is freed and reused). A slot word can therefore be stale; the key check
+ * makes that harmless.</li>
+ * <li><b>Insert</b> probes for the key; pops an entry; writes it; publishes each key by CAS into
+ * the first free slot of its chain (empty or tombstone, never a locked tombstone); then re-scans
+ * the chain from its home slot to the first empty. If that scan sees another CLAIMED or LIVE
+ * entry with the same key, the inserter withdraws (its slot becomes a tombstone) and reports
+ * ORIGINAL_EXISTS or REPLY_EXISTS. Two racing inserters each write their slot and then read the
+ * other's (Dekker), so at least one sees the other: never two entries for one key; rarely both
+ * withdraw, and the caller's next packet retries. If the re-scan meets an empty or locked slot
+ * before its own, a tombstone on its path was being cleaned, and it re-publishes.</li>
+ * <li><b>Delete</b> CASes LIVE&rarr;DYING (so gc, flush and workers never double-free), turns its two
+ * slot words into tombstones, frees the entry.</li>
+ * <li><b>Tombstone cleaning.</b> A tombstone whose next slot is empty ends its chain and can become
+ * empty: the cleaner CASes it to LOCKED, re-reads the next slot, and only if that is still empty
+ * writes EMPTY (else restores the tombstone); then it walks back over preceding tombstones. A key
+ * whose inserter has finished has a non-empty path from its home, so its path never ends in the
+ * cleaned slot. A key published into the next slot after that re-read has an inserter that will
+ * read the cleaned slot afterwards, see LOCKED or EMPTY, and re-publish: no finished key ever
+ * becomes unreachable. Deletes clean behind themselves and {@link #gc} sweeps a slice of slots.</li>
+ * <li><b>Handles</b> carry no generation: a worker that keeps a handle across another thread's
+ * delete of that entry may update whichever flow reuses the entry ({@link #onPacket} checks the
+ * entry is LIVE first, which narrows but does not close that window). Workers look a flow up per
+ * packet and use the handle at once, which keeps this window to a race with gc of a flow that is
+ * being refreshed at the moment it expires.</li>
+ * </ul>
+ *
+ * <h2>Persistence</h2>
+ * A mapped table survives the agent: reopening a file with the same magic, layout version,
+ * capacity and slot count attaches to it and rebuilds the index and free stack from the LIVE
+ * entries (so a crash in the middle of an insert or delete leaves nothing half done); any
+ * mismatch recreates the file empty. One process at a time may own a file. {@link #close()}
+ * unmaps the region: stop every worker first.
+ */
+public final class ConntrackTable implements AutoCloseable
+{
+    /** Not found, or no live entry behind a handle. */
+    public static final long NOT_FOUND = -1;
+    /** No free entry: the new flow is refused (count it); established flows are untouched. */
+    public static final long TABLE_FULL = -2;
+    /** The original tuple is already tracked (maybe by a concurrent insert): call find. */
+    public static final long ORIGINAL_EXISTS = -3;
+    /** The reply tuple is already taken by another flow: e.g. pick another SNAT port and retry. */
+    public static final long REPLY_EXISTS = -4;
+
+    /** Largest capacity: keeps each of the index and entry regions within 2 GiB. */
+    public static final int MAX_CAPACITY = 1 << 23;
+
+    static final long MAGIC = 0x3154_4359_5252_4546L; // "FERRYCT1" in little-endian bytes
+    static final int LAYOUT_VERSION = 1;
+    static final int HEADER_LENGTH = 4096;
+    static final int ENTRY_LENGTH = 128;
+
+    static final int MAGIC_OFFSET = 0;
+    static final int VERSION_OFFSET = 8;
+    static final int CAPACITY_OFFSET = 12;
+    static final int SLOT_COUNT_OFFSET = 16;
+    static final int ENTRY_LENGTH_OFFSET = 20;
+    static final int FREE_HEAD_OFFSET = 128;
+    static final int SIZE_OFFSET = 256;
+    static final int GC_CURSOR_OFFSET = 384;
+    static final int SLOT_GC_CURSOR_OFFSET = 512;
+
+    static final int CTRL_OFFSET = 0;
+    static final int SERVICE_ID_OFFSET = 4;
+    static final int STATE_WORD_OFFSET = 8;
+    static final int ORIGINAL_KEY_OFFSET = 16;
+    static final int FLAGS_OFFSET = 56;
+    static final int NEXT_FREE_OFFSET = 60;
+    static final int REPLY_KEY_OFFSET = 64;
+    static final int PACKETS_OFFSET = 104;
+    static final int BYTES_OFFSET = 112;
+
+    static final int KEY_META = 0;
+    static final int KEY_SRC_HI = 8;
+    static final int KEY_SRC_LO = 16;
+    static final int KEY_DST_HI = 24;
+    static final int KEY_DST_LO = 32;
+
+    static final int STATUS_FREE = 0;
+    static final int STATUS_CLAIMED = 1;
+    static final int STATUS_LIVE = 2;
+    static final int STATUS_DYING = 3;
+    static final int GENERATION_MASK = 0x3FFF_FFFF;
+
+    static final long EMPTY = 0;
+    static final long TOMBSTONE = -1;
+    static final long LOCKED = -2;
+
+    /** Same state and an expiry moving by less than this: skip the write (saves a CAS per packet). */
+    static final long REFRESH_GRANULARITY_MS = 1000;
+    /** Entries an insert that finds no free entry scans for expired ones before giving up. */
+    static final int FULL_TABLE_RECLAIM_SCAN = 16;
+    /** Slots swept for cleanable tombstones per entry scanned by gc. */
+    static final int SLOTS_SWEPT_PER_ENTRY = 4;
+    private static final int MAX_CLEAN_STEPS = 64;
+    private static final int MAX_CLUSTER_SCAN = 512;
+    private static final int CLAIMED_SPIN_LIMIT = 10_000;
+
+    private static final long PUBLISHED = Long.MIN_VALUE;
+    private static final long INDEX_FULL = Long.MIN_VALUE + 1;
+
+    private final Arena arena;
+    private final UnsafeBuffer header;
+    private final UnsafeBuffer slots;
+    private final UnsafeBuffer entries;
+    private final int capacity;
+    private final int slotCount;
+    private final int slotMask;
+    private final long[] timeoutByStateMs;
+    private final ConntrackTimeouts timeouts;
+    private final boolean attached;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ConntrackTable(
+        final Arena arena,
+        final MemorySegment region,
+        final int capacity,
+        final int slotCount,
+        final ConntrackTimeouts timeouts,
+        final boolean attach)
+    {
+        this.arena = arena;
+        this.capacity = capacity;
+        this.slotCount = slotCount;
+        this.slotMask = slotCount - 1;
+        this.timeouts = timeouts;
+        this.timeoutByStateMs = new long[ConntrackState.COUNT];
+        for (int state = 0; state < ConntrackState.COUNT; state++)
+        {
+            timeoutByStateMs[state] = timeouts.timeoutMs(state);
+        }
+        final long address = region.address();
+        this.header = new UnsafeBuffer(address, HEADER_LENGTH);
+        this.slots = new UnsafeBuffer(address + HEADER_LENGTH, slotCount * 8);
+        this.entries = new UnsafeBuffer(address + HEADER_LENGTH + slotCount * 8L, capacity * ENTRY_LENGTH);
+        if (attach)
+        {
+            recover();
+        }
+        else
+        {
+            format();
+        }
+        this.attached = attach;
+    }
+
+    /**
+     * A table in anonymous memory, for tests, tracing and agents that need no restart survival.
+     *
+     * @param capacity maximum number of flows, 1 .. {@link #MAX_CAPACITY}.
+     * @param timeouts per-state timeouts.
+     * @return an empty table.
+     */
+    public static ConntrackTable inMemory(final int capacity, final ConntrackTimeouts timeouts)
+    {
+        checkCapacity(capacity);
+        final int slotCount = slotCountFor(capacity);
+        final Arena arena = Arena.ofShared();
+        final MemorySegment region = arena.allocate(regionLength(capacity, slotCount), 4096);
+        return new ConntrackTable(arena, region, capacity, slotCount, timeouts, false);
+    }
+
+    /**
+     * A table in a memory-mapped file: attaches to the file if its header has this magic, layout
+     * version, capacity and slot count (keeping its entries), else recreates it empty.
+     *
+     * @param file     the table file; its directory must exist.
+     * @param capacity maximum number of flows, 1 .. {@link #MAX_CAPACITY}.
+     * @param timeouts per-state timeouts (not stored: they may change between runs).
+     * @return the table.
+     * @throws UncheckedIOException if the file cannot be opened, sized or mapped.
+     */
+    public static ConntrackTable mapped(final Path file, final int capacity, final ConntrackTimeouts timeouts)
+    {
+        checkCapacity(capacity);
+        final int slotCount = slotCountFor(capacity);
+        final long length = regionLength(capacity, slotCount);
+        try (FileChannel channel = FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE))
+        {
+            final boolean attach = channel.size() == length && headerMatches(channel, capacity, slotCount);
+            if (!attach)
+            {
+                channel.truncate(0);
+                channel.write(ByteBuffer.allocate(1), length - 1);
+            }
+            final Arena arena = Arena.ofShared();
+            try
+            {
+                final MemorySegment region = channel.map(FileChannel.MapMode.READ_WRITE, 0, length, arena);
+                return new ConntrackTable(arena, region, capacity, slotCount, timeouts, attach);
+            }
+            catch (final RuntimeException | IOException ex)
+            {
+                arena.close();
+                throw ex;
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(
+                "cannot open conntrack table file " + file + " (" + length + " bytes for capacity " + capacity +
+                "): check that its directory exists and is writable", ex);
+        }
+    }
+
+    /**
+     * Looks a tuple up in either direction.
+     *
+     * @param key the tuple as seen on the wire.
+     * @return {@code entryIndex << 1 | direction}, or {@link #NOT_FOUND}.
+     */
+    public long find(final FlowKey key)
+    {
+        final int hash = key.hash();
+        final long meta = key.meta();
+        int slot = hash & slotMask;
+        for (int i = 0; i < slotCount; i++)
+        {
+            final long word = slots.getLongVolatile(slot << 3);
+            if (word == EMPTY)
+            {
+                return NOT_FOUND;
+            }
+            if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash)
+            {
+                final long handle = (word & 0xFFFF_FFFFL) - 1;
+                if (matches(handle, meta, key, false))
+                {
+                    return handle;
+                }
+            }
+            slot = (slot + 1) & slotMask;
+        }
+        return NOT_FOUND;
+    }
+
+    /**
+     * @param handle a handle.
+     * @return 0 for the original direction, 1 for the reply.
+     */
+    public static int direction(final long handle)
+    {
+        return (int)handle & 1;
+    }
+
+    /**
+     * @param handle a handle.
+     * @return the entry index.
+     */
+    public static int entryIndex(final long handle)
+    {
+        return (int)(handle >>> 1);
+    }
+
+    /**
+     * Inserts a flow under both tuples. The entry starts in the protocol's initial state
+     * (TCP {@link ConntrackState#NONE}, UDP unreplied, ICMP, SCTP unreplied) expiring after that
+     * state's timeout; account its first packet with {@link #onPacket}.
+     *
+     * <p>When no entry is free the insert first scans a few entries at the gc cursor for expired
+     * ones, then refuses. ORIGINAL_EXISTS can also mean that a concurrent insert of the same tuple
+     * won, or (rarely) that both withdrew: if {@link #find} then misses, drop or retry the packet.
+     *
+     * @param original  tuple of the packet that opened the flow.
+     * @param reply     tuple the answers will carry (after NAT).
+     * @param serviceId opaque, stored for the caller.
+     * @param flags     opaque, stored for the caller (e.g. masqueraded).
+     * @param nowMs     current time, epoch milliseconds.
+     * @return the original-direction handle, or {@link #TABLE_FULL}, {@link #ORIGINAL_EXISTS},
+     *     {@link #REPLY_EXISTS}.
+     */
+    public long insert(final FlowKey original, final FlowKey reply, final int serviceId, final int flags, final long nowMs)
+    {
+        final long existing = probeExisting(original);
+        if (existing >= 0)
+        {
+            awaitSettled(entryIndex(existing));
+            return ORIGINAL_EXISTS;
+        }
+
+        int index = popFree();
+        if (index < 0)
+        {
+            gc(nowMs, FULL_TABLE_RECLAIM_SCAN);
+            index = popFree();
+            if (index < 0)
+            {
+                return TABLE_FULL;
+            }
+        }
+
+        final int base = index * ENTRY_LENGTH;
+        final int generation = entries.getInt(base + CTRL_OFFSET) >>> 2;
+        entries.putIntVolatile(base + CTRL_OFFSET, (generation << 2) | STATUS_CLAIMED);
+        writeKey(base + ORIGINAL_KEY_OFFSET, original);
+        writeKey(base + REPLY_KEY_OFFSET, reply);
+        entries.putInt(base + SERVICE_ID_OFFSET, serviceId);
+        entries.putInt(base + FLAGS_OFFSET, flags);
+        entries.putLong(base + PACKETS_OFFSET, 0);
+        entries.putLong(base + BYTES_OFFSET, 0);
+        entries.putLong(base + BYTES_OFFSET + 8, 0);
+        final int state = ConntrackTransitions.initialState(original.protocol());
+        entries.putLong(base + STATE_WORD_OFFSET, stateWord(nowMs + timeoutByStateMs[state], state));
+
+        final long originalHandle = (long)index << 1;
+        final long originalResult = publish(original, originalHandle);
+        if (originalResult != PUBLISHED)
+        {
+            release(index, generation);
+            if (originalResult == INDEX_FULL)
+            {
+                return TABLE_FULL;
+            }
+            awaitSettled(entryIndex(originalResult));
+            return ORIGINAL_EXISTS;
+        }
+        final long replyResult = publish(reply, originalHandle | 1);
+        if (replyResult != PUBLISHED)
+        {
+            unpublish(original.hash(), originalHandle);
+            release(index, generation);
+            return replyResult == INDEX_FULL ? TABLE_FULL : REPLY_EXISTS;
+        }
+        entries.putIntVolatile(base + CTRL_OFFSET, (generation << 2) | STATUS_LIVE);
+        header.getAndAddInt(SIZE_OFFSET, 1);
+        return originalHandle;
+    }
+
+    /**
+     * Accounts one packet in the handle's direction: advances the state (TCP from
+     * {@code tcpFlags}; UDP and SCTP become assured/replied on a reply-direction packet),
+     * refreshes the expiry to {@code nowMs} plus the new state's timeout, counts packets and
+     * bytes. State and expiry change together in one CAS; when neither the state changes nor the
+     * expiry would move by {@link #REFRESH_GRANULARITY_MS} or more, nothing is written.
+     *
+     * @param handle   from {@link #find} or {@link #insert}.
+     * @param tcpFlags TCP header flags, ignored for other protocols.
+     * @param bytes    packet length counted.
+     * @param nowMs    current time, epoch milliseconds.
+     * @return the state after the update, or {@link ConntrackState#NONE} if the entry is not live.
+     */
+    public int onPacket(final long handle, final int tcpFlags, final int bytes, final long nowMs)
+    {
+        final int base = entryIndex(handle) * ENTRY_LENGTH;
+        final int direction = direction(handle);
+        if ((entries.getIntVolatile(base + CTRL_OFFSET) & 3) != STATUS_LIVE)
+        {
+            return ConntrackState.NONE;
+        }
+        entries.getAndAddInt(base + PACKETS_OFFSET + 4 * direction, 1);
+        entries.getAndAddLong(base + BYTES_OFFSET + 8 * direction, bytes);
+        while (true)
+        {
+            final long current = entries.getLongVolatile(base + STATE_WORD_OFFSET);
+            final int word = (int)current & 0xFFFF;
+            final int next = ConntrackTransitions.next(word, direction, tcpFlags);
+            final int nextState = next & 0xFF;
+            final long expiresAtMs = nowMs + timeoutByStateMs[nextState];
+            if (next == word && expiresAtMs - (current >>> 16) < REFRESH_GRANULARITY_MS)
+            {
+                return nextState;
+            }
+            if (entries.compareAndSetLong(base + STATE_WORD_OFFSET, current, stateWord(expiresAtMs, next)))
+            {
+                return nextState;
+            }
+        }
+    }
+
+    /**
+     * Copies the original tuple of the handle's entry.
+     *
+     * @param handle either direction.
+     * @param out    overwritten.
+     */
+    public void readOriginal(final long handle, final FlowKey out)
+    {
+        readKey(entryIndex(handle) * ENTRY_LENGTH + ORIGINAL_KEY_OFFSET, out);
+    }
+
+    /**
+     * Copies the reply tuple of the handle's entry.
+     *
+     * @param handle either direction.
+     * @param out    overwritten.
+     */
+    public void readReply(final long handle, final FlowKey out)
+    {
+        readKey(entryIndex(handle) * ENTRY_LENGTH + REPLY_KEY_OFFSET, out);
+    }
+
+    /**
+     * @param handle either direction.
+     * @return the {@link ConntrackState} constant.
+     */
+    public int state(final long handle)
+    {
+        return (int)entries.getLongVolatile(entryIndex(handle) * ENTRY_LENGTH + STATE_WORD_OFFSET) & 0xFF;
+    }
+
+    /**
+     * @param handle either direction.
+     * @return the service id given to insert.
+     */
+    public int serviceId(final long handle)
+    {
+        return entries.getInt(entryIndex(handle) * ENTRY_LENGTH + SERVICE_ID_OFFSET);
+    }
+
+    /**
+     * @param handle either direction.
+     * @return the flags given to insert.
+     */
+    public int flags(final long handle)
+    {
+        return entries.getInt(entryIndex(handle) * ENTRY_LENGTH + FLAGS_OFFSET);
+    }
+
+    /**
+     * @param handle either direction.
+     * @return epoch milliseconds at which gc may reclaim the entry.
+     */
+    public long expiresAtMs(final long handle)
+    {
+        return entries.getLongVolatile(entryIndex(handle) * ENTRY_LENGTH + STATE_WORD_OFFSET) >>> 16;
+    }
+
+    /**
+     * @param handle selects the entry and the direction.
+     * @return packets counted in that direction (32-bit, wrapping; read as unsigned).
+     */
+    public long packets(final long handle)
+    {
+        return entries.getIntVolatile(entryIndex(handle) * ENTRY_LENGTH + PACKETS_OFFSET + 4 * direction(handle)) &
+            0xFFFF_FFFFL;
+    }
+
+    /**
+     * @param handle selects the entry and the direction.
+     * @return bytes counted in that direction.
+     */
+    public long bytes(final long handle)
+    {
+        return entries.getLongVolatile(entryIndex(handle) * ENTRY_LENGTH + BYTES_OFFSET + 8 * direction(handle));
+    }
+
+    /**
+     * Whether the handle's entry is live (inserted and not deleted). Control side: the answer can
+     * change right after it is given.
+     *
+     * @param handle either direction.
+     * @return true if live.
+     */
+    public boolean isLive(final long handle)
+    {
+        return (entries.getIntVolatile(entryIndex(handle) * ENTRY_LENGTH + CTRL_OFFSET) & 3) == STATUS_LIVE;
+    }
+
+    /**
+     * Removes both keys and frees the entry. Safe against concurrent deletes, gc and flush: one
+     * of them wins, the others see false.
+     *
+     * @param handle either direction.
+     * @return true if this call deleted a live entry.
+     */
+    public boolean delete(final long handle)
+    {
+        final int index = entryIndex(handle);
+        final int ctrl = entries.getIntVolatile(index * ENTRY_LENGTH + CTRL_OFFSET);
+        return (ctrl & 3) == STATUS_LIVE && deleteEntry(index, ctrl, Long.MIN_VALUE);
+    }
+
+    /**
+     * Sweeps up to {@code maxEntriesToScan} entries from a shared rotating cursor, deleting those
+     * whose expiry is at or before {@code nowMs}, and sweeps a proportional slice of the index for
+     * tombstones that can become empty. Several threads may call it at once (each claims its own
+     * slice of the cursor).
+     *
+     * @param nowMs            current time, epoch milliseconds.
+     * @param maxEntriesToScan bound of the work done by this call.
+     * @return entries reclaimed.
+     */
+    public int gc(final long nowMs, final int maxEntriesToScan)
+    {
+        if (maxEntriesToScan <= 0)
+        {
+            return 0;
+        }
+        final int scan = Math.min(maxEntriesToScan, capacity);
+        final long start = header.getAndAddLong(GC_CURSOR_OFFSET, scan);
+        int reclaimed = 0;
+        for (int i = 0; i < scan; i++)
+        {
+            final int index = (int)((start + i) % capacity);
+            final int base = index * ENTRY_LENGTH;
+            final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
+            if ((ctrl & 3) == STATUS_LIVE &&
+                (entries.getLongVolatile(base + STATE_WORD_OFFSET) >>> 16) <= nowMs &&
+                deleteEntry(index, ctrl, nowMs))
+            {
+                reclaimed++;
+            }
+        }
+
+        final int slotScan = (int)Math.min((long)scan * SLOTS_SWEPT_PER_ENTRY, slotCount);
+        final long slotStart = header.getAndAddLong(SLOT_GC_CURSOR_OFFSET, slotScan);
+        for (int i = 0; i < slotScan; i++)
+        {
+            final int slot = (int)((slotStart + i) & slotMask);
+            if (slots.getLongVolatile(slot << 3) == TOMBSTONE)
+            {
+                clean(slot);
+            }
+        }
+        return reclaimed;
+    }
+
+    /**
+     * Deletes the flows whose reply-tuple source (the backend, after DNAT) is
+     * {@code backendAddr:backendPort}, as kube-proxy does for UDP when an endpoint goes away.
+     * Control side: walks every entry.
+     *
+     * @param protocol    IP protocol to match, 0 for any.
+     * @param backendAddr backend IPv4 address, first octet most significant.
+     * @param backendPort backend port.
+     * @return flows deleted.
+     */
+    public int flushBackendIpv4(final int protocol, final int backendAddr, final int backendPort)
+    {
+        final long srcLo = FlowKey.IPV4_MAPPED_PREFIX | (backendAddr & 0xFFFF_FFFFL);
+        int deleted = 0;
+        for (int index = 0; index < capacity; index++)
+        {
+            final int base = index * ENTRY_LENGTH;
+            final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
+            if ((ctrl & 3) != STATUS_LIVE)
+            {
+                continue;
+            }
+            final int key = base + REPLY_KEY_OFFSET;
+            final long meta = entries.getLong(key + KEY_META);
+            final long hi = entries.getLong(key + KEY_SRC_HI);
+            final long lo = entries.getLong(key + KEY_SRC_LO);
+            VarHandle.acquireFence();
+            if (entries.getIntVolatile(base + CTRL_OFFSET) != ctrl)
+            {
+                continue;
+            }
+            final int entryProtocol = (int)(meta >>> 32) & 0xFF;
+            final int srcPort = (int)(meta >>> 16) & 0xFFFF;
+            if ((protocol == 0 || protocol == entryProtocol) && hi == 0 && lo == srcLo &&
+                srcPort == (backendPort & 0xFFFF) && deleteEntry(index, ctrl, Long.MIN_VALUE))
+            {
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
+    /**
+     * Visits every entry that is live when the walk reaches it, by original-direction handle.
+     * Control side: walks every entry; the visitor may delete the entry it is given.
+     *
+     * @param visitor called per live entry.
+     */
+    public void forEach(final EntryVisitor visitor)
+    {
+        for (int index = 0; index < capacity; index++)
+        {
+            if ((entries.getIntVolatile(index * ENTRY_LENGTH + CTRL_OFFSET) & 3) == STATUS_LIVE)
+            {
+                visitor.visit((long)index << 1);
+            }
+        }
+    }
+
+    /** @return live flows. */
+    public int size()
+    {
+        return header.getIntVolatile(SIZE_OFFSET);
+    }
+
+    /** @return maximum number of flows. */
+    public int capacity()
+    {
+        return capacity;
+    }
+
+    /** @return index slots (a power of two, at least 4 x capacity). */
+    public int slotCount()
+    {
+        return slotCount;
+    }
+
+    /** @return the timeouts this table applies. */
+    public ConntrackTimeouts timeouts()
+    {
+        return timeouts;
+    }
+
+    /** @return true if {@link #mapped} attached to an existing file and kept its entries. */
+    public boolean attached()
+    {
+        return attached;
+    }
+
+    /**
+     * Length of the free stack. Diagnostic for a quiescent table (no concurrent insert or
+     * delete): with workers running the walk can be wrong.
+     *
+     * @return free entries.
+     */
+    public int freeCount()
+    {
+        int count = 0;
+        int top = (int)header.getLongVolatile(FREE_HEAD_OFFSET);
+        while (top != 0 && count <= capacity)
+        {
+            count++;
+            top = entries.getIntVolatile((top - 1) * ENTRY_LENGTH + NEXT_FREE_OFFSET);
+        }
+        return count;
+    }
+
+    /**
+     * Slots holding tombstones. Diagnostic for a quiescent table.
+     *
+     * @return tombstone count.
+     */
+    public int tombstoneCount()
+    {
+        int count = 0;
+        for (int slot = 0; slot < slotCount; slot++)
+        {
+            final long word = slots.getLongVolatile(slot << 3);
+            if (word == TOMBSTONE || word == LOCKED)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Unmaps the region (a mapped file keeps its contents for the next {@link #mapped}). Every
+     * worker must have stopped using the table: access after close faults. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        if (closed.compareAndSet(false, true))
+        {
+            arena.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ index
+
+    /**
+     * Publishes a key of a CLAIMED entry.
+     *
+     * @return {@link #PUBLISHED}, {@link #INDEX_FULL}, or the handle of a CLAIMED/LIVE entry
+     *     that holds the same key (this key is then not in the index).
+     */
+    private long publish(final FlowKey key, final long handle)
+    {
+        final int hash = key.hash();
+        final long meta = key.meta();
+        final long ownWord = ((long)hash << 32) | (handle + 1);
+        final int home = hash & slotMask;
+        while (true)
+        {
+            int target = -1;
+            long targetSeen = EMPTY;
+            int slot = home;
+            for (int i = 0; i < slotCount; i++)
+            {
+                final long word = slots.getLongVolatile(slot << 3);
+                if (word == EMPTY)
+                {
+                    if (target < 0)
+                    {
+                        target = slot;
+                        targetSeen = EMPTY;
+                    }
+                    break;
+                }
+                if (word == TOMBSTONE)
+                {
+                    if (target < 0)
+                    {
+                        target = slot;
+                        targetSeen = TOMBSTONE;
+                    }
+                }
+                else if (word != LOCKED && (int)(word >>> 32) == hash)
+                {
+                    final long other = (word & 0xFFFF_FFFFL) - 1;
+                    if (matches(other, meta, key, true))
+                    {
+                        return other;
+                    }
+                }
+                slot = (slot + 1) & slotMask;
+            }
+            if (target < 0)
+            {
+                return INDEX_FULL;
+            }
+            if (!slots.compareAndSetLong(target << 3, targetSeen, ownWord))
+            {
+                continue;
+            }
+
+            // Re-scan from home: a same-key rival anywhere in the chain makes us withdraw; an empty
+            // or locked slot before ours means a tombstone on our path was being cleaned.
+            boolean passedOwn = false;
+            boolean repeat = false;
+            slot = home;
+            for (int i = 0; i < slotCount; i++)
+            {
+                if (slot == target)
+                {
+                    passedOwn = true;
+                }
+                else
+                {
+                    final long word = slots.getLongVolatile(slot << 3);
+                    if (word == EMPTY || word == LOCKED)
+                    {
+                        if (!passedOwn)
+                        {
+                            repeat = true;
+                            break;
+                        }
+                        if (word == EMPTY)
+                        {
+                            break;
+                        }
+                    }
+                    else if (word != TOMBSTONE && (int)(word >>> 32) == hash)
+                    {
+                        final long other = (word & 0xFFFF_FFFFL) - 1;
+                        if (matches(other, meta, key, true))
+                        {
+                            retract(target, ownWord);
+                            return other;
+                        }
+                    }
+                }
+                slot = (slot + 1) & slotMask;
+            }
+            if (!repeat)
+            {
+                return PUBLISHED;
+            }
+            retract(target, ownWord);
+        }
+    }
+
+    /** Probe without publishing: a CLAIMED or LIVE entry holding the key, or -1. */
+    private long probeExisting(final FlowKey key)
+    {
+        final int hash = key.hash();
+        final long meta = key.meta();
+        int slot = hash & slotMask;
+        for (int i = 0; i < slotCount; i++)
+        {
+            final long word = slots.getLongVolatile(slot << 3);
+            if (word == EMPTY)
+            {
+                return -1;
+            }
+            if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash)
+            {
+                final long handle = (word & 0xFFFF_FFFFL) - 1;
+                if (matches(handle, meta, key, true))
+                {
+                    return handle;
+                }
+            }
+            slot = (slot + 1) & slotMask;
+        }
+        return -1;
+    }
+
+    private void retract(final int slot, final long ownWord)
+    {
+        if (slots.compareAndSetLong(slot << 3, ownWord, TOMBSTONE))
+        {
+            clean(slot);
+        }
+    }
+
+    /** Removes the slot word of a handle (owned by the caller: CLAIMED or DYING entry). */
+    private void unpublish(final int hash, final long handle)
+    {
+        final long ownWord = ((long)hash << 32) | (handle + 1);
+        int slot = hash & slotMask;
+        for (int i = 0; i < slotCount; i++)
+        {
+            final long word = slots.getLongVolatile(slot << 3);
+            if (word == ownWord)
+            {
+                retract(slot, ownWord);
+                return;
+            }
+            if (word == EMPTY)
+            {
+                break;
+            }
+            slot = (slot + 1) & slotMask;
+        }
+        // Not on its chain: cannot happen by the cleaning argument; a full sweep keeps the index
+        // free of dangling words even if it did.
+        for (slot = 0; slot < slotCount; slot++)
+        {
+            if (slots.getLongVolatile(slot << 3) == ownWord)
+            {
+                retract(slot, ownWord);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Turns a tombstone into empty when no key after it in its cluster probes through it, then
+     * walks back over the tombstones before it. The tombstone is LOCKED while the cluster is
+     * checked, so an insert that publishes behind it afterwards sees LOCKED or EMPTY on its path
+     * in its re-scan and publishes again.
+     */
+    private void clean(final int fromSlot)
+    {
+        int slot = fromSlot;
+        for (int step = 0; step < MAX_CLEAN_STEPS; step++)
+        {
+            if (!slots.compareAndSetLong(slot << 3, TOMBSTONE, LOCKED))
+            {
+                return;
+            }
+            if (hasDependents(slot))
+            {
+                slots.putLongVolatile(slot << 3, TOMBSTONE);
+                return;
+            }
+            slots.putLongVolatile(slot << 3, EMPTY);
+            slot = (slot - 1) & slotMask;
+            if (slots.getLongVolatile(slot << 3) != TOMBSTONE)
+            {
+                return;
+            }
+        }
+    }
+
+    /** Whether a key between this slot and the end of its cluster has its home at or before it. */
+    private boolean hasDependents(final int slot)
+    {
+        final int limit = Math.min(MAX_CLUSTER_SCAN, slotCount - 1);
+        int probe = (slot + 1) & slotMask;
+        for (int distance = 1; distance <= limit; distance++)
+        {
+            final long word = slots.getLongVolatile(probe << 3);
+            if (word == EMPTY)
+            {
+                return false;
+            }
+            if (word != TOMBSTONE && word != LOCKED)
+            {
+                final int home = (int)(word >>> 32) & slotMask;
+                if (((probe - home) & slotMask) >= distance)
+                {
+                    return true;
+                }
+            }
+            probe = (probe + 1) & slotMask;
+        }
+        return limit < slotCount - 1; // gave up before seeing the whole ring: assume a dependent
+    }
+
+    /**
+     * Whether the entry behind a slot holds this key in the slot's direction: a seqlock read
+     * validated by re-reading ctrl. {@code includeClaimed} also accepts entries whose insert is in
+     * progress (for duplicate detection); a torn read there can only cause a spurious conflict.
+     */
+    private boolean matches(final long handle, final long meta, final FlowKey key, final boolean includeClaimed)
+    {
+        final int base = entryIndex(handle) * ENTRY_LENGTH;
+        if (base < 0 || base >= capacity * ENTRY_LENGTH)
+        {
+            return false;
+        }
+        final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
+        final int status = ctrl & 3;
+        if (status != STATUS_LIVE && (!includeClaimed || status != STATUS_CLAIMED))
+        {
+            return false;
+        }
+        final int keyOffset = base + (direction(handle) == 0 ? ORIGINAL_KEY_OFFSET : REPLY_KEY_OFFSET);
+        final boolean equal =
+            entries.getLong(keyOffset + KEY_META) == meta &&
+            entries.getLong(keyOffset + KEY_SRC_LO) == key.srcAddrLo() &&
+            entries.getLong(keyOffset + KEY_DST_LO) == key.dstAddrLo() &&
+            entries.getLong(keyOffset + KEY_SRC_HI) == key.srcAddrHi() &&
+            entries.getLong(keyOffset + KEY_DST_HI) == key.dstAddrHi();
+        VarHandle.acquireFence();
+        return equal && entries.getIntVolatile(base + CTRL_OFFSET) == ctrl;
+    }
+
+    // ------------------------------------------------------------------ entries
+
+    /**
+     * Deletes an entry if its ctrl is still {@code expectedCtrl} (LIVE of that generation). With
+     * {@code expiredAtMs} other than {@code Long.MIN_VALUE}, gives the entry back if a packet
+     * refreshed it past that time between the caller's check and the claim.
+     */
+    private boolean deleteEntry(final int index, final int expectedCtrl, final long expiredAtMs)
+    {
+        final int base = index * ENTRY_LENGTH;
+        final int generation = expectedCtrl >>> 2;
+        final int dying = (generation << 2) | STATUS_DYING;
+        if (!entries.compareAndSetInt(base + CTRL_OFFSET, expectedCtrl, dying))
+        {
+            return false;
+        }
+        if (expiredAtMs != Long.MIN_VALUE &&
+            (entries.getLongVolatile(base + STATE_WORD_OFFSET) >>> 16) > expiredAtMs)
+        {
+            entries.putIntVolatile(base + CTRL_OFFSET, expectedCtrl);
+            return false;
+        }
+        unpublish(storedHash(base + ORIGINAL_KEY_OFFSET), (long)index << 1);
+        unpublish(storedHash(base + REPLY_KEY_OFFSET), ((long)index << 1) | 1);
+        header.getAndAddInt(SIZE_OFFSET, -1);
+        release(index, generation);
+        return true;
+    }
+
+    private void release(final int index, final int generation)
+    {
+        entries.putIntVolatile(index * ENTRY_LENGTH + CTRL_OFFSET, (((generation + 1) & GENERATION_MASK) << 2) | STATUS_FREE);
+        pushFree(index);
+    }
+
+    private int popFree()
+    {
+        while (true)
+        {
+            final long head = header.getLongVolatile(FREE_HEAD_OFFSET);
+            final int top = (int)head;
+            if (top == 0)
+            {
+                return -1;
+            }
+            final int next = entries.getIntVolatile((top - 1) * ENTRY_LENGTH + NEXT_FREE_OFFSET);
+            final long newHead = (((head >>> 32) + 1) << 32) | (next & 0xFFFF_FFFFL);
+            if (header.compareAndSetLong(FREE_HEAD_OFFSET, head, newHead))
+            {
+                return top - 1;
+            }
+        }
+    }
+
+    private void pushFree(final int index)
+    {
+        final int nextOffset = index * ENTRY_LENGTH + NEXT_FREE_OFFSET;
+        while (true)
+        {
+            final long head = header.getLongVolatile(FREE_HEAD_OFFSET);
+            entries.putIntVolatile(nextOffset, (int)head);
+            final long newHead = (((head >>> 32) + 1) << 32) | (index + 1);
+            if (header.compareAndSetLong(FREE_HEAD_OFFSET, head, newHead))
+            {
+                return;
+            }
+        }
+    }
+
+    private void awaitSettled(final int index)
+    {
+        final int offset = index * ENTRY_LENGTH + CTRL_OFFSET;
+        for (int i = 0; i < CLAIMED_SPIN_LIMIT && (entries.getIntVolatile(offset) & 3) == STATUS_CLAIMED; i++)
+        {
+            Thread.onSpinWait();
+        }
+    }
+
+    private int storedHash(final int keyOffset)
+    {
+        return FlowKey.hash(
+            entries.getLong(keyOffset + KEY_META),
+            entries.getLong(keyOffset + KEY_SRC_HI),
+            entries.getLong(keyOffset + KEY_SRC_LO),
+            entries.getLong(keyOffset + KEY_DST_HI),
+            entries.getLong(keyOffset + KEY_DST_LO));
+    }
+
+    private void writeKey(final int keyOffset, final FlowKey key)
+    {
+        entries.putLong(keyOffset + KEY_META, key.meta());
+        entries.putLong(keyOffset + KEY_SRC_HI, key.srcAddrHi());
+        entries.putLong(keyOffset + KEY_SRC_LO, key.srcAddrLo());
+        entries.putLong(keyOffset + KEY_DST_HI, key.dstAddrHi());
+        entries.putLong(keyOffset + KEY_DST_LO, key.dstAddrLo());
+    }
+
+    private void readKey(final int keyOffset, final FlowKey out)
+    {
+        out.setFromStored(
+            entries.getLong(keyOffset + KEY_META),
+            entries.getLong(keyOffset + KEY_SRC_HI),
+            entries.getLong(keyOffset + KEY_SRC_LO),
+            entries.getLong(keyOffset + KEY_DST_HI),
+            entries.getLong(keyOffset + KEY_DST_LO));
+    }
+
+    private static long stateWord(final long expiresAtMs, final int state)
+    {
+        return (expiresAtMs << 16) | (state & 0xFFFF);
+    }
+
+    // ------------------------------------------------------------------ setup
+
+    private void format()
+    {
+        header.putInt(VERSION_OFFSET, LAYOUT_VERSION);
+        header.putInt(CAPACITY_OFFSET, capacity);
+        header.putInt(SLOT_COUNT_OFFSET, slotCount);
+        header.putInt(ENTRY_LENGTH_OFFSET, ENTRY_LENGTH);
+        header.putInt(SIZE_OFFSET, 0);
+        header.putLong(GC_CURSOR_OFFSET, 0);
+        header.putLong(SLOT_GC_CURSOR_OFFSET, 0);
+        slots.setMemory(0, slots.capacity(), (byte)0);
+        for (int index = 0; index < capacity; index++)
+        {
+            final int base = index * ENTRY_LENGTH;
+            entries.putInt(base + CTRL_OFFSET, STATUS_FREE);
+            entries.putInt(base + NEXT_FREE_OFFSET, index + 1 < capacity ? index + 2 : 0);
+        }
+        header.putLong(FREE_HEAD_OFFSET, 1);
+        // Magic last: a crash while formatting leaves a file that the next open recreates.
+        header.putLongVolatile(MAGIC_OFFSET, MAGIC);
+    }
+
+    /**
+     * Rebuilds the index and the free stack from the LIVE entries of an attached file: entries
+     * caught CLAIMED or DYING by a crash are freed, duplicate keys keep the first entry.
+     */
+    private void recover()
+    {
+        slots.setMemory(0, slots.capacity(), (byte)0);
+        header.putLong(FREE_HEAD_OFFSET, 0);
+        final FlowKey key = new FlowKey();
+        int live = 0;
+        for (int index = 0; index < capacity; index++)
+        {
+            final int base = index * ENTRY_LENGTH;
+            final int ctrl = entries.getInt(base + CTRL_OFFSET);
+            if ((ctrl & 3) != STATUS_LIVE)
+            {
+                continue;
+            }
+            final long handle = (long)index << 1;
+            readKey(base + ORIGINAL_KEY_OFFSET, key);
+            if (publish(key, handle) == PUBLISHED)
+            {
+                final int originalHash = key.hash();
+                readKey(base + REPLY_KEY_OFFSET, key);
+                if (publish(key, handle | 1) == PUBLISHED)
+                {
+                    live++;
+                    continue;
+                }
+                unpublish(originalHash, handle);
+            }
+            entries.putInt(base + CTRL_OFFSET, (ctrl & ~3) | STATUS_DYING); // rebuilt as free below
+        }
+        long head = 0;
+        for (int index = capacity - 1; index >= 0; index--)
+        {
+            final int base = index * ENTRY_LENGTH;
+            final int ctrl = entries.getInt(base + CTRL_OFFSET);
+            if ((ctrl & 3) != STATUS_LIVE)
+            {
+                if ((ctrl & 3) != STATUS_FREE)
+                {
+                    entries.putInt(base + CTRL_OFFSET, ((((ctrl >>> 2) + 1) & GENERATION_MASK) << 2) | STATUS_FREE);
+                }
+                entries.putInt(base + NEXT_FREE_OFFSET, (int)head);
+                head = index + 1;
+            }
+        }
+        header.putLong(FREE_HEAD_OFFSET, head);
+        header.putIntVolatile(SIZE_OFFSET, live);
+    }
+
+    private static boolean headerMatches(final FileChannel channel, final int capacity, final int slotCount)
+        throws IOException
+    {
+        final ByteBuffer buffer = ByteBuffer.allocate(24).order(ByteOrder.nativeOrder());
+        while (buffer.hasRemaining())
+        {
+            if (channel.read(buffer, buffer.position()) < 0)
+            {
+                return false;
+            }
+        }
+        return buffer.getLong(MAGIC_OFFSET) == MAGIC &&
+            buffer.getInt(VERSION_OFFSET) == LAYOUT_VERSION &&
+            buffer.getInt(CAPACITY_OFFSET) == capacity &&
+            buffer.getInt(SLOT_COUNT_OFFSET) == slotCount &&
+            buffer.getInt(ENTRY_LENGTH_OFFSET) == ENTRY_LENGTH;
+    }
+
+    private static void checkCapacity(final int capacity)
+    {
+        if (capacity < 1 || capacity > MAX_CAPACITY)
+        {
+            throw new IllegalArgumentException(
+                "conntrack capacity " + capacity + " is out of range: use 1 .. " + MAX_CAPACITY);
+        }
+    }
+
+    static int slotCountFor(final int capacity)
+    {
+        final int wanted = Math.max(8, capacity * 4);
+        return Integer.highestOneBit(wanted - 1) << 1;
+    }
+
+    static long regionLength(final int capacity, final int slotCount)
+    {
+        return HEADER_LENGTH + slotCount * 8L + (long)capacity * ENTRY_LENGTH;
+    }
+}

@@ -1,0 +1,299 @@
+package dev.ferry.conntrack;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.ferry.conntrack.FlowKeyTest.ip;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConntrackTableTest
+{
+    static final long T0 = 1_700_000_000_000L;
+    static final int CLIENT = ip(10, 244, 1, 5);
+    static final int CLUSTER_IP = ip(10, 96, 0, 10);
+    static final int BACKEND = ip(10, 244, 2, 7);
+    static final int NODE_IP = ip(198, 18, 0, 1);
+
+    private final ConntrackTable table = ConntrackTable.inMemory(64, ConntrackTimeouts.kubeProxyDefaults());
+    private final FlowKey original = new FlowKey();
+    private final FlowKey reply = new FlowKey();
+    private final FlowKey probe = new FlowKey();
+
+    @AfterEach
+    void close()
+    {
+        table.close();
+    }
+
+    /** Client to ClusterIP, DNAT to the backend: the reply comes from the backend. */
+    long insertServiceFlow(final int protocol, final int clientPort, final int backend, final int backendPort)
+    {
+        original.setIpv4(protocol, CLIENT, clientPort, CLUSTER_IP, 80);
+        reply.setIpv4(protocol, backend, backendPort, CLIENT, clientPort);
+        return table.insert(original, reply, 7, 0, T0);
+    }
+
+    @Test
+    void shouldFindFlowByOriginalAndReplyTuple()
+    {
+        final long handle = insertServiceFlow(FlowKey.PROTO_TCP, 40000, BACKEND, 8080);
+
+        assertTrue(handle >= 0);
+        assertEquals(0, ConntrackTable.direction(handle));
+        final long byOriginal = table.find(probe.setIpv4(6, CLIENT, 40000, CLUSTER_IP, 80));
+        final long byReply = table.find(probe.setIpv4(6, BACKEND, 8080, CLIENT, 40000));
+        assertEquals(handle, byOriginal);
+        assertEquals(1, ConntrackTable.direction(byReply));
+        assertEquals(ConntrackTable.entryIndex(handle), ConntrackTable.entryIndex(byReply));
+        assertEquals(ConntrackTable.NOT_FOUND, table.find(probe.setIpv4(6, CLIENT, 40001, CLUSTER_IP, 80)));
+        assertEquals(ConntrackTable.NOT_FOUND, table.find(probe.setIpv4(17, CLIENT, 40000, CLUSTER_IP, 80)));
+
+        final FlowKey out = new FlowKey();
+        table.readOriginal(byReply, out);
+        assertEquals(original, out);
+        table.readReply(byOriginal, out);
+        assertEquals(reply, out);
+        assertEquals(7, table.serviceId(byReply));
+        assertEquals(0, table.flags(byReply));
+        assertEquals(1, table.size());
+    }
+
+    @Test
+    void shouldStoreOpaqueServiceIdAndFlags()
+    {
+        original.setIpv4(17, CLIENT, 1, CLUSTER_IP, 53);
+        reply.setIpv4(17, BACKEND, 53, NODE_IP, 61000);
+        final long handle = table.insert(original, reply, 0x7FFF_0001, 0x8000_0001, T0);
+
+        assertEquals(0x7FFF_0001, table.serviceId(handle));
+        assertEquals(0x8000_0001, table.flags(handle));
+    }
+
+    @Test
+    void shouldRejectNewFlowWhenTableFull()
+    {
+        final long[] handles = new long[table.capacity()];
+        for (int i = 0; i < handles.length; i++)
+        {
+            handles[i] = insertServiceFlow(6, 20000 + i, BACKEND, 8080);
+            assertTrue(handles[i] >= 0, "insert " + i);
+        }
+
+        assertEquals(ConntrackTable.TABLE_FULL, insertServiceFlow(6, 30000, BACKEND, 8080));
+        assertEquals(table.capacity(), table.size());
+        for (int i = 0; i < handles.length; i++)
+        {
+            final long handle = table.find(probe.setIpv4(6, BACKEND, 8080, CLIENT, 20000 + i));
+            assertEquals(handles[i] | 1, handle);
+            assertEquals(ConntrackState.ESTABLISHED, table.onPacket(handles[i], TcpFlags.ACK, 60, T0 + 1));
+        }
+
+        assertTrue(table.delete(handles[5]));
+        assertTrue(insertServiceFlow(6, 30000, BACKEND, 8080) >= 0);
+    }
+
+    @Test
+    void shouldReclaimExpiredEntryWhenFullInsteadOfRefusing()
+    {
+        for (int i = 0; i < table.capacity(); i++)
+        {
+            assertTrue(insertServiceFlow(17, 20000 + i, BACKEND, 53) >= 0);
+        }
+        original.setIpv4(17, CLIENT, 30000, CLUSTER_IP, 80);
+        reply.setIpv4(17, BACKEND, 53, CLIENT, 30000);
+
+        assertEquals(ConntrackTable.TABLE_FULL, table.insert(original, reply, 0, 0, T0 + 29_999));
+        assertTrue(table.insert(original, reply, 0, 0, T0 + 30_000) >= 0);
+    }
+
+    @Test
+    void shouldReportOriginalExistsForDuplicateInsert()
+    {
+        final long handle = insertServiceFlow(6, 40000, BACKEND, 8080);
+        reply.setIpv4(6, BACKEND, 9090, CLIENT, 40000);
+
+        assertEquals(ConntrackTable.ORIGINAL_EXISTS, table.insert(original, reply, 0, 0, T0));
+        assertEquals(handle, table.find(original));
+        assertEquals(1, table.size());
+    }
+
+    @Test
+    void shouldReportReplyExistsAndRollBackOriginal()
+    {
+        insertServiceFlow(17, 40000, BACKEND, 53);
+        // A second client flow whose reply tuple collides (same SNAT port chosen twice).
+        original.setIpv4(17, ip(10, 244, 1, 6), 40000, CLUSTER_IP, 80);
+        reply.setIpv4(17, BACKEND, 53, CLIENT, 40000);
+
+        assertEquals(ConntrackTable.REPLY_EXISTS, table.insert(original, reply, 0, 0, T0));
+        assertEquals(ConntrackTable.NOT_FOUND, table.find(original));
+        assertEquals(1, table.size());
+        assertEquals(table.capacity() - 1, table.freeCount());
+
+        reply.setIpv4(17, BACKEND, 53, NODE_IP, 40001);
+        assertTrue(table.insert(original, reply, 0, 0, T0) >= 0);
+        assertEquals(2, table.size());
+    }
+
+    @Test
+    void shouldDeleteBothKeysAndFreeEntry()
+    {
+        final long handle = insertServiceFlow(6, 40000, BACKEND, 8080);
+
+        assertTrue(table.delete(handle | 1));
+        assertFalse(table.delete(handle));
+        assertEquals(ConntrackTable.NOT_FOUND, table.find(original));
+        assertEquals(ConntrackTable.NOT_FOUND, table.find(reply));
+        assertEquals(0, table.size());
+        assertEquals(table.capacity(), table.freeCount());
+        assertEquals(0, table.tombstoneCount(), "tombstones at chain ends are cleaned");
+    }
+
+    @Test
+    void shouldCountPacketsAndBytesPerDirection()
+    {
+        final long handle = insertServiceFlow(17, 40000, BACKEND, 53);
+        table.onPacket(handle, 0, 100, T0);
+        table.onPacket(handle, 0, 50, T0);
+        table.onPacket(handle | 1, 0, 400, T0);
+
+        assertEquals(2, table.packets(handle));
+        assertEquals(150, table.bytes(handle));
+        assertEquals(1, table.packets(handle | 1));
+        assertEquals(400, table.bytes(handle | 1));
+    }
+
+    @Test
+    void shouldGcExpiredEntriesInSlicesAndKeepLiveOnes()
+    {
+        final List<Long> udp = new ArrayList<>();
+        final List<Long> tcp = new ArrayList<>();
+        for (int i = 0; i < 20; i++)
+        {
+            final long u = insertServiceFlow(17, 20000 + i, BACKEND, 53);
+            table.onPacket(u, 0, 60, T0);
+            udp.add(u);
+            final long t = insertServiceFlow(6, 30000 + i, BACKEND, 8080);
+            table.onPacket(t, TcpFlags.SYN, 60, T0);
+            table.onPacket(t | 1, TcpFlags.SYN | TcpFlags.ACK, 60, T0);
+            table.onPacket(t, TcpFlags.ACK, 60, T0);
+            tcp.add(t);
+        }
+        final long later = T0 + 31_000; // UDP unreplied (30 s) expired, TCP established (24 h) not
+
+        final int firstSlice = table.gc(later, 16);
+        assertTrue(firstSlice <= 16);
+        int reclaimed = firstSlice;
+        for (int i = 0; i < 10; i++)
+        {
+            reclaimed += table.gc(later, 16);
+        }
+
+        assertEquals(20, reclaimed);
+        assertEquals(20, table.size());
+        for (final long u : udp)
+        {
+            assertFalse(table.isLive(u));
+        }
+        for (final long t : tcp)
+        {
+            table.readOriginal(t, probe);
+            assertEquals(t, table.find(probe));
+            assertEquals(ConntrackState.ESTABLISHED, table.state(t));
+        }
+        assertEquals(0, table.gc(later, 1000));
+        assertEquals(table.capacity() - 20, table.freeCount());
+    }
+
+    @Test
+    void shouldScanNoMoreThanTheSliceAskedFor()
+    {
+        for (int i = 0; i < 10; i++)
+        {
+            insertServiceFlow(17, 20000 + i, BACKEND, 53);
+        }
+
+        assertEquals(0, table.gc(T0 + 60_000, 0));
+        // entries 0..9 are used: a slice of 4 reclaims exactly 4
+        assertEquals(4, table.gc(T0 + 60_000, 4));
+        assertEquals(6, table.size());
+    }
+
+    @Test
+    void shouldFlushOnlyFlowsOfRemovedBackendAndProtocol()
+    {
+        final int otherBackend = ip(10, 244, 3, 9);
+        for (int i = 0; i < 5; i++)
+        {
+            insertServiceFlow(17, 20000 + i, BACKEND, 53);
+            insertServiceFlow(17, 21000 + i, otherBackend, 53);
+            insertServiceFlow(6, 22000 + i, BACKEND, 53);
+            insertServiceFlow(17, 23000 + i, BACKEND, 5353);
+        }
+
+        assertEquals(5, table.flushBackendIpv4(FlowKey.PROTO_UDP, BACKEND, 53));
+        assertEquals(15, table.size());
+        assertEquals(ConntrackTable.NOT_FOUND, table.find(probe.setIpv4(17, BACKEND, 53, CLIENT, 20000)));
+        assertTrue(table.find(probe.setIpv4(17, otherBackend, 53, CLIENT, 21000)) >= 0);
+        assertTrue(table.find(probe.setIpv4(6, BACKEND, 53, CLIENT, 22000)) >= 0);
+        assertTrue(table.find(probe.setIpv4(17, BACKEND, 5353, CLIENT, 23000)) >= 0);
+
+        assertEquals(5, table.flushBackendIpv4(0, BACKEND, 53));
+        assertEquals(10, table.size());
+    }
+
+    @Test
+    void shouldVisitEveryLiveEntryOnce()
+    {
+        for (int i = 0; i < 10; i++)
+        {
+            insertServiceFlow(17, 20000 + i, BACKEND, 53);
+        }
+        table.delete(table.find(probe.setIpv4(17, CLIENT, 20003, CLUSTER_IP, 80)));
+
+        final List<Long> seen = new ArrayList<>();
+        table.forEach(seen::add);
+
+        assertEquals(9, seen.size());
+        for (final long handle : seen)
+        {
+            assertEquals(0, ConntrackTable.direction(handle));
+            assertTrue(table.isLive(handle));
+        }
+        table.forEach(table::delete);
+        assertEquals(0, table.size());
+    }
+
+    @Test
+    void shouldKeepFindingFlowsAfterHeavyChurnWithoutTombstoneBuildUp()
+    {
+        final ConntrackTable small = ConntrackTable.inMemory(8, ConntrackTimeouts.kubeProxyDefaults());
+        try (small)
+        {
+            final long[] live = new long[8];
+            java.util.Arrays.fill(live, -1);
+            final FlowKey key = new FlowKey();
+            final FlowKey back = new FlowKey();
+            for (int round = 0; round < 20_000; round++)
+            {
+                final int slot = round & 7;
+                if (live[slot] >= 0)
+                {
+                    assertTrue(small.delete(live[slot]));
+                }
+                key.setIpv4(17, CLIENT, round & 0xFFFF, CLUSTER_IP, 53);
+                key.reverseInto(back);
+                live[slot] = small.insert(key, back, 0, 0, T0);
+                assertTrue(live[slot] >= 0, "round " + round);
+                assertEquals(live[slot] | 1, small.find(back));
+            }
+            assertEquals(8, small.size());
+            assertTrue(small.tombstoneCount() < small.slotCount() / 2, "tombstones " + small.tombstoneCount());
+        }
+    }
+}
