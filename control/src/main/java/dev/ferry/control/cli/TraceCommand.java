@@ -47,8 +47,10 @@ import java.util.concurrent.Callable;
     footer = {
         "",
         "Examples:",
-        "  ferry trace --node-config node.yaml --manifests manifests/ --proto TCP --src 10.244.1.9 --dst 172.30.0.41 --dport 80",
-        "  ferry trace --node-config node.yaml --manifests manifests/ --flows flows.jsonl --json",
+        "  ferry trace --node-config node.yaml --manifests manifests/ \\",
+        "              --proto TCP --src 10.244.1.9 --dst 10.96.0.10 --dport 80",
+        "  ferry trace --node-config node.yaml --manifests manifests/ \\",
+        "              --flows flows.jsonl --json",
         "",
         "Exit status: 0 traced; 1 a flow could not be traced; 2 bad usage or a bad node config."})
 final class TraceCommand implements Callable<Integer> {
