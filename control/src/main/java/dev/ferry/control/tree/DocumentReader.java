@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Reads every document of a YAML file (several separated by {@code ---}) or of a JSON file
@@ -29,6 +31,8 @@ public final class DocumentReader {
     private static final ObjectMapper JSON = JsonMapper.builder()
         .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
         .build();
+
+    private static final Pattern SNAKE_MARK = Pattern.compile("^\\s+in '[^']*', line (\\d+), column (\\d+):");
 
     private DocumentReader() {
     }
@@ -61,12 +65,31 @@ public final class DocumentReader {
                 }
             }
         } catch (final JsonProcessingException e) {
-            throw new DocumentException(file + ": " + where(e.getLocation()) + "not valid " + (json ? "JSON" : "YAML") + ": "
-                + e.getOriginalMessage().lines().findFirst().orElse("").trim(), e);
+            throw new DocumentException(file + ": " + describe(e, json), e);
         } catch (final IOException e) {
             throw new DocumentException(file + ": cannot read: " + e.getMessage(), e);
         }
         return documents;
+    }
+
+    /**
+     * "line 5, column 1: not valid YAML: found character ...". SnakeYAML's messages span several
+     * lines (context, problem, " in 'reader', line 5, column 1:", an excerpt); its problem mark is
+     * more precise than Jackson's location, so it wins when present.
+     */
+    private static String describe(final JsonProcessingException e, final boolean json) {
+        final String original = String.valueOf(e.getOriginalMessage());
+        String where = where(e.getLocation());
+        final List<String> text = new ArrayList<>();
+        for (final String line : original.split("\\R")) {
+            final Matcher mark = SNAKE_MARK.matcher(line);
+            if (mark.find()) {
+                where = "line " + mark.group(1) + ", column " + mark.group(2) + ": ";
+            } else if (!line.isBlank() && !Character.isWhitespace(line.charAt(0))) {
+                text.add(line.trim());
+            }
+        }
+        return where + "not valid " + (json ? "JSON" : "YAML") + ": " + String.join("; ", text);
     }
 
     private static String where(final JsonLocation location) {
