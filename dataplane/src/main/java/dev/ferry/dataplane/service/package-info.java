@@ -1,0 +1,34 @@
+/**
+ * The service table and the routing verdict for the first packet of a new flow.
+ *
+ * <p>{@link dev.ferry.dataplane.service.ServiceTable#compile} turns the control side's
+ * {@link dev.ferry.dataplane.service.ServicePortSpec}s into an immutable snapshot: one
+ * {@link dev.ferry.dataplane.service.ServicePort} per spec with its eligible endpoint sets
+ * precomputed, and an open-addressing hash table from (address, protocol, port) to (service port,
+ * {@link dev.ferry.dataplane.service.Frontend}). {@link dev.ferry.dataplane.service.ServiceRouter}
+ * then decides, per packet, with array lookups only.
+ *
+ * <h2>Semantics (kube-proxy nftables mode) and where Ferry chose</h2>
+ * <ul>
+ *   <li>Eligible endpoints follow CategorizeEndpoints (pkg/proxy/topology.go): ready, else
+ *       serving-and-terminating; the local set applies the same rule to local endpoints only.
+ *       Topology hints are not implemented.</li>
+ *   <li>An empty set is REJECT when the port has no usable endpoint anywhere (kube-proxy's
+ *       {@code hasEndpoints} is false), otherwise DROP (a Local policy with no local endpoint). So an
+ *       internalTrafficPolicy Local service with no endpoint at all rejects, as kube-proxy does.</li>
+ *   <li>externalTrafficPolicy Local short-circuits pod sources (clusterCIDRs) and the node's own
+ *       addresses to the cluster set; only the latter is masqueraded. Node detection uses
+ *       {@code nodeIps}, not every local address as {@code fib saddr type local} would.</li>
+ *   <li>loadBalancerSourceRanges filter LoadBalancer IPs only; when a range holds a node IP the LB
+ *       IPs themselves are allowed as sources too (kube-proxy's allowFromNode).</li>
+ *   <li>masqueradeAll masquerades every DNAT, external Local traffic included (the node config's
+ *       meaning in Ferry); kube-proxy applies it to ClusterIP traffic.</li>
+ *   <li>healthCheckNodePorts are answered (LOCAL) on the NodePort addresses, where kube-proxy's
+ *       service health server listens.</li>
+ *   <li>Only TCP, UDP and SCTP are looked up; other protocols (ICMP to a ClusterIP included) pass.</li>
+ *   <li>Two service ports claiming one (address, protocol, port) fail compilation, naming both;
+ *       one port listing an address twice, and the ports of one service sharing their
+ *       healthCheckNodePort, are accepted.</li>
+ * </ul>
+ */
+package dev.ferry.dataplane.service;
