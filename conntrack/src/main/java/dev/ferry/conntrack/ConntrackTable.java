@@ -730,6 +730,13 @@ public final class ConntrackTable implements AutoCloseable
         }
     }
 
+    /** Test hook: overwrites an entry's status as a crash would leave it. */
+    void testOnlySetStatus(final long handle, final int status)
+    {
+        final int offset = entryIndex(handle) * ENTRY_LENGTH + CTRL_OFFSET;
+        entries.putIntVolatile(offset, (entries.getIntVolatile(offset) & ~3) | status);
+    }
+
     // ------------------------------------------------------------------ index
 
     /**

@@ -1,0 +1,195 @@
+package dev.ferry.conntrack;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.ferry.conntrack.ConntrackTableTest.BACKEND;
+import static dev.ferry.conntrack.ConntrackTableTest.CLIENT;
+import static dev.ferry.conntrack.ConntrackTableTest.CLUSTER_IP;
+import static dev.ferry.conntrack.ConntrackTableTest.T0;
+import static dev.ferry.conntrack.FlowKeyTest.ip;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Four workers insert, find, update and delete flows concurrently: each owns a disjoint set of
+ * flows (checked against a private model at every step) and all fight over a shared set; one
+ * also runs gc slices. Afterwards the table's invariants must hold. The table is smaller than the
+ * flows, so TABLE_FULL is exercised too. Fixed operation counts, no timing.
+ */
+class ConcurrentConntrackTableTest
+{
+    private static final int THREADS = 4;
+    private static final int OWN_FLOWS = 64;
+    private static final int SHARED_FLOWS = 64;
+    private static final int OPERATIONS = 200_000;
+
+    @Test
+    void shouldKeepInvariantsUnderConcurrentInsertFindDelete() throws Exception
+    {
+        for (int round = 0; round < 3; round++)
+        {
+            runRound(round);
+        }
+    }
+
+    private static FlowKey originalOf(final int thread, final int flow, final FlowKey out)
+    {
+        // thread -1: the shared flows
+        return out.setIpv4(FlowKey.PROTO_TCP, CLIENT + thread + 1, 10_000 + flow, CLUSTER_IP, 80);
+    }
+
+    private static FlowKey replyOf(final int thread, final int flow, final FlowKey out)
+    {
+        return out.setIpv4(FlowKey.PROTO_TCP, BACKEND, 8080, ip(198, 18, 0, 1), 20_000 + (thread + 1) * 1000 + flow);
+    }
+
+    private void runRound(final int round) throws Exception
+    {
+        final ConntrackTable table = ConntrackTable.inMemory(THREADS * OWN_FLOWS, ConntrackTimeouts.kubeProxyDefaults());
+        final AtomicLong netInserts = new AtomicLong();
+        final CyclicBarrier start = new CyclicBarrier(THREADS);
+        final ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+        try (table)
+        {
+            final List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++)
+            {
+                final int thread = t;
+                futures.add(pool.submit(() ->
+                {
+                    start.await();
+                    work(table, thread, new SplittableRandom(round * 31L + thread), netInserts);
+                    return null;
+                }));
+            }
+            for (final Future<?> future : futures)
+            {
+                future.get();
+            }
+
+            checkInvariants(table, netInserts.get());
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void work(
+        final ConntrackTable table, final int thread, final SplittableRandom random, final AtomicLong netInserts)
+    {
+        final boolean[] present = new boolean[OWN_FLOWS];
+        final FlowKey original = new FlowKey();
+        final FlowKey reply = new FlowKey();
+        final FlowKey read = new FlowKey();
+        long nowMs = T0;
+        for (int op = 0; op < OPERATIONS; op++)
+        {
+            nowMs++;
+            final boolean shared = random.nextInt(3) == 0;
+            final int owner = shared ? -1 : thread;
+            final int flow = random.nextInt(shared ? SHARED_FLOWS : OWN_FLOWS);
+            originalOf(owner, flow, original);
+            replyOf(owner, flow, reply);
+            final boolean byReply = random.nextBoolean();
+            final long handle = table.find(byReply ? reply : original);
+
+            if (!shared && (handle >= 0) != present[flow])
+            {
+                fail("thread " + thread + " flow " + flow + ": find says " + handle + ", model says " + present[flow]);
+            }
+            if (handle >= 0)
+            {
+                if (!shared)
+                {
+                    assertEquals(byReply ? 1 : 0, ConntrackTable.direction(handle));
+                    table.readOriginal(handle, read);
+                    assertEquals(original, read);
+                    table.readReply(handle, read);
+                    assertEquals(reply, read);
+                }
+                if (random.nextInt(4) == 0)
+                {
+                    final boolean deleted = table.delete(handle);
+                    if (!shared)
+                    {
+                        assertTrue(deleted);
+                        present[flow] = false;
+                    }
+                    if (deleted)
+                    {
+                        netInserts.decrementAndGet();
+                    }
+                }
+                else
+                {
+                    table.onPacket(handle, TcpFlags.ACK, 100, nowMs);
+                }
+            }
+            else
+            {
+                final long inserted = table.insert(original, reply, thread, 0, nowMs);
+                if (inserted >= 0)
+                {
+                    netInserts.incrementAndGet();
+                    table.onPacket(inserted, TcpFlags.SYN, 60, nowMs);
+                }
+                if (!shared)
+                {
+                    if (inserted == ConntrackTable.ORIGINAL_EXISTS || inserted == ConntrackTable.REPLY_EXISTS)
+                    {
+                        fail("thread " + thread + " flow " + flow + ": own flow insert returned " + inserted);
+                    }
+                    present[flow] = inserted >= 0;
+                }
+            }
+            if (thread == 0 && op % 64 == 0)
+            {
+                table.gc(T0, 8); // nothing expires at T0: exercises the cursor and the tombstone sweep
+            }
+        }
+    }
+
+    private static void checkInvariants(final ConntrackTable table, final long netInserts)
+    {
+        final FlowKey key = new FlowKey();
+        final Set<FlowKey> originals = new HashSet<>();
+        final Set<FlowKey> replies = new HashSet<>();
+        final int[] live = new int[1];
+        table.forEach(handle ->
+        {
+            live[0]++;
+            table.readOriginal(handle, key);
+            assertTrue(originals.add(new FlowKey().copyFrom(key)), "duplicate original " + key);
+            assertEquals(handle, table.find(key), "findable by original: " + key);
+            table.readReply(handle, key);
+            assertTrue(replies.add(new FlowKey().copyFrom(key)), "duplicate reply " + key);
+            assertEquals(handle | 1, table.find(key), "findable by reply: " + key);
+        });
+
+        assertEquals(live[0], table.size());
+        assertEquals(netInserts, table.size());
+        assertEquals(table.capacity(), table.size() + table.freeCount(), "no entry leaked");
+        for (int thread = -1; thread < THREADS; thread++)
+        {
+            for (int flow = 0; flow < Math.max(OWN_FLOWS, SHARED_FLOWS); flow++)
+            {
+                final boolean inTable = originals.contains(originalOf(thread, flow, key));
+                assertEquals(inTable, table.find(key) >= 0, key.toString());
+                assertEquals(inTable, table.find(replyOf(thread, flow, key)) >= 0, key.toString());
+            }
+        }
+    }
+}
