@@ -29,7 +29,7 @@ class PipelineFlowTableTest {
     static final String NODE_IP = "198.18.0.11";
     static final String SECOND_NODE_IP = "192.168.50.11";
     static final String POD = "10.244.1.5";          // a local pod
-    static final String REMOTE_POD = "10.244.2.7";   // a pod on another node
+    static final String REMOTE_POD = "10.244.3.7";   // a pod on another node, not a backend
     static final String OUTSIDE = "203.0.113.9";     // a client outside the cluster
 
     /** What must come out. */
