@@ -174,7 +174,7 @@ public final class PacketProcessor {
         // netfilter's clash resolution, they move to a port of the SNAT range.
         int attempt = masquerade ? 0 : -1;
         final int start = Math.floorMod(key.hash(), snat.size());
-        while (attempt < SNAT_ATTEMPTS) {
+        for (int tries = 0; attempt < SNAT_ATTEMPTS && tries < 2 * SNAT_ATTEMPTS; tries++) {
             final int natPort = attempt < 0 ? srcPort : snat.minPort() + (start + attempt) % snat.size();
             reply.setIpv4(protocol, backend, backendPort, natSrc, natPort);
             final long handle = conntrack.insert(original, reply, serviceId, flags, nowMs);
@@ -192,6 +192,7 @@ public final class PacketProcessor {
                 if (existing >= 0) {
                     return translateTracked(existing, nowMs);
                 }
+                continue; // both racing inserters withdrew: try the same port again (bounded by attempts below)
             }
             attempt++;
         }
