@@ -1,0 +1,158 @@
+package dev.ferry.control.sync;
+
+import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.pipeline.ServiceTableHolder;
+import dev.ferry.dataplane.service.EndpointSet;
+import dev.ferry.dataplane.service.NodeSpec;
+import dev.ferry.dataplane.service.Protocol;
+import dev.ferry.dataplane.service.ServicePort;
+import dev.ferry.dataplane.service.ServicePortSpec;
+import dev.ferry.dataplane.service.ServiceTable;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * Turns the latest desired state into the dataplane's state, once per run of the
+ * {@link BoundedFrequencyRunner}: compile a new {@link ServiceTable}, swap it in with one
+ * volatile write, flush the conntrack entries of UDP flows whose endpoint went away (as
+ * kube-proxy's conntrack cleanup does; TCP flows drain on their own), and hand the set of
+ * addresses that must be routed into ferry0 (externalIPs, LoadBalancer IPs) to the host side.
+ *
+ * <p>A desired state that fails to compile (two services claiming one address and port) is
+ * logged and skipped: the last good table keeps serving.
+ */
+public final class ServiceSync {
+    private static final Logger LOG = Logger.getLogger(ServiceSync.class.getName());
+
+    /** Told about each sync, for metrics and health. */
+    public interface Listener {
+        /**
+         * @param durationNs      time the sync took
+         * @param queuedAtMs      wall-clock time the oldest change in it was queued (0 when periodic)
+         * @param succeeded       false when the desired state did not compile
+         */
+        void onSync(long durationNs, long queuedAtMs, boolean succeeded);
+    }
+
+    private final NodeSpec node;
+    private final ServiceTableHolder holder;
+    private final ConntrackTable conntrack;
+    private final Consumer<Set<Integer>> routedAddresses;
+    private final Listener listener;
+
+    private volatile List<ServicePortSpec> desired;
+    private volatile long oldestUnsyncedChangeMs;
+    private Set<Integer> lastRoutedAddresses = Set.of();
+
+    public ServiceSync(final NodeSpec node, final ServiceTableHolder holder, final ConntrackTable conntrack,
+                       final Consumer<Set<Integer>> routedAddresses, final Listener listener) {
+        this.node = node;
+        this.holder = holder;
+        this.conntrack = conntrack;
+        this.routedAddresses = routedAddresses;
+        this.listener = listener;
+        this.desired = List.of();
+    }
+
+    /** Records a new desired state; the next {@link #sync()} applies it. Any thread. */
+    public void setDesired(final List<ServicePortSpec> specs, final long changedAtMs) {
+        synchronized (this) {
+            if (oldestUnsyncedChangeMs == 0) {
+                oldestUnsyncedChangeMs = changedAtMs;
+            }
+            desired = List.copyOf(specs);
+        }
+    }
+
+    /** Wall-clock time of the oldest change not yet synced, 0 when none is pending. */
+    public long oldestUnsyncedChangeMs() {
+        return oldestUnsyncedChangeMs;
+    }
+
+    /** Applies the latest desired state. Called by the runner's thread only. */
+    public void sync() {
+        final long start = System.nanoTime();
+        final List<ServicePortSpec> specs;
+        final long queuedAt;
+        synchronized (this) {
+            specs = desired;
+            queuedAt = oldestUnsyncedChangeMs;
+            oldestUnsyncedChangeMs = 0;
+        }
+        final ServiceTable next;
+        try {
+            next = ServiceTable.compile(node, specs);
+        } catch (final IllegalArgumentException e) {
+            LOG.severe("sync skipped, the last good state keeps serving: " + e.getMessage());
+            listener.onSync(System.nanoTime() - start, queuedAt, false);
+            return;
+        }
+        final ServiceTable previous = holder.get();
+        holder.set(next);
+        flushRemovedUdpEndpoints(previous, next);
+        final Set<Integer> routed = routedAddresses(next);
+        if (!routed.equals(lastRoutedAddresses)) {
+            routedAddresses.accept(routed);
+            lastRoutedAddresses = routed;
+        }
+        listener.onSync(System.nanoTime() - start, queuedAt, true);
+    }
+
+    private void flushRemovedUdpEndpoints(final ServiceTable previous, final ServiceTable next) {
+        if (previous == null) {
+            return;
+        }
+        final Set<Long> before = udpEndpoints(previous);
+        before.removeAll(udpEndpoints(next));
+        for (final long endpoint : before) {
+            final int address = (int) (endpoint >>> 16);
+            final int port = (int) (endpoint & 0xFFFF);
+            final int flushed = conntrack.flushBackendIpv4(Protocol.UDP.number(), address, port);
+            if (flushed > 0) {
+                LOG.info("flushed " + flushed + " UDP conntrack entries to removed endpoint " + Ipv4.format(address, port));
+            }
+        }
+    }
+
+    private static Set<Long> udpEndpoints(final ServiceTable table) {
+        final Set<Long> out = new HashSet<>();
+        for (final ServicePort port : table.ports()) {
+            if (port.protocol() != Protocol.UDP) {
+                continue;
+            }
+            addAll(out, port.clusterEndpoints());
+            addAll(out, port.localEndpoints());
+        }
+        return out;
+    }
+
+    private static void addAll(final Set<Long> out, final EndpointSet set) {
+        for (int i = 0; i < set.size(); i++) {
+            out.add(((set.address(i) & 0xFFFFFFFFL) << 16) | set.port(i));
+        }
+    }
+
+    /** externalIPs and LoadBalancer IPs outside the service CIDRs (those are routed as a whole). */
+    static Set<Integer> routedAddresses(final ServiceTable table) {
+        final Set<Integer> out = new TreeSet<>();
+        for (final ServicePort port : table.ports()) {
+            for (final int address : port.spec().externalIps()) {
+                if (!table.inServiceCidrs(address)) {
+                    out.add(address);
+                }
+            }
+            for (final int address : port.spec().loadBalancerIps()) {
+                if (!table.inServiceCidrs(address)) {
+                    out.add(address);
+                }
+            }
+        }
+        return Set.copyOf(out);
+    }
+}

@@ -1,0 +1,125 @@
+package dev.ferry.control.sync;
+
+import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.conntrack.ConntrackTimeouts;
+import dev.ferry.conntrack.FlowKey;
+import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.dataplane.pipeline.ServiceTableHolder;
+import dev.ferry.dataplane.service.EndpointSpec;
+import dev.ferry.dataplane.service.NodeSpec;
+import dev.ferry.dataplane.service.Protocol;
+import dev.ferry.dataplane.service.ServicePortSpec;
+import dev.ferry.dataplane.service.ServiceTable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ServiceSyncTest {
+    private static final NodeSpec NODE = new NodeSpec("node-a", List.of(Ipv4.parse("198.18.0.11")),
+        List.of(Ipv4Cidr.parse("10.244.0.0/16")), Ipv4Cidr.parse("10.244.1.0/24"), List.of(Ipv4Cidr.parse("10.96.0.0/12")),
+        30000, 32767, List.of(), false);
+
+    private final ConntrackTable conntrack = ConntrackTable.inMemory(64, ConntrackTimeouts.kubeProxyDefaults());
+    private final ServiceTableHolder holder = new ServiceTableHolder(ServiceTable.empty(NODE));
+    private final List<Set<Integer>> routed = new ArrayList<>();
+    private final List<Boolean> outcomes = new ArrayList<>();
+    private final ServiceSync sync = new ServiceSync(NODE, holder, conntrack, routed::add,
+        (durationNs, queuedAtMs, ok) -> outcomes.add(ok));
+
+    @AfterEach
+    void close() {
+        conntrack.close();
+    }
+
+    private static ServicePortSpec dns(final String clusterIp, final String externalIp, final String... endpoints) {
+        final List<EndpointSpec> eps = new ArrayList<>();
+        for (final String e : endpoints) {
+            eps.add(new EndpointSpec(Ipv4.parse(e), 5353, true, true, false, false));
+        }
+        return new ServicePortSpec("default", "dns", "", Protocol.UDP, 53, 0, List.of(Ipv4.parse(clusterIp)),
+            externalIp == null ? List.of() : List.of(Ipv4.parse(externalIp)), List.of(), List.of(), false, false, false,
+            10800, 0, eps);
+    }
+
+    private long udpFlowTo(final String backend, final int clientPort) {
+        final FlowKey original = new FlowKey().setIpv4(17, Ipv4.parse("10.244.1.5"), clientPort, Ipv4.parse("10.96.0.53"), 53);
+        final FlowKey reply = new FlowKey().setIpv4(17, Ipv4.parse(backend), 5353, Ipv4.parse("10.244.1.5"), clientPort);
+        return conntrack.insert(original, reply, 0, 0, 1_000L);
+    }
+
+    @Test
+    void shouldSwapTheTableAndFlushUdpFlowsOfRemovedEndpointsOnly() {
+        sync.setDesired(List.of(dns("10.96.0.53", null, "10.244.2.8", "10.244.2.9")), 1L);
+        sync.sync();
+        assertNotNull(holder.get().find(Ipv4.parse("10.96.0.53"), 17, 53));
+        assertTrue(udpFlowTo("10.244.2.8", 40000) >= 0);
+        assertTrue(udpFlowTo("10.244.2.9", 40001) >= 0);
+
+        sync.setDesired(List.of(dns("10.96.0.53", null, "10.244.2.9")), 2L);
+        sync.sync();
+        assertEquals(1, conntrack.size(), "the flow to the removed endpoint is flushed, the other kept");
+        assertTrue(conntrack.find(new FlowKey().setIpv4(17, Ipv4.parse("10.244.2.9"), 5353, Ipv4.parse("10.244.1.5"), 40001)) >= 0);
+        assertEquals(List.of(true, true), outcomes);
+    }
+
+    @Test
+    void shouldKeepTheLastGoodTableWhenTheDesiredStateDoesNotCompile() {
+        sync.setDesired(List.of(dns("10.96.0.53", null, "10.244.2.8")), 1L);
+        sync.sync();
+        final ServiceTable good = holder.get();
+        final ServicePortSpec clash = new ServicePortSpec("other", "dns", "", Protocol.UDP, 53, 0, List.of(Ipv4.parse("10.96.0.53")),
+            List.of(), List.of(), List.of(), false, false, false, 10800, 0, List.of());
+        sync.setDesired(List.of(dns("10.96.0.53", null, "10.244.2.8"), clash), 2L);
+        sync.sync();
+        assertSame(good, holder.get());
+        assertEquals(List.of(true, false), outcomes);
+    }
+
+    @Test
+    void shouldReportExternalAddressesToRouteOnlyWhenTheyChange() {
+        sync.setDesired(List.of(dns("10.96.0.53", "198.18.0.200", "10.244.2.8")), 1L);
+        sync.sync();
+        sync.sync();
+        assertEquals(List.of(Set.of(Ipv4.parse("198.18.0.200"))), routed);
+        sync.setDesired(List.of(), 2L);
+        sync.sync();
+        assertEquals(Set.of(), routed.getLast());
+        assertNull(holder.get().find(Ipv4.parse("10.96.0.53"), 17, 53));
+    }
+
+    @Test
+    void shouldCoalesceABurstOfRequestsIntoFewRuns() throws Exception {
+        final AtomicInteger runs = new AtomicInteger();
+        final CountDownLatch first = new CountDownLatch(1);
+        try (BoundedFrequencyRunner runner = new BoundedFrequencyRunner("test-sync", () -> {
+            runs.incrementAndGet();
+            first.countDown();
+        }, 200, 60_000, Throwable::printStackTrace)) {
+            runner.start();
+            assertTrue(first.await(10, TimeUnit.SECONDS), "the first periodic run happens at start");
+            for (int i = 0; i < 1_000; i++) {
+                runner.run();
+            }
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (runs.get() < 2 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertEquals(2, runs.get(), "1,000 requests inside one min-interval coalesce into one run");
+            assertFalse(runs.get() > 2);
+        }
+    }
+}
