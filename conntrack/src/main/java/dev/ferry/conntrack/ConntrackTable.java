@@ -172,6 +172,8 @@ public final class ConntrackTable implements AutoCloseable
     private static final int CLAIMED_SPIN_LIMIT = 10_000;
 
     private static final long PUBLISHED = Long.MIN_VALUE;
+    /** Never a LIVE or CLAIMED ctrl word (status bits 3). */
+    private static final int NO_MATCH = -1;
     private static final long INDEX_FULL = Long.MIN_VALUE + 1;
 
     private final Arena arena;
@@ -299,10 +301,11 @@ public final class ConntrackTable implements AutoCloseable
             }
             if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash)
             {
-                final long handle = (word & 0xFFFF_FFFFL) - 1;
-                if (matches(handle, meta, key, false))
+                final long slotHandle = (word & 0xFFFF_FFFFL) - 1;
+                final int ctrl = matches(slotHandle, meta, key, false);
+                if (ctrl != NO_MATCH)
                 {
-                    return handle;
+                    return ((long)(ctrl >>> 2) << 32) | slotHandle;
                 }
             }
             slot = (slot + 1) & slotMask;
@@ -325,7 +328,21 @@ public final class ConntrackTable implements AutoCloseable
      */
     public static int entryIndex(final long handle)
     {
-        return (int)(handle >>> 1);
+        return (int)(handle >>> 1) & 0x7FFF_FFFF;
+    }
+
+    /**
+     * @param handle a handle.
+     * @return the entry generation the handle was issued for (bits 32..61).
+     */
+    public static int generation(final long handle)
+    {
+        return (int)(handle >>> 32);
+    }
+
+    private static int liveCtrl(final long handle)
+    {
+        return (generation(handle) << 2) | STATUS_LIVE;
     }
 
     /**
@@ -399,7 +416,7 @@ public final class ConntrackTable implements AutoCloseable
         }
         entries.putIntVolatile(base + CTRL_OFFSET, (generation << 2) | STATUS_LIVE);
         header.getAndAddInt(SIZE_OFFSET, 1);
-        return originalHandle;
+        return ((long)generation << 32) | originalHandle;
     }
 
     /**
@@ -419,7 +436,7 @@ public final class ConntrackTable implements AutoCloseable
     {
         final int base = entryIndex(handle) * ENTRY_LENGTH;
         final int direction = direction(handle);
-        if ((entries.getIntVolatile(base + CTRL_OFFSET) & 3) != STATUS_LIVE)
+        if (entries.getIntVolatile(base + CTRL_OFFSET) != liveCtrl(handle))
         {
             return ConntrackState.NONE;
         }
@@ -529,7 +546,7 @@ public final class ConntrackTable implements AutoCloseable
      */
     public boolean isLive(final long handle)
     {
-        return (entries.getIntVolatile(entryIndex(handle) * ENTRY_LENGTH + CTRL_OFFSET) & 3) == STATUS_LIVE;
+        return entries.getIntVolatile(entryIndex(handle) * ENTRY_LENGTH + CTRL_OFFSET) == liveCtrl(handle);
     }
 
     /**
@@ -541,9 +558,7 @@ public final class ConntrackTable implements AutoCloseable
      */
     public boolean delete(final long handle)
     {
-        final int index = entryIndex(handle);
-        final int ctrl = entries.getIntVolatile(index * ENTRY_LENGTH + CTRL_OFFSET);
-        return (ctrl & 3) == STATUS_LIVE && deleteEntry(index, ctrl, Long.MIN_VALUE);
+        return deleteEntry(entryIndex(handle), liveCtrl(handle), Long.MIN_VALUE);
     }
 
     /**
@@ -643,9 +658,10 @@ public final class ConntrackTable implements AutoCloseable
     {
         for (int index = 0; index < capacity; index++)
         {
-            if ((entries.getIntVolatile(index * ENTRY_LENGTH + CTRL_OFFSET) & 3) == STATUS_LIVE)
+            final int ctrl = entries.getIntVolatile(index * ENTRY_LENGTH + CTRL_OFFSET);
+            if ((ctrl & 3) == STATUS_LIVE)
             {
-                visitor.visit((long)index << 1);
+                visitor.visit(((long)(ctrl >>> 2) << 32) | ((long)index << 1));
             }
         }
     }
@@ -779,7 +795,7 @@ public final class ConntrackTable implements AutoCloseable
                 else if (word != LOCKED && (int)(word >>> 32) == hash)
                 {
                     final long other = (word & 0xFFFF_FFFFL) - 1;
-                    if (matches(other, meta, key, true))
+                    if (matches(other, meta, key, true) != NO_MATCH)
                     {
                         return other;
                     }
@@ -824,7 +840,7 @@ public final class ConntrackTable implements AutoCloseable
                     else if (word != TOMBSTONE && (int)(word >>> 32) == hash)
                     {
                         final long other = (word & 0xFFFF_FFFFL) - 1;
-                        if (matches(other, meta, key, true))
+                        if (matches(other, meta, key, true) != NO_MATCH)
                         {
                             retract(target, ownWord);
                             return other;
@@ -857,7 +873,7 @@ public final class ConntrackTable implements AutoCloseable
             if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash)
             {
                 final long handle = (word & 0xFFFF_FFFFL) - 1;
-                if (matches(handle, meta, key, true))
+                if (matches(handle, meta, key, true) != NO_MATCH)
                 {
                     return handle;
                 }
@@ -965,18 +981,18 @@ public final class ConntrackTable implements AutoCloseable
      * validated by re-reading ctrl. {@code includeClaimed} also accepts entries whose insert is in
      * progress (for duplicate detection); a torn read there can only cause a spurious conflict.
      */
-    private boolean matches(final long handle, final long meta, final FlowKey key, final boolean includeClaimed)
+    private int matches(final long handle, final long meta, final FlowKey key, final boolean includeClaimed)
     {
         final int base = entryIndex(handle) * ENTRY_LENGTH;
         if (base < 0 || base >= capacity * ENTRY_LENGTH)
         {
-            return false;
+            return NO_MATCH;
         }
         final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
         final int status = ctrl & 3;
         if (status != STATUS_LIVE && (!includeClaimed || status != STATUS_CLAIMED))
         {
-            return false;
+            return NO_MATCH;
         }
         final int keyOffset = base + (direction(handle) == 0 ? ORIGINAL_KEY_OFFSET : REPLY_KEY_OFFSET);
         final boolean equal =
@@ -986,7 +1002,7 @@ public final class ConntrackTable implements AutoCloseable
             entries.getLong(keyOffset + KEY_SRC_HI) == key.srcAddrHi() &&
             entries.getLong(keyOffset + KEY_DST_HI) == key.dstAddrHi();
         VarHandle.acquireFence();
-        return equal && entries.getIntVolatile(base + CTRL_OFFSET) == ctrl;
+        return equal && entries.getIntVolatile(base + CTRL_OFFSET) == ctrl ? ctrl : NO_MATCH;
     }
 
     // ------------------------------------------------------------------ entries
