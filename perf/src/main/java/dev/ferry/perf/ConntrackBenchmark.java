@@ -1,0 +1,190 @@
+package dev.ferry.perf;
+
+import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.conntrack.ConntrackTimeouts;
+import dev.ferry.conntrack.FlowKey;
+import dev.ferry.dataplane.packet.IpProtocol;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+import static dev.ferry.perf.SyntheticCluster.NOW_MS;
+import static dev.ferry.perf.SyntheticCluster.SERVICE_PORT;
+import static dev.ferry.perf.SyntheticCluster.TARGET_PORT;
+
+/**
+ * {@link ConntrackTable} on its own, with {@code entries} flows live (TCP, ESTABLISHED) in a
+ * table of capacity 2^20, single thread:
+ * <ul>
+ *   <li>{@link #findHit}: find a live flow, random order (the first step of every packet);</li>
+ *   <li>{@link #findHitAndAccount}: that plus {@link ConntrackTable#onPacket} (the conntrack part of the fast path);</li>
+ *   <li>{@link #findMiss}: find a tuple that is not there (the first step of a new flow);</li>
+ *   <li>{@link #insert}: insert new flows, {@value #BATCH} per invocation, deleted again by an
+ *       untimed teardown so the population stays at {@code entries};</li>
+ *   <li>{@link #gcSlice}: one {@code gc(now, }{@value #GC_SLICE}{@code )} call when nothing has
+ *       expired (the steady cost of the sweep: entries scanned plus 4 index slots per entry).</li>
+ * </ul>
+ * Each operation builds its {@link FlowKey} from the flow number, as a worker builds it from
+ * the packet; {@link #keyOnly} is that alone.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {BenchmarkJvm.NATIVE_ACCESS, BenchmarkJvm.UNSAFE_MEMORY, BenchmarkJvm.OPEN_MISC, BenchmarkJvm.OPEN_NIO})
+public class ConntrackBenchmark {
+    public static final int BATCH = 1024;
+    public static final int GC_SLICE = 1024;
+    private static final int CAPACITY = 1 << 20;
+    private static final int SERVICES = 100;
+    private static final int ACK = 0x10;
+    /** Flows from here on are never in the table before {@link #insert} puts them there. */
+    private static final int INSERT_POOL_START = 1 << 22;
+    private static final int INSERT_POOL = 1 << 16;
+
+    /** Live flows: 1,000 (everything cache-resident) and 1,000,000 (the figure). */
+    @Param({"1000", "1000000"})
+    public int entries;
+
+    private ConntrackTable table;
+    private final FlowKey key = new FlowKey();
+    private final FlowKey reply = new FlowKey();
+    private int[] order;
+    private int cursor;
+    private int batchStart;
+    private boolean inserted;
+    private long failures;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        if (entries > CAPACITY - BATCH) {
+            throw new IllegalArgumentException("entries " + entries + " leaves no room for an insert batch in capacity " + CAPACITY);
+        }
+        table = ConntrackTable.inMemory(CAPACITY, ConntrackTimeouts.kubeProxyDefaults());
+        for (int f = 0; f < entries; f++) {
+            final long handle = table.insert(original(f), replyOf(f), f % SERVICES, 0, NOW_MS);
+            if (handle < 0) {
+                throw new IllegalStateException("setup insert of flow " + f + " failed: " + handle);
+            }
+            table.onPacket(handle, ACK, BenchDataplane.PACKET_LENGTH, NOW_MS); // NONE + ACK: ESTABLISHED
+        }
+        order = FlowOrder.random(entries);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        final boolean sizeChanged = table.size() != entries;
+        table.close();
+        if (failures != 0 || sizeChanged) {
+            throw new IllegalStateException("ConntrackBenchmark left the intended path: " + failures
+                + " failed operations, table size changed: " + sizeChanged);
+        }
+    }
+
+    private FlowKey original(final int flow) {
+        return key.setIpv4(IpProtocol.TCP, SyntheticCluster.clientAddress(SyntheticCluster.Source.POD, flow),
+            SyntheticCluster.clientPort(flow), SyntheticCluster.clusterIp(flow % SERVICES), SERVICE_PORT);
+    }
+
+    private FlowKey replyOf(final int flow) {
+        return reply.setIpv4(IpProtocol.TCP, SyntheticCluster.endpointAddress(flow % SERVICES, (flow / SERVICES) % 10),
+            TARGET_PORT, SyntheticCluster.clientAddress(SyntheticCluster.Source.POD, flow), SyntheticCluster.clientPort(flow));
+    }
+
+    private int nextFlow() {
+        final int flow = order[cursor];
+        cursor = (cursor + 1) & FlowOrder.MASK;
+        return flow;
+    }
+
+    /** Baseline: picking the flow and building its key. */
+    @Benchmark
+    public FlowKey keyOnly() {
+        return original(nextFlow());
+    }
+
+    @Benchmark
+    public long findHit() {
+        final long handle = table.find(original(nextFlow()));
+        if (handle < 0) {
+            failures++;
+        }
+        return handle;
+    }
+
+    @Benchmark
+    public int findHitAndAccount() {
+        final long handle = table.find(original(nextFlow()));
+        if (handle < 0) {
+            failures++;
+            return -1;
+        }
+        return table.onPacket(handle, ACK, BenchDataplane.PACKET_LENGTH, NOW_MS);
+    }
+
+    @Benchmark
+    public long findMiss() {
+        final long handle = table.find(original(entries + nextFlow()));
+        if (handle >= 0) {
+            failures++;
+        }
+        return handle;
+    }
+
+    /** {@value #BATCH} inserts of flows not in the table, accounted per insert. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long insert() {
+        long sum = 0;
+        for (int i = 0; i < BATCH; i++) {
+            final int flow = INSERT_POOL_START + batchStart + i;
+            final long handle = table.insert(original(flow), replyOf(flow), flow % SERVICES, 0, NOW_MS);
+            if (handle < 0) {
+                failures++;
+            }
+            sum += handle;
+        }
+        inserted = true;
+        return sum;
+    }
+
+    /** Deletes the last insert batch (untimed, allocation-free). */
+    @TearDown(Level.Invocation)
+    public void deleteInserted() {
+        if (!inserted) {
+            return;
+        }
+        for (int i = 0; i < BATCH; i++) {
+            final long handle = table.find(original(INSERT_POOL_START + batchStart + i));
+            if (handle < 0 || !table.delete(handle)) {
+                failures++;
+            }
+        }
+        inserted = false;
+        batchStart = (batchStart + BATCH) & (INSERT_POOL - 1);
+    }
+
+    /** One gc slice over live, unexpired entries: nothing to reclaim, only the sweep. */
+    @Benchmark
+    public int gcSlice() {
+        final int reclaimed = table.gc(NOW_MS, GC_SLICE);
+        if (reclaimed != 0) {
+            failures++;
+        }
+        return reclaimed;
+    }
+}
