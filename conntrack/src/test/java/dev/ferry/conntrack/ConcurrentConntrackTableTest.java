@@ -44,6 +44,66 @@ class ConcurrentConntrackTableTest
         }
     }
 
+    @Test
+    void shouldLetExactlyOneOfRacingInsertsOfTheSameFlowWin() throws Exception
+    {
+        final int flows = 20_000;
+        // Headroom of one entry per worker: a losing inserter holds an entry until it rolls back.
+        final ConntrackTable table = ConntrackTable.inMemory(flows + THREADS, ConntrackTimeouts.kubeProxyDefaults());
+        final java.util.concurrent.atomic.AtomicIntegerArray wins = new java.util.concurrent.atomic.AtomicIntegerArray(flows);
+        final CyclicBarrier start = new CyclicBarrier(THREADS);
+        final ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+        try (table)
+        {
+            final List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++)
+            {
+                futures.add(pool.submit(() ->
+                {
+                    final FlowKey original = new FlowKey();
+                    final FlowKey reply = new FlowKey();
+                    start.await();
+                    // Every worker inserts the same flows in the same order: they collide constantly.
+                    for (int flow = 0; flow < flows; flow++)
+                    {
+                        original.setIpv4(FlowKey.PROTO_UDP, CLIENT, flow, CLUSTER_IP, 53);
+                        reply.setIpv4(FlowKey.PROTO_UDP, BACKEND, 53, ip(198, 18, 0, 1), flow);
+                        final long handle = table.insert(original, reply, 0, 0, T0);
+                        if (handle >= 0)
+                        {
+                            wins.incrementAndGet(flow);
+                        }
+                        else if (handle != ConntrackTable.ORIGINAL_EXISTS)
+                        {
+                            fail("flow " + flow + ": insert returned " + handle);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (final Future<?> future : futures)
+            {
+                future.get();
+            }
+
+            final FlowKey key = new FlowKey();
+            int won = 0;
+            for (int flow = 0; flow < flows; flow++)
+            {
+                assertTrue(wins.get(flow) <= 1, "flow " + flow + " inserted " + wins.get(flow) + " times");
+                won += wins.get(flow);
+                key.setIpv4(FlowKey.PROTO_UDP, CLIENT, flow, CLUSTER_IP, 53);
+                assertEquals(wins.get(flow) == 1, table.find(key) >= 0);
+            }
+            assertEquals(won, table.size());
+            checkInvariants(table, won);
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+    }
+
     private static FlowKey originalOf(final int thread, final int flow, final FlowKey out)
     {
         // thread -1: the shared flows
