@@ -92,11 +92,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * cleaned slot. A key published into the next slot after that re-read has an inserter that will
  * read the cleaned slot afterwards, see LOCKED or EMPTY, and re-publish: no finished key ever
  * becomes unreachable. Deletes clean behind themselves and {@link #gc} sweeps a slice of slots.</li>
- * <li><b>Handles</b> carry no generation: a worker that keeps a handle across another thread's
- * delete of that entry may update whichever flow reuses the entry ({@link #onPacket} checks the
- * entry is LIVE first, which narrows but does not close that window). Workers look a flow up per
- * packet and use the handle at once, which keeps this window to a race with gc of a flow that is
- * being refreshed at the moment it expires.</li>
+ * <li><b>Handles</b> are {@code generation << 32 | entryIndex << 1 | direction}: the low 32 bits
+ * are exactly the index and direction, the generation (bits 32..61) is the entry's when the
+ * handle was issued. {@link #delete} and {@link #isLive} act only if the entry still has that
+ * generation, so a worker holding a handle while another thread deleted the flow and the entry
+ * was reused cannot delete the new flow. {@link #onPacket} checks the generation before
+ * updating; a reuse between that check and its CAS on the state word (nanoseconds, and only for
+ * a flow deleted while its packet was in flight) can still refresh the new flow once. The plain
+ * readers ({@link #state}, {@link #readOriginal}, ...) read whatever the entry holds now.</li>
  * </ul>
  *
  * <h2>Persistence</h2>
@@ -285,7 +288,7 @@ public final class ConntrackTable implements AutoCloseable
      * Looks a tuple up in either direction.
      *
      * @param key the tuple as seen on the wire.
-     * @return {@code entryIndex << 1 | direction}, or {@link #NOT_FOUND}.
+     * @return {@code generation << 32 | entryIndex << 1 | direction}, or {@link #NOT_FOUND}.
      */
     public long find(final FlowKey key)
     {
@@ -351,7 +354,8 @@ public final class ConntrackTable implements AutoCloseable
      * state's timeout; account its first packet with {@link #onPacket}.
      *
      * <p>When no entry is free the insert first scans a few entries at the gc cursor for expired
-     * ones, then refuses. ORIGINAL_EXISTS can also mean that a concurrent insert of the same tuple
+     * ones, then refuses. An insert that loses a race holds an entry until it rolls back, so with
+     * fewer free entries than racing workers TABLE_FULL can be returned a moment early. ORIGINAL_EXISTS can also mean that a concurrent insert of the same tuple
      * won, or (rarely) that both withdrew: if {@link #find} then misses, drop or retry the packet.
      *
      * @param original  tuple of the packet that opened the flow.
