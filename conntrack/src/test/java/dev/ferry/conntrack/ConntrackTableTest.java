@@ -155,6 +155,23 @@ class ConntrackTableTest
     }
 
     @Test
+    void shouldIgnoreStaleHandleAfterEntryIsReused()
+    {
+        final long stale = insertServiceFlow(17, 40000, BACKEND, 53);
+        assertTrue(table.delete(stale));
+        final long reused = insertServiceFlow(17, 40001, BACKEND, 53);
+
+        assertEquals(ConntrackTable.entryIndex(stale), ConntrackTable.entryIndex(reused));
+        assertEquals(ConntrackTable.generation(stale) + 1, ConntrackTable.generation(reused));
+        assertFalse(table.isLive(stale));
+        assertFalse(table.delete(stale | 1));
+        assertEquals(ConntrackState.NONE, table.onPacket(stale | 1, 0, 100, T0));
+        assertTrue(table.isLive(reused));
+        assertEquals(ConntrackState.UDP_UNREPLIED, table.state(reused));
+        assertEquals(0, table.packets(reused | 1));
+    }
+
+    @Test
     void shouldCountPacketsAndBytesPerDirection()
     {
         final long handle = insertServiceFlow(17, 40000, BACKEND, 53);
