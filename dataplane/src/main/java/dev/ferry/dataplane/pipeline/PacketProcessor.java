@@ -116,7 +116,11 @@ public final class PacketProcessor {
         key.setIpv4(protocol, src, srcPort, dst, dstPort);
         final long handle = conntrack.find(key);
         if (handle >= 0) {
-            return translateTracked(handle, nowMs);
+            if (conntrack.expiresAtMs(handle) > nowMs) {
+                return translateTracked(handle, nowMs);
+            }
+            // Expired but not yet swept: the flow is over; this packet starts a new one.
+            conntrack.delete(handle);
         }
         return routeNewFlow(protocol, src, srcPort, dst, dstPort, nowMs);
     }

@@ -179,4 +179,14 @@ class PipelineFlowsTest {
             assertEquals(flows, threaded.conntrack.size());
         }
     }
+
+    @Test
+    void shouldRouteAnExpiredUdpFlowAnewInsteadOfReviving() {
+        final byte[] first = Packets.udp("10.244.1.5", 40000, "10.96.0.53", 53);
+        assertEquals(1, harness.send(first).size());
+        assertEquals(1, harness.conntrack.size());
+        harness.clock.advance(31_000); // past the 30 s unreplied UDP timeout
+        assertEquals(1, harness.send(Packets.udp("10.244.1.5", 40000, "10.96.0.53", 53)).size());
+        assertEquals(2, harness.counters.total(CounterType.NEW_FLOWS), "the second datagram was a new flow");
+    }
 }
