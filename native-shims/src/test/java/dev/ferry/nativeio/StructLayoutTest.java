@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.ferry.nativeio.libc.IfReq;
 import dev.ferry.nativeio.libc.LibC;
+import dev.ferry.nativeio.netlink.NetlinkStructs;
 import dev.ferry.nativeio.packet.PacketStructs;
 import dev.ferry.nativeio.testing.CProbe;
 import java.util.List;
@@ -14,7 +15,8 @@ class StructLayoutTest {
 
     static CProbe probe() {
         return new CProbe()
-                .include("sys/ioctl.h", "net/if.h", "poll.h", "sys/socket.h", "linux/if_packet.h", "linux/virtio_net.h")
+                .include("sys/ioctl.h", "net/if.h", "poll.h", "sys/socket.h", "linux/if_packet.h", "linux/virtio_net.h",
+                        "linux/netlink.h", "linux/rtnetlink.h", "linux/fib_rules.h", "linux/neighbour.h")
                 .expect("sizeof(struct ifreq)", IfReq.LAYOUT.byteSize())
                 .expect("offsetof(struct ifreq, ifr_name)", IfReq.NAME)
                 .expect("offsetof(struct ifreq, ifr_flags)", IfReq.FLAGS)
@@ -52,7 +54,45 @@ class StructLayoutTest {
                 .expect("offsetof(struct virtio_net_hdr, hdr_len)", PacketStructs.VNET_HDR_LEN)
                 .expect("offsetof(struct virtio_net_hdr, gso_size)", PacketStructs.VNET_GSO_SIZE)
                 .expect("offsetof(struct virtio_net_hdr, csum_start)", PacketStructs.VNET_CSUM_START)
-                .expect("offsetof(struct virtio_net_hdr, csum_offset)", PacketStructs.VNET_CSUM_OFFSET);
+                .expect("offsetof(struct virtio_net_hdr, csum_offset)", PacketStructs.VNET_CSUM_OFFSET)
+                // netlink
+                .expect("sizeof(struct nlmsghdr)", NetlinkStructs.NLMSGHDR.byteSize())
+                .expect("offsetof(struct nlmsghdr, nlmsg_type)", NetlinkStructs.NLMSG_TYPE)
+                .expect("offsetof(struct nlmsghdr, nlmsg_flags)", NetlinkStructs.NLMSG_FLAGS)
+                .expect("offsetof(struct nlmsghdr, nlmsg_seq)", NetlinkStructs.NLMSG_SEQ)
+                .expect("offsetof(struct nlmsghdr, nlmsg_pid)", NetlinkStructs.NLMSG_PID)
+                .expect("NLMSG_HDRLEN", NetlinkStructs.NLMSG_HDRLEN)
+                .expect("sizeof(struct nlmsgerr)", NetlinkStructs.NLMSGERR.byteSize())
+                .expect("sizeof(struct sockaddr_nl)", NetlinkStructs.SOCKADDR_NL.byteSize())
+                .expect("offsetof(struct sockaddr_nl, nl_pid)", NetlinkStructs.NL_PID)
+                .expect("sizeof(struct rtattr)", NetlinkStructs.RTATTR.byteSize())
+                .expect("sizeof(struct ifinfomsg)", NetlinkStructs.IFINFOMSG.byteSize())
+                .expect("offsetof(struct ifinfomsg, ifi_type)", NetlinkStructs.IFI_TYPE)
+                .expect("offsetof(struct ifinfomsg, ifi_index)", NetlinkStructs.IFI_INDEX)
+                .expect("offsetof(struct ifinfomsg, ifi_flags)", NetlinkStructs.IFI_FLAGS)
+                .expect("offsetof(struct ifinfomsg, ifi_change)", NetlinkStructs.IFI_CHANGE)
+                .expect("sizeof(struct ifaddrmsg)", NetlinkStructs.IFADDRMSG.byteSize())
+                .expect("offsetof(struct ifaddrmsg, ifa_prefixlen)", NetlinkStructs.IFA_PREFIXLEN)
+                .expect("offsetof(struct ifaddrmsg, ifa_scope)", NetlinkStructs.IFA_SCOPE)
+                .expect("offsetof(struct ifaddrmsg, ifa_index)", NetlinkStructs.IFA_INDEX)
+                .expect("sizeof(struct rtmsg)", NetlinkStructs.RTMSG.byteSize())
+                .expect("offsetof(struct rtmsg, rtm_dst_len)", NetlinkStructs.RTM_DST_LEN)
+                .expect("offsetof(struct rtmsg, rtm_table)", NetlinkStructs.RTM_TABLE)
+                .expect("offsetof(struct rtmsg, rtm_protocol)", NetlinkStructs.RTM_PROTOCOL)
+                .expect("offsetof(struct rtmsg, rtm_scope)", NetlinkStructs.RTM_SCOPE)
+                .expect("offsetof(struct rtmsg, rtm_type)", NetlinkStructs.RTM_TYPE)
+                .expect("offsetof(struct rtmsg, rtm_flags)", NetlinkStructs.RTM_FLAGS)
+                .expect("sizeof(struct fib_rule_hdr)", NetlinkStructs.FIB_RULE_HDR.byteSize())
+                .expect("offsetof(struct fib_rule_hdr, dst_len)", NetlinkStructs.FRH_DST_LEN)
+                .expect("offsetof(struct fib_rule_hdr, src_len)", NetlinkStructs.FRH_SRC_LEN)
+                .expect("offsetof(struct fib_rule_hdr, table)", NetlinkStructs.FRH_TABLE)
+                .expect("offsetof(struct fib_rule_hdr, action)", NetlinkStructs.FRH_ACTION)
+                .expect("sizeof(struct fib_rule_port_range)", NetlinkStructs.FIB_RULE_PORT_RANGE.byteSize())
+                .expect("sizeof(struct ndmsg)", NetlinkStructs.NDMSG.byteSize())
+                .expect("offsetof(struct ndmsg, ndm_ifindex)", NetlinkStructs.NDM_IFINDEX)
+                .expect("offsetof(struct ndmsg, ndm_state)", NetlinkStructs.NDM_STATE)
+                .expect("offsetof(struct ndmsg, ndm_flags)", NetlinkStructs.NDM_FLAGS)
+                .expect("offsetof(struct ndmsg, ndm_type)", NetlinkStructs.NDM_TYPE);
     }
 
     @Test

@@ -1,0 +1,80 @@
+package dev.ferry.nativeio.netlink;
+
+import java.net.InetAddress;
+import java.util.Objects;
+
+/**
+ * A policy routing rule, e.g. {@code pref 30 to 198.18.0.10 ipproto tcp dport 30000-32767 lookup 200}.
+ * Start with {@link #lookup(int)} and add selectors. Unset selectors: null addresses, empty
+ * iif, ipProto 0, port ranges 0-0. (The kernel refuses a port range that ends at 65535.)
+ */
+public record Rule(boolean ipv6, int priority, String iif, InetAddress from, int fromLength, InetAddress to,
+                   int toLength, int ipProto, int dportStart, int dportEnd, int table) {
+    public static final int IPPROTO_TCP = 6;
+    public static final int IPPROTO_UDP = 17;
+
+    /** A rule that looks up {@code table}, matching everything until selectors are added. */
+    public static Rule lookup(int table) {
+        return new Rule(false, -1, null, null, 0, null, 0, 0, 0, 0, table);
+    }
+
+    public Rule ipv6(boolean v6) {
+        return new Rule(v6, priority, iif, from, fromLength, to, toLength, ipProto, dportStart, dportEnd, table);
+    }
+
+    public Rule priority(int pref) {
+        return new Rule(ipv6, pref, iif, from, fromLength, to, toLength, ipProto, dportStart, dportEnd, table);
+    }
+
+    public Rule iif(String name) {
+        return new Rule(ipv6, priority, name, from, fromLength, to, toLength, ipProto, dportStart, dportEnd, table);
+    }
+
+    public Rule from(InetAddress a, int length) {
+        return new Rule(ipv6, priority, iif, a, length, to, toLength, ipProto, dportStart, dportEnd, table);
+    }
+
+    public Rule to(InetAddress a, int length) {
+        return new Rule(ipv6, priority, iif, from, fromLength, a, length, ipProto, dportStart, dportEnd, table);
+    }
+
+    public Rule ipProto(int proto) {
+        return new Rule(ipv6, priority, iif, from, fromLength, to, toLength, proto, dportStart, dportEnd, table);
+    }
+
+    public Rule dport(int start, int end) {
+        return new Rule(ipv6, priority, iif, from, fromLength, to, toLength, ipProto, start, end, table);
+    }
+
+    /** Whether the selectors and table equal {@code other}'s. */
+    public boolean matches(Rule other) {
+        return ipv6 == other.ipv6 && priority == other.priority && Objects.equals(iif, other.iif)
+                && Objects.equals(from, other.from) && fromLength == other.fromLength
+                && Objects.equals(to, other.to) && toLength == other.toLength && ipProto == other.ipProto
+                && dportStart == other.dportStart && dportEnd == other.dportEnd && table == other.table;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        if (priority >= 0) {
+            sb.append("pref ").append(priority).append(' ');
+        }
+        if (iif != null) {
+            sb.append("iif ").append(iif).append(' ');
+        }
+        if (from != null) {
+            sb.append("from ").append(from.getHostAddress()).append('/').append(fromLength).append(' ');
+        }
+        if (to != null) {
+            sb.append("to ").append(to.getHostAddress()).append('/').append(toLength).append(' ');
+        }
+        if (ipProto != 0) {
+            sb.append("ipproto ").append(ipProto).append(' ');
+        }
+        if (dportStart != 0 || dportEnd != 0) {
+            sb.append("dport ").append(dportStart).append('-').append(dportEnd).append(' ');
+        }
+        return sb.append("lookup ").append(table).toString();
+    }
+}
