@@ -12,6 +12,7 @@ import dev.ferry.control.model.SlicePort;
 import dev.ferry.control.model.TrafficPolicy;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.service.EndpointSpec;
+import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.dataplane.service.ServicePortSpec;
 
 import java.util.ArrayList;
@@ -32,8 +33,11 @@ import java.util.Map;
  *   <li>an endpoint is local when its nodeName is this node's name.</li>
  * </ul>
  * It also does the API server's checks that need the node config: a given nodePort must lie in
- * the node port range and not be taken, a ClusterIP must lie in a service CIDR and not be taken.
- * A Service failing one is rejected whole; the first one read keeps a contested port or address.
+ * the node port range and not be taken, a ClusterIP must lie in a service CIDR and not be taken;
+ * and it makes sure that no two services claim the same address, protocol and port through any
+ * frontend (ClusterIP, externalIP, LoadBalancer IP, node port, health check node port), which the
+ * dataplane's service table would refuse as a whole. A Service failing one is rejected whole; the
+ * first one read keeps a contested port or address.
  */
 public final class ServicePortCompiler {
     private final NodeConfig config;
@@ -51,23 +55,20 @@ public final class ServicePortCompiler {
 
         final List<ServicePortSpec> ports = new ArrayList<>();
         final List<ManifestError> errors = new ArrayList<>();
-        final Map<String, Service> nodePortOwners = new HashMap<>();
         final Map<Integer, Service> clusterIpOwners = new HashMap<>();
+        final Map<String, Frontend> frontends = new HashMap<>();
         for (final Service service : manifests.services()) {
             if (!service.hasDataPath()) {
                 continue;
             }
-            final ManifestError clash = clash(service, nodePortOwners, clusterIpOwners);
+            final List<Frontend> claims = frontends(service);
+            final ManifestError clash = clash(service, claims, clusterIpOwners, frontends);
             if (clash != null) {
                 errors.add(clash);
                 continue;
             }
             service.clusterIps().forEach(ip -> clusterIpOwners.put(ip, service));
-            for (final ServicePort port : service.ports()) {
-                if (port.nodePort() != 0) {
-                    nodePortOwners.put(port.nodePort() + "/" + port.protocol(), service);
-                }
-            }
+            claims.forEach(claim -> frontends.putIfAbsent(claim.key(), claim));
             final List<EndpointSlice> slices = slicesByService.getOrDefault(service.ref().key(), List.of());
             for (final ServicePort port : service.ports()) {
                 ports.add(toSpec(service, port, endpoints(port, slices)));
@@ -76,8 +77,49 @@ public final class ServicePortCompiler {
         return new CompiledServices(ports, errors);
     }
 
-    private ManifestError clash(final Service service, final Map<String, Service> nodePortOwners,
-                                final Map<Integer, Service> clusterIpOwners) {
+    /**
+     * One (address, protocol, port) the dataplane will route to a service: the same key twice
+     * across services would make the service table ambiguous.
+     *
+     * @param key   "10.96.0.10:53/UDP", or "node:30080/TCP" for the node ports, which all node addresses share
+     * @param owner the service
+     * @param field the field that claims it
+     * @param what  "the ClusterIP", "an externalIP", ... for messages
+     */
+    private record Frontend(String key, Service owner, String field, String what) {
+    }
+
+    private static List<Frontend> frontends(final Service service) {
+        final List<Frontend> claims = new ArrayList<>();
+        for (int p = 0; p < service.ports().size(); p++) {
+            final ServicePort port = service.ports().get(p);
+            final String suffix = ":" + port.port() + "/" + port.protocol();
+            for (int i = 0; i < service.clusterIps().size(); i++) {
+                claims.add(new Frontend(Ipv4.format(service.clusterIps().get(i)) + suffix, service,
+                    i == 0 ? "spec.clusterIP" : "spec.clusterIPs[" + i + "]", "the ClusterIP"));
+            }
+            for (int i = 0; i < service.externalIps().size(); i++) {
+                claims.add(new Frontend(Ipv4.format(service.externalIps().get(i)) + suffix, service,
+                    "spec.externalIPs[" + i + "]", "an externalIP"));
+            }
+            for (int i = 0; i < service.loadBalancerIps().size(); i++) {
+                claims.add(new Frontend(Ipv4.format(service.loadBalancerIps().get(i)) + suffix, service,
+                    "status.loadBalancer.ingress[" + i + "].ip", "a LoadBalancer IP"));
+            }
+            if (port.nodePort() != 0) {
+                claims.add(new Frontend("node:" + port.nodePort() + "/" + port.protocol(), service,
+                    "spec.ports[" + p + "].nodePort", "the node port"));
+            }
+        }
+        if (service.healthCheckNodePort() != 0) {
+            claims.add(new Frontend("node:" + service.healthCheckNodePort() + "/" + Protocol.TCP, service,
+                "spec.healthCheckNodePort", "the health check node port"));
+        }
+        return claims;
+    }
+
+    private ManifestError clash(final Service service, final List<Frontend> claims, final Map<Integer, Service> clusterIpOwners,
+                                final Map<String, Frontend> frontends) {
         final String object = service.ref().describe();
         final String file = service.ref().file();
         for (int i = 0; i < service.ports().size(); i++) {
@@ -85,15 +127,9 @@ public final class ServicePortCompiler {
             if (port.nodePort() == 0) {
                 continue;
             }
-            final String field = "spec.ports[" + i + "].nodePort";
             if (port.nodePort() < config.nodePortMin() || port.nodePort() > config.nodePortMax()) {
-                return new ManifestError(file, object, field, port.nodePort() + " is outside the node's nodePortRange "
-                    + config.nodePortRange());
-            }
-            final Service owner = nodePortOwners.get(port.nodePort() + "/" + port.protocol());
-            if (owner != null) {
-                return new ManifestError(file, object, field, port.nodePort() + "/" + port.protocol()
-                    + " is already the node port of " + owner.ref());
+                return new ManifestError(file, object, "spec.ports[" + i + "].nodePort", port.nodePort()
+                    + " is outside the node's nodePortRange " + config.nodePortRange());
             }
         }
         for (int i = 0; i < service.clusterIps().size(); i++) {
@@ -106,6 +142,14 @@ public final class ServicePortCompiler {
             final Service owner = clusterIpOwners.get(ip);
             if (owner != null) {
                 return new ManifestError(file, object, field, Ipv4.format(ip) + " is already the ClusterIP of " + owner.ref());
+            }
+        }
+        for (final Frontend claim : claims) {
+            final Frontend owner = frontends.get(claim.key());
+            if (owner != null) {
+                final String value = claim.key().startsWith("node:") ? claim.key().substring("node:".length()) : claim.key();
+                return new ManifestError(file, object, claim.field(), value + " is already " + owner.what() + " of "
+                    + owner.owner().ref());
             }
         }
         return null;

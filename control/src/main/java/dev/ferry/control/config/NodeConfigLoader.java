@@ -19,7 +19,9 @@ import java.util.function.Function;
 /**
  * Reads and validates a node config YAML file. Every field is checked and every problem is
  * reported at once; unknown keys are errors because a misspelt key would otherwise silently
- * fall back to its default.
+ * fall back to its default. Beyond each field, the ranges must fit together: service CIDRs
+ * overlap neither the cluster CIDRs nor the pod CIDR, and no node IP lies inside a service or
+ * cluster CIDR. {@link NodeConfigOptions} runs the same checks on flags merged over a file.
  */
 public final class NodeConfigLoader {
     static final List<String> KEYS = List.of("nodeName", "nodeIPs", "clusterCIDRs", "podCIDR", "serviceCIDRs",
@@ -27,14 +29,33 @@ public final class NodeConfigLoader {
     private static final Set<String> KNOWN = Set.copyOf(KEYS);
 
     private final String file;
+    private final Function<String, String> origin;
     private final List<String> problems = new ArrayList<>();
 
-    private NodeConfigLoader(final String file) {
+    /** @param origin what a problem with a top-level key is prefixed with: the file, or the flag that set the key */
+    private NodeConfigLoader(final String file, final Function<String, String> origin) {
         this.file = file;
+        this.origin = origin;
     }
 
     /** Loads {@code path}; throws listing every problem, each naming the file and the field. */
     public static NodeConfig load(final Path path) throws NodeConfigException {
+        return parse(path.toString(), readDocument(path));
+    }
+
+    /** Validates an already parsed document; {@code file} names it in messages. */
+    public static NodeConfig parse(final String file, final JsonNode document) throws NodeConfigException {
+        return parse(file, document, key -> file);
+    }
+
+    /** Validates a document whose keys may come from different places; {@code origin} names the place of each top-level key. */
+    static NodeConfig parse(final String file, final JsonNode document, final Function<String, String> origin)
+        throws NodeConfigException {
+        return new NodeConfigLoader(file, origin).parse(Field.root(document));
+    }
+
+    /** The one document of a node config file; throws naming the file (and line) when there is not exactly one. */
+    static JsonNode readDocument(final Path path) throws NodeConfigException {
         final List<JsonNode> documents;
         try {
             documents = DocumentReader.readAll(path);
@@ -45,12 +66,7 @@ public final class NodeConfigLoader {
             throw new NodeConfigException(List.of(path + ": expected one YAML document with the node config, found "
                 + documents.size()));
         }
-        return new NodeConfigLoader(path.toString()).parse(Field.root(documents.get(0)));
-    }
-
-    /** Validates an already parsed document; {@code file} names it in messages. */
-    public static NodeConfig parse(final String file, final JsonNode document) throws NodeConfigException {
-        return new NodeConfigLoader(file).parse(Field.root(document));
+        return documents.get(0);
     }
 
     private NodeConfig parse(final Field root) throws NodeConfigException {
@@ -60,7 +76,7 @@ public final class NodeConfigLoader {
         }
         for (final String key : root.keys()) {
             if (!KNOWN.contains(key)) {
-                problems.add(file + ": " + key + ": unknown key (known keys: " + String.join(", ", KEYS) + ")");
+                problems.add(origin.apply(key) + ": " + key + ": unknown key (known keys: " + String.join(", ", KEYS) + ")");
             }
         }
         final String nodeName = check(root.get("nodeName"), f -> {
@@ -90,15 +106,21 @@ public final class NodeConfigLoader {
                 if (clusterCidrs != null) {
                     for (int c = 0; c < clusterCidrs.size(); c++) {
                         if (service.overlaps(clusterCidrs.get(c))) {
-                            problems.add(file + ": serviceCIDRs[" + s + "]: " + service + " overlaps clusterCIDRs[" + c + "] "
+                            problems.add(origin.apply("serviceCIDRs") + ": serviceCIDRs[" + s + "]: " + service + " overlaps clusterCIDRs[" + c + "] "
                                 + clusterCidrs.get(c) + "; service and pod ranges must be disjoint");
                         }
                     }
                 }
                 if (podCidr != null && service.overlaps(podCidr)) {
-                    problems.add(file + ": serviceCIDRs[" + s + "]: " + service + " overlaps podCIDR " + podCidr
+                    problems.add(origin.apply("serviceCIDRs") + ": serviceCIDRs[" + s + "]: " + service + " overlaps podCIDR " + podCidr
                         + "; service and pod ranges must be disjoint");
                 }
+            }
+        }
+        if (nodeIps != null) {
+            for (int i = 0; i < nodeIps.size(); i++) {
+                checkOutside(i, nodeIps.get(i), "serviceCIDRs", serviceCidrs);
+                checkOutside(i, nodeIps.get(i), "clusterCIDRs", clusterCidrs);
             }
         }
         if (!problems.isEmpty()) {
@@ -108,13 +130,39 @@ public final class NodeConfigLoader {
             nodePortAddresses, masqueradeAll, portType);
     }
 
+    /** The node's own addresses must not be mistaken for services or pods. */
+    private void checkOutside(final int index, final int nodeIp, final String rangesKey, final List<Ipv4Cidr> ranges) {
+        if (ranges == null) {
+            return;
+        }
+        for (int r = 0; r < ranges.size(); r++) {
+            if (ranges.get(r).contains(nodeIp)) {
+                problems.add(origin.apply("nodeIPs") + ": nodeIPs[" + index + "]: " + Ipv4.format(nodeIp) + " lies inside "
+                    + rangesKey + "[" + r + "] " + ranges.get(r) + "; the node's own addresses must be outside the service "
+                    + "and cluster ranges");
+            }
+        }
+    }
+
     private <T> T check(final Field field, final Function<Field, T> read) {
         try {
             return read.apply(field);
         } catch (final FieldException e) {
-            problems.add(file + ": " + e.getMessage());
+            problems.add(origin.apply(topKey(field.path())) + ": " + e.getMessage());
             return null;
         }
+    }
+
+    /** "serviceCIDRs" for "serviceCIDRs[0]". */
+    private static String topKey(final String path) {
+        int end = path.length();
+        for (int i = 0; i < path.length(); i++) {
+            if (path.charAt(i) == '.' || path.charAt(i) == '[') {
+                end = i;
+                break;
+            }
+        }
+        return path.substring(0, end);
     }
 
     private static int address(final Field field) {

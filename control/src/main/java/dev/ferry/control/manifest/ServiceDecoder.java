@@ -19,16 +19,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Turns a v1 Service document into a {@link Service}, applying the API server's defaults and
- * the subset of its validation that matters to the data path. Fields Ferry does not use
- * (selector, annotations, ipFamilies, ...) are ignored, as manifests from real clusters carry many.
+ * the subset of its validation that matters to the data path and to manifest mode's allocation
+ * and endpoint derivation. Fields Ferry does not use (annotations, ipFamilyPolicy, ...) are
+ * ignored, as manifests from real clusters carry many.
  */
 final class ServiceDecoder {
-    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
-    private static final Pattern IANA_SVC_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?");
     private static final int MAX_AFFINITY_TIMEOUT_SECONDS = 86400;
 
     private ServiceDecoder() {
@@ -46,15 +44,21 @@ final class ServiceDecoder {
             throw clusterIpFields.get(0).error("'None' (headless) is only valid for type ClusterIP, not " + type);
         }
         final List<Integer> clusterIps = new ArrayList<>();
+        boolean anyClusterIp = false;
         if (type != ServiceType.ExternalName && !headless) {
             for (final Field field : clusterIpFields) {
                 final String text = field.text();
-                if (text.isEmpty() || Addresses.isIpv6(text)) {
-                    continue; // not allocated yet (manifest mode allocates later), or the IPv6 family
+                if (text.isEmpty()) {
+                    continue; // not allocated yet: manifest mode allocates one
                 }
-                clusterIps.add(Addresses.ipv4(field));
+                anyClusterIp = true;
+                if (!Addresses.isIpv6(text)) {
+                    clusterIps.add(Addresses.ipv4(field));
+                }
             }
         }
+        final boolean clusterIpUnset = type != ServiceType.ExternalName && !headless && !anyClusterIp
+            && wantsIpv4(spec.get("ipFamilies"));
         if (type == ServiceType.ExternalName) {
             final Field externalName = spec.get("externalName");
             if (externalName.text().isBlank()) {
@@ -91,9 +95,27 @@ final class ServiceDecoder {
             : ServicePortSpec.DEFAULT_AFFINITY_TIMEOUT_SECONDS;
         final Field healthCheck = spec.get("healthCheckNodePort");
         final int healthCheckNodePort = healthCheck.isPresent() ? healthCheck.port() : 0;
+        if (healthCheckNodePort != 0 && (type != ServiceType.LoadBalancer || external != TrafficPolicy.Local)) {
+            throw healthCheck.error("may only be set when spec.type is LoadBalancer and spec.externalTrafficPolicy is Local");
+        }
+
+        final Field allocateField = spec.get("allocateLoadBalancerNodePorts");
+        final boolean allocateNodePorts = allocateField.boolOr(true);
+        if (allocateField.isPresent() && type != ServiceType.LoadBalancer) {
+            throw allocateField.error("may only be set when spec.type is LoadBalancer, not " + type);
+        }
+        final Map<String, String> selector = Names.labels(spec.get("selector"));
+        final boolean publishNotReady = spec.get("publishNotReadyAddresses").boolOr(false);
 
         return new Service(ref, type, headless, clusterIps, ports, externalIps, sourceRanges, loadBalancerIps,
-            external, internal, affinity, timeoutSeconds, healthCheckNodePort);
+            external, internal, affinity, timeoutSeconds, healthCheckNodePort, selector, publishNotReady, allocateNodePorts,
+            clusterIpUnset);
+    }
+
+    /** spec.ipFamilies absent (the cluster's default, IPv4 here) or naming IPv4. */
+    private static boolean wantsIpv4(final Field ipFamilies) {
+        final List<String> families = ipFamilies.textList();
+        return families.isEmpty() || families.contains("IPv4");
     }
 
     /** spec.clusterIPs when present (its first entry must then equal spec.clusterIP), else spec.clusterIP. */
@@ -122,8 +144,8 @@ final class ServiceDecoder {
             if (name.isEmpty() && items.size() > 1) {
                 throw nameField.error("is required when a Service has more than one port");
             }
-            if (!name.isEmpty() && !DNS_LABEL.matcher(name).matches()) {
-                throw nameField.error("'" + name + "' is not a valid port name (lower-case letters, digits and '-', at most 63)");
+            if (!name.isEmpty() && !Names.isRfc1123Label(name)) {
+                throw nameField.error("'" + name + "' is not a valid port name: it must be " + Names.RFC_1123_RULE);
             }
             if (!name.isEmpty() && names.putIfAbsent(name, item.path()) != null) {
                 throw nameField.error("'" + name + "' is already the name of " + names.get(name));
@@ -171,8 +193,8 @@ final class ServiceDecoder {
         if (!name.isEmpty() && name.chars().allMatch(Character::isDigit)) {
             throw field.error("'" + name + "' is a quoted number; write the number without quotes, or a port name");
         }
-        if (!IANA_SVC_NAME.matcher(name).matches() || name.contains("--") || name.chars().noneMatch(Character::isLetter)) {
-            throw field.error("'" + name + "' is not a port number or a port name (at most 15 lower-case letters, digits and '-')");
+        if (!Names.isIanaServiceName(name)) {
+            throw field.error("'" + name + "' is not a port number or a port name (" + Names.IANA_RULE + ")");
         }
         return TargetPort.named(name);
     }

@@ -10,7 +10,8 @@ import java.util.List;
  * @param ports       ports[]
  * @param endpoints   endpoints[]
  */
-public record EndpointSlice(ObjectRef ref, String serviceName, List<SlicePort> ports, List<SliceEndpoint> endpoints) {
+public record EndpointSlice(ObjectRef ref, String serviceName, List<SlicePort> ports, List<SliceEndpoint> endpoints)
+    implements KubeObject {
     public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 
     public EndpointSlice {

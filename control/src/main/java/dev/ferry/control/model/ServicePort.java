@@ -12,4 +12,7 @@ import dev.ferry.dataplane.service.Protocol;
  * @param nodePort   the node port, 0 when none given
  */
 public record ServicePort(String name, Protocol protocol, int port, TargetPort targetPort, int nodePort) {
+    public ServicePort withNodePort(final int newNodePort) {
+        return new ServicePort(name, protocol, port, targetPort, newNodePort);
+    }
 }

@@ -3,7 +3,8 @@ package dev.ferry.control.model;
 /**
  * spec.ports[].targetPort: a number or the name of a container port. kube-proxy does not use
  * it (the EndpointSlice controller resolves it into the slice's port numbers), and neither
- * does Ferry's trace; it is kept for the endpoint derivation that manifest mode will do.
+ * does Ferry's trace; manifest mode resolves it against the matching pods' container ports
+ * when it derives a Service's endpoints from its selector.
  *
  * @param number the port number, or 0 when named
  * @param name   the container port name, or null when numeric

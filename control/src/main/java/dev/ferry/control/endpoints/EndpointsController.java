@@ -1,0 +1,133 @@
+package dev.ferry.control.endpoints;
+
+import dev.ferry.control.manifest.ManifestSet;
+import dev.ferry.control.model.ContainerPort;
+import dev.ferry.control.model.EndpointSlice;
+import dev.ferry.control.model.Endpoints;
+import dev.ferry.control.model.ObjectRef;
+import dev.ferry.control.model.Pod;
+import dev.ferry.control.model.Service;
+import dev.ferry.control.model.ServicePort;
+import dev.ferry.control.model.SliceEndpoint;
+import dev.ferry.control.model.SlicePort;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Manifest mode's share of the endpoint controllers: decides which EndpointSlices each Service
+ * has, as a cluster's controllers would have written them for kube-proxy.
+ * <ul>
+ *   <li>A Service with a selector owns its endpoints (the EndpointSlice controller): they are
+ *       derived from the pods of its namespace that the selector matches, and hand-written
+ *       Endpoints or EndpointSlices for it are ignored. A pod contributes when it has an IPv4
+ *       address and has not finished (phase Succeeded or Failed); its conditions are
+ *       ready = Ready and not terminating (always true with publishNotReadyAddresses),
+ *       serving = Ready, terminating = deletionTimestamp set. A numeric targetPort is used as
+ *       is; a named one resolves per pod through its container ports of that name and
+ *       protocol, and a pod without one is left out of that service port only.</li>
+ *   <li>A Service without a selector keeps the EndpointSlices written for it; when there are
+ *       none, its Endpoints object of the same name is turned into slices, as the endpoint
+ *       slice mirroring controller does.</li>
+ * </ul>
+ * ExternalName and headless services get nothing: no packet is ever sent to them.
+ */
+public final class EndpointsController {
+    private EndpointsController() {
+    }
+
+    /** The slices of {@code services}, which may differ from {@code manifests}' services (allocated, or last good versions). */
+    public static List<EndpointSlice> slices(final List<Service> services, final ManifestSet manifests) {
+        final Map<String, List<Pod>> podsByNamespace = new HashMap<>();
+        for (final Pod pod : manifests.pods()) {
+            podsByNamespace.computeIfAbsent(pod.ref().namespace(), k -> new ArrayList<>()).add(pod);
+        }
+        final Map<String, List<EndpointSlice>> writtenSlices = new HashMap<>();
+        for (final EndpointSlice slice : manifests.endpointSlices()) {
+            writtenSlices.computeIfAbsent(slice.ref().namespace() + "/" + slice.serviceName(), k -> new ArrayList<>()).add(slice);
+        }
+        final Map<String, Endpoints> writtenEndpoints = new HashMap<>();
+        for (final Endpoints endpoints : manifests.endpoints()) {
+            writtenEndpoints.put(endpoints.ref().key(), endpoints);
+        }
+
+        final List<EndpointSlice> slices = new ArrayList<>();
+        for (final Service service : services) {
+            if (!service.hasDataPath()) {
+                continue;
+            }
+            final String key = service.ref().key();
+            if (service.hasSelector()) {
+                slices.addAll(derive(service, podsByNamespace.getOrDefault(service.ref().namespace(), List.of())));
+            } else if (writtenSlices.containsKey(key)) {
+                slices.addAll(writtenSlices.get(key));
+            } else if (writtenEndpoints.containsKey(key)) {
+                slices.addAll(mirror(writtenEndpoints.get(key), service.ref().name()));
+            }
+        }
+        return slices;
+    }
+
+    /**
+     * The slices the EndpointSlice controller would write: pods grouped by the ports they resolve
+     * to, one slice per group, pods in file order.
+     */
+    static List<EndpointSlice> derive(final Service service, final List<Pod> pods) {
+        final Map<List<SlicePort>, List<SliceEndpoint>> groups = new LinkedHashMap<>();
+        for (final Pod pod : pods) {
+            if (!pod.hasIp() || pod.terminal() || !pod.matches(service.selector())) {
+                continue;
+            }
+            final List<SlicePort> ports = new ArrayList<>();
+            for (final ServicePort port : service.ports()) {
+                final int number = resolve(port, pod);
+                if (number != 0) {
+                    ports.add(new SlicePort(port.name(), port.protocol(), number));
+                }
+            }
+            if (ports.isEmpty()) {
+                continue;
+            }
+            final boolean serving = pod.ready();
+            final boolean ready = service.publishNotReadyAddresses() || serving && !pod.terminating();
+            groups.computeIfAbsent(List.copyOf(ports), k -> new ArrayList<>())
+                .add(new SliceEndpoint(pod.ip(), ready, serving, pod.terminating(), pod.nodeName()));
+        }
+        final List<EndpointSlice> slices = new ArrayList<>();
+        int index = 0;
+        for (final Map.Entry<List<SlicePort>, List<SliceEndpoint>> group : groups.entrySet()) {
+            final ObjectRef ref = new ObjectRef(service.ref().file(), "EndpointSlice", service.ref().namespace(),
+                service.ref().name() + "-derived-" + index++);
+            slices.add(new EndpointSlice(ref, service.ref().name(), group.getKey(), group.getValue()));
+        }
+        return slices;
+    }
+
+    /** The pod's port for a service port (podutil.FindPort): a number as is, a name through the container ports; 0 when none. */
+    static int resolve(final ServicePort port, final Pod pod) {
+        if (!port.targetPort().isNamed()) {
+            return port.targetPort().number();
+        }
+        for (final ContainerPort containerPort : pod.ports()) {
+            if (containerPort.name().equals(port.targetPort().name()) && containerPort.protocol() == port.protocol()) {
+                return containerPort.containerPort();
+            }
+        }
+        return 0;
+    }
+
+    /** One slice per subset, as the mirroring controller writes them. */
+    static List<EndpointSlice> mirror(final Endpoints endpoints, final String serviceName) {
+        final List<EndpointSlice> slices = new ArrayList<>();
+        for (int i = 0; i < endpoints.subsets().size(); i++) {
+            final Endpoints.Subset subset = endpoints.subsets().get(i);
+            final ObjectRef ref = new ObjectRef(endpoints.ref().file(), "EndpointSlice", endpoints.ref().namespace(),
+                endpoints.ref().name() + "-mirrored-" + i);
+            slices.add(new EndpointSlice(ref, serviceName, subset.ports(), subset.endpoints()));
+        }
+        return slices;
+    }
+}

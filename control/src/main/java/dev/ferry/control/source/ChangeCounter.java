@@ -1,0 +1,72 @@
+package dev.ferry.control.source;
+
+import dev.ferry.dataplane.service.EndpointSpec;
+import dev.ferry.dataplane.service.ServicePortSpec;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Counts what changed between two lists of service ports, per Service (namespace/name), the
+ * unit kube-proxy's change trackers count in: a service changed when any of its ports was
+ * added, removed or changed apart from its endpoints; its endpoints changed when the set of
+ * endpoints (with their conditions) of any port differs. Order does not matter.
+ */
+final class ChangeCounter {
+    private ChangeCounter() {
+    }
+
+    /** Changes from {@code before} to {@code after}: [services, endpoints]. */
+    static int[] count(final List<ServicePortSpec> before, final List<ServicePortSpec> after) {
+        final Map<String, Map<String, ServicePortSpec>> old = byService(before);
+        final Map<String, Map<String, ServicePortSpec>> now = byService(after);
+        final Set<String> names = new HashSet<>(old.keySet());
+        names.addAll(now.keySet());
+        int services = 0;
+        int endpoints = 0;
+        for (final String name : names) {
+            final Map<String, ServicePortSpec> a = old.getOrDefault(name, Map.of());
+            final Map<String, ServicePortSpec> b = now.getOrDefault(name, Map.of());
+            if (!withoutEndpoints(a).equals(withoutEndpoints(b))) {
+                services++;
+            }
+            if (!endpoints(a).equals(endpoints(b))) {
+                endpoints++;
+            }
+        }
+        return new int[] {services, endpoints};
+    }
+
+    private static Map<String, Map<String, ServicePortSpec>> byService(final List<ServicePortSpec> specs) {
+        final Map<String, Map<String, ServicePortSpec>> services = new HashMap<>();
+        for (final ServicePortSpec spec : specs) {
+            services.computeIfAbsent(spec.namespace() + "/" + spec.name(), k -> new TreeMap<>())
+                .put(spec.portName() + "/" + spec.protocol() + "/" + spec.port(), spec);
+        }
+        return services;
+    }
+
+    private static Map<String, ServicePortSpec> withoutEndpoints(final Map<String, ServicePortSpec> ports) {
+        final Map<String, ServicePortSpec> stripped = new HashMap<>();
+        ports.forEach((key, s) -> stripped.put(key, new ServicePortSpec(s.namespace(), s.name(), s.portName(), s.protocol(),
+            s.port(), s.nodePort(), s.clusterIps(), s.externalIps(), s.loadBalancerIps(), s.loadBalancerSourceRanges(),
+            s.externalPolicyLocal(), s.internalPolicyLocal(), s.affinityClientIp(), s.affinityTimeoutSeconds(),
+            s.healthCheckNodePort(), List.of())));
+        return stripped;
+    }
+
+    /** Endpoints by port name and protocol: a port whose number changed but whose endpoints did not is not an endpoint change. */
+    private static Map<String, Set<EndpointSpec>> endpoints(final Map<String, ServicePortSpec> ports) {
+        final Map<String, Set<EndpointSpec>> endpoints = new HashMap<>();
+        for (final ServicePortSpec spec : ports.values()) {
+            if (!spec.endpoints().isEmpty()) {
+                endpoints.computeIfAbsent(spec.portName() + "/" + spec.protocol(), k -> new HashSet<>()).addAll(spec.endpoints());
+            }
+        }
+        return endpoints;
+    }
+}

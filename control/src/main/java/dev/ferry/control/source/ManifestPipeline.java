@@ -1,0 +1,230 @@
+package dev.ferry.control.source;
+
+import dev.ferry.control.allocate.AllocationStore;
+import dev.ferry.control.allocate.Allocations;
+import dev.ferry.control.allocate.ServiceAllocator;
+import dev.ferry.control.compile.CompiledServices;
+import dev.ferry.control.compile.ServicePortCompiler;
+import dev.ferry.control.config.NodeConfig;
+import dev.ferry.control.endpoints.EndpointsController;
+import dev.ferry.control.manifest.ManifestError;
+import dev.ferry.control.manifest.ManifestFile;
+import dev.ferry.control.manifest.ManifestReader;
+import dev.ferry.control.manifest.ManifestSet;
+import dev.ferry.control.model.KubeObject;
+import dev.ferry.control.model.ObjectRef;
+import dev.ferry.control.model.Service;
+import dev.ferry.dataplane.service.ServicePortSpec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Manifest mode from files to a {@link SourceSnapshot}, one reload at a time, remembering what
+ * "the last good state keeps serving" needs:
+ * <ul>
+ *   <li>each file's last parse: a file that stops parsing keeps contributing the objects it
+ *       held then, until it is deleted;</li>
+ *   <li>each object's last accepted version: an object whose new version is rejected (a bad
+ *       field, or an explicit ClusterIP or NodePort that cannot be had) keeps serving that
+ *       version, until it is no longer in any file;</li>
+ *   <li>the allocations, so that every service keeps its ClusterIP and NodePorts.</li>
+ * </ul>
+ * Steps of a reload: list and read the files ({@link ManifestReader}), put back last good
+ * versions, allocate ({@link ServiceAllocator}), derive endpoints ({@link EndpointsController}),
+ * compile ({@link ServicePortCompiler}), count changes. Never throws. Not thread-safe: the
+ * {@link ManifestSource} serialises calls.
+ */
+final class ManifestPipeline {
+    private final List<Path> paths;
+    private final NodeConfig config;
+    private final AllocationStore store;
+    private final ServiceAllocator allocator;
+    private final Map<String, ManifestFile> lastParsed = new HashMap<>();
+    private Map<String, KubeObject> lastGood = Map.of();
+    private Allocations stored;
+    private ManifestError storeReadError;
+    private SourceSnapshot previous;
+
+    /** @param store where allocations survive restarts, or null to keep them in memory only */
+    ManifestPipeline(final List<Path> paths, final NodeConfig config, final AllocationStore store) {
+        this.paths = List.copyOf(paths);
+        this.config = config;
+        this.store = store;
+        Allocations remembered = Allocations.NONE;
+        if (store != null) {
+            try {
+                remembered = store.load();
+            } catch (final IOException e) {
+                storeReadError = new ManifestError(store.file().toString(), null, null,
+                    "cannot read the stored allocations (" + e.getMessage() + "); allocating afresh");
+            }
+        }
+        this.stored = remembered;
+        this.allocator = new ServiceAllocator(config, remembered);
+    }
+
+    /** The last snapshot produced, or null before the first reload. */
+    SourceSnapshot previous() {
+        return previous;
+    }
+
+    /**
+     * Reads the files and computes the new state. The result becomes the baseline for the next
+     * change counts; when it {@link SourceSnapshot#differsFrom differs} from the previous one its
+     * generation is one higher, otherwise it repeats the previous generation with no changes.
+     */
+    SourceSnapshot reload(final long changedAtMs) {
+        SourceSnapshot next;
+        try {
+            next = compute(changedAtMs);
+        } catch (final RuntimeException e) {
+            // A bug, not a bad manifest: keep serving what we had and say so.
+            final List<ManifestError> errors = new ArrayList<>(previous == null ? List.of() : previous.errors());
+            errors.add(new ManifestError(String.valueOf(paths), null, null, "internal error while reloading (" + e
+                + "); the previous state keeps serving"));
+            next = snapshot(previous == null ? List.of() : previous.servicePorts(), errors, changedAtMs);
+        }
+        previous = next;
+        return next;
+    }
+
+    private SourceSnapshot compute(final long changedAtMs) {
+        final ManifestReader.Listing listing = ManifestReader.listFiles(paths);
+        final List<ManifestFile> files = new ArrayList<>();
+        final Set<String> present = new HashSet<>();
+        for (final Path path : listing.files()) {
+            final ManifestFile read = ManifestReader.readFile(path);
+            present.add(read.file());
+            if (read.unreadable() == null) {
+                lastParsed.put(read.file(), read);
+                files.add(read);
+            } else {
+                final ManifestFile last = lastParsed.get(read.file());
+                files.add(last == null ? read : new ManifestFile(read.file(), last.entries(), read.unreadable()));
+            }
+        }
+        lastParsed.keySet().retainAll(present);
+
+        final ManifestSet manifests = ManifestReader.merge(listing.errors(), withLastGoodVersions(files));
+        final ServiceAllocator.Result allocated = allocator.allocate(manifests.services(), lastGoodServices());
+        final CompiledServices compiled = new ServicePortCompiler(config)
+            .compile(ManifestSet.of(allocated.services(), EndpointsController.slices(allocated.services(), manifests)));
+
+        final List<ManifestError> errors = new ArrayList<>();
+        if (storeReadError != null) {
+            errors.add(storeReadError);
+        }
+        errors.addAll(manifests.errors());
+        errors.addAll(allocated.errors());
+        errors.addAll(compiled.errors());
+        final ManifestError storeError = storeAllocations(allocated.allocations());
+        if (storeError != null) {
+            errors.add(storeError);
+        }
+
+        rememberLastGood(manifests, allocated, compiled.ports());
+        return snapshot(compiled.ports(), errors, changedAtMs);
+    }
+
+    /** Rejected objects not validly defined elsewhere come back as their last good versions, with a note on their error. */
+    private List<ManifestFile> withLastGoodVersions(final List<ManifestFile> files) {
+        final Set<String> valid = new HashSet<>();
+        for (final ManifestFile file : files) {
+            for (final ManifestFile.Entry entry : file.entries()) {
+                if (entry instanceof ManifestFile.Accepted accepted) {
+                    valid.add(accepted.object().identity());
+                }
+            }
+        }
+        final List<ManifestFile> result = new ArrayList<>(files.size());
+        for (final ManifestFile file : files) {
+            final List<ManifestFile.Entry> entries = new ArrayList<>(file.entries().size());
+            for (final ManifestFile.Entry entry : file.entries()) {
+                if (entry instanceof ManifestFile.Rejected rejected && rejected.ref() != null) {
+                    final String identity = rejected.ref().describe();
+                    final KubeObject last = lastGood.get(identity);
+                    if (last != null && valid.add(identity)) {
+                        entries.add(new ManifestFile.Accepted(last));
+                        final ManifestError error = rejected.error();
+                        entries.add(new ManifestFile.Rejected(rejected.ref(), new ManifestError(error.file(), error.object(),
+                            error.field(), error.problem() + "; " + lastGoodNote(last.ref(), file.file()))));
+                        continue;
+                    }
+                }
+                entries.add(entry);
+            }
+            result.add(new ManifestFile(file.file(), entries, file.unreadable()));
+        }
+        return result;
+    }
+
+    private static String lastGoodNote(final ObjectRef last, final String file) {
+        return last.file().equals(file) ? "its last good version keeps serving"
+            : "its last good version (from " + last.file() + ") keeps serving";
+    }
+
+    private Map<String, Service> lastGoodServices() {
+        final Map<String, Service> services = new HashMap<>();
+        lastGood.forEach((identity, object) -> {
+            if (object instanceof Service service) {
+                services.put(identity, service);
+            }
+        });
+        return services;
+    }
+
+    /** Every object that made it into this state, as read (services before allocation). */
+    private void rememberLastGood(final ManifestSet manifests, final ServiceAllocator.Result allocated,
+                                  final List<ServicePortSpec> ports) {
+        final Set<String> served = new HashSet<>();
+        for (final ServicePortSpec port : ports) {
+            served.add(port.namespace() + "/" + port.name());
+        }
+        final Map<String, KubeObject> good = new HashMap<>();
+        for (final Service service : allocated.accepted()) {
+            if (!service.hasDataPath() || served.contains(service.ref().key())) {
+                good.put(service.identity(), service);
+            }
+        }
+        manifests.endpointSlices().forEach(o -> good.put(o.identity(), o));
+        manifests.endpoints().forEach(o -> good.put(o.identity(), o));
+        manifests.pods().forEach(o -> good.put(o.identity(), o));
+        lastGood = good;
+    }
+
+    private ManifestError storeAllocations(final Allocations allocations) {
+        if (store == null || allocations.equals(stored)) {
+            return null;
+        }
+        try {
+            store.store(allocations);
+            stored = allocations;
+            storeReadError = null;
+            return null;
+        } catch (final IOException e) {
+            return new ManifestError(store.file().toString(), null, null, "cannot store the allocations (" + e
+                + "); they hold until the agent restarts");
+        }
+    }
+
+    private SourceSnapshot snapshot(final List<ServicePortSpec> ports, final List<ManifestError> errors, final long changedAtMs) {
+        final List<ServicePortSpec> before = previous == null ? List.of() : previous.servicePorts();
+        final int[] changes = ChangeCounter.count(before, ports);
+        final Set<ManifestError> known = new LinkedHashSet<>(previous == null ? List.of() : previous.errors());
+        final List<ManifestError> fresh = errors.stream().filter(e -> !known.contains(e)).toList();
+        final SourceSnapshot candidate = new SourceSnapshot(previous == null ? 1 : previous.generation(), ports, errors, fresh,
+            changes[0], changes[1], changedAtMs);
+        if (previous != null && candidate.differsFrom(previous)) {
+            return new SourceSnapshot(previous.generation() + 1, ports, errors, fresh, changes[0], changes[1], changedAtMs);
+        }
+        return candidate;
+    }
+}

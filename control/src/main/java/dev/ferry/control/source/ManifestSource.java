@@ -1,0 +1,410 @@
+package dev.ferry.control.source;
+
+import dev.ferry.control.allocate.AllocationStore;
+import dev.ferry.control.config.NodeConfig;
+import dev.ferry.control.manifest.ManifestReader;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * The agent's manifest source: watches manifest directories and files and, on every change,
+ * hands a new {@link SourceSnapshot} to a listener, on the source's own thread.
+ *
+ * <p>Changes are seen two ways: a {@link WatchService} on each directory (for a file, on its
+ * parent), and a rescan every {@link Context#rescanPeriodMs} comparing each file's size,
+ * modification time and file key, because watch events can be lost (overflow, directories that
+ * appear later, network file systems). A burst of events is debounced: the reload happens once
+ * no event came for {@link Context#debounceMs}, and at the latest {@link Context#maxDelayMs}
+ * after the first. A reload whose result equals the previous one (an edited comment) is not
+ * handed on.
+ *
+ * <p>Manifest mode and "the last good state keeps serving" are {@link ManifestPipeline}'s job.
+ * Problems are reported in the snapshot's errors, never thrown out of the watcher thread; a
+ * listener that throws is logged and called again on the next change.
+ *
+ * <pre>
+ * ManifestSource source = new ManifestSource(new ManifestSource.Context()
+ *     .paths(List.of(Path.of("/etc/ferry/manifests")))
+ *     .nodeConfig(config)
+ *     .allocationStateFile(Path.of("/var/lib/ferry/allocations.json"))
+ *     .listener(snapshot -&gt; sync.setDesired(snapshot.servicePorts(), snapshot.changedAtMs())));
+ * SourceSnapshot first = source.loadNow();   // synchronously, before traffic flows
+ * source.start();                            // later changes go to the listener
+ * </pre>
+ */
+public final class ManifestSource implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ManifestSource.class.getName());
+
+    public static final long DEFAULT_DEBOUNCE_MS = 100;
+    public static final long DEFAULT_MAX_DELAY_MS = 1000;
+    public static final long DEFAULT_RESCAN_PERIOD_MS = 2000;
+    private static final long CLOSE_WAIT_MS = 5000;
+
+    /** The source's configuration; {@link #conclude()} checks it once, before anything starts. */
+    public static final class Context {
+        private List<Path> paths = List.of();
+        private NodeConfig nodeConfig;
+        private Consumer<SourceSnapshot> listener;
+        private Path allocationStateFile;
+        private long debounceMs = DEFAULT_DEBOUNCE_MS;
+        private long maxDelayMs = DEFAULT_MAX_DELAY_MS;
+        private long rescanPeriodMs = DEFAULT_RESCAN_PERIOD_MS;
+        private String threadName = "ferry-manifest-source";
+
+        /** Manifest directories (their *.yaml, *.yml, *.json files) and single files, read in this order. */
+        public Context paths(final List<Path> paths) {
+            this.paths = List.copyOf(paths);
+            return this;
+        }
+
+        /** The node config: service CIDRs and NodePort range to allocate from, node name for local endpoints. */
+        public Context nodeConfig(final NodeConfig nodeConfig) {
+            this.nodeConfig = nodeConfig;
+            return this;
+        }
+
+        /** Called with each snapshot that differs from the previous one, on the source's thread. */
+        public Context listener(final Consumer<SourceSnapshot> listener) {
+            this.listener = listener;
+            return this;
+        }
+
+        /** A JSON file keeping allocated ClusterIPs and NodePorts across restarts; none (in memory only) by default. */
+        public Context allocationStateFile(final Path file) {
+            this.allocationStateFile = file;
+            return this;
+        }
+
+        /** Quiet time after the last event before reloading. */
+        public Context debounceMs(final long debounceMs) {
+            this.debounceMs = debounceMs;
+            return this;
+        }
+
+        /** Longest wait after the first event of a burst, however long the burst goes on. */
+        public Context maxDelayMs(final long maxDelayMs) {
+            this.maxDelayMs = maxDelayMs;
+            return this;
+        }
+
+        /** How often files are compared with what was last read, in case a watch event was lost. */
+        public Context rescanPeriodMs(final long rescanPeriodMs) {
+            this.rescanPeriodMs = rescanPeriodMs;
+            return this;
+        }
+
+        public Context threadName(final String threadName) {
+            this.threadName = threadName;
+            return this;
+        }
+
+        public List<Path> paths() {
+            return paths;
+        }
+
+        public long debounceMs() {
+            return debounceMs;
+        }
+
+        public long maxDelayMs() {
+            return maxDelayMs;
+        }
+
+        public long rescanPeriodMs() {
+            return rescanPeriodMs;
+        }
+
+        /** Checks the configuration; throws {@link IllegalArgumentException} naming what is missing or wrong. */
+        public Context conclude() {
+            if (paths.isEmpty()) {
+                throw new IllegalArgumentException("at least one manifest path is required");
+            }
+            Objects.requireNonNull(nodeConfig, "nodeConfig is required");
+            Objects.requireNonNull(listener, "listener is required");
+            if (debounceMs < 0 || maxDelayMs < debounceMs || rescanPeriodMs <= 0) {
+                throw new IllegalArgumentException("need 0 <= debounceMs (" + debounceMs + ") <= maxDelayMs (" + maxDelayMs
+                    + ") and rescanPeriodMs (" + rescanPeriodMs + ") > 0");
+            }
+            return this;
+        }
+    }
+
+    private final Context context;
+    private final ManifestPipeline pipeline;
+    private final Object lock = new Object();
+    private final Thread thread;
+    private volatile boolean running;
+    private boolean started;
+    private WatchService watchService;
+    private final Map<WatchKey, Path> watchedDirectories = new HashMap<>();
+    /** Guarded by {@link #lock}: the files as they were just before the last reload read them. */
+    private List<FileState> lastSeen;
+
+    public ManifestSource(final Context context) {
+        this.context = context.conclude();
+        this.pipeline = new ManifestPipeline(context.paths, context.nodeConfig,
+            context.allocationStateFile == null ? null : new AllocationStore(context.allocationStateFile));
+        this.thread = Thread.ofPlatform().name(context.threadName).daemon(true).unstarted(this::run);
+    }
+
+    /** A source with default timings and allocations kept in memory only. */
+    public ManifestSource(final NodeConfig nodeConfig, final List<Path> paths, final Consumer<SourceSnapshot> listener) {
+        this(new Context().nodeConfig(nodeConfig).paths(paths).listener(listener));
+    }
+
+    /**
+     * Reloads now, on the caller's thread, and returns the result, also when it equals the
+     * previous one. The snapshot is not handed to the listener; it becomes the baseline that the
+     * next snapshot's changes are counted against. Safe while the watcher runs.
+     */
+    public SourceSnapshot loadNow() {
+        return reload(System.currentTimeMillis()).after();
+    }
+
+    /** The last snapshot produced by {@link #loadNow()} or the watcher, or null before the first. */
+    public SourceSnapshot latest() {
+        synchronized (lock) {
+            return pipeline.previous();
+        }
+    }
+
+    /**
+     * Starts watching. Unless {@link #loadNow()} ran before, the first reload happens at once and
+     * its snapshot goes to the listener. Throws when the file system offers no watch service.
+     */
+    public void start() throws IOException {
+        synchronized (lock) {
+            if (started) {
+                throw new IllegalStateException("already started");
+            }
+            started = true;
+            watchService = FileSystems.getDefault().newWatchService();
+            running = true;
+        }
+        thread.start();
+    }
+
+    /** Stops watching and waits for the watcher thread to end; idempotent. A reload in progress completes first. */
+    @Override
+    public void close() {
+        running = false;
+        final WatchService watch;
+        synchronized (lock) {
+            watch = watchService;
+        }
+        if (watch != null) {
+            try {
+                watch.close(); // wakes the watcher from poll()
+            } catch (final IOException e) {
+                LOG.log(Level.FINE, "closing the watch service", e);
+            }
+        }
+        if (thread.isAlive() && Thread.currentThread() != thread) {
+            try {
+                thread.join(CLOSE_WAIT_MS);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A reload's result and the snapshot it followed (null for the first). */
+    private record Reloaded(SourceSnapshot before, SourceSnapshot after) {
+    }
+
+    private Reloaded reload(final long changedAtMs) {
+        synchronized (lock) {
+            final SourceSnapshot before = pipeline.previous();
+            final List<FileState> seen = scan();
+            final SourceSnapshot after = pipeline.reload(changedAtMs);
+            lastSeen = seen;
+            return new Reloaded(before, after);
+        }
+    }
+
+    private void run() {
+        final long debounceNs = TimeUnit.MILLISECONDS.toNanos(context.debounceMs);
+        final long maxDelayNs = TimeUnit.MILLISECONDS.toNanos(context.maxDelayMs);
+        final long rescanNs = TimeUnit.MILLISECONDS.toNanos(context.rescanPeriodMs);
+        try {
+            register();
+            final boolean loaded;
+            synchronized (lock) {
+                loaded = pipeline.previous() != null;
+            }
+            if (!loaded) {
+                publish(System.currentTimeMillis());
+            }
+            long nextRescanNs = System.nanoTime() + rescanNs;
+            boolean dirty = false;
+            long dirtySinceNs = 0;
+            long dirtySinceMs = 0;
+            long quietUntilNs = 0;
+            while (running) {
+                long now = System.nanoTime();
+                long wakeAt = nextRescanNs;
+                if (dirty) {
+                    wakeAt = Math.min(wakeAt, Math.min(quietUntilNs, dirtySinceNs + maxDelayNs));
+                }
+                final WatchKey key = watchService.poll(Math.max(0, wakeAt - now), TimeUnit.NANOSECONDS);
+                now = System.nanoTime();
+                boolean changed = key != null && drain(key);
+                if (now - nextRescanNs >= 0) {
+                    nextRescanNs = now + rescanNs;
+                    register(); // directories that appeared, or were replaced, since
+                    final List<FileState> seen;
+                    synchronized (lock) {
+                        seen = lastSeen;
+                    }
+                    changed |= !scan().equals(seen);
+                }
+                if (changed) {
+                    if (!dirty) {
+                        dirty = true;
+                        dirtySinceNs = now;
+                        dirtySinceMs = System.currentTimeMillis();
+                    }
+                    quietUntilNs = now + debounceNs;
+                }
+                if (dirty && (now - quietUntilNs >= 0 || now - (dirtySinceNs + maxDelayNs) >= 0)) {
+                    dirty = false;
+                    publish(dirtySinceMs);
+                }
+            }
+        } catch (final ClosedWatchServiceException | InterruptedException e) {
+            // closed: done
+        } catch (final RuntimeException | Error e) {
+            LOG.log(Level.SEVERE, "manifest watcher stopped by an unexpected error; manifests are no longer reloaded", e);
+        }
+    }
+
+    private void publish(final long changedAtMs) {
+        final Reloaded reloaded = reload(changedAtMs);
+        final SourceSnapshot snapshot = reloaded.after();
+        if (!running || !snapshot.differsFrom(reloaded.before())) {
+            return;
+        }
+        try {
+            context.listener.accept(snapshot);
+        } catch (final RuntimeException e) {
+            LOG.log(Level.WARNING, "manifest source listener failed on snapshot " + snapshot.generation(), e);
+        }
+    }
+
+    /** True when one of the key's events concerns a watched path. Resets the key; forgets it when its directory is gone. */
+    private boolean drain(final WatchKey first) {
+        boolean relevant = false;
+        WatchKey key = first;
+        while (key != null) {
+            final Path directory = watchedDirectories.get(key);
+            for (final WatchEvent<?> event : key.pollEvents()) {
+                relevant |= directory != null && concerns(directory, event);
+            }
+            if (!key.reset()) {
+                watchedDirectories.remove(key);
+                relevant = true; // the directory went away
+            }
+            key = watchService.poll();
+        }
+        return relevant;
+    }
+
+    /**
+     * Any event in a watched directory counts (editors save through temporary files, and
+     * Kubernetes volumes swap a "..data" symlink); in the parent of a watched file only events
+     * on that file or on such a symlink do.
+     */
+    private boolean concerns(final Path directory, final WatchEvent<?> event) {
+        if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
+            return true;
+        }
+        final Path name = (Path) event.context();
+        for (final Path path : context.paths) {
+            if (path.equals(directory)) {
+                return true;
+            }
+            if (directory.equals(parentOf(path)) && (path.getFileName().equals(name) || name.toString().startsWith(".."))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Path parentOf(final Path path) {
+        return path.toAbsolutePath().getParent();
+    }
+
+    /** Watches each path's directory (a directory itself, a file's parent) that exists and is not watched yet. */
+    private void register() {
+        final Set<Path> directories = new HashSet<>();
+        for (final Path path : context.paths) {
+            final Path directory = Files.isDirectory(path) ? path : parentOf(path);
+            if (directory != null && Files.isDirectory(directory)) {
+                directories.add(directory);
+            }
+        }
+        directories.removeAll(watchedDirectories.values());
+        for (final Path directory : directories) {
+            try {
+                watchedDirectories.put(directory.register(watchService, StandardWatchEventKinds.ENTRY_CREATE,
+                    StandardWatchEventKinds.ENTRY_DELETE, StandardWatchEventKinds.ENTRY_MODIFY), directory);
+            } catch (final IOException e) {
+                LOG.log(Level.WARNING, "cannot watch " + directory + " (" + e.getMessage() + "); rescanning every "
+                    + context.rescanPeriodMs + " ms instead");
+            }
+        }
+    }
+
+    /** What a file looked like, as far as telling a change goes. */
+    private record FileState(Path path, long size, long modifiedNs, Object fileKey) {
+    }
+
+    /** The manifest files as they are now, in reading order; a path that does not exist is an entry of its own. */
+    private List<FileState> scan() {
+        final List<FileState> states = new ArrayList<>();
+        for (final Path path : context.paths) {
+            if (Files.isDirectory(path)) {
+                try (Stream<Path> entries = Files.list(path)) {
+                    entries.filter(ManifestReader::isManifestFile).sorted().forEach(file -> states.add(state(file)));
+                } catch (final IOException e) {
+                    states.add(new FileState(path, -1, -1, e.getMessage()));
+                }
+            } else {
+                states.add(state(path));
+            }
+        }
+        return states;
+    }
+
+    private static FileState state(final Path file) {
+        try {
+            final BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            return new FileState(file, attributes.size(), attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS),
+                attributes.fileKey());
+        } catch (final IOException e) {
+            return new FileState(file, -1, -1, Files.exists(file, LinkOption.NOFOLLOW_LINKS) ? "unreadable" : "absent");
+        }
+    }
+}
