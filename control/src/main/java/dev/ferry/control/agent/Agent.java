@@ -1,0 +1,199 @@
+package dev.ferry.control.agent;
+
+import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.conntrack.ConntrackTimeouts;
+import dev.ferry.control.admin.AdminServer;
+import dev.ferry.control.admin.AgentStatus;
+import dev.ferry.control.admin.SyncTracker;
+import dev.ferry.control.config.NodeConfig;
+import dev.ferry.control.config.PortType;
+import dev.ferry.control.host.HostNetwork;
+import dev.ferry.control.host.HostRouting;
+import dev.ferry.control.sync.BoundedFrequencyRunner;
+import dev.ferry.control.sync.ServiceSync;
+import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.counters.DataplaneCounters;
+import dev.ferry.dataplane.nat.SnatRange;
+import dev.ferry.dataplane.pipeline.Pipeline;
+import dev.ferry.dataplane.pipeline.ServiceTableHolder;
+import dev.ferry.dataplane.port.PacketPort;
+import dev.ferry.dataplane.port.TunPort;
+import dev.ferry.dataplane.service.NodeSpec;
+import dev.ferry.dataplane.service.ServiceTable;
+import dev.ferry.nativeio.probe.NativeAccessProbe;
+import dev.ferry.nativeio.tun.TunDevice;
+import org.agrona.concurrent.SystemEpochClock;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Logger;
+
+/**
+ * The node agent: attaches ferry0, runs the pipeline, keeps the service snapshot in step
+ * with the desired state, and serves the admin endpoints. Started by {@code ferry agent};
+ * everything it installs it removes again in {@link #close()} (SIGTERM runs it through a
+ * shutdown hook), and what a crashed predecessor left it removes at start.
+ *
+ * <p>Start order: check native access → clean leftovers → load the desired state once →
+ * open conntrack and counters → create ferry0 and its routing → start the pipeline → first
+ * sync → watch the sources → admin endpoints. Closing runs it backwards.
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Agent.class.getName());
+
+    private final AgentOptions options;
+    private final Deque<AutoCloseable> closeOnExit = new ArrayDeque<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private ServiceTableHolder tables;
+    private ServiceSync sync;
+    private BoundedFrequencyRunner runner;
+    private SyncTracker tracker;
+    private AdminServer admin;
+    private HostNetwork host;
+
+    public Agent(final AgentOptions options) {
+        this.options = options;
+    }
+
+    /** Brings everything up; on failure undoes what it did and throws. */
+    public void start(final DesiredStateSource source) {
+        try {
+            doStart(source);
+        } catch (final RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void doStart(final DesiredStateSource source) {
+        final NodeConfig config = options.config();
+        final NodeSpec node = config.toNodeSpec();
+        final PortType portType = config.portType();
+        if (portType != PortType.TUN) {
+            throw new IllegalStateException("portType " + portType + " is not wired into the agent yet; use portType: tun");
+        }
+        NativeAccessProbe.check(NativeAccessProbe.Need.TUN, NativeAccessProbe.Need.NETLINK).require();
+        createDirectories();
+
+        host = new HostNetwork(options.runDir());
+        closeOnExit.push(host);
+        for (final String line : host.cleanupLeftovers()) {
+            LOG.warning("cleaned up after a previous run: " + line);
+        }
+
+        final ConntrackTable conntrack = ConntrackTable.mapped(options.conntrackFile(), options.conntrackCapacity(),
+            ConntrackTimeouts.kubeProxyDefaults());
+        closeOnExit.push(conntrack);
+        if (conntrack.attached()) {
+            LOG.info("attached to conntrack " + options.conntrackFile() + ": " + conntrack.size() + " flows kept");
+        }
+        final DataplaneCounters counters = DataplaneCounters.mapped(options.countersFile(), options.workers());
+        closeOnExit.push(counters);
+
+        tables = new ServiceTableHolder(ServiceTable.empty(node));
+        tracker = new SyncTracker(SystemEpochClock.INSTANCE, SyncTracker.defaultHealthzTimeoutMs(options.syncMaxIntervalMs()));
+
+        // ferry0 and the routing steering service traffic into it
+        host.prepareSysctls();
+        final TunDevice tun = TunDevice.open(HostRouting.DEVICE);
+        final PacketPort port = new TunPort(tun);
+        final SnatRange snat = SnatRange.defaults(node.nodeIps().getFirst());
+        host.install(node.serviceCidrs(), node.podCidr(), node.nodePortIps(), node.nodePortMin(), node.nodePortMax(), snat);
+
+        final Pipeline pipeline = new Pipeline(new Pipeline.Context()
+            .workers(options.workers())
+            .port(port)
+            .conntrack(conntrack)
+            .tables(tables)
+            .snat(snat)
+            .counters(counters)
+            .errorHandler(t -> LOG.severe("dataplane agent error: " + t)));
+        closeOnExit.push(port); // closed after the pipeline's threads stop: ferry0 disappears with it
+        pipeline.start();
+        closeOnExit.push(pipeline);
+
+        sync = new ServiceSync(node, tables, conntrack, host::routeAddresses, (durationNs, queuedAtMs, ok) -> {
+            if (ok) {
+                tracker.syncSucceeded(durationNs);
+            } else {
+                tracker.syncFailed(durationNs);
+            }
+        });
+        runner = new BoundedFrequencyRunner("ferry-sync", sync::sync, options.syncMinIntervalMs(), options.syncMaxIntervalMs(),
+            t -> LOG.severe("sync failed: " + t));
+        closeOnExit.push(runner);
+
+        source.start(change -> {
+            tracker.changeQueued();
+            tracker.servicesChanged(change.servicesChanged());
+            tracker.endpointsChanged(change.endpointsChanged());
+            sync.setDesired(change.ports(), System.currentTimeMillis());
+            runner.run();
+        });
+        closeOnExit.push(source);
+        sync.sync(); // the first state is in place before the periodic runs begin
+        runner.start();
+
+        admin = AdminServer.start(new AdminServer.Context()
+            .status(AgentStatus.of(tables::get, conntrack, counters, tracker))
+            .healthzBindAddressAndPort(options.healthzBindAddress())
+            .metricsBindAddressAndPort(options.metricsBindAddress()));
+        closeOnExit.push(admin);
+
+        LOG.info("ferry agent on node " + config.nodeName() + " (" + node.nodeIps().stream().map(Ipv4::format).toList()
+            + "): port " + port.name() + ", " + options.workers() + " worker(s), SNAT " + snat
+            + ", installed " + host.describe()
+            + "; conntrack " + options.conntrackFile() + " (" + conntrack.capacity() + " entries), counters " + options.countersFile()
+            + "; admin " + admin.transport() + " healthz " + admin.healthzAddress() + " metrics " + admin.metricsAddress()
+            + "; " + tables.get().size() + " service ports");
+    }
+
+    private void createDirectories() {
+        try {
+            Files.createDirectories(options.runDir());
+            Files.createDirectories(options.stateDir());
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot create " + options.runDir() + " or " + options.stateDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The current snapshot (for tests and trace against a running agent). */
+    public ServiceTable serviceTable() {
+        return tables == null ? null : tables.get();
+    }
+
+    /** Blocks until {@link #close()} has run. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Stops everything and removes what was installed, in reverse order of start. Idempotent. */
+    @Override
+    public synchronized void close() {
+        while (!closeOnExit.isEmpty()) {
+            final AutoCloseable c = closeOnExit.pop();
+            try {
+                c.close();
+            } catch (final Exception e) {
+                LOG.severe("while stopping " + c.getClass().getSimpleName() + ": " + e);
+            }
+        }
+        stopped.countDown();
+    }
+
+    /** What the agent needs from a source of Services and Endpoints. */
+    public interface DesiredStateSource extends AutoCloseable {
+        /** Delivers the current state at once (on the calling thread) and every change after, on the source's thread. */
+        void start(java.util.function.Consumer<DesiredState> listener);
+    }
+
+    /** One desired state: the service ports and how many services and endpoints changed since the last one. */
+    public record DesiredState(List<dev.ferry.dataplane.service.ServicePortSpec> ports, int servicesChanged, int endpointsChanged) {
+    }
+
+}

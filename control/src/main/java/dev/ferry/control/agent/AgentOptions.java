@@ -1,0 +1,68 @@
+package dev.ferry.control.agent;
+
+import dev.ferry.control.config.NodeConfig;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything the agent needs, validated before anything is touched.
+ *
+ * @param config             the node config (file merged with flags)
+ * @param manifests          manifest files or directories, watched
+ * @param runDir             runtime files: counters, host state (default /run/ferry)
+ * @param stateDir           files that outlive the process: conntrack (default /var/lib/ferry)
+ * @param workers            worker agents
+ * @param conntrackCapacity  conntrack entries
+ * @param syncMinIntervalMs  the sync runner's minimum interval
+ * @param syncMaxIntervalMs  the sync runner's maximum interval (periodic resync)
+ * @param healthzBindAddress host:port of /healthz and /livez
+ * @param metricsBindAddress host:port of /metrics, /services, /conntrack
+ */
+public record AgentOptions(
+    NodeConfig config,
+    List<Path> manifests,
+    Path runDir,
+    Path stateDir,
+    int workers,
+    int conntrackCapacity,
+    long syncMinIntervalMs,
+    long syncMaxIntervalMs,
+    String healthzBindAddress,
+    String metricsBindAddress) {
+
+    public static final Path DEFAULT_RUN_DIR = Path.of("/run/ferry");
+    public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/ferry");
+    public static final int DEFAULT_WORKERS = 1;
+    public static final int DEFAULT_CONNTRACK_CAPACITY = 262_144;
+    /** kube-proxy's nftables defaults: --min-sync-period 1s, --sync-period 30s. */
+    public static final long DEFAULT_SYNC_MIN_INTERVAL_MS = 1_000;
+    public static final long DEFAULT_SYNC_MAX_INTERVAL_MS = 30_000;
+    public static final String DEFAULT_HEALTHZ_BIND_ADDRESS = "127.0.0.1:10256";
+    public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1:10249";
+
+    public AgentOptions {
+        manifests = List.copyOf(manifests);
+        if (manifests.isEmpty()) {
+            throw new IllegalArgumentException("at least one --manifests path is needed");
+        }
+        if (workers < 1 || workers > 64) {
+            throw new IllegalArgumentException("--workers must be 1..64, was " + workers);
+        }
+        if (conntrackCapacity < 16) {
+            throw new IllegalArgumentException("--conntrack-capacity must be at least 16, was " + conntrackCapacity);
+        }
+        if (syncMinIntervalMs < 0 || syncMaxIntervalMs <= 0 || syncMinIntervalMs > syncMaxIntervalMs) {
+            throw new IllegalArgumentException("sync intervals must satisfy 0 <= min (" + syncMinIntervalMs
+                + " ms) <= max (" + syncMaxIntervalMs + " ms)");
+        }
+    }
+
+    public Path countersFile() {
+        return runDir.resolve("counters");
+    }
+
+    public Path conntrackFile() {
+        return stateDir.resolve("conntrack");
+    }
+}

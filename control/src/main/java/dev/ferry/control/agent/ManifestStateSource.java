@@ -1,0 +1,69 @@
+package dev.ferry.control.agent;
+
+import dev.ferry.control.config.NodeConfig;
+import dev.ferry.control.manifest.ManifestError;
+import dev.ferry.control.source.ManifestSource;
+import dev.ferry.control.source.SourceSnapshot;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * The agent's desired state from a directory of manifests ({@link ManifestSource}): each
+ * snapshot's new errors are logged once, naming file, object and field; the snapshot's
+ * service ports go to the agent. Allocations (ClusterIPs, NodePorts) are kept in the state
+ * directory so they survive restarts.
+ */
+public final class ManifestStateSource implements Agent.DesiredStateSource {
+    private static final Logger LOG = Logger.getLogger(ManifestStateSource.class.getName());
+
+    private final NodeConfig config;
+    private final List<Path> paths;
+    private final Path allocationFile;
+    private ManifestSource source;
+
+    public ManifestStateSource(final NodeConfig config, final List<Path> paths, final Path allocationFile) {
+        this.config = config;
+        this.paths = List.copyOf(paths);
+        this.allocationFile = allocationFile;
+    }
+
+    @Override
+    public void start(final Consumer<Agent.DesiredState> listener) {
+        final Consumer<SourceSnapshot> forward = snapshot -> {
+            logErrors(snapshot.newErrors());
+            listener.accept(new Agent.DesiredState(snapshot.servicePorts(), snapshot.serviceChanges(), snapshot.endpointChanges()));
+        };
+        source = new ManifestSource(new ManifestSource.Context()
+            .nodeConfig(config)
+            .paths(paths)
+            .allocationStateFile(allocationFile)
+            .listener(forward)
+            .threadName("ferry-manifests"));
+        final SourceSnapshot first = source.loadNow();
+        LOG.info("manifests " + paths + ": " + first.servicePorts().size() + " service ports, " + first.errors().size() + " rejected objects");
+        forward.accept(first);
+        try {
+            source.start();
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot watch " + paths + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void logErrors(final List<ManifestError> errors) {
+        for (final ManifestError error : errors) {
+            LOG.warning("rejected: " + error);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (source != null) {
+            source.close();
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package dev.ferry.control.host;
+
+import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.dataplane.nat.SnatRange;
+import dev.ferry.nativeio.netlink.Route;
+import dev.ferry.nativeio.netlink.Rule;
+import dev.ferry.nativeio.netlink.Rtnl;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The routing that steers a node's service traffic into ferry0 (docs/ARCHITECTURE.md,
+ * "Attach"), as data: which sysctls, routes and policy rules, so that installing, removing
+ * and cleaning up after a crashed predecessor all work from the same list.
+ *
+ * <pre>
+ *  pref 10   iif ferry0                                    lookup local   written back by Ferry:
+ *  pref 11   iif ferry0                                    lookup main      routed normally, never re-entering
+ *  pref 20   from POD_CIDR                                 lookup 200     leaving a local pod
+ *  pref 21   to POD_CIDR                                   lookup 200     entering a local pod
+ *  pref 30   to NODE_IP ipproto tcp|udp|sctp dport NODEPORTS lookup 200   NodePorts
+ *  pref 31   to NODE_IP ipproto tcp|udp|sctp dport SNAT_RANGE lookup 200  replies to masqueraded flows
+ *  pref 100                                                lookup local   moved after ours (pref 0 removed)
+ *  table 200: default dev ferry0        main: SERVICE_CIDR dev ferry0, EXTERNAL_IP/32 dev ferry0
+ * </pre>
+ */
+public final class HostRouting {
+    public static final String DEVICE = "ferry0";
+    /** The routing table that means "into the dataplane". */
+    public static final int TABLE = 200;
+    public static final int PREF_FROM_FERRY_LOCAL = 10;
+    public static final int PREF_FROM_FERRY_MAIN = 11;
+    public static final int PREF_FROM_POD = 20;
+    public static final int PREF_TO_POD = 21;
+    public static final int PREF_NODE_PORTS = 30;
+    public static final int PREF_SNAT_REPLIES = 31;
+    public static final int PREF_LOCAL_MOVED = 100;
+    /** Every priority Ferry installs rules at: a crashed predecessor's rules are found by these. */
+    public static final List<Integer> OWNED_PRIORITIES = List.of(PREF_FROM_FERRY_LOCAL, PREF_FROM_FERRY_MAIN, PREF_FROM_POD,
+        PREF_TO_POD, PREF_NODE_PORTS, PREF_SNAT_REPLIES, PREF_LOCAL_MOVED);
+    private static final int IPPROTO_SCTP = 132;
+    private static final int[] PROTOCOLS = {Rule.IPPROTO_TCP, Rule.IPPROTO_UDP, IPPROTO_SCTP};
+
+    private HostRouting() {
+    }
+
+    /** The sysctls the attach needs: forwarding, and no reverse-path filter on what Ferry writes back. */
+    public static List<String[]> sysctls() {
+        return List.of(
+            new String[] {"net.ipv4.ip_forward", "1"},
+            new String[] {"net.ipv4.conf.all.rp_filter", "0"},
+            new String[] {"net/ipv4/conf/" + DEVICE + "/rp_filter", "0"},
+            new String[] {"net/ipv4/conf/" + DEVICE + "/accept_local", "1"});
+    }
+
+    /** The policy rules, in the order they are added (the moved local rule before pref 0 is removed). */
+    public static List<Rule> rules(final Ipv4Cidr podCidr, final List<Integer> nodePortIps, final int nodePortMin,
+                                   final int nodePortMax, final SnatRange snat) {
+        final List<Rule> rules = new ArrayList<>();
+        rules.add(Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(PREF_FROM_FERRY_LOCAL).iif(DEVICE));
+        rules.add(Rule.lookup(Rtnl.RT_TABLE_MAIN).priority(PREF_FROM_FERRY_MAIN).iif(DEVICE));
+        if (podCidr != null) {
+            rules.add(Rule.lookup(TABLE).priority(PREF_FROM_POD).from(inet(podCidr.base()), podCidr.prefixLen()));
+            rules.add(Rule.lookup(TABLE).priority(PREF_TO_POD).to(inet(podCidr.base()), podCidr.prefixLen()));
+        }
+        for (final int ip : nodePortIps) {
+            for (final int protocol : PROTOCOLS) {
+                rules.add(Rule.lookup(TABLE).priority(PREF_NODE_PORTS).to(inet(ip), 32).ipProto(protocol)
+                    .dport(nodePortMin, nodePortMax));
+            }
+        }
+        for (final int protocol : PROTOCOLS) {
+            rules.add(Rule.lookup(TABLE).priority(PREF_SNAT_REPLIES).to(inet(snat.address()), 32).ipProto(protocol)
+                .dport(snat.minPort(), snat.maxPort()));
+        }
+        rules.add(Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(PREF_LOCAL_MOVED));
+        return rules;
+    }
+
+    /** The kernel's own rule that Ferry moves to {@link #PREF_LOCAL_MOVED}. */
+    public static Rule defaultLocalRule() {
+        return Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(0);
+    }
+
+    /** Routes through ferry0 ({@code ifindex}): the service CIDRs (main) and the default of table 200. */
+    public static List<Route> routes(final int ifindex, final List<Ipv4Cidr> serviceCidrs) {
+        final List<Route> routes = new ArrayList<>();
+        for (final Ipv4Cidr cidr : serviceCidrs) {
+            routes.add(Route.to(inet(cidr.base()), cidr.prefixLen()).dev(ifindex));
+        }
+        routes.add(Route.defaultRoute(false).dev(ifindex).table(TABLE));
+        return routes;
+    }
+
+    /** A /32 route into ferry0 for an externalIP or LoadBalancer IP. */
+    public static Route addressRoute(final int ifindex, final int address) {
+        return Route.to(inet(address), 32).dev(ifindex);
+    }
+
+    static InetAddress inet(final int address) {
+        try {
+            return InetAddress.getByAddress(new byte[] {
+                (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
+        } catch (final UnknownHostException e) {
+            throw new IllegalStateException("4 bytes are always an address: " + Ipv4.format(address), e);
+        }
+    }
+}
