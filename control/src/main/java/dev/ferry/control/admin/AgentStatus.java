@@ -1,0 +1,62 @@
+package dev.ferry.control.admin;
+
+import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.dataplane.counters.DataplaneCounters;
+import dev.ferry.dataplane.service.ServiceTable;
+
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * What the admin endpoints read from a running agent. Called from the admin server's threads
+ * on every request, so each method returns the live object (the current snapshot, the shared
+ * table), never a copy. The dataplane parts may be null while the agent is still starting:
+ * the endpoints that need them answer 503 until they appear.
+ */
+public interface AgentStatus {
+    /** The service snapshot the workers use now; null before the first one is compiled. */
+    ServiceTable serviceTable();
+
+    /** The live conntrack table; null before it is opened. */
+    ConntrackTable conntrack();
+
+    /** The dataplane's counters; null before the pipeline exists. */
+    DataplaneCounters counters();
+
+    /** Sync times and change counts; never null. */
+    SyncTracker syncTracker();
+
+    /**
+     * Status over fixed parts and a changing service snapshot, e.g. {@code holder::get} of the
+     * pipeline's {@code ServiceTableHolder}.
+     */
+    static AgentStatus of(
+        final Supplier<ServiceTable> serviceTable,
+        final ConntrackTable conntrack,
+        final DataplaneCounters counters,
+        final SyncTracker syncTracker) {
+        Objects.requireNonNull(serviceTable, "serviceTable");
+        Objects.requireNonNull(syncTracker, "syncTracker");
+        return new AgentStatus() {
+            @Override
+            public ServiceTable serviceTable() {
+                return serviceTable.get();
+            }
+
+            @Override
+            public ConntrackTable conntrack() {
+                return conntrack;
+            }
+
+            @Override
+            public DataplaneCounters counters() {
+                return counters;
+            }
+
+            @Override
+            public SyncTracker syncTracker() {
+                return syncTracker;
+            }
+        };
+    }
+}
