@@ -1,0 +1,35 @@
+package dev.ferry.control.ops;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class CounterStatTest {
+    @Test
+    void shouldComputeRatesPerSecondFromTwoSamples() {
+        final CounterStat.Sample before = new CounterStat.Sample(1_000_000_000L, 3,
+            List.of(new CounterStat.Row(1, "packets received", 100), new CounterStat.Row(1010, "dropped: ring full", 0)));
+        final CounterStat.Sample after = new CounterStat.Sample(1_500_000_000L, 3,
+            List.of(new CounterStat.Row(1, "packets received", 600), new CounterStat.Row(1010, "dropped: ring full", 3)));
+        assertEquals("title\n"
+                + "           VALUE       RATE/s   COUNTER\n"
+                + "             600       1000.0   packets received\n"
+                + "               3          6.0   dropped: ring full\n",
+            CounterStat.render("title", before, after));
+    }
+
+    @Test
+    void shouldDescribeTheAgents() {
+        assertEquals("3 counter sets (receiver, transmitter, 1 worker)", CounterStat.describeAgents(3));
+        assertEquals("6 counter sets (receiver, transmitter, 4 workers)", CounterStat.describeAgents(6));
+    }
+
+    @Test
+    void shouldAbbreviateLongEndpointListsLikeKubectl() {
+        assertEquals("<none>", ServicesView.abbreviate(List.of()));
+        assertEquals("a,b,c", ServicesView.abbreviate(List.of("a", "b", "c")));
+        assertEquals("a,b,c + 2 more...", ServicesView.abbreviate(List.of("a", "b", "c", "d", "e")));
+    }
+}
