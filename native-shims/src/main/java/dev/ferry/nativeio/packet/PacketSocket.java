@@ -234,7 +234,9 @@ public final class PacketSocket implements AutoCloseable {
      * Copies one frame ({@code length} bytes at {@code address}: Ethernet header onwards, after
      * a {@code virtio_net_hdr} when the socket uses one) into the next TX slot. False when
      * the ring is full (slots still being sent) or the frame is larger than a slot
-     * ({@link #txCapacity()}). Nothing is sent until {@link #flushTx()}.
+     * ({@link #txCapacity()}). Nothing is sent until {@link #flushTx()}. When it returns false
+     * for a full ring, a sender should {@link #flushTx()} and try once more before counting a
+     * drop: slots come back as soon as the kernel has sent them, usually within that sendto.
      */
     public boolean queueTx(long address, int length) {
         if (length > txCapacity || length <= 0) {
