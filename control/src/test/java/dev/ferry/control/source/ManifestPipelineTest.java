@@ -1,0 +1,219 @@
+package dev.ferry.control.source;
+
+import dev.ferry.control.allocate.AllocationStore;
+import dev.ferry.control.manifest.ManifestError;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static dev.ferry.control.source.Manifests.DB_SERVICE;
+import static dev.ferry.control.source.Manifests.NODE;
+import static dev.ferry.control.source.Manifests.WEB_SERVICE;
+import static dev.ferry.control.source.Manifests.docs;
+import static dev.ferry.control.source.Manifests.hasPort;
+import static dev.ferry.control.source.Manifests.pod;
+import static dev.ferry.control.source.Manifests.port;
+import static dev.ferry.control.source.Manifests.readyAddresses;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ManifestPipelineTest {
+    @TempDir
+    Path dir;
+
+    private Path manifests() throws IOException {
+        return Files.createDirectories(dir.resolve("manifests"));
+    }
+
+    private void write(final String name, final String text) throws IOException {
+        Files.writeString(manifests().resolve(name), text);
+    }
+
+    private ManifestPipeline pipeline() throws IOException {
+        return new ManifestPipeline(List.of(manifests()), NODE, null);
+    }
+
+    private static List<String> errors(final SourceSnapshot snapshot) {
+        return snapshot.errors().stream().map(ManifestError::toString).toList();
+    }
+
+    @Test
+    void shouldServeAllocatedServiceWithEndpointsFromPods() throws Exception {
+        write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.2.6", false)));
+        final SourceSnapshot snapshot = pipeline().reload(1000);
+        assertEquals(List.of(), snapshot.errors());
+        assertEquals(1, snapshot.generation());
+        assertEquals(1000, snapshot.changedAtMs());
+        final var web = port(snapshot, "default/web:http");
+        assertEquals(1, web.clusterIps().size());
+        assertTrue(web.nodePort() >= 30000 && web.nodePort() <= 32767);
+        assertEquals(List.of("10.244.1.5"), readyAddresses(snapshot, "default/web:http"));
+        assertEquals(2, web.endpoints().size());
+        assertTrue(web.endpoints().get(0).local());
+    }
+
+    @Test
+    void shouldKeepAllocationsAcrossReloadsAndNewPipelines() throws Exception {
+        write("web.yaml", WEB_SERVICE);
+        write("db.yaml", DB_SERVICE);
+        final ManifestPipeline pipeline = pipeline();
+        final SourceSnapshot first = pipeline.reload(1);
+        write("a-first.yaml", WEB_SERVICE.replace("name: web", "name: api")); // a new service, read before the others
+        final SourceSnapshot second = pipeline.reload(2);
+        final SourceSnapshot fresh = pipeline().reload(3);
+        for (final String name : List.of("default/web:http", "default/db:5432")) {
+            assertEquals(port(first, name).clusterIps(), port(second, name).clusterIps(), name);
+            assertEquals(port(first, name).clusterIps(), port(fresh, name).clusterIps(), name);
+        }
+        assertEquals(port(first, "default/web:http").nodePort(), port(second, "default/web:http").nodePort());
+        assertEquals(port(first, "default/web:http").nodePort(), port(fresh, "default/web:http").nodePort());
+        assertNotEquals(port(second, "default/api:http").clusterIps(), port(second, "default/web:http").clusterIps());
+    }
+
+    @Test
+    void shouldRestoreAllocationsFromStateFileInANewPipeline() throws Exception {
+        write("web.yaml", WEB_SERVICE);
+        final AllocationStore store = new AllocationStore(dir.resolve("state").resolve("allocations.json"));
+        final SourceSnapshot first = new ManifestPipeline(List.of(manifests()), NODE, store).reload(1);
+        assertTrue(Files.readString(store.file()).contains("\"default/web\""));
+        assertEquals(port(first, "default/web:http").clusterIps().get(0), store.load().clusterIps().get("default/web"));
+        final SourceSnapshot restarted = new ManifestPipeline(List.of(manifests()), NODE, store).reload(2);
+        assertEquals(first.servicePorts(), restarted.servicePorts());
+    }
+
+    @Test
+    void shouldReportUnreadableStateFileAndAllocateAfresh() throws Exception {
+        write("web.yaml", WEB_SERVICE);
+        final Path state = dir.resolve("allocations.json");
+        Files.writeString(state, "{not json");
+        final SourceSnapshot snapshot = new ManifestPipeline(List.of(manifests()), NODE, new AllocationStore(state)).reload(1);
+        assertTrue(hasPort(snapshot, "default/web:http"));
+        assertTrue(errors(snapshot).get(0).startsWith(state + ": cannot read the stored allocations"), errors(snapshot).toString());
+    }
+
+    @Test
+    void shouldCountServiceAndEndpointChanges() throws Exception {
+        write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
+        write("db.yaml", DB_SERVICE);
+        final ManifestPipeline pipeline = pipeline();
+        final SourceSnapshot first = pipeline.reload(1);
+        assertEquals(2, first.serviceChanges());
+        assertEquals(1, first.endpointChanges(), "db has no endpoints");
+
+        write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.1.6", true)));
+        final SourceSnapshot added = pipeline.reload(2);
+        assertEquals(List.of(0, 1, 2L), List.of(added.serviceChanges(), added.endpointChanges(), added.generation()));
+
+        write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.1.6", false)));
+        final SourceSnapshot notReady = pipeline.reload(3);
+        assertEquals(List.of(0, 1), List.of(notReady.serviceChanges(), notReady.endpointChanges()));
+        assertEquals(List.of("10.244.1.5"), readyAddresses(notReady, "default/web:http"));
+
+        Files.delete(manifests().resolve("db.yaml"));
+        final SourceSnapshot deleted = pipeline.reload(4);
+        assertEquals(List.of(1, 0), List.of(deleted.serviceChanges(), deleted.endpointChanges()));
+        assertFalse(hasPort(deleted, "default/db:5432"));
+
+        write("web.yaml", "# a comment\n" + docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.1.6", false)));
+        final SourceSnapshot same = pipeline.reload(5);
+        assertFalse(same.differsFrom(deleted));
+        assertEquals(List.of(0, 0, 4L), List.of(same.serviceChanges(), same.endpointChanges(), same.generation()));
+    }
+
+    @Test
+    void shouldKeepLastGoodObjectsOfAFileThatStopsParsingUntilItIsDeleted() throws Exception {
+        write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
+        write("db.yaml", DB_SERVICE);
+        final ManifestPipeline pipeline = pipeline();
+        final SourceSnapshot good = pipeline.reload(1);
+
+        write("web.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web\nspec: [\n");
+        write("db.yaml", DB_SERVICE.replace("5432", "5433"));
+        final SourceSnapshot broken = pipeline.reload(2);
+        assertEquals(port(good, "default/web:http"), port(broken, "default/web:http"), "web and its pod keep serving");
+        assertTrue(hasPort(broken, "default/db:5433"), "other files still apply");
+        final String error = errors(broken).get(0);
+        assertTrue(error.startsWith(manifests().resolve("web.yaml") + ": line "), error);
+        assertTrue(error.contains("not valid YAML"), error);
+        assertTrue(error.endsWith("; the objects it held when it last parsed keep serving"), error);
+        assertEquals(broken.errors(), broken.newErrors());
+
+        final SourceSnapshot again = pipeline.reload(3);
+        assertEquals(broken.errors(), again.errors());
+        assertEquals(List.of(), again.newErrors(), "an error is new once");
+
+        Files.delete(manifests().resolve("web.yaml"));
+        final SourceSnapshot deleted = pipeline.reload(4);
+        assertFalse(hasPort(deleted, "default/web:http"));
+        assertEquals(List.of(), deleted.errors());
+    }
+
+    @Test
+    void shouldNotApplyAFileThatNeverParsed() throws Exception {
+        write("web.yaml", "kind: Service\nmetadata: {name: web\n");
+        final SourceSnapshot snapshot = pipeline().reload(1);
+        assertEquals(List.of(), snapshot.servicePorts());
+        assertTrue(errors(snapshot).get(0).endsWith("; nothing in this file was applied"), errors(snapshot).toString());
+    }
+
+    @Test
+    void shouldKeepLastGoodVersionOfARejectedObjectUntilItIsDeleted() throws Exception {
+        write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
+        final ManifestPipeline pipeline = pipeline();
+        final SourceSnapshot good = pipeline.reload(1);
+
+        write("web.yaml", docs(WEB_SERVICE.replace("port: 80", "port: 70000"), pod("web-0", "10.244.1.500", true)));
+        final SourceSnapshot rejected = pipeline.reload(2);
+        assertEquals(good.servicePorts(), rejected.servicePorts());
+        final Path file = manifests().resolve("web.yaml");
+        assertEquals(List.of(
+            file + ": Service default/web: spec.ports[0].port: 70000 is not a port (1-65535); its last good version keeps serving",
+            file + ": Pod default/web-0: status.podIP: '10.244.1.500' is not an IP address; its last good version keeps serving"),
+            errors(rejected));
+
+        write("web.yaml", WEB_SERVICE.replace("port: 80", "port: 70000"));
+        final SourceSnapshot podDeleted = pipeline.reload(3);
+        assertEquals(List.of(), port(podDeleted, "default/web:http").endpoints(), "the pod is gone from the files");
+        assertEquals(1, podDeleted.endpointChanges());
+
+        write("web.yaml", DB_SERVICE);
+        final SourceSnapshot serviceDeleted = pipeline.reload(4);
+        assertFalse(hasPort(serviceDeleted, "default/web:http"));
+        assertEquals(List.of(), serviceDeleted.errors());
+    }
+
+    @Test
+    void shouldKeepLastGoodVersionWhenAnEditClaimsAnotherServicesClusterIp() throws Exception {
+        write("a.yaml", DB_SERVICE.replace("ports:", "clusterIP: 10.96.0.10\n  ports:"));
+        write("b.yaml", WEB_SERVICE);
+        final ManifestPipeline pipeline = pipeline();
+        final SourceSnapshot good = pipeline.reload(1);
+        write("b.yaml", WEB_SERVICE.replace("ports:", "clusterIP: 10.96.0.10\n  ports:"));
+        final SourceSnapshot conflicting = pipeline.reload(2);
+        assertEquals(port(good, "default/web:http"), port(conflicting, "default/web:http"));
+        assertTrue(errors(conflicting).get(0).endsWith("10.96.0.10 is already the ClusterIP of " + manifests().resolve("a.yaml")
+            + ": Service default/db; its last good version keeps serving"), errors(conflicting).toString());
+    }
+
+    @Test
+    void shouldNotServeAnObjectThatWasNeverValid() throws Exception {
+        write("web.yaml", WEB_SERVICE.replace("name: web", "name: Web"));
+        final SourceSnapshot snapshot = pipeline().reload(1);
+        assertEquals(List.of(), snapshot.servicePorts());
+        assertEquals(List.of(manifests().resolve("web.yaml") + ": Service default/Web: metadata.name: 'Web' is not a valid Service "
+            + "name: it must be an RFC 1035 label: at most 63 lower-case letters, digits and '-', starting with a letter and "
+            + "ending with a letter or digit"), errors(snapshot));
+    }
+
+    @Test
+    void shouldReportMissingDirectory() {
+        final SourceSnapshot snapshot = new ManifestPipeline(List.of(dir.resolve("absent")), NODE, null).reload(1);
+        assertEquals(List.of(dir.resolve("absent") + ": no such file or directory"), errors(snapshot));
+    }
+}
