@@ -8,6 +8,7 @@ import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.service.EndpointSpec;
 import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.dataplane.service.ServicePortSpec;
+import dev.ferry.dataplane.service.ServiceTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -204,5 +205,30 @@ class ServicePortCompilerTest {
         assertTrue(compiled.errors().get(0).toString().contains("Service default/b: spec.clusterIP: 172.30.0.1 is already the ClusterIP of"));
         assertTrue(compiled.errors().get(1).toString().contains(
             "Service default/c: spec.clusterIP: 10.0.0.1 is outside the node config's serviceCIDRs [172.30.0.0/16]"));
+    }
+
+    @Test
+    void shouldRejectServicesWhoseFrontendsCollideSoTheServiceTableCompiles() throws Exception {
+        final CompiledServices compiled = compile(service("a", "172.30.0.1", """
+              type: NodePort
+              ports: [{name: dns, port: 53, protocol: UDP}, {name: web, port: 80, nodePort: 30080}]
+            """)
+            + service("b", "172.30.0.2", "  ports: [{port: 53, protocol: UDP}]\n  externalIPs: [172.30.0.1]\n")
+            + service("c", "172.30.0.3", "  ports: [{port: 8080}]\n  externalIPs: [172.30.0.1]\n")
+            + service("d", "172.30.0.4", """
+              type: LoadBalancer
+              externalTrafficPolicy: Local
+              healthCheckNodePort: 30080
+              ports: [{port: 443, nodePort: 30443}]
+            """));
+        assertEquals(List.of("default/a:dns", "default/a:web", "default/c:8080"),
+            compiled.ports().stream().map(ServicePortSpec::displayName).toList());
+        assertEquals(2, compiled.errors().size(), compiled.errors().toString());
+        assertTrue(compiled.errors().get(0).toString().endsWith(
+            "Service default/b: spec.externalIPs[0]: 172.30.0.1:53/UDP is already the ClusterIP of " + dir.resolve("m.yaml")
+                + ": Service default/a"), compiled.errors().get(0).toString());
+        assertTrue(compiled.errors().get(1).toString().contains(
+            "Service default/d: spec.healthCheckNodePort: 30080/TCP is already the node port of "), compiled.errors().get(1).toString());
+        ServiceTable.compile(nodeConfig().toNodeSpec(), compiled.ports());
     }
 }

@@ -140,6 +140,18 @@ class NodeConfigLoaderTest {
     }
 
     @Test
+    void shouldRejectNodeIpInsideServiceOrClusterCidrNamingAddressAndRange() throws Exception {
+        final Path file = write("nodeName: a\nnodeIPs: [192.168.56.10, 10.96.0.5]\nserviceCIDRs: [10.96.0.0/12]\n"
+            + "clusterCIDRs: [192.168.0.0/16]\n");
+        final NodeConfigException e = assertThrows(NodeConfigException.class, () -> NodeConfigLoader.load(file));
+        assertEquals(List.of(
+            file + ": nodeIPs[0]: 192.168.56.10 lies inside clusterCIDRs[0] 192.168.0.0/16; the node's own addresses must be "
+                + "outside the service and cluster ranges",
+            file + ": nodeIPs[1]: 10.96.0.5 lies inside serviceCIDRs[0] 10.96.0.0/12; the node's own addresses must be "
+                + "outside the service and cluster ranges"), e.problems());
+    }
+
+    @Test
     void shouldRejectInvertedNodePortRange() throws Exception {
         final String message = problemsOf(MINIMAL + "nodePortRange: 32767-30000\n");
         assertTrue(message.contains("nodePortRange: '32767-30000' starts after it ends"), message);
