@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Checks Ferry's systemd unit with `systemd-analyze verify` (Debian's systemd package), alone
+# and with the packet-port drop-in. systemd-analyze exits 0 on unknown keys and unparsable
+# values and only prints them, so any line it prints about our files fails the check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIST=control/src/main/dist
+UNIT="$DIST/ferry.service"
+DROPIN="$DIST/packet-port.conf"
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "verify-systemd: systemd-analyze is missing and this is not root: apt-get install systemd" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null
+fi
+
+# verify insists that ExecStart's program exists and is executable: put a stub there for the
+# check when the real launcher is not installed, and take it away afterwards.
+exec_path="$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$UNIT")"
+work="$(mktemp -d)"
+stub=""
+cleanup() {
+  rm -rf "$work"
+  if [ -n "$stub" ]; then rm -f "$stub"; rmdir --ignore-fail-on-non-empty "$(dirname "$stub")" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+if [ ! -x "$exec_path" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "verify-systemd: $exec_path is missing and this is not root, so no stub can stand in for it" >&2
+    exit 1
+  fi
+  mkdir -p "$(dirname "$exec_path")"
+  printf '#!/bin/sh\nexit 0\n' > "$exec_path"
+  chmod 755 "$exec_path"
+  stub="$exec_path"
+fi
+
+check() { # $1: what; the unit is in $work
+  local out
+  out="$(systemd-analyze verify --man=no "$work/ferry.service" 2>&1)" || { echo "$out" >&2; echo "verify-systemd: $1: FAILED" >&2; exit 1; }
+  if printf '%s\n' "$out" | grep -q -e 'ferry' -e "$work"; then
+    printf '%s\n' "$out" >&2
+    echo "verify-systemd: $1: systemd-analyze complained (above)" >&2
+    exit 1
+  fi
+  echo "verify-systemd: $1: ok"
+}
+
+cp "$UNIT" "$work/ferry.service"
+check "ferry.service"
+mkdir "$work/ferry.service.d"
+cp "$DROPIN" "$work/ferry.service.d/"
+check "ferry.service with packet-port.conf"

@@ -1,0 +1,37 @@
+package dev.ferry.control.admin;
+
+import dev.ferry.control.config.NodeConfig;
+import dev.ferry.control.config.NodeConfigLoader;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The install files in src/main/dist agree with the code: paths, the example node config. */
+class DistFilesTest {
+    private static final Path DIST = Path.of("src/main/dist");
+
+    @Test
+    void shouldShipAnExampleNodeConfigThatLoads() throws Exception {
+        final NodeConfig config = NodeConfigLoader.load(DIST.resolve("node.yaml"));
+        assertEquals("node-1", config.nodeName());
+    }
+
+    @Test
+    void shouldRunTheAgentWithTheDefaultPathsTheToolsRead() throws Exception {
+        final String unit = Files.readString(DIST.resolve("ferry.service"));
+        final List<String> lines = unit.lines().toList();
+        final String execStart = lines.stream().filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow();
+        assertTrue(execStart.contains(" agent --node-config " + AgentPaths.NODE_CONFIG_FILE + " --manifests "
+            + AgentPaths.MANIFESTS_DIR + " "), execStart);
+        assertTrue(lines.contains("RuntimeDirectory=" + AgentPaths.DEFAULT_RUN_DIR.getFileName()), unit);
+        assertTrue(lines.contains("StateDirectory=" + AgentPaths.DEFAULT_STATE_DIR.getFileName()), unit);
+        assertTrue(lines.contains("CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW"), unit);
+        assertEquals(AgentPaths.DEFAULT_RUN_DIR.resolve("counters"), AgentPaths.COUNTERS_FILE);
+        assertTrue(Files.isExecutable(DIST.resolve("ferry")), "the launcher is executable");
+    }
+}
