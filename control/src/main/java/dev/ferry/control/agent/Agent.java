@@ -64,8 +64,8 @@ public final class Agent implements AutoCloseable {
     public void start(final DesiredStateSource source) {
         try {
             doStart(source);
-        } catch (final RuntimeException e) {
-            close();
+        } catch (final RuntimeException | Error e) {
+            close(); // a half-started agent leaves nothing installed
             throw e;
         }
     }

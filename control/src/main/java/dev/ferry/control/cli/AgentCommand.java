@@ -78,6 +78,11 @@ final class AgentCommand implements Callable<Integer> {
             return CommandLine.ExitCode.USAGE;
         }
         final Agent agent = new Agent(options);
+        // SIGTERM and SIGINT stop the agent cleanly and exit 0 (a plain shutdown hook would
+        // also run, but the JVM would then exit 143, which systemd reports as a failure).
+        for (final String signal : new String[] {"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> Thread.ofPlatform().name("ferry-stop").start(agent::close));
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "ferry-shutdown"));
         try {
             agent.start(new ManifestStateSource(config, manifests, options.stateDir().resolve("allocations")));

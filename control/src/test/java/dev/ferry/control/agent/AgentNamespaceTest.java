@@ -1,0 +1,265 @@
+package dev.ferry.control.agent;
+
+import dev.ferry.control.lab.PodServer;
+import dev.ferry.control.testing.AgentProcess;
+import dev.ferry.control.testing.Http;
+import dev.ferry.control.testing.NodeLab;
+import dev.ferry.nativeio.netns.NetworkNamespace;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The agent on one node, with real kernel TCP and UDP: a node namespace running
+ * {@code ferry agent} (tun port), two pod namespaces serving HTTP and UDP, and a client
+ * namespace outside the node. Privileged: runs as root, fails (never skips) otherwise.
+ */
+@Tag("privileged")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AgentNamespaceTest {
+    private static final int HTTP = 8080;
+    private static final int UDP = 5353;
+
+    @TempDir
+    static Path dir;
+
+    private static NodeLab lab;
+    private static AgentProcess agent;
+    private static String stateBefore;
+    private static final List<PodServer> servers = new java.util.ArrayList<>();
+    private static Path manifests;
+
+    @BeforeAll
+    static void startAgent() throws Exception {
+        lab = new NodeLab(2);
+        for (int i = 1; i <= 2; i++) {
+            final String name = "web-" + i;
+            servers.add(NetworkNamespace.call(lab.pod(i), () -> PodServer.start(name, HTTP, UDP)));
+        }
+        manifests = Files.createDirectories(dir.resolve("manifests"));
+        writeManifests(true);
+        Files.writeString(dir.resolve("node.yaml"), """
+            nodeName: node-1
+            nodeIPs: [198.18.0.11]
+            clusterCIDRs: [10.244.0.0/16]
+            podCIDR: 10.244.1.0/24
+            serviceCIDRs: [10.96.0.0/12]
+            portType: tun
+            """);
+        stateBefore = lab.nodeNetworkState();
+        agent = AgentProcess.start(lab.node(), dir.resolve("agent.log"),
+            "--node-config", dir.resolve("node.yaml").toString(), "--manifests", manifests.toString(),
+            "--run-dir", dir.resolve("run").toString(), "--state-dir", dir.resolve("state").toString(),
+            "--sync-min-interval-ms", "100", "--sync-max-interval-ms", "5000");
+        agent.awaitHealthy(30_000);
+    }
+
+    @AfterAll
+    static void stopAll() throws Exception {
+        if (agent != null) {
+            agent.close();
+        }
+        servers.forEach(PodServer::close);
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    /** web (ClusterIP 10.96.0.10, NodePort 30080) over both pods, web-2 Ready as given; self (only web-1); empty; dns (UDP). */
+    private static void writeManifests(final boolean web2Ready) throws Exception {
+        Files.writeString(manifests.resolve("services.yaml"), """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web}
+            spec:
+              type: NodePort
+              clusterIP: 10.96.0.10
+              selector: {app: web}
+              ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: self}
+            spec:
+              clusterIP: 10.96.0.11
+              selector: {app: web, pod: web-1}
+              ports: [{port: 80, targetPort: 8080}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: dns}
+            spec:
+              clusterIP: 10.96.0.53
+              selector: {app: web}
+              ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: empty}
+            spec:
+              clusterIP: 10.96.0.20
+              ports: [{port: 80}]
+            """);
+        Files.writeString(manifests.resolve("pods.yaml"), pod("web-1", NodeLab.podIp(1), true) + "---\n" + pod("web-2", NodeLab.podIp(2), web2Ready));
+    }
+
+    private static String pod(final String name, final String ip, final boolean ready) {
+        return """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: %s, labels: {app: web, pod: %s}}
+            spec: {nodeName: node-1, containers: [{name: web, ports: [{containerPort: 8080}, {containerPort: 5353, protocol: UDP}]}]}
+            status: {podIP: %s, conditions: [{type: Ready, status: "%s"}]}
+            """.formatted(name, name, ip, ready ? "True" : "False");
+    }
+
+    private static Http.Response get(final String ns, final String host, final int port) {
+        return NetworkNamespace.call(ns, () -> Http.get(host, port, "/", 3000));
+    }
+
+    /** Repeats a GET until {@code done} holds for the pods seen so far (bounded), returning the pods seen. */
+    private static Set<String> podsAnswering(final String ns, final String host, final int port, final int tries) {
+        final Set<String> pods = new HashSet<>();
+        for (int i = 0; i < tries; i++) {
+            final Http.Response r = get(ns, host, port);
+            assertEquals("200", r.status(), "GET " + host + ":" + port + " from " + ns + "\nagent log:\n" + agent.log());
+            pods.add(r.pod());
+        }
+        return pods;
+    }
+
+    @Test
+    @Order(1)
+    void shouldCarryPodToClusterIpWithThePodsOwnAddress() {
+        boolean sawRemotePodAnswer = false;
+        for (int i = 0; i < 40 && !sawRemotePodAnswer; i++) {
+            final Http.Response r = get(lab.pod(1), "10.96.0.10", 80);
+            assertEquals("200", r.status(), agent.log());
+            if ("web-2".equals(r.pod())) {
+                assertEquals(NodeLab.podIp(1), r.seenClient(), "the backend sees the client pod's own address");
+                sawRemotePodAnswer = true;
+            }
+        }
+        assertTrue(sawRemotePodAnswer, "random selection reached the other pod in 40 connections");
+    }
+
+    @Test
+    @Order(2)
+    void shouldCarryNodeToClusterIp() {
+        final Http.Response r = get(lab.node(), "10.96.0.10", 80);
+        assertEquals("200", r.status(), agent.log());
+        assertEquals(NodeLab.NODE_IP, r.seenClient(), "node traffic is masqueraded to the node IP");
+    }
+
+    @Test
+    @Order(3)
+    void shouldCarryExternalClientToNodePortMasqueraded() {
+        final Http.Response r = get(lab.client(), NodeLab.NODE_IP, 30080);
+        assertEquals("200", r.status(), agent.log());
+        assertEquals(NodeLab.NODE_IP, r.seenClient(), "Cluster-policy NodePort traffic is masqueraded");
+    }
+
+    @Test
+    @Order(4)
+    void shouldAnswerUdpThroughAClusterIp() {
+        final String answer = NetworkNamespace.call(lab.pod(1), () -> Http.udp("10.96.0.53", 53, "hello", 3000));
+        assertTrue(answer.startsWith("pod=web-"), "UDP answer through the ClusterIP: " + answer + "\n" + agent.log());
+    }
+
+    @Test
+    @Order(5)
+    void shouldRefuseAtOnceWhenAServiceHasNoEndpoints() {
+        final Http.Response r = get(lab.pod(1), "10.96.0.20", 80);
+        assertEquals("refused", r.status(), "a TCP reset, not a timeout (took " + r.elapsedMs() + " ms)");
+    }
+
+    @Test
+    @Order(6)
+    void shouldHairpinAPodToItselfThroughItsService() {
+        final Http.Response r = get(lab.pod(1), "10.96.0.11", 80);
+        assertEquals("200", r.status(), agent.log());
+        assertEquals("web-1", r.pod());
+        assertEquals(NodeLab.NODE_IP, r.seenClient(), "hairpin is masqueraded so the reply comes back through the node");
+    }
+
+    @Test
+    @Order(7)
+    void shouldFollowManifestEditsWithoutRestart() throws Exception {
+        writeManifests(false); // web-2 not Ready
+        final long deadline = System.nanoTime() + 10_000_000_000L; // a bound on waiting for the sync, not a speed check
+        Set<String> pods = Set.of();
+        while (System.nanoTime() < deadline) {
+            pods = podsAnswering(lab.pod(1), "10.96.0.10", 80, 12);
+            if (pods.equals(Set.of("web-1"))) {
+                break;
+            }
+        }
+        assertEquals(Set.of("web-1"), pods, "a pod that is not Ready gets no new connections");
+
+        Files.writeString(manifests.resolve("broken.yaml"), "kind: Service\nmetadata: {name: [oops\n");
+        writeManifests(true);
+        final long back = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < back && !pods.contains("web-2")) {
+            pods = podsAnswering(lab.pod(1), "10.96.0.10", 80, 12);
+        }
+        assertTrue(pods.contains("web-2"), "Ready again: web-2 gets connections, the broken file notwithstanding");
+        assertTrue(agent.log().contains("broken.yaml"), "the broken file is named in the log:\n" + agent.log());
+
+        Files.writeString(manifests.resolve("services.yaml"), Files.readString(manifests.resolve("services.yaml"))
+            .replace("metadata: {name: self}", "metadata: {name: selfie}").replace("10.96.0.11", "10.96.0.12"));
+        final long gone = System.nanoTime() + 10_000_000_000L;
+        String status = "200";
+        while (System.nanoTime() < gone && "200".equals(status)) {
+            status = NetworkNamespace.call(lab.pod(2), () -> Http.get("10.96.0.11", 80, "/", 500)).status();
+        }
+        assertEquals("timeout", status, "a deleted service's ClusterIP is an unallocated service address: dropped");
+        assertEquals("200", get(lab.pod(2), "10.96.0.12", 80).status(), "the renamed service serves at its new ClusterIP");
+    }
+
+    @Test
+    @Order(100)
+    void shouldLeaveTheNodeAsItWasAfterSigterm() throws Exception {
+        assertEquals(0, agent.stop(), agent.log());
+        final String after = lab.nodeNetworkState();
+        Files.writeString(dir.resolve("state-before.txt"), stateBefore);
+        Files.writeString(dir.resolve("state-after.txt"), after);
+        assertEquals(stateBefore, after, "links, addresses, rules, routes and sysctls as before the agent started");
+    }
+
+    @Test
+    @Order(101)
+    void shouldRefuseANodeConfigWhoseServiceCidrOverlapsThePodCidr() throws Exception {
+        final Path bad = dir.resolve("overlap.yaml");
+        Files.writeString(bad, """
+            nodeName: node-1
+            nodeIPs: [198.18.0.11]
+            clusterCIDRs: [10.0.0.0/8]
+            podCIDR: 10.244.1.0/24
+            serviceCIDRs: [10.96.0.0/12]
+            """);
+        final String before = lab.nodeNetworkState();
+        try (AgentProcess refused = AgentProcess.start(lab.node(), dir.resolve("refused.log"),
+            "--node-config", bad.toString(), "--manifests", manifests.toString(),
+            "--run-dir", dir.resolve("run2").toString(), "--state-dir", dir.resolve("state2").toString())) {
+            assertEquals(2, refused.awaitExit(30_000), refused.log());
+            assertTrue(refused.log().contains("10.96.0.0/12") && refused.log().contains("10.0.0.0/8"),
+                "the message names both ranges:\n" + refused.log());
+        }
+        assertEquals(before, lab.nodeNetworkState(), "a refused start touches nothing");
+    }
+
+}
