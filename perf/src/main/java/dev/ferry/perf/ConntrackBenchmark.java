@@ -65,8 +65,6 @@ public class ConntrackBenchmark {
     private final FlowKey reply = new FlowKey();
     private int[] order;
     private int cursor;
-    private int batchStart;
-    private boolean inserted;
     private long failures;
 
     @Setup(Level.Trial)
@@ -145,37 +143,45 @@ public class ConntrackBenchmark {
         return handle;
     }
 
-    /** {@value #BATCH} inserts of flows not in the table, accounted per insert. */
+    /** {@value #BATCH} inserts of flows not in the table. */
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public long insert() {
+    public long insert(final InsertedBatch batch) {
         long sum = 0;
         for (int i = 0; i < BATCH; i++) {
-            final int flow = INSERT_POOL_START + batchStart + i;
+            final int flow = INSERT_POOL_START + batch.start + i;
             final long handle = table.insert(original(flow), replyOf(flow), flow % SERVICES, 0, NOW_MS);
             if (handle < 0) {
                 failures++;
             }
             sum += handle;
         }
-        inserted = true;
+        batch.owner = this;
         return sum;
     }
 
-    /** Deletes the last insert batch (untimed, allocation-free). */
-    @TearDown(Level.Invocation)
-    public void deleteInserted() {
-        if (!inserted) {
-            return;
-        }
-        for (int i = 0; i < BATCH; i++) {
-            final long handle = table.find(original(INSERT_POOL_START + batchStart + i));
-            if (handle < 0 || !table.delete(handle)) {
-                failures++;
+    /**
+     * The flows one {@link #insert} invocation adds, deleted again after it (untimed,
+     * allocation-free). A state of its own: a per-invocation fixture makes JMH time every
+     * invocation separately, which would add two clock reads to each of the other benchmarks.
+     */
+    @State(Scope.Thread)
+    public static class InsertedBatch {
+        // Set by the benchmark method, not injected: JMH would inject a second instance of the benchmark state.
+        ConntrackBenchmark owner;
+        int start;
+
+        @TearDown(Level.Invocation)
+        public void delete() {
+            final ConntrackBenchmark bench = owner;
+            for (int i = 0; i < BATCH; i++) {
+                final long handle = bench.table.find(bench.original(INSERT_POOL_START + start + i));
+                if (handle < 0 || !bench.table.delete(handle)) {
+                    bench.failures++;
+                }
             }
+            start = (start + BATCH) & (INSERT_POOL - 1);
         }
-        inserted = false;
-        batchStart = (batchStart + BATCH) & (INSERT_POOL - 1);
     }
 
     /** One gc slice over live, unexpired entries: nothing to reclaim, only the sweep. */

@@ -60,7 +60,6 @@ public class NewFlowBenchmark {
     private PacketProcessor processor;
     private PacketTemplates syns;
     private int batchStart;
-    private long opened;
     private long totalOpened;
     private long notForwarded;
     private long notDeleted;
@@ -78,24 +77,6 @@ public class NewFlowBenchmark {
             dataplane.open(source, f);
         }
         dataplane.verify(established, "NewFlowBenchmark setup");
-    }
-
-    /**
-     * Deletes the flows the last invocation opened (untimed), then moves to the next batch.
-     * Allocation-free: {@code -prof gc} counts allocations in fixtures too.
-     */
-    @TearDown(Level.Invocation)
-    public void deleteBatch() {
-        if (opened == 0) {
-            return; // copyOnly opened nothing
-        }
-        for (int i = 0; i < BATCH; i++) {
-            if (!dataplane.delete(source, batchStart + i)) {
-                notDeleted++;
-            }
-        }
-        opened = 0;
-        batchStart = (batchStart + BATCH) & (POOL - 1);
     }
 
     @TearDown(Level.Trial)
@@ -123,7 +104,7 @@ public class NewFlowBenchmark {
     /** {@value #BATCH} SYNs of flows not in the table, each routed, inserted and translated. */
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public int newFlows() {
+    public int newFlows(final OpenedBatch opened) {
         int forwarded = 0;
         for (int i = 0; i < BATCH; i++) {
             syns.copyInto(batchStart + i, BenchDataplane.PACKET_LENGTH, dataplane.packet, 0);
@@ -131,9 +112,31 @@ public class NewFlowBenchmark {
                 forwarded++;
             }
         }
-        opened += BATCH;
         totalOpened += BATCH;
         notForwarded += BATCH - forwarded;
+        opened.owner = this;
         return forwarded;
+    }
+
+    /**
+     * The flows one {@link #newFlows} invocation opens, deleted again after it (untimed,
+     * allocation-free: {@code -prof gc} counts fixtures too), so that the next batch is new and the
+     * table never fills. A state of its own so that {@link #copyOnly} has no per-invocation fixture.
+     */
+    @State(Scope.Thread)
+    public static class OpenedBatch {
+        // Set by the benchmark method, not injected: JMH would inject a second instance of the benchmark state.
+        NewFlowBenchmark owner;
+
+        @TearDown(Level.Invocation)
+        public void delete() {
+            final NewFlowBenchmark bench = owner;
+            for (int i = 0; i < BATCH; i++) {
+                if (!bench.dataplane.delete(bench.source, bench.batchStart + i)) {
+                    bench.notDeleted++;
+                }
+            }
+            bench.batchStart = (bench.batchStart + BATCH) & (POOL - 1);
+        }
     }
 }
