@@ -1,0 +1,113 @@
+package dev.ferry.control.lab;
+
+import java.io.File;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * How the lab starts Ferry's own JVMs (agents, pod servers, the readiness controller) inside
+ * its namespaces: this JVM's java binary, the classpath this JVM runs from (ferry.jar, or the
+ * test classpath under Maven), and the flags the dataplane needs. Main classes are named
+ * explicitly, so {@code lab pod-server} works whether or not {@code lab} is registered in
+ * {@code ferry}'s own subcommands.
+ */
+public record LabJava(String javaBinary, String classpath) {
+    /** Main class of {@code ferry} (the agent is its {@code agent} subcommand). */
+    public static final String FERRY_MAIN = "dev.ferry.control.cli.FerryCli";
+    /** Main class of {@code ferry lab}, for the lab's own helper processes. */
+    public static final String LAB_MAIN = "dev.ferry.control.lab.LabCommand";
+    /** The flags of the ./ferry launcher and of the tests: FFM and Agrona's off-heap access. */
+    public static final List<String> JVM_FLAGS = List.of("--enable-native-access=ALL-UNNAMED",
+        "--sun-misc-unsafe-memory-access=allow", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+        "--add-opens", "java.base/java.nio=ALL-UNNAMED");
+    /** Small helper JVMs: a pod server needs little heap, and eight of them share two cores. */
+    public static final List<String> SMALL_JVM = List.of("-Xmx64m", "-Xss512k", "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1");
+
+    /** The java and classpath of the running JVM. */
+    public static LabJava current() {
+        final String java = ProcessHandle.current().info().command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // Surefire runs tests from a manifest-only jar; it names the real classpath here.
+        final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        return new LabJava(java, classpath);
+    }
+
+    /** {@code java FLAGS [small] -cp CP MAIN ARGS...} */
+    public List<String> command(final boolean small, final String mainClass, final List<String> args) {
+        final List<String> command = new ArrayList<>();
+        command.add(javaBinary);
+        command.addAll(JVM_FLAGS);
+        if (small) {
+            command.addAll(SMALL_JVM);
+        }
+        command.add("-cp");
+        command.add(classpath);
+        command.add(mainClass);
+        command.addAll(args);
+        return command;
+    }
+
+    /** Where this code was loaded from: ferry.jar or a classes directory. */
+    public static Path codeSource() {
+        try {
+            return Path.of(LabJava.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (final URISyntaxException | NullPointerException e) {
+            return Path.of(".").toAbsolutePath();
+        }
+    }
+
+    /**
+     * The provisioning scripts (vagrant/provision, shared with the Vagrant lab): the
+     * FERRY_LAB_SCRIPTS environment variable, else found by walking up from ferry.jar
+     * (control/target/ferry.jar in a checkout) and from the working directory.
+     */
+    public static Path scriptsDir() {
+        final String fromEnv = System.getenv("FERRY_LAB_SCRIPTS");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return requireScripts(Path.of(fromEnv));
+        }
+        for (final Path start : List.of(codeSource(), Path.of("").toAbsolutePath())) {
+            final Optional<Path> found = findUp(start);
+            if (found.isPresent()) {
+                return found.get();
+            }
+        }
+        throw new LabException("cannot find the lab's provisioning scripts (vagrant/provision/pod.sh) above "
+            + codeSource() + " or the working directory: run ferry from its checkout, or set FERRY_LAB_SCRIPTS to the "
+            + "vagrant/provision directory");
+    }
+
+    private static Optional<Path> findUp(final Path start) {
+        for (Path dir = start.toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            final Path candidate = dir.resolve("vagrant").resolve("provision");
+            if (Files.isRegularFile(candidate.resolve("pod.sh"))) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Path requireScripts(final Path dir) {
+        if (!Files.isRegularFile(dir.resolve("pod.sh"))) {
+            throw new LabException("FERRY_LAB_SCRIPTS=" + dir + " does not hold pod.sh (it should be vagrant/provision of a Ferry checkout)");
+        }
+        return dir;
+    }
+
+    /** The script {@code name} in {@link #scriptsDir()}, run through bash (no exec bit needed). */
+    public static List<String> script(final Path scriptsDir, final String name, final String... args) {
+        final List<String> command = new ArrayList<>(List.of("bash", scriptsDir.resolve(name).toString()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** True when {@code path} is a jar rather than a directory of classes. */
+    static boolean isJar(final String path) {
+        return path.endsWith(".jar") && new File(path).isFile();
+    }
+}
