@@ -53,11 +53,16 @@ final class ManifestPipeline {
     private ManifestError storeReadError;
     private SourceSnapshot previous;
 
-    /** @param store where allocations survive restarts, or null to keep them in memory only */
+    /** @param store where allocations survive restarts (read now, written after each change), or null to keep them in memory only */
     ManifestPipeline(final List<Path> paths, final NodeConfig config, final AllocationStore store) {
+        this(paths, config, store, true);
+    }
+
+    /** @param write false to read {@code store}'s allocations but never write them back (a one-shot look at the files) */
+    ManifestPipeline(final List<Path> paths, final NodeConfig config, final AllocationStore store, final boolean write) {
         this.paths = List.copyOf(paths);
         this.config = config;
-        this.store = store;
+        this.store = write ? store : null;
         Allocations remembered = Allocations.NONE;
         if (store != null) {
             try {

@@ -175,6 +175,16 @@ public final class ManifestSource implements AutoCloseable {
     }
 
     /**
+     * What an agent with these paths and allocation state file would serve, read once without
+     * watching and without writing the state file: for {@code ferry trace} and tools that look
+     * at manifest-mode files. {@code allocationStateFile} may be null or not exist yet.
+     */
+    public static SourceSnapshot readOnce(final NodeConfig nodeConfig, final List<Path> paths, final Path allocationStateFile) {
+        return new ManifestPipeline(paths, nodeConfig, allocationStateFile == null ? null : new AllocationStore(allocationStateFile),
+            false).reload(System.currentTimeMillis());
+    }
+
+    /**
      * Reloads now, on the caller's thread, and returns the result, also when it equals the
      * previous one. The snapshot is not handed to the listener; it becomes the baseline that the
      * next snapshot's changes are counted against. Safe while the watcher runs.

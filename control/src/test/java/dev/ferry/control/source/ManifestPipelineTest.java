@@ -88,6 +88,20 @@ class ManifestPipelineTest {
     }
 
     @Test
+    void shouldReadOnceWithTheAgentsAllocationsWithoutWritingThem() throws Exception {
+        write("web.yaml", WEB_SERVICE);
+        final AllocationStore store = new AllocationStore(dir.resolve("allocations.json"));
+        assertEquals(List.of(), ManifestSource.readOnce(NODE, List.of(manifests()), store.file()).errors());
+        assertFalse(Files.exists(store.file()), "a one-shot read leaves the state file alone");
+        final SourceSnapshot agent = new ManifestPipeline(List.of(manifests()), NODE, store).reload(1);
+        final String state = Files.readString(store.file());
+        assertEquals(agent.servicePorts(), ManifestSource.readOnce(NODE, List.of(manifests()), store.file()).servicePorts());
+        write("api.yaml", WEB_SERVICE.replace("name: web", "name: api"));
+        ManifestSource.readOnce(NODE, List.of(manifests()), store.file());
+        assertEquals(state, Files.readString(store.file()));
+    }
+
+    @Test
     void shouldReportUnreadableStateFileAndAllocateAfresh() throws Exception {
         write("web.yaml", WEB_SERVICE);
         final Path state = dir.resolve("allocations.json");
