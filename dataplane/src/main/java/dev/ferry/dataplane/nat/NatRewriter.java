@@ -28,6 +28,18 @@ public final class NatRewriter {
 
     /** Sets source and destination address and port of {@code packet} (ports ignored when it has none). */
     public static void translate(final Ipv4Packet packet, final int srcAddr, final int srcPort, final int dstAddr, final int dstPort) {
+        translate(packet, srcAddr, srcPort, dstAddr, dstPort, false);
+    }
+
+    /**
+     * As {@link #translate(Ipv4Packet, int, int, int, int)}; with {@code l4ChecksumPartial} the
+     * TCP/UDP checksum field is not yet a checksum but the sender's uncomplemented
+     * pseudo-header sum (CHECKSUM_PARTIAL: a virtio_net_hdr with NEEDS_CSUM), which the
+     * device completes later over the segment as it then is. Only the addresses are in that
+     * sum, so only they are folded in, uncomplemented, as netfilter does for such packets.
+     */
+    public static void translate(final Ipv4Packet packet, final int srcAddr, final int srcPort, final int dstAddr, final int dstPort,
+                                 final boolean l4ChecksumPartial) {
         final MutableDirectBuffer buffer = packet.buffer();
         final int ip = packet.offset();
         final int oldSrc = packet.srcAddr();
@@ -47,6 +59,14 @@ public final class NatRewriter {
         final int oldDstPort = packet.dstPort();
         buffer.putShort(l4, (short) srcPort, NET);
         buffer.putShort(l4 + 2, (short) dstPort, NET);
+        if (l4ChecksumPartial && (packet.protocol() == IpProtocol.TCP || packet.protocol() == IpProtocol.UDP)) {
+            final int field = l4 + (packet.protocol() == IpProtocol.TCP ? Ipv4Packet.TCP_OFFSET_CHECKSUM : Ipv4Packet.UDP_OFFSET_CHECKSUM);
+            final int partial = buffer.getShort(field, NET) & 0xFFFF;
+            int complemented = Checksums.update32(~partial & 0xFFFF, oldSrc, srcAddr);
+            complemented = Checksums.update32(complemented, oldDst, dstAddr);
+            buffer.putShort(field, (short) (~complemented & 0xFFFF), NET);
+            return;
+        }
         switch (packet.protocol()) {
             case IpProtocol.TCP -> updateL4Checksum(buffer, l4 + Ipv4Packet.TCP_OFFSET_CHECKSUM, false,
                 oldSrc, srcAddr, oldDst, dstAddr, oldSrcPort, srcPort, oldDstPort, dstPort);

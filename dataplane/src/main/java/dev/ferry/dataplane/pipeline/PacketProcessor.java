@@ -68,14 +68,27 @@ public final class PacketProcessor {
     private final FlowKey original = new FlowKey();
     private final FlowKey reply = new FlowKey();
     private final RouteDecision decision = new RouteDecision();
-    private final UnsafeBuffer replyBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(REPLY_CAPACITY));
+    private final UnsafeBuffer replyBuffer;
+    private final int replyHeadroom;
 
     private int replyLength;
+    private boolean checksumPartial;
     private DropReason lastDropReason;
     private boolean lastRouted;
 
     public PacketProcessor(final ConntrackTable conntrack, final ServiceTableHolder tables, final ServiceRouter router,
                            final SnatRange snat, final WorkerCounters counters) {
+        this(conntrack, tables, router, snat, counters, 0);
+    }
+
+    /**
+     * @param replyHeadroom bytes left free before a reject answer in {@link #replyBuffer()}, for
+     *                      the port's metadata
+     */
+    public PacketProcessor(final ConntrackTable conntrack, final ServiceTableHolder tables, final ServiceRouter router,
+                           final SnatRange snat, final WorkerCounters counters, final int replyHeadroom) {
+        this.replyHeadroom = replyHeadroom;
+        this.replyBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(REPLY_CAPACITY + replyHeadroom));
         this.conntrack = conntrack;
         this.tables = tables;
         this.router = router;
@@ -90,6 +103,16 @@ public final class PacketProcessor {
      * @param nowMs  the worker's clock (epoch milliseconds)
      */
     public Action process(final MutableDirectBuffer buffer, final int offset, final int length, final long nowMs) {
+        return process(buffer, offset, length, nowMs, false);
+    }
+
+    /**
+     * As {@link #process(MutableDirectBuffer, int, int, long)}, for a packet whose TCP/UDP
+     * checksum is partial (the kernel completes it after us; see {@link NatRewriter}).
+     */
+    public Action process(final MutableDirectBuffer buffer, final int offset, final int length, final long nowMs,
+                          final boolean l4ChecksumPartial) {
+        checksumPartial = l4ChecksumPartial;
         lastRouted = false;
         lastDropReason = null;
         final DropReason malformed = packet.wrap(buffer, offset, length);
@@ -129,10 +152,10 @@ public final class PacketProcessor {
         conntrack.onPacket(handle, packet.tcpFlags(), packet.totalLength(), nowMs);
         if (ConntrackTable.direction(handle) == 0) {
             conntrack.readReply(handle, reply);
-            NatRewriter.translate(packet, reply.dstIpv4(), reply.dstPort(), reply.srcIpv4(), reply.srcPort());
+            NatRewriter.translate(packet, reply.dstIpv4(), reply.dstPort(), reply.srcIpv4(), reply.srcPort(), checksumPartial);
         } else {
             conntrack.readOriginal(handle, original);
-            NatRewriter.translate(packet, original.dstIpv4(), original.dstPort(), original.srcIpv4(), original.srcPort());
+            NatRewriter.translate(packet, original.dstIpv4(), original.dstPort(), original.srcIpv4(), original.srcPort(), checksumPartial);
         }
         counters.increment(CounterType.TRANSLATED);
         return Action.FORWARD;
@@ -184,7 +207,7 @@ public final class PacketProcessor {
             final long handle = conntrack.insert(original, reply, serviceId, flags, nowMs);
             if (handle >= 0) {
                 conntrack.onPacket(handle, packet.tcpFlags(), packet.totalLength(), nowMs);
-                NatRewriter.translate(packet, natSrc, natPort, backend, backendPort);
+                NatRewriter.translate(packet, natSrc, natPort, backend, backendPort, checksumPartial);
                 counters.increment(CounterType.NEW_FLOWS);
                 return Action.FORWARD;
             }
@@ -209,9 +232,9 @@ public final class PacketProcessor {
             if ((packet.tcpFlags() & 0x04) != 0) {
                 return drop(DropReason.SERVICE_POLICY); // never answer a reset with a reset
             }
-            replyLength = PacketWriter.tcpResetFor(packet, replyBuffer, 0);
+            replyLength = PacketWriter.tcpResetFor(packet, replyBuffer, replyHeadroom);
         } else {
-            replyLength = PacketWriter.icmpUnreachableFor(packet, Ipv4Packet.ICMP_CODE_PORT_UNREACHABLE, replyBuffer, 0);
+            replyLength = PacketWriter.icmpUnreachableFor(packet, Ipv4Packet.ICMP_CODE_PORT_UNREACHABLE, replyBuffer, replyHeadroom);
         }
         return Action.REPLY;
     }
@@ -265,7 +288,7 @@ public final class PacketProcessor {
         return Action.DROP;
     }
 
-    /** The reject answer written by the last {@link Action#REPLY}. */
+    /** The reject answer written by the last {@link Action#REPLY}, after {@code replyHeadroom} bytes. */
     public UnsafeBuffer replyBuffer() {
         return replyBuffer;
     }

@@ -57,10 +57,11 @@ public final class Pipeline implements AutoCloseable {
         processors = new PacketProcessor[ctx.workers];
         for (int w = 0; w < ctx.workers; w++) {
             final ServiceRouter router = new ServiceRouter(new ClientIpAffinitySelector(ctx.affinity));
-            processors[w] = new PacketProcessor(ctx.conntrack, ctx.tables, router, ctx.snat, ctx.counters.worker(w));
+            processors[w] = new PacketProcessor(ctx.conntrack, ctx.tables, router, ctx.snat, ctx.counters.worker(w),
+                ctx.port.metadataLength());
             // One worker sweeps conntrack: the GC cursor is not shared between threads.
             workers[w] = new WorkerAgent(w, workerRings[w], txRing, processors[w], ctx.counters.worker(w), ctx.clock,
-                w == 0 ? ctx.gcSlicePerDutyCycle : 0);
+                w == 0 ? ctx.gcSlicePerDutyCycle : 0, ctx.port);
         }
     }
 

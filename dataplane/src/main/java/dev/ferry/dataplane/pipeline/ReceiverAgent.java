@@ -24,9 +24,11 @@ public final class ReceiverAgent implements Agent, PacketHandler {
     private final PacketPort port;
     private final RingBuffer[] workerRings;
     private final WorkerCounters counters;
+    private final int metadataLength;
 
     public ReceiverAgent(final PacketPort port, final RingBuffer[] workerRings, final WorkerCounters counters) {
         this.port = port;
+        this.metadataLength = port.metadataLength();
         this.workerRings = workerRings.clone();
         this.counters = counters;
     }
@@ -39,7 +41,7 @@ public final class ReceiverAgent implements Agent, PacketHandler {
     @Override
     public void onPacket(final MutableDirectBuffer buffer, final int offset, final int length) {
         counters.increment(CounterType.RX_PACKETS);
-        final RingBuffer ring = workerRings[workerFor(buffer, offset, length, workerRings.length)];
+        final RingBuffer ring = workerRings[workerFor(buffer, offset + metadataLength, length - metadataLength, workerRings.length)];
         if (length > ring.maxMsgLength()) {
             counters.drop(DropReason.OVERSIZED);
         } else if (!ring.write(MSG_PACKET, buffer, offset, length)) {

@@ -3,6 +3,7 @@ package dev.ferry.dataplane.pipeline;
 import dev.ferry.dataplane.counters.CounterType;
 import dev.ferry.dataplane.counters.WorkerCounters;
 import dev.ferry.dataplane.packet.DropReason;
+import dev.ferry.dataplane.port.PacketPort;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.CachedEpochClock;
@@ -12,7 +13,8 @@ import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
  * One worker: drains its ring, runs each packet through its {@link PacketProcessor} in place
- * in the ring's memory, and writes the result to the transmit ring. The clock is read once
+ * in the ring's memory (past the port's metadata, which travels along untouched), and writes
+ * the result to the transmit ring. The clock is read once
  * per duty cycle. A worker with {@code gcSlice > 0} also sweeps that many conntrack entries
  * per duty cycle, so expired flows are reclaimed without a pause.
  */
@@ -27,9 +29,13 @@ public final class WorkerAgent implements Agent, MessageHandler {
     private final EpochClock clock;
     private final CachedEpochClock now = new CachedEpochClock();
     private final int gcSlice;
+    private final PacketPort port;
+    private final int metadataLength;
 
     public WorkerAgent(final int index, final RingBuffer in, final RingBuffer tx, final PacketProcessor processor,
-                       final WorkerCounters counters, final EpochClock clock, final int gcSlice) {
+                       final WorkerCounters counters, final EpochClock clock, final int gcSlice, final PacketPort port) {
+        this.port = port;
+        this.metadataLength = port.metadataLength();
         this.index = index;
         this.in = in;
         this.tx = tx;
@@ -55,9 +61,14 @@ public final class WorkerAgent implements Agent, MessageHandler {
 
     @Override
     public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length) {
-        switch (processor.process(buffer, index, length, now.time())) {
+        final boolean partial = metadataLength > 0 && port.checksumPartial(buffer, index);
+        switch (processor.process(buffer, index + metadataLength, length - metadataLength, now.time(), partial)) {
             case FORWARD -> send(buffer, index, length);
-            case REPLY -> send(processor.replyBuffer(), 0, processor.replyLength());
+            case REPLY -> {
+                // the processor wrote the answer after metadataLength bytes of headroom
+                port.writeReplyMetadata(buffer, index, processor.replyBuffer(), 0);
+                send(processor.replyBuffer(), 0, metadataLength + processor.replyLength());
+            }
             case DROP -> {
                 // counted by the processor
             }

@@ -92,6 +92,38 @@ class NatRewriterTest {
         assertEquals(8053, packet.dstPort());
     }
 
+    /**
+     * CHECKSUM_PARTIAL: the field holds the uncomplemented pseudo-header sum; after the rewrite
+     * it must be the pseudo-header sum of the new addresses, so that the device's completion
+     * (sum over the segment with the field included, complemented) gives the right checksum.
+     */
+    @Test
+    void shouldKeepAPartialChecksumThePseudoHeaderSumOfTheNewAddresses() {
+        for (int round = 0; round < 1_000; round++) {
+            final boolean tcp = random.nextBoolean();
+            final int length = tcp
+                ? PacketWriter.tcp(buffer, 0, random.nextInt(), port(), random.nextInt(), port(), 0x18, 1, 2, random.nextInt(0, 100))
+                : PacketWriter.udp(buffer, 0, random.nextInt(), port(), random.nextInt(), port(), random.nextInt(0, 100), (byte) 3, true);
+            final int field = 20 + (tcp ? 16 : 6);
+            buffer.putShort(field, (short) pseudoHeaderSum(length, tcp), ByteOrder.BIG_ENDIAN);
+            assertNull(packet.wrap(buffer, 0, length));
+            NatRewriter.translate(packet, random.nextInt(), port(), random.nextInt(), port(), true);
+            assertEquals(pseudoHeaderSum(length, tcp), buffer.getShort(field, ByteOrder.BIG_ENDIAN) & 0xFFFF, "round " + round);
+            // what the device then does: checksum over the segment with the field as it is
+            final int completed = Checksums.finish(Checksums.sum(buffer, 20, length - 20, 0));
+            buffer.putShort(field, (short) completed, ByteOrder.BIG_ENDIAN);
+            assertChecksumsValid(buffer, length);
+        }
+    }
+
+    /** The folded, uncomplemented pseudo-header sum of the packet in {@link #buffer}. */
+    private int pseudoHeaderSum(final int length, final boolean tcp) {
+        long sum = (buffer.getShort(12, ByteOrder.BIG_ENDIAN) & 0xFFFF) + (buffer.getShort(14, ByteOrder.BIG_ENDIAN) & 0xFFFF)
+            + (buffer.getShort(16, ByteOrder.BIG_ENDIAN) & 0xFFFF) + (buffer.getShort(18, ByteOrder.BIG_ENDIAN) & 0xFFFF)
+            + (tcp ? IpProtocol.TCP : IpProtocol.UDP) + (length - 20);
+        return ~Checksums.finish(sum) & 0xFFFF;
+    }
+
     private void checkRoundTrip(final int length) {
         final byte[] before = new byte[length];
         buffer.getBytes(0, before);

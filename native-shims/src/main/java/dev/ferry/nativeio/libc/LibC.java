@@ -95,6 +95,7 @@ public final class LibC {
     private static final MethodHandle MUNMAP = bind("munmap", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle POLL = bind("poll", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SETNS = bind("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle UNSHARE = bind("unshare", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle IF_NAMETOINDEX = bind("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
 
     private LibC() {
@@ -336,6 +337,16 @@ public final class LibC {
         MemorySegment state = errnoState();
         try {
             return result(state, (int) SETNS.invokeExact(state, fd, nstype));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** unshare(2): moves the calling thread into new namespaces of the given CLONE_* kinds; 0 or -errno. */
+    public static int unshare(int flags) {
+        MemorySegment state = errnoState();
+        try {
+            return result(state, (int) UNSHARE.invokeExact(state, flags));
         } catch (Throwable t) {
             throw rethrow(t);
         }

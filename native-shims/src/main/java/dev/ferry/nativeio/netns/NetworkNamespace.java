@@ -131,4 +131,43 @@ public final class NetworkNamespace {
     public static long currentInode() {
         return inode(Path.of("/proc/thread-self/ns/net"));
     }
+
+    /**
+     * Creates a new, unnamed network namespace and returns a file descriptor that keeps it
+     * alive: a short-lived thread unshares into it and opens its nsfs file. The namespace (and
+     * any device moved into it) goes away when the last descriptor and the last socket inside
+     * it are closed, so a process that dies leaves nothing behind. {@link #fdPath} names it for
+     * {@link #call(Path, Callable)} and for netlink moves.
+     */
+    public static int createAnonymous() {
+        AtomicReference<Integer> fd = new AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread thread = Thread.ofPlatform().name("netns-create").daemon(true).start(() -> {
+            try {
+                LibC.check("unshare(CLONE_NEWNET)", LibC.unshare(LibC.CLONE_NEWNET));
+                fd.set(LibC.check("open(/proc/thread-self/ns/net)",
+                        LibC.open("/proc/thread-self/ns/net", LibC.O_RDONLY | LibC.O_CLOEXEC)));
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating a network namespace", e);
+        }
+        if (failure.get() instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("cannot create a network namespace", failure.get());
+        }
+        return fd.get();
+    }
+
+    /** A path that opens the namespace behind a descriptor this process holds. */
+    public static Path fdPath(int fd) {
+        return Path.of("/proc/self/fd/" + fd);
+    }
 }

@@ -1,0 +1,127 @@
+package dev.ferry.dataplane.port;
+
+import dev.ferry.nativeio.packet.FrameHandler;
+import dev.ferry.nativeio.packet.PacketSocket;
+import dev.ferry.nativeio.packet.PacketStructs;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * A {@link PacketPort} over an AF_PACKET socket with TPACKET_V3 rings on ferry0p, the far end
+ * of the ferry0 veth pair. Frames keep their link-layer framing as port metadata, so nothing
+ * is copied to strip or add it:
+ *
+ * <pre>
+ *  [ virtio_net_hdr 10 (when vnet headers are on) ][ Ethernet 14 ][ IPv4 packet ... ]
+ *  |&lt;------------------- metadataLength() ------------------&gt;|
+ * </pre>
+ *
+ * On receive the two MAC addresses are swapped in place, so the same metadata is right for
+ * sending the packet back to ferry0. The virtio_net_hdr travels with the packet: checksum
+ * offload (NEEDS_CSUM, a partial L4 checksum the kernel completes) and GSO super-frames
+ * pass through intact, and the NAT keeps a partial checksum partial. Frames that are not
+ * IPv4 are not handed up (ferry0 carries only what the routes send it).
+ */
+public final class PacketSocketPort implements PacketPort {
+    private static final int ETHERNET_HEADER = 14;
+    private static final int ETHERTYPE_OFFSET = 12;
+    private static final int ETHERTYPE_IPV4 = 0x0800;
+
+    private final PacketSocket socket;
+    private final int vnetLength;
+    private final UnsafeBuffer frame = new UnsafeBuffer(0, 0);
+    private final FrameHandler onFrame = this::onFrame;
+    private PacketHandler handler;
+    private long nonIpFrames;
+    private long txFull;
+
+    public PacketSocketPort(final PacketSocket socket) {
+        this.socket = socket;
+        this.vnetLength = socket.vnetHeader() ? PacketStructs.VNET_HDR_SIZE : 0;
+    }
+
+    @Override
+    public int metadataLength() {
+        return vnetLength + ETHERNET_HEADER;
+    }
+
+    @Override
+    public boolean checksumPartial(final DirectBuffer buffer, final int metadataOffset) {
+        return vnetLength > 0 && (buffer.getByte(metadataOffset) & PacketStructs.VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
+    }
+
+    @Override
+    public void writeReplyMetadata(final DirectBuffer in, final int inOffset, final MutableDirectBuffer out, final int outOffset) {
+        out.setMemory(outOffset, vnetLength, (byte) 0); // a reject we wrote is complete: no offload
+        out.putBytes(outOffset + vnetLength, in, inOffset + vnetLength, ETHERNET_HEADER);
+    }
+
+    @Override
+    public int receive(final PacketHandler handler, final int maxPackets) {
+        this.handler = handler;
+        return socket.receiveBatch(onFrame, maxPackets);
+    }
+
+    private void onFrame(final MemorySegment memory, final long offset, final int length, final int status) {
+        frame.wrap(memory.address() + offset, length);
+        final int ethernet = vnetLength;
+        if (length < vnetLength + ETHERNET_HEADER
+            || (frame.getShort(ethernet + ETHERTYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) != ETHERTYPE_IPV4) {
+            nonIpFrames++;
+            return;
+        }
+        // swap destination and source MAC: the packet goes back the way it came
+        final long dstHigh = frame.getInt(ethernet);
+        final short dstLow = frame.getShort(ethernet + 4);
+        frame.putInt(ethernet, frame.getInt(ethernet + 6));
+        frame.putShort(ethernet + 4, frame.getShort(ethernet + 10));
+        frame.putInt(ethernet + 6, (int) dstHigh);
+        frame.putShort(ethernet + 10, dstLow);
+        handler.onPacket(frame, 0, length);
+    }
+
+    @Override
+    public boolean send(final DirectBuffer buffer, final int offset, final int length) {
+        final long address = buffer.addressOffset() + offset;
+        if (buffer.byteArray() != null) {
+            throw new IllegalArgumentException("PacketSocketPort sends from native memory only");
+        }
+        if (socket.queueTx(address, length)) {
+            return true;
+        }
+        socket.flushTx(); // slots come back as the kernel sends them
+        if (socket.queueTx(address, length)) {
+            return true;
+        }
+        txFull++;
+        return false;
+    }
+
+    @Override
+    public void flush() {
+        socket.flushTx();
+    }
+
+    /** Frames that were not IPv4 (not handed up). */
+    public long nonIpFrames() {
+        return nonIpFrames;
+    }
+
+    public long txFull() {
+        return txFull;
+    }
+
+    @Override
+    public String name() {
+        return "packet:" + socket.interfaceName() + (vnetLength > 0 ? " (vnet)" : "");
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+}
