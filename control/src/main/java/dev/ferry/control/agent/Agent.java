@@ -8,7 +8,7 @@ import dev.ferry.control.admin.SyncTracker;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.PortType;
 import dev.ferry.control.host.HostNetwork;
-import dev.ferry.control.host.HostRouting;
+import dev.ferry.control.host.PacketAttach;
 import dev.ferry.control.sync.BoundedFrequencyRunner;
 import dev.ferry.control.sync.ServiceSync;
 import dev.ferry.dataplane.addr.Ipv4;
@@ -17,11 +17,9 @@ import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.pipeline.Pipeline;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
 import dev.ferry.dataplane.port.PacketPort;
-import dev.ferry.dataplane.port.TunPort;
 import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.ServiceTable;
 import dev.ferry.nativeio.probe.NativeAccessProbe;
-import dev.ferry.nativeio.tun.TunDevice;
 import org.agrona.concurrent.SystemEpochClock;
 
 import java.io.IOException;
@@ -73,11 +71,8 @@ public final class Agent implements AutoCloseable {
     private void doStart(final DesiredStateSource source) {
         final NodeConfig config = options.config();
         final NodeSpec node = config.toNodeSpec();
-        final PortType portType = config.portType();
-        if (portType != PortType.TUN) {
-            throw new IllegalStateException("portType " + portType + " is not wired into the agent yet; use portType: tun");
-        }
-        NativeAccessProbe.check(NativeAccessProbe.Need.TUN, NativeAccessProbe.Need.NETLINK).require();
+        NativeAccessProbe.check(config.portType() == PortType.TUN ? NativeAccessProbe.Need.TUN : NativeAccessProbe.Need.PACKET,
+            NativeAccessProbe.Need.NETLINK).require();
         createDirectories();
 
         host = new HostNetwork(options.runDir());
@@ -100,10 +95,11 @@ public final class Agent implements AutoCloseable {
 
         // ferry0 and the routing steering service traffic into it
         host.prepareSysctls();
-        final TunDevice tun = TunDevice.open(HostRouting.DEVICE);
-        final PacketPort port = new TunPort(tun);
+        final PacketAttach.Link link = PacketAttach.create(config.portType(), host.netlink());
+        final PacketPort port = link.port();
+        closeOnExit.push(port); // closed after the pipeline's threads stop: ferry0 disappears with it
         final SnatRange snat = SnatRange.defaults(node.nodeIps().getFirst());
-        host.install(node.serviceCidrs(), node.podCidr(), node.nodePortIps(), node.nodePortMin(), node.nodePortMax(), snat);
+        host.install(link, node.serviceCidrs(), node.podCidr(), node.nodePortIps(), node.nodePortMin(), node.nodePortMax(), snat);
 
         final Pipeline pipeline = new Pipeline(new Pipeline.Context()
             .workers(options.workers())
@@ -113,7 +109,6 @@ public final class Agent implements AutoCloseable {
             .snat(snat)
             .counters(counters)
             .errorHandler(t -> LOG.severe("dataplane agent error: " + t)));
-        closeOnExit.push(port); // closed after the pipeline's threads stop: ferry0 disappears with it
         pipeline.start();
         closeOnExit.push(pipeline);
 

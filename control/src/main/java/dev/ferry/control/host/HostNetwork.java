@@ -4,6 +4,7 @@ import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.nativeio.libc.NativeException;
+import dev.ferry.nativeio.netlink.Neighbour;
 import dev.ferry.nativeio.netlink.Route;
 import dev.ferry.nativeio.netlink.RtNetlink;
 import dev.ferry.nativeio.netlink.Rule;
@@ -11,6 +12,7 @@ import dev.ferry.nativeio.netlink.Sysctl;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,6 +41,7 @@ public final class HostNetwork implements AutoCloseable {
     private final Set<Integer> routedAddresses = new HashSet<>();
     private boolean localRuleMoved;
     private int ifindex;
+    private InetAddress gateway;
 
     public HostNetwork(final Path runDir) {
         this.netlink = RtNetlink.open();
@@ -92,8 +95,8 @@ public final class HostNetwork implements AutoCloseable {
      * With ferry0 created (by the port), brings it up and installs the device sysctls, routes
      * and rules. Everything it adds is recorded for {@link #close()}.
      */
-    public void install(final List<Ipv4Cidr> serviceCidrs, final Ipv4Cidr podCidr, final List<Integer> nodePortIps,
-                        final int nodePortMin, final int nodePortMax, final SnatRange snat) {
+    public void install(final PacketAttach.Link link, final List<Ipv4Cidr> serviceCidrs, final Ipv4Cidr podCidr,
+                        final List<Integer> nodePortIps, final int nodePortMin, final int nodePortMax, final SnatRange snat) {
         for (final String[] sysctl : HostRouting.sysctls()) {
             if (sysctl[0].contains(HostRouting.DEVICE)) {
                 setSysctl(sysctl[0], sysctl[1]);
@@ -101,7 +104,12 @@ public final class HostNetwork implements AutoCloseable {
         }
         netlink.setUp(HostRouting.DEVICE, true);
         ifindex = netlink.ifindex(HostRouting.DEVICE);
-        for (final Route route : HostRouting.routes(ifindex, serviceCidrs)) {
+        if (link.peerMac() != null) {
+            // frames into ferry0p need a next hop's MAC: the peer's, pinned as a permanent neighbour
+            gateway = HostRouting.inet(PacketAttach.GATEWAY);
+            netlink.addNeighbour(Neighbour.permanent(ifindex, gateway, link.peerMac()));
+        }
+        for (final Route route : HostRouting.routes(ifindex, gateway, serviceCidrs)) {
             netlink.addRoute(route);
         }
         for (final Rule rule : HostRouting.rules(podCidr, nodePortIps, nodePortMin, nodePortMax, snat)) {
@@ -118,7 +126,7 @@ public final class HostNetwork implements AutoCloseable {
         for (final int address : Set.copyOf(routedAddresses)) {
             if (!addresses.contains(address)) {
                 try {
-                    netlink.deleteRoute(HostRouting.addressRoute(ifindex, address));
+                    netlink.deleteRoute(HostRouting.addressRoute(ifindex, gateway, address));
                 } catch (final NativeException e) {
                     LOG.warning("could not remove route " + Ipv4.format(address) + "/32: " + e.getMessage());
                 }
@@ -128,7 +136,7 @@ public final class HostNetwork implements AutoCloseable {
         for (final int address : addresses) {
             if (!routedAddresses.contains(address)) {
                 try {
-                    netlink.replaceRoute(HostRouting.addressRoute(ifindex, address));
+                    netlink.replaceRoute(HostRouting.addressRoute(ifindex, gateway, address));
                     routedAddresses.add(address);
                 } catch (final NativeException e) {
                     LOG.warning("could not route " + Ipv4.format(address) + "/32 into " + HostRouting.DEVICE + ": " + e.getMessage());
@@ -141,6 +149,11 @@ public final class HostNetwork implements AutoCloseable {
     public String describe() {
         return HostRouting.DEVICE + " (ifindex " + ifindex + "), " + installedRules.size() + " policy rules "
             + installedRules + ", sysctls " + HostRouting.sysctls().stream().map(s -> s[0] + "=" + s[1]).toList();
+    }
+
+    /** The rtnetlink connection, in this process's namespace. */
+    public RtNetlink netlink() {
+        return netlink;
     }
 
     /** Removes everything install added and restores the sysctls; ferry0 itself is removed by closing its port. */
@@ -159,7 +172,7 @@ public final class HostNetwork implements AutoCloseable {
         installedRules.clear();
         for (final int address : Set.copyOf(routedAddresses)) {
             try {
-                netlink.deleteRoute(HostRouting.addressRoute(ifindex, address));
+                netlink.deleteRoute(HostRouting.addressRoute(ifindex, gateway, address));
             } catch (final NativeException e) {
                 // the route goes with ferry0 anyway
             }

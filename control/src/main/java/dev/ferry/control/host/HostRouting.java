@@ -48,13 +48,21 @@ public final class HostRouting {
     private HostRouting() {
     }
 
-    /** The sysctls the attach needs: forwarding, and no reverse-path filter on what Ferry writes back. */
+    /**
+     * The sysctls the attach needs: forwarding, no reverse-path filter on what Ferry writes
+     * back, local source addresses accepted from ferry0, and no IPv6 on ferry0 (nothing IPv6
+     * is routed there; its link-local chatter would only be passed back).
+     */
     public static List<String[]> sysctls() {
-        return List.of(
+        final List<String[]> sysctls = new ArrayList<>(List.of(
             new String[] {"net.ipv4.ip_forward", "1"},
             new String[] {"net.ipv4.conf.all.rp_filter", "0"},
             new String[] {"net/ipv4/conf/" + DEVICE + "/rp_filter", "0"},
-            new String[] {"net/ipv4/conf/" + DEVICE + "/accept_local", "1"});
+            new String[] {"net/ipv4/conf/" + DEVICE + "/accept_local", "1"}));
+        if (java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc/sys/net/ipv6/conf"))) {
+            sysctls.add(new String[] {"net/ipv6/conf/" + DEVICE + "/disable_ipv6", "1"});
+        }
+        return sysctls;
     }
 
     /** The policy rules, in the order they are added (the moved local rule before pref 0 is removed). */
@@ -86,19 +94,27 @@ public final class HostRouting {
         return Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(0);
     }
 
-    /** Routes through ferry0 ({@code ifindex}): the service CIDRs (main) and the default of table 200. */
-    public static List<Route> routes(final int ifindex, final List<Ipv4Cidr> serviceCidrs) {
+    /**
+     * Routes through ferry0 ({@code ifindex}): the service CIDRs (main) and the default of table
+     * 200; via {@code gateway} on-link for the packet port (whose frames need a next hop's MAC),
+     * directly for TUN ({@code gateway} null).
+     */
+    public static List<Route> routes(final int ifindex, final InetAddress gateway, final List<Ipv4Cidr> serviceCidrs) {
         final List<Route> routes = new ArrayList<>();
         for (final Ipv4Cidr cidr : serviceCidrs) {
-            routes.add(Route.to(inet(cidr.base()), cidr.prefixLen()).dev(ifindex));
+            routes.add(intoFerry(Route.to(inet(cidr.base()), cidr.prefixLen()), ifindex, gateway));
         }
-        routes.add(Route.defaultRoute(false).dev(ifindex).table(TABLE));
+        routes.add(intoFerry(Route.defaultRoute(false), ifindex, gateway).table(TABLE));
         return routes;
     }
 
     /** A /32 route into ferry0 for an externalIP or LoadBalancer IP. */
-    public static Route addressRoute(final int ifindex, final int address) {
-        return Route.to(inet(address), 32).dev(ifindex);
+    public static Route addressRoute(final int ifindex, final InetAddress gateway, final int address) {
+        return intoFerry(Route.to(inet(address), 32), ifindex, gateway);
+    }
+
+    private static Route intoFerry(final Route route, final int ifindex, final InetAddress gateway) {
+        return gateway == null ? route.dev(ifindex) : route.dev(ifindex).via(gateway).withOnlink();
     }
 
     static InetAddress inet(final int address) {

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,26 +25,46 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The agent on one node, with real kernel TCP and UDP: a node namespace running
- * {@code ferry agent} (tun port), two pod namespaces serving HTTP and UDP, and a client
+ * {@code ferry agent} (once per port type), two pod namespaces serving HTTP and UDP, and a client
  * namespace outside the node. Privileged: runs as root, fails (never skips) otherwise.
  */
 @Tag("privileged")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class AgentNamespaceTest {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class AgentNamespaceTest {
+    /** The node config's portType the subclass runs the agent with. */
+    abstract String portType();
+
+    /** The agent with portType tun. */
+    static final class Tun extends AgentNamespaceTest {
+        @Override
+        String portType() {
+            return "tun";
+        }
+    }
+
+    /** The agent with portType packet (veth + AF_PACKET rings, offloads at their defaults). */
+    static final class Packet extends AgentNamespaceTest {
+        @Override
+        String portType() {
+            return "packet";
+        }
+    }
+
     private static final int HTTP = 8080;
     private static final int UDP = 5353;
 
-    @TempDir
-    static Path dir;
+    private Path dir;
 
-    private static NodeLab lab;
-    private static AgentProcess agent;
-    private static String stateBefore;
-    private static final List<PodServer> servers = new java.util.ArrayList<>();
-    private static Path manifests;
+    private NodeLab lab;
+    private AgentProcess agent;
+    private String stateBefore;
+    private final List<PodServer> servers = new java.util.ArrayList<>();
+    private Path manifests;
 
     @BeforeAll
-    static void startAgent() throws Exception {
+    void startAgent() throws Exception {
+        dir = Files.createTempDirectory("ferry-agent-" + portType());
         lab = new NodeLab(2);
         for (int i = 1; i <= 2; i++) {
             final String name = "web-" + i;
@@ -58,8 +78,8 @@ class AgentNamespaceTest {
             clusterCIDRs: [10.244.0.0/16]
             podCIDR: 10.244.1.0/24
             serviceCIDRs: [10.96.0.0/12]
-            portType: tun
-            """);
+            portType: %s
+            """.formatted(portType()));
         stateBefore = lab.nodeNetworkState();
         agent = AgentProcess.start(lab.node(), dir.resolve("agent.log"),
             "--node-config", dir.resolve("node.yaml").toString(), "--manifests", manifests.toString(),
@@ -69,7 +89,7 @@ class AgentNamespaceTest {
     }
 
     @AfterAll
-    static void stopAll() throws Exception {
+    void stopAll() throws Exception {
         if (agent != null) {
             agent.close();
         }
@@ -77,10 +97,15 @@ class AgentNamespaceTest {
         if (lab != null) {
             lab.close();
         }
+        if (dir != null) {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     /** web (ClusterIP 10.96.0.10, NodePort 30080) over both pods, web-2 Ready as given; self (only web-1); empty; dns (UDP). */
-    private static void writeManifests(final boolean web2Ready) throws Exception {
+    private void writeManifests(final boolean web2Ready) throws Exception {
         Files.writeString(manifests.resolve("services.yaml"), """
             apiVersion: v1
             kind: Service
@@ -127,12 +152,12 @@ class AgentNamespaceTest {
             """.formatted(name, name, ip, ready ? "True" : "False");
     }
 
-    private static Http.Response get(final String ns, final String host, final int port) {
+    private Http.Response get(final String ns, final String host, final int port) {
         return NetworkNamespace.call(ns, () -> Http.get(host, port, "/", 3000));
     }
 
     /** Repeats a GET until {@code done} holds for the pods seen so far (bounded), returning the pods seen. */
-    private static Set<String> podsAnswering(final String ns, final String host, final int port, final int tries) {
+    private Set<String> podsAnswering(final String ns, final String host, final int port, final int tries) {
         final Set<String> pods = new HashSet<>();
         for (int i = 0; i < tries; i++) {
             final Http.Response r = get(ns, host, port);

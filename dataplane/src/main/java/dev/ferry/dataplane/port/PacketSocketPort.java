@@ -32,6 +32,7 @@ public final class PacketSocketPort implements PacketPort {
     private static final int ETHERTYPE_IPV4 = 0x0800;
 
     private final PacketSocket socket;
+    private final Runnable alsoOnClose;
     private final int vnetLength;
     private final UnsafeBuffer frame = new UnsafeBuffer(0, 0);
     private final FrameHandler onFrame = this::onFrame;
@@ -40,7 +41,14 @@ public final class PacketSocketPort implements PacketPort {
     private long txFull;
 
     public PacketSocketPort(final PacketSocket socket) {
+        this(socket, () -> {
+        });
+    }
+
+    /** @param alsoOnClose released after the socket, e.g. the descriptor holding ferry0p's namespace */
+    public PacketSocketPort(final PacketSocket socket, final Runnable alsoOnClose) {
         this.socket = socket;
+        this.alsoOnClose = alsoOnClose;
         this.vnetLength = socket.vnetHeader() ? PacketStructs.VNET_HDR_SIZE : 0;
     }
 
@@ -123,5 +131,6 @@ public final class PacketSocketPort implements PacketPort {
     @Override
     public void close() {
         socket.close();
+        alsoOnClose.run();
     }
 }
