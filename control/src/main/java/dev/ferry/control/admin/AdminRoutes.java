@@ -1,5 +1,10 @@
 package dev.ferry.control.admin;
 
+import dev.ferry.control.trace.TraceFormat;
+import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.service.Protocol;
+import dev.ferry.dataplane.trace.TraceFlow;
+import dev.ferry.dataplane.trace.Tracer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -69,6 +74,7 @@ final class AdminRoutes {
             case METRICS -> switch (path) {
                 case "/metrics" -> read ? metrics() : notAllowed("GET, HEAD");
                 case "/services" -> read ? services() : notAllowed("GET, HEAD");
+                case "/trace" -> read ? trace(decoder.parameters()) : notAllowed("GET, HEAD");
                 case "/conntrack" -> switch (method) {
                     case "GET", "HEAD" -> conntrack(decoder.parameters(), false);
                     case "DELETE" -> conntrack(decoder.parameters(), true);
@@ -77,7 +83,7 @@ final class AdminRoutes {
                 case "/" -> Response.of(200, TEXT_TYPE,
                     "ferry agent admin endpoints: /metrics, /services, /conntrack (GET lists, DELETE deletes; filters: "
                         + String.join(", ", ConntrackFilter.PARAMETERS) + ")\n");
-                default -> notFound(path, "/metrics, /services, /conntrack");
+                default -> notFound(path, "/metrics, /services, /conntrack, /trace");
             };
         };
     }
@@ -116,6 +122,47 @@ final class AdminRoutes {
             return Response.jsonError(503, "no service snapshot yet: the agent has not finished its first sync");
         }
         return Response.of(200, JSON_TYPE, ServicesJson.render(table) + "\n");
+    }
+
+    /**
+     * {@code /trace?proto=TCP&src=IP[&sport=N]&dst=IP&dport=N}: the flow's first packet through
+     * the workers' code against the snapshot the agent serves now (ferry trace --agent).
+     */
+    private Response trace(final Map<String, List<String>> query) {
+        final ServiceTable table = status.serviceTable();
+        if (table == null) {
+            return Response.jsonError(503, "no service snapshot yet: the agent has not finished its first sync");
+        }
+        final TraceFlow flow;
+        try {
+            flow = new TraceFlow(Protocol.parse(single(query, "proto")), Ipv4.parse(single(query, "src")),
+                query.containsKey("sport") ? port(single(query, "sport")) : 0,
+                Ipv4.parse(single(query, "dst")), port(single(query, "dport")));
+        } catch (final IllegalArgumentException e) {
+            return Response.jsonError(400, e.getMessage());
+        }
+        return Response.of(200, JSON_TYPE, TraceFormat.json(new Tracer(table).trace(flow)) + "\n");
+    }
+
+    private static String single(final Map<String, List<String>> query, final String name) {
+        final List<String> values = query.get(name);
+        if (values == null || values.size() != 1) {
+            throw new IllegalArgumentException("/trace needs exactly one '" + name + "' parameter");
+        }
+        return values.getFirst();
+    }
+
+    private static int port(final String text) {
+        final int port;
+        try {
+            port = Integer.parseInt(text);
+        } catch (final NumberFormatException e) {
+            throw new IllegalArgumentException("not a port: '" + text + "'");
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("not a port (1-65535): " + port);
+        }
+        return port;
     }
 
     private Response conntrack(final Map<String, List<String>> query, final boolean delete) {

@@ -1,5 +1,9 @@
 package dev.ferry.control.cli;
 
+import dev.ferry.control.admin.AgentPaths;
+import dev.ferry.control.ops.AgentClient;
+import dev.ferry.dataplane.addr.Ipv4;
+import java.util.function.Function;
 import dev.ferry.control.compile.CompiledServices;
 import dev.ferry.control.compile.ServicePortCompiler;
 import dev.ferry.control.config.NodeConfig;
@@ -57,12 +61,17 @@ final class TraceCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--node-config", required = true, paramLabel = "FILE", description = "Node config YAML file.")
+    @Option(names = "--node-config", paramLabel = "FILE", description = "Node config YAML file.")
     Path nodeConfig;
 
-    @Option(names = "--manifests", required = true, paramLabel = "PATH",
+    @Option(names = "--manifests", paramLabel = "PATH",
         description = "Manifest file or directory (*.yaml, *.yml, *.json); repeatable.")
     List<Path> manifests;
+
+    @Option(names = "--agent", paramLabel = "URL",
+        description = "Trace against a running agent's current state (its metrics address, e.g. "
+            + AgentPaths.DEFAULT_AGENT_URL + ") instead of --node-config and --manifests.")
+    String agent;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     FlowSource source;
@@ -105,6 +114,17 @@ final class TraceCommand implements Callable<Integer> {
     public Integer call() {
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
+        if (agent != null) {
+            if (nodeConfig != null || manifests != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--agent traces a running agent: give it without --node-config and --manifests");
+            }
+            final AgentClient client = new AgentClient(agent);
+            final Function<TraceFlow, TraceResult> remote = flow -> TraceFormat.parse(client.get("/trace", query(flow)));
+            return finish(out, err, source.flows != null ? traceFlows(remote, out, err) : traceOne(remote, out, err));
+        }
+        if (nodeConfig == null || manifests == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give --node-config and --manifests, or --agent URL");
+        }
 
         final NodeConfig config;
         try {
@@ -134,18 +154,27 @@ final class TraceCommand implements Callable<Integer> {
             return CommandLine.ExitCode.SOFTWARE;
         }
 
-        final int status = source.flows != null ? traceFlows(tracer, out, err) : traceOne(tracer, out, err);
+        return finish(out, err, source.flows != null ? traceFlows(tracer::trace, out, err) : traceOne(tracer::trace, out, err));
+    }
+
+    private static int finish(final PrintWriter out, final PrintWriter err, final int status) {
         out.flush();
         err.flush();
         return status;
     }
 
-    private int traceOne(final Tracer tracer, final PrintWriter out, final PrintWriter err) {
+    private static String query(final TraceFlow flow) {
+        return "proto=" + flow.protocol() + "&src=" + Ipv4.format(flow.srcAddr())
+            + (flow.srcPort() == 0 ? "" : "&sport=" + flow.srcPort())
+            + "&dst=" + Ipv4.format(flow.dstAddr()) + "&dport=" + flow.dstPort();
+    }
+
+    private int traceOne(final Function<TraceFlow, TraceResult> tracer, final PrintWriter out, final PrintWriter err) {
         final SingleFlow one = source.single;
         final TraceFlow flow = new TraceFlow(one.protocol, one.src, one.sport, one.dst, one.dport);
         final TraceResult result;
         try {
-            result = tracer.trace(flow);
+            result = tracer.apply(flow);
         } catch (final RuntimeException e) {
             err.println("ferry trace: " + TraceFormat.flow(flow) + ": could not be traced: " + e);
             return CommandLine.ExitCode.SOFTWARE;
@@ -154,7 +183,7 @@ final class TraceCommand implements Callable<Integer> {
         return CommandLine.ExitCode.OK;
     }
 
-    private int traceFlows(final Tracer tracer, final PrintWriter out, final PrintWriter err) {
+    private int traceFlows(final Function<TraceFlow, TraceResult> tracer, final PrintWriter out, final PrintWriter err) {
         boolean anyBad = false;
         try (BufferedReader lines = "-".equals(source.flows.toString())
             ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
@@ -175,7 +204,7 @@ final class TraceCommand implements Callable<Integer> {
                     continue;
                 }
                 try {
-                    final TraceResult result = tracer.trace(flow);
+                    final TraceResult result = tracer.apply(flow);
                     out.print(json ? TraceFormat.json(result) + "\n" : TraceFormat.text(flow, result));
                 } catch (final RuntimeException e) {
                     anyBad = true;

@@ -35,6 +35,18 @@ public final class TraceFormat {
         return write(object);
     }
 
+    /** The result a {@link #json} line describes (what {@code ferry trace --agent} reads back). */
+    public static TraceResult parse(final com.fasterxml.jackson.databind.JsonNode node) {
+        final java.util.List<String> candidates = new java.util.ArrayList<>();
+        node.path("candidates").forEach(c -> candidates.add(c.asText()));
+        return new TraceResult(node.path("verdict").asText(), textOrNull(node.get("service")), candidates,
+            textOrNull(node.get("selected")), node.path("masquerade").asBoolean(), node.path("reason").asText());
+    }
+
+    private static String textOrNull(final com.fasterxml.jackson.databind.JsonNode node) {
+        return node == null || node.isNull() ? null : node.asText();
+    }
+
     /** One line of JSON for a flow that could not be traced: {"error": "..."}. */
     public static String jsonError(final String message) {
         final ObjectNode object = JSON.createObjectNode();

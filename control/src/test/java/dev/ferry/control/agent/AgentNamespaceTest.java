@@ -256,6 +256,19 @@ abstract class AgentNamespaceTest {
     }
 
     @Test
+    @Order(8)
+    void shouldTraceAgainstTheRunningAgentsState() {
+        final java.io.StringWriter out = new java.io.StringWriter();
+        final int exit = NetworkNamespace.call(lab.node(), () -> dev.ferry.control.cli.FerryCli.commandLine()
+            .setOut(new java.io.PrintWriter(out)).setErr(new java.io.PrintWriter(out))
+            .execute("trace", "--agent", "http://127.0.0.1:10249", "--proto", "TCP", "--src", NodeLab.podIp(1),
+                "--dst", "10.96.0.10", "--dport", "80", "--json"));
+        assertEquals(0, exit, out.toString());
+        assertTrue(out.toString().contains("\"verdict\":\"DNAT\"") && out.toString().contains("10.244.1.12:8080"),
+            "the agent's live snapshot: " + out);
+    }
+
+    @Test
     @Order(100)
     void shouldLeaveTheNodeAsItWasAfterSigterm() throws Exception {
         assertEquals(0, agent.stop(), agent.log());
