@@ -144,7 +144,13 @@ public final class ServicePortCompiler {
                 return new ManifestError(file, object, field, Ipv4.format(ip) + " is already the ClusterIP of " + owner.ref());
             }
         }
+        final Map<String, Frontend> own = new HashMap<>();
         for (final Frontend claim : claims) {
+            final Frontend first = own.putIfAbsent(claim.key(), claim);
+            if (first != null && claim.key().startsWith("node:") && !first.field().equals(claim.field())) {
+                return new ManifestError(file, object, claim.field(), claim.key().substring("node:".length()) + " is already "
+                    + first.what() + " of " + first.field());
+            }
             final Frontend owner = frontends.get(claim.key());
             if (owner != null) {
                 final String value = claim.key().startsWith("node:") ? claim.key().substring("node:".length()) : claim.key();

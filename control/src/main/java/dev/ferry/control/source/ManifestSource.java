@@ -157,6 +157,7 @@ public final class ManifestSource implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running;
     private boolean started;
+    private boolean closed;
     private WatchService watchService;
     private final Map<WatchKey, Path> watchedDirectories = new HashMap<>();
     /** Guarded by {@link #lock}: the files as they were just before the last reload read them. */
@@ -206,8 +207,8 @@ public final class ManifestSource implements AutoCloseable {
      */
     public void start() throws IOException {
         synchronized (lock) {
-            if (started) {
-                throw new IllegalStateException("already started");
+            if (started || closed) {
+                throw new IllegalStateException(closed ? "closed" : "already started");
             }
             started = true;
             watchService = FileSystems.getDefault().newWatchService();
@@ -222,6 +223,7 @@ public final class ManifestSource implements AutoCloseable {
         running = false;
         final WatchService watch;
         synchronized (lock) {
+            closed = true;
             watch = watchService;
         }
         if (watch != null) {

@@ -231,4 +231,24 @@ class ServicePortCompilerTest {
             "Service default/d: spec.healthCheckNodePort: 30080/TCP is already the node port of "), compiled.errors().get(1).toString());
         ServiceTable.compile(nodeConfig().toNodeSpec(), compiled.ports());
     }
+
+    @Test
+    void shouldRejectServiceClaimingOneNodePortTwice() throws Exception {
+        final CompiledServices compiled = compile(service("a", "172.30.0.1", """
+              type: LoadBalancer
+              externalTrafficPolicy: Local
+              healthCheckNodePort: 30080
+              ports: [{name: a, port: 80, nodePort: 30080}, {name: b, port: 81, nodePort: 30081}]
+            """) + service("b", "172.30.0.2", """
+              type: NodePort
+              ports: [{name: a, port: 80, nodePort: 30090}, {name: b, port: 81, nodePort: 30090}]
+            """));
+        assertEquals(List.of(), compiled.ports());
+        assertTrue(compiled.errors().get(0).toString().endsWith(
+            "Service default/a: spec.healthCheckNodePort: 30080/TCP is already the node port of spec.ports[0].nodePort"),
+            compiled.errors().toString());
+        assertTrue(compiled.errors().get(1).toString().endsWith(
+            "Service default/b: spec.ports[1].nodePort: 30090/TCP is already the node port of spec.ports[0].nodePort"),
+            compiled.errors().toString());
+    }
 }

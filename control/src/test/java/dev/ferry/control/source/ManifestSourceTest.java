@@ -201,6 +201,7 @@ class ManifestSourceTest {
         assertThrows(IllegalStateException.class, source::start);
         source.close();
         source.close();
+        assertThrows(IllegalStateException.class, source::start);
         write(dir.resolve("db.yaml"), DB_SERVICE);
         assertTrue(hasPort(source.loadNow(), "default/db:5432"), "loadNow still reads after close");
     }
