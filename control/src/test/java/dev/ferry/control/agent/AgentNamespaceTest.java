@@ -35,22 +35,6 @@ abstract class AgentNamespaceTest {
     /** The node config's portType the subclass runs the agent with. */
     abstract String portType();
 
-    /** The agent with portType tun. */
-    static final class Tun extends AgentNamespaceTest {
-        @Override
-        String portType() {
-            return "tun";
-        }
-    }
-
-    /** The agent with portType packet (veth + AF_PACKET rings, offloads at their defaults). */
-    static final class Packet extends AgentNamespaceTest {
-        @Override
-        String portType() {
-            return "packet";
-        }
-    }
-
     private static final int HTTP = 8080;
     private static final int UDP = 5353;
 

@@ -1,0 +1,9 @@
+package dev.ferry.control.agent;
+
+/** {@link AgentNamespaceTest} with portType tun. */
+class TunAgentNamespaceTest extends AgentNamespaceTest {
+    @Override
+    String portType() {
+        return "tun";
+    }
+}
