@@ -4,14 +4,12 @@ import dev.ferry.control.admin.AgentPaths;
 import dev.ferry.control.ops.AgentClient;
 import dev.ferry.dataplane.addr.Ipv4;
 import java.util.function.Function;
-import dev.ferry.control.compile.CompiledServices;
-import dev.ferry.control.compile.ServicePortCompiler;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.NodeConfigException;
 import dev.ferry.control.config.NodeConfigLoader;
 import dev.ferry.control.manifest.ManifestError;
-import dev.ferry.control.manifest.ManifestReader;
-import dev.ferry.control.manifest.ManifestSet;
+import dev.ferry.control.source.ManifestSource;
+import dev.ferry.control.source.SourceSnapshot;
 import dev.ferry.control.trace.FlowParser;
 import dev.ferry.control.trace.TraceFormat;
 import dev.ferry.dataplane.service.Protocol;
@@ -33,7 +31,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -136,18 +133,17 @@ final class TraceCommand implements Callable<Integer> {
             return CommandLine.ExitCode.USAGE;
         }
 
-        final ManifestSet manifestSet = ManifestReader.read(manifests);
-        final CompiledServices compiled = new ServicePortCompiler(config).compile(manifestSet);
-        final List<ManifestError> errors = new ArrayList<>(manifestSet.errors());
-        errors.addAll(compiled.errors());
-        for (final ManifestError error : errors) {
+        // What the agent would serve from these manifests: allocations, endpoints from Pods for
+        // selectors without written slices, each bad object reported and left out.
+        final SourceSnapshot snapshot = ManifestSource.readOnce(config, manifests, null);
+        for (final ManifestError error : snapshot.errors()) {
             err.println("rejected: " + error);
         }
         err.flush();
 
         final Tracer tracer;
         try {
-            tracer = new Tracer(ServiceTable.compile(config.toNodeSpec(), compiled.ports()));
+            tracer = new Tracer(ServiceTable.compile(config.toNodeSpec(), snapshot.servicePorts()));
         } catch (final RuntimeException e) {
             err.println("ferry trace: the services could not be compiled into a service table: " + e.getMessage());
             err.flush();

@@ -22,8 +22,11 @@ import java.util.Map;
  * has, as a cluster's controllers would have written them for kube-proxy.
  * <ul>
  *   <li>A Service with a selector owns its endpoints (the EndpointSlice controller): they are
- *       derived from the pods of its namespace that the selector matches, and hand-written
- *       Endpoints or EndpointSlices for it are ignored. A pod contributes when it has an IPv4
+ *       derived from the pods of its namespace that the selector matches — unless
+ *       EndpointSlices for it are written out, as in a dump of a real cluster
+ *       ({@code kubectl get svc,endpointslices -o yaml}), where the controller already did that
+ *       work: then those slices are used as they are. Hand-written Endpoints for it are
+ *       ignored. A pod contributes when it has an IPv4
  *       address and has not finished (phase Succeeded or Failed); its conditions are
  *       ready = Ready and not terminating (always true with publishNotReadyAddresses),
  *       serving = Ready, terminating = deletionTimestamp set. A numeric targetPort is used as
@@ -60,10 +63,10 @@ public final class EndpointsController {
                 continue;
             }
             final String key = service.ref().key();
-            if (service.hasSelector()) {
-                slices.addAll(derive(service, podsByNamespace.getOrDefault(service.ref().namespace(), List.of())));
-            } else if (writtenSlices.containsKey(key)) {
+            if (writtenSlices.containsKey(key)) {
                 slices.addAll(writtenSlices.get(key));
+            } else if (service.hasSelector()) {
+                slices.addAll(derive(service, podsByNamespace.getOrDefault(service.ref().namespace(), List.of())));
             } else if (writtenEndpoints.containsKey(key)) {
                 slices.addAll(mirror(writtenEndpoints.get(key), service.ref().name()));
             }

@@ -139,7 +139,7 @@ class EndpointsControllerTest {
     }
 
     @Test
-    void shouldIgnoreHandWrittenEndpointsOfServicesWithSelector() throws Exception {
+    void shouldUseWrittenSlicesOfAServiceWithSelectorAsADumpOfAClusterHasThem() throws Exception {
         final CompiledServices compiled = compile(WEB + """
             apiVersion: discovery.k8s.io/v1
             kind: EndpointSlice
@@ -147,7 +147,14 @@ class EndpointsControllerTest {
             addressType: IPv4
             ports: [{name: http, port: 8080}]
             endpoints: [{addresses: [10.244.9.9]}]
-            ---
+            """);
+        assertEquals(List.of(endpoint("10.244.9.9", 8080, true, true, false, false)), endpoints(compiled, "default/web:http"),
+            "written slices are what the cluster's controller already derived");
+    }
+
+    @Test
+    void shouldIgnoreHandWrittenEndpointsOfServicesWithSelector() throws Exception {
+        final CompiledServices compiled = compile(WEB + """
             apiVersion: v1
             kind: Endpoints
             metadata: {name: web}
