@@ -41,15 +41,9 @@ public final class NatRewriter {
     public static void translate(final Ipv4Packet packet, final int srcAddr, final int srcPort, final int dstAddr, final int dstPort,
                                  final boolean l4ChecksumPartial) {
         final MutableDirectBuffer buffer = packet.buffer();
-        final int ip = packet.offset();
         final int oldSrc = packet.srcAddr();
         final int oldDst = packet.dstAddr();
-        int ipChecksum = buffer.getShort(ip + Ipv4Packet.OFFSET_CHECKSUM, NET) & 0xFFFF;
-        ipChecksum = Checksums.update32(ipChecksum, oldSrc, srcAddr);
-        ipChecksum = Checksums.update32(ipChecksum, oldDst, dstAddr);
-        buffer.putInt(ip + Ipv4Packet.OFFSET_SOURCE, srcAddr, NET);
-        buffer.putInt(ip + Ipv4Packet.OFFSET_DESTINATION, dstAddr, NET);
-        buffer.putShort(ip + Ipv4Packet.OFFSET_CHECKSUM, (short) ipChecksum, NET);
+        rewriteAddresses(buffer, packet.offset(), srcAddr, dstAddr);
 
         if (!packet.hasPorts()) {
             return;
@@ -93,12 +87,7 @@ public final class NatRewriter {
         final int q = packet.quotedOffset();
         final int oldQuotedSrc = packet.quotedSrcAddr();
         final int oldQuotedDst = packet.quotedDstAddr();
-        int qChecksum = buffer.getShort(q + Ipv4Packet.OFFSET_CHECKSUM, NET) & 0xFFFF;
-        qChecksum = Checksums.update32(qChecksum, oldQuotedSrc, quotedSrc);
-        qChecksum = Checksums.update32(qChecksum, oldQuotedDst, quotedDst);
-        buffer.putInt(q + Ipv4Packet.OFFSET_SOURCE, quotedSrc, NET);
-        buffer.putInt(q + Ipv4Packet.OFFSET_DESTINATION, quotedDst, NET);
-        buffer.putShort(q + Ipv4Packet.OFFSET_CHECKSUM, (short) qChecksum, NET);
+        rewriteAddresses(buffer, q, quotedSrc, quotedDst);
 
         if (packet.quotedHasPorts()) {
             final int ql4 = packet.quotedL4Offset();
@@ -117,16 +106,20 @@ public final class NatRewriter {
             }
         }
 
-        final int ip = packet.offset();
-        int ipChecksum = buffer.getShort(ip + Ipv4Packet.OFFSET_CHECKSUM, NET) & 0xFFFF;
-        ipChecksum = Checksums.update32(ipChecksum, packet.srcAddr(), outerSrc);
-        ipChecksum = Checksums.update32(ipChecksum, packet.dstAddr(), outerDst);
-        buffer.putInt(ip + Ipv4Packet.OFFSET_SOURCE, outerSrc, NET);
-        buffer.putInt(ip + Ipv4Packet.OFFSET_DESTINATION, outerDst, NET);
-        buffer.putShort(ip + Ipv4Packet.OFFSET_CHECKSUM, (short) ipChecksum, NET);
+        rewriteAddresses(buffer, packet.offset(), outerSrc, outerDst);
 
         final int icmp = packet.l4Offset();
         buffer.putShort(icmp + Ipv4Packet.ICMP_OFFSET_CHECKSUM, (short) Checksums.icmp(buffer, icmp, packet.icmpLength()), NET);
+    }
+
+    /** Sets the addresses of the IPv4 header at {@code ip}, updating its checksum incrementally. */
+    private static void rewriteAddresses(final MutableDirectBuffer buffer, final int ip, final int srcAddr, final int dstAddr) {
+        int checksum = buffer.getShort(ip + Ipv4Packet.OFFSET_CHECKSUM, NET) & 0xFFFF;
+        checksum = Checksums.update32(checksum, buffer.getInt(ip + Ipv4Packet.OFFSET_SOURCE, NET), srcAddr);
+        checksum = Checksums.update32(checksum, buffer.getInt(ip + Ipv4Packet.OFFSET_DESTINATION, NET), dstAddr);
+        buffer.putInt(ip + Ipv4Packet.OFFSET_SOURCE, srcAddr, NET);
+        buffer.putInt(ip + Ipv4Packet.OFFSET_DESTINATION, dstAddr, NET);
+        buffer.putShort(ip + Ipv4Packet.OFFSET_CHECKSUM, (short) checksum, NET);
     }
 
     /** Recomputes and stores an SCTP packet's CRC32c (little-endian, as RFC 4960 appendix B and Linux store it). */
