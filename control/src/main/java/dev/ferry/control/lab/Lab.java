@@ -33,18 +33,27 @@ public final class Lab {
     private final LabJava java;
     private final PrintStream out;
     private final Path scripts;
+    private final String prefix;
 
-    /** A lab whose provisioning scripts are found as {@link LabJava#scriptsDir()} says. */
+    /** The {@code ferry lab} lab ({@link LabTopology#PREFIX}), its scripts found as {@link LabJava#scriptsDir()} says. */
     public Lab(final LabState state, final LabJava java, final PrintStream out) {
-        this(state, java, out, null);
+        this(state, java, out, null, LabTopology.PREFIX);
     }
 
-    /** @param scripts the provisioning scripts' directory, or null to find them when needed */
-    public Lab(final LabState state, final LabJava java, final PrintStream out, final Path scripts) {
+    /**
+     * @param scripts the provisioning scripts' directory, or null to find them when needed
+     * @param prefix  the prefix of the lab's namespace names: a lab owns every namespace with it
+     */
+    public Lab(final LabState state, final LabJava java, final PrintStream out, final Path scripts, final String prefix) {
         this.state = state;
         this.java = java;
         this.out = out;
         this.scripts = scripts;
+        this.prefix = prefix;
+    }
+
+    public String prefix() {
+        return prefix;
     }
 
     public LabState state() {
@@ -55,9 +64,9 @@ public final class Lab {
     public LabTopology topology() {
         try {
             final LabState.Settings settings = state.readSettings();
-            return new LabTopology(settings == null ? LabTopology.MIN_NODES : settings.nodes());
+            return new LabTopology(prefix, settings == null ? LabTopology.MIN_NODES : settings.nodes());
         } catch (final IOException e) {
-            return new LabTopology(LabTopology.MIN_NODES);
+            return new LabTopology(prefix, LabTopology.MIN_NODES);
         }
     }
 
@@ -68,7 +77,7 @@ public final class Lab {
     public void up(final LabState.Settings settings) {
         Shell.requireRoot("ferry lab up");
         Shell.requireTools("ip", "setsid", "bash");
-        final List<String> existing = LabNetwork.existingNamespaces();
+        final List<String> existing = LabNetwork.existingNamespaces(prefix);
         if (!existing.isEmpty()) {
             throw new LabException("a lab is already up (namespaces " + String.join(", ", existing)
                 + "): run 'ferry lab down' first");
@@ -76,7 +85,7 @@ public final class Lab {
         if (settings.agents()) {
             requireAgentCommand();
         }
-        final LabTopology topology = new LabTopology(settings.nodes());
+        final LabTopology topology = new LabTopology(prefix, settings.nodes());
         final Path scriptsDir = scripts != null ? scripts : LabJava.scriptsDir();
         try {
             prepareState(topology, settings);
@@ -86,10 +95,10 @@ public final class Lab {
             for (final LabTopology.Pod pod : topology.pods()) {
                 startPodServer(pod);
             }
-            startProcess(LabTopology.ROUTER_NETNS, java.command(true, LabJava.LAB_MAIN, List.of("pod-server",
+            startProcess(topology.routerNetns(), java.command(true, LabJava.LAB_MAIN, List.of("pod-server",
                 "--name", LabTopology.EXTERNAL_NAME, "--http-port", Integer.toString(LabTopology.HTTP_PORT),
                 "--udp-port", Integer.toString(LabTopology.UDP_PORT))), state.podLog(LabTopology.EXTERNAL_NAME));
-            startProcess(LabTopology.ROUTER_NETNS, java.command(true, LabJava.LAB_MAIN,
+            startProcess(topology.routerNetns(), java.command(true, LabJava.LAB_MAIN,
                 List.of("controller", "--state-dir", state.dir().toString())), state.controllerLog());
             waitForReadiness(topology, topology.pods().stream().map(LabTopology.Pod::name).toList(), true, READY_TIMEOUT_MS);
             if (settings.agents()) {
@@ -118,18 +127,19 @@ public final class Lab {
         deleteRecursively(state.dir().resolve("nodes"));
         deleteRecursively(state.logsDir());
         Files.createDirectories(state.logsDir());
-        state.writeSettings(settings);
+        state.writeSettings(settings, prefix);
         for (final LabTopology.Node node : topology.nodes()) {
             LabManifests.writeNode(topology, node, state.nodeDir(node), settings.portType(), Map.of());
             Files.createDirectories(state.nodeDir(node).resolve("run"));
+            Files.createDirectories(state.nodeDir(node).resolve("state"));
         }
     }
 
     /** Fails unless this build of ferry has the {@code agent} command (issue 4). */
     public void requireAgentCommand() {
-        final Shell.Result result = Shell.exec(java.command(true, LabJava.FERRY_MAIN, List.of("agent", "--help")), 60_000);
+        final Shell.Result result = Shell.exec(java.command(true, LabJava.FERRY_MAIN, List.of("help", "agent")), 60_000);
         if (!result.ok()) {
-            throw new LabException("this build of ferry has no working 'ferry agent' command yet ('ferry agent --help' exited "
+            throw new LabException("this build of ferry has no 'ferry agent' command yet ('ferry help agent' exited "
                 + result.exitCode() + ": " + firstLine(result.output()) + "). The lab runs one agent per node; "
                 + "without it, 'ferry lab up --no-agents' builds the cluster's network and pods alone");
         }
@@ -147,7 +157,8 @@ public final class Lab {
             "--node-config", dir.resolve("node.yaml").toString(),
             "--manifests", state.manifestsDir(node).toString(),
             "--port-type", portType,
-            "--run-dir", dir.resolve("run").toString())), state.agentLog(node));
+            "--run-dir", dir.resolve("run").toString(),
+            "--state-dir", dir.resolve("state").toString())), state.agentLog(node));
     }
 
     /** Starts {@code command} in {@code netns}, detached from this terminal, logging to {@code log}. */
@@ -238,7 +249,7 @@ public final class Lab {
     /** Starts the pod's server again. */
     public void startPod(final String name) {
         final LabTopology.Pod pod = topology().requirePod(name);
-        if (!LabNetwork.existingNamespaces().contains(pod.netns())) {
+        if (!LabNetwork.existingNamespaces(prefix).contains(pod.netns())) {
             throw new LabException("pod " + name + " has no namespace: is the lab up? ('ferry lab status')");
         }
         if (!LabNetwork.pids(pod.netns()).isEmpty()) {
@@ -259,7 +270,7 @@ public final class Lab {
      * nothing is left, and deletes the state directory unless {@code keepLogs}.
      */
     public void down(final boolean keepLogs) {
-        final List<String> before = LabNetwork.existingNamespaces();
+        final List<String> before = LabNetwork.existingNamespaces(prefix);
         final List<Long> agents = new ArrayList<>();
         final List<Long> others = new ArrayList<>();
         for (final String ns : before) {
@@ -269,9 +280,9 @@ public final class Lab {
         }
         terminate(agents);
         terminate(others);
-        terminate(LabNetwork.allLabPids()); // anything started meanwhile (an exec'd shell)
-        LabNetwork.removeNamespaces();
-        final List<String> left = LabNetwork.existingNamespaces();
+        terminate(LabNetwork.allLabPids(prefix)); // anything started meanwhile (an exec'd shell)
+        LabNetwork.removeNamespaces(prefix);
+        final List<String> left = LabNetwork.existingNamespaces(prefix);
         if (!left.isEmpty()) {
             throw new LabException("lab namespaces still exist after down: " + String.join(", ", left));
         }
@@ -359,7 +370,7 @@ public final class Lab {
 
     public Status status() {
         final LabTopology topology = topology();
-        final List<String> namespaces = LabNetwork.existingNamespaces();
+        final List<String> namespaces = LabNetwork.existingNamespaces(prefix);
         final Map<String, List<String>> processes = new LinkedHashMap<>();
         for (final String ns : namespaces) {
             final List<String> described = new ArrayList<>();

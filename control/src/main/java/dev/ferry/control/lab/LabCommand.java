@@ -55,8 +55,12 @@ public final class LabCommand implements Callable<Integer> {
             description = "Where the lab keeps node configs, manifests and logs (default: ${DEFAULT-VALUE}).")
         Path stateDir;
 
+        @Option(names = "--prefix", hidden = true, defaultValue = LabTopology.PREFIX,
+            description = "Prefix of the lab's namespace names (default: ${DEFAULT-VALUE}).")
+        String prefix;
+
         Lab lab(final PrintStream out) {
-            return new Lab(new LabState(stateDir), LabJava.current(), out);
+            return new Lab(new LabState(stateDir), LabJava.current(), out, null, prefix);
         }
     }
 
@@ -126,7 +130,7 @@ public final class LabCommand implements Callable<Integer> {
             try {
                 Shell.requireRoot("ferry lab down");
                 final Lab lab = state.lab(System.out);
-                final boolean wasUp = !LabNetwork.existingNamespaces().isEmpty();
+                final boolean wasUp = !LabNetwork.existingNamespaces(lab.prefix()).isEmpty();
                 lab.down(keepLogs);
                 if (!wasUp) {
                     System.out.println("lab: nothing to take down");
@@ -150,10 +154,11 @@ public final class LabCommand implements Callable<Integer> {
         public Integer call() {
             try {
                 Shell.requireRoot("ferry lab status");
-                final Lab.Status status = state.lab(null).status();
+                final Lab lab = state.lab(null);
+                final Lab.Status status = lab.status();
                 final PrintWriter out = spec.commandLine().getOut();
                 if (!status.up()) {
-                    out.println("lab: down (no ferry-lab-* namespaces)");
+                    out.println("lab: down (no " + lab.prefix() + "* namespaces)");
                     out.flush();
                     return 0;
                 }
@@ -196,7 +201,7 @@ public final class LabCommand implements Callable<Integer> {
                 final LabTopology topology = state.lab(null).topology();
                 final String netns = topology.resolveNamespace(name).orElseThrow(() -> new LabException(
                     "no lab namespace '" + name + "'; names: " + String.join(", ", topology.namespacesByShortName().keySet())));
-                if (!LabNetwork.existingNamespaces().contains(netns)) {
+                if (!LabNetwork.existingNamespaces(topology.prefix()).contains(netns)) {
                     throw new LabException("namespace " + netns + " does not exist: is the lab up? (sudo ferry lab up)");
                 }
                 final List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", netns));
@@ -303,7 +308,12 @@ public final class LabCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            final Lab lab = state.lab(null);
+            final LabState.Stored stored = new LabState(state.stateDir).read();
+            if (stored == null) {
+                System.err.println("no lab state in " + state.stateDir);
+                return 1;
+            }
+            final Lab lab = new Lab(new LabState(state.stateDir), LabJava.current(), null, null, stored.prefix());
             try (ReadinessController controller = ReadinessController.forLab(lab.topology(), lab.state(), System.out)) {
                 controller.start();
                 System.out.println("readiness controller probing " + lab.topology().pods().size() + " pods every "

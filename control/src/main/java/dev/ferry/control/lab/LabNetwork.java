@@ -28,13 +28,13 @@ public final class LabNetwork {
         try {
             build();
         } catch (final RuntimeException e) {
-            removeNamespaces();
+            removeNamespaces(topology.prefix());
             throw e;
         }
     }
 
     private void build() {
-        final String router = LabTopology.ROUTER_NETNS;
+        final String router = topology.routerNetns();
         addNamespace(router);
         Shell.ip("-n", router, "link", "add", "br0", "type", "bridge");
         Shell.ip("-n", router, "addr", "add", LabTopology.ROUTER_IP + "/24", "dev", "br0");
@@ -64,7 +64,7 @@ public final class LabNetwork {
         Shell.run(LabJava.script(scripts, "router.sh", routerArgs.toArray(String[]::new)));
 
         final List<String> clientArgs = new ArrayList<>(List.of("add", "--router-netns", router,
-            "--client-netns", LabTopology.CLIENT_NETNS, "--router-if", "client",
+            "--client-netns", topology.clientNetns(), "--router-if", "client",
             "--gateway", LabTopology.CLIENT_GATEWAY + "/24", "--ip", LabTopology.CLIENT_IP + "/24"));
         for (final String extra : LabTopology.extraClients()) {
             clientArgs.addAll(List.of("--extra", extra + "/24"));
@@ -82,14 +82,14 @@ public final class LabNetwork {
         Shell.ip("-n", name, "link", "set", "lo", "up");
     }
 
-    /** Names of the lab's namespaces that exist now (anything with {@link LabTopology#PREFIX}). */
-    public static List<String> existingNamespaces() {
+    /** Names of the lab's namespaces that exist now: anything starting with {@code prefix}. */
+    public static List<String> existingNamespaces(final String prefix) {
         final Path dir = Path.of("/var/run/netns");
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (Stream<Path> entries = Files.list(dir)) {
-            return entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(LabTopology.PREFIX)).sorted().toList();
+            return entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).sorted().toList();
         } catch (final IOException e) {
             throw new LabException("cannot list " + dir + ": " + e.getMessage(), e);
         }
@@ -105,18 +105,18 @@ public final class LabNetwork {
     }
 
     /** Every process in any lab namespace. */
-    public static List<Long> allLabPids() {
+    public static List<Long> allLabPids(final String prefix) {
         final List<Long> pids = new ArrayList<>();
-        for (final String ns : existingNamespaces()) {
+        for (final String ns : existingNamespaces(prefix)) {
             pids.addAll(pids(ns));
         }
         return pids;
     }
 
     /** Deletes every lab namespace (their veths, bridge and routes go with them). Processes must be gone first. */
-    public static void removeNamespaces() {
+    public static void removeNamespaces(final String prefix) {
         final List<String> failures = new ArrayList<>();
-        for (final String ns : existingNamespaces()) {
+        for (final String ns : existingNamespaces(prefix)) {
             final Shell.Result result = Shell.exec(List.of("ip", "netns", "del", ns), 30_000);
             if (!result.ok()) {
                 failures.add(ns + ": " + result.output().strip());

@@ -13,7 +13,8 @@ import java.util.Properties;
  *   lab.properties                 nodes, portType, agents: what {@code lab up} was asked for
  *   nodes/NODE/node.yaml           the agent's node config
  *   nodes/NODE/manifests/          the agent's manifests (services, one file per pod)
- *   nodes/NODE/run/                the agent's --run-dir
+ *   nodes/NODE/run/                the agent's --run-dir (counters, host state)
+ *   nodes/NODE/state/              the agent's --state-dir (conntrack, allocations): one per node
  *   logs/agent-NODE.log, logs/pod-NAME.log, logs/controller.log
  * </pre>
  * The namespaces, not these files, are the truth about what is up: {@code lab down} removes
@@ -24,6 +25,10 @@ public record LabState(Path dir) {
 
     /** What {@code lab up} was asked for. */
     public record Settings(int nodes, String portType, boolean agents) {
+    }
+
+    /** The settings and the namespace prefix of the lab that wrote this state. */
+    public record Stored(Settings settings, String prefix) {
     }
 
     public Path settingsFile() {
@@ -54,12 +59,13 @@ public record LabState(Path dir) {
         return logsDir().resolve("controller.log");
     }
 
-    public void writeSettings(final Settings settings) throws IOException {
+    public void writeSettings(final Settings settings, final String prefix) throws IOException {
         Files.createDirectories(dir);
         final Properties p = new Properties();
         p.setProperty("nodes", Integer.toString(settings.nodes()));
         p.setProperty("portType", settings.portType());
         p.setProperty("agents", Boolean.toString(settings.agents()));
+        p.setProperty("prefix", prefix);
         try (Writer out = Files.newBufferedWriter(settingsFile())) {
             p.store(out, "ferry lab");
         }
@@ -67,6 +73,12 @@ public record LabState(Path dir) {
 
     /** The settings of the lab that is up, or null when there is no state here. */
     public Settings readSettings() throws IOException {
+        final Stored stored = read();
+        return stored == null ? null : stored.settings();
+    }
+
+    /** What {@code lab up} wrote, or null when there is no state here. */
+    public Stored read() throws IOException {
         if (!Files.isRegularFile(settingsFile())) {
             return null;
         }
@@ -74,8 +86,8 @@ public record LabState(Path dir) {
         try (Reader in = Files.newBufferedReader(settingsFile())) {
             p.load(in);
         }
-        return new Settings(Integer.parseInt(p.getProperty("nodes", "2")), p.getProperty("portType", "tun"),
-            Boolean.parseBoolean(p.getProperty("agents", "true")));
+        return new Stored(new Settings(Integer.parseInt(p.getProperty("nodes", "2")), p.getProperty("portType", "tun"),
+            Boolean.parseBoolean(p.getProperty("agents", "true"))), p.getProperty("prefix", LabTopology.PREFIX));
     }
 
     /** The last {@code lines} lines of a log, for error messages. */

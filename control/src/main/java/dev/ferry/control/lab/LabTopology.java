@@ -24,16 +24,15 @@ import java.util.Optional;
  *    local-1 .13
  * </pre>
  *
- * Every namespace starts with {@link #PREFIX}; {@code ferry lab down} removes whatever has it.
+ * Every namespace starts with the lab's prefix ({@link #PREFIX} for {@code ferry lab}); {@code ferry
+ * lab down} removes whatever has it.
  */
-public record LabTopology(int nodeCount) {
-    /** The prefix of every namespace the lab creates. */
+public record LabTopology(String prefix, int nodeCount) {
+    /** The prefix of every namespace {@code ferry lab} creates; tests use their own. */
     public static final String PREFIX = "ferry-lab-";
     public static final int MIN_NODES = 2;
     public static final int MAX_NODES = 9;
 
-    public static final String ROUTER_NETNS = PREFIX + "router";
-    public static final String CLIENT_NETNS = PREFIX + "client";
     public static final String ROUTER_IP = "198.18.0.1";
     public static final String NODE_NETWORK = "198.18.0.0/24";
     public static final String CLIENT_GATEWAY = "198.18.1.1";
@@ -57,15 +56,31 @@ public record LabTopology(int nodeCount) {
     }
 
     public LabTopology {
+        if (!prefix.matches("[a-z][a-z0-9-]*-")) {
+            throw new IllegalArgumentException("a lab prefix is lower-case letters, digits and dashes ending in a dash, not '" + prefix + "'");
+        }
         if (nodeCount < MIN_NODES || nodeCount > MAX_NODES) {
             throw new IllegalArgumentException("the lab has " + MIN_NODES + " to " + MAX_NODES + " nodes, not " + nodeCount);
         }
     }
 
+    /** The default lab ({@link #PREFIX}) with {@code nodeCount} nodes. */
+    public LabTopology(final int nodeCount) {
+        this(PREFIX, nodeCount);
+    }
+
+    public String routerNetns() {
+        return prefix + "router";
+    }
+
+    public String clientNetns() {
+        return prefix + "client";
+    }
+
     public List<Node> nodes() {
         final List<Node> nodes = new ArrayList<>();
         for (int k = 1; k <= nodeCount; k++) {
-            nodes.add(new Node(k, "node-" + k, PREFIX + "node-" + k, "198.18.0." + (10 + k), "10.244." + k + ".0/24", "node-" + k));
+            nodes.add(new Node(k, "node-" + k, prefix + "node-" + k, "198.18.0." + (10 + k), "10.244." + k + ".0/24", "node-" + k));
         }
         return nodes;
     }
@@ -122,8 +137,8 @@ public record LabTopology(int nodeCount) {
      */
     public Map<String, String> namespacesByShortName() {
         final Map<String, String> names = new LinkedHashMap<>();
-        names.put("router", ROUTER_NETNS);
-        names.put("client", CLIENT_NETNS);
+        names.put("router", routerNetns());
+        names.put("client", clientNetns());
         for (final Node node : nodes()) {
             names.put(node.name(), node.netns());
         }
@@ -147,9 +162,9 @@ public record LabTopology(int nodeCount) {
         return names.containsValue(name) ? Optional.of(name) : Optional.empty();
     }
 
-    private static Pod pod(final String name, final Node node, final int host, final Map<String, String> labels) {
+    private Pod pod(final String name, final Node node, final int host, final Map<String, String> labels) {
         final String ip = node.podCidr().substring(0, node.podCidr().lastIndexOf(".0/")) + "." + host;
-        return new Pod(name, node, ip, labels, PREFIX + "pod-" + name, "veth-" + name);
+        return new Pod(name, node, ip, labels, prefix + "pod-" + name, "veth-" + name);
     }
 
     private static Map<String, String> labels(final String... keyValues) {

@@ -26,14 +26,14 @@ class LabLifecycleTest {
         final List<Long> pids = new ArrayList<>();
         try {
             lab.up(new LabState.Settings(2, "tun", false));
-            pids.addAll(LabNetwork.allLabPids());
+            pids.addAll(LabNetwork.allLabPids(lab.prefix()));
             assertEquals(6, pids.size(), "four pod servers, the external server and the controller: " + pids);
             final LabException again = assertThrows(LabException.class, () -> lab.up(new LabState.Settings(2, "tun", false)));
             assertTrue(again.getMessage().contains("a lab is already up"), again.getMessage());
         } finally {
             lab.down();
         }
-        assertEquals(List.of(), LabNetwork.existingNamespaces());
+        assertEquals(List.of(), LabNetwork.existingNamespaces(lab.prefix()));
         for (final long pid : pids) {
             assertTrue(ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true), "process " + pid + " still alive");
         }
@@ -49,12 +49,11 @@ class LabLifecycleTest {
             Files.copy(real.resolve(name), scripts.resolve(name));
         }
         Files.writeString(scripts.resolve("pod.sh"), "#!/usr/bin/env bash\necho 'pod.sh: broken on purpose' >&2\nexit 7\n");
-        final Lab lab = new Lab(new LabState(Path.of("target", "lab-state", "broken").toAbsolutePath()), LabJava.current(),
-            System.out, scripts);
+        final Lab lab = LabTestSupport.lab("broken", scripts);
         lab.down(true);
         final LabException failure = assertThrows(LabException.class, () -> lab.up(new LabState.Settings(2, "tun", false)));
         assertTrue(failure.getMessage().contains("broken on purpose"), failure.getMessage());
-        assertEquals(List.of(), LabNetwork.existingNamespaces());
+        assertEquals(List.of(), LabNetwork.existingNamespaces(lab.prefix()));
     }
 
     @Test
@@ -64,7 +63,7 @@ class LabLifecycleTest {
         try {
             lab.requireAgentCommand();
         } catch (final LabException e) {
-            assertTrue(e.getMessage().contains("no working 'ferry agent' command"), e.getMessage());
+            assertTrue(e.getMessage().contains("no 'ferry agent' command"), e.getMessage());
             assertTrue(e.getMessage().contains("--no-agents"), e.getMessage());
         }
     }

@@ -47,7 +47,7 @@ class LabTopologyTest {
     @Test
     void shouldResolveShortAndFullNamespaceNames() {
         final LabTopology topology = new LabTopology(2);
-        assertEquals(LabTopology.CLIENT_NETNS, topology.resolveNamespace("client").orElseThrow());
+        assertEquals("ferry-lab-client", topology.resolveNamespace("client").orElseThrow());
         assertEquals("ferry-lab-node-2", topology.resolveNamespace("node-2").orElseThrow());
         assertEquals("ferry-lab-pod-web-3", topology.resolveNamespace("web-3").orElseThrow());
         assertEquals("ferry-lab-pod-web-3", topology.resolveNamespace("ferry-lab-pod-web-3").orElseThrow());
@@ -58,5 +58,7 @@ class LabTopologyTest {
     void shouldRejectANodeCountOutsideTheSupportedRange() {
         assertThrows(IllegalArgumentException.class, () -> new LabTopology(1));
         assertThrows(IllegalArgumentException.class, () -> new LabTopology(10));
+        assertThrows(IllegalArgumentException.class, () -> new LabTopology("ferry-lab", 2));
+        assertEquals("ferry-labtest-7-node-1", new LabTopology("ferry-labtest-7-", 2).node(1).netns());
     }
 }

@@ -20,7 +20,7 @@ import java.util.List;
  * The lab's network, pods and readiness loop, without agents (privileged: creates network
  * namespaces). Everything here is plain routing: pod to pod across nodes, the client to pods
  * through the router, pods to the off-cluster server. Services need the agents: see
- * {@link LabServicesE2ETest}.
+ * {@link LabServicesE2E}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LabWithoutAgentsTest {
@@ -64,12 +64,12 @@ class LabWithoutAgentsTest {
     @Test
     void shouldRouteTheExternalClientToPodsOnEveryNodeThroughTheRouter() {
         for (final LabTopology.Pod pod : topology.pods()) {
-            final LabClient.Outcome outcome = LabClient.http(LabTopology.CLIENT_NETNS, LabClient.Request.http(pod.ip(), LabTopology.HTTP_PORT));
+            final LabClient.Outcome outcome = LabClient.http(topology.clientNetns(), LabClient.Request.http(pod.ip(), LabTopology.HTTP_PORT));
             assertEquals(pod.name(), outcome.pod(), outcome.toString());
             assertEquals(LabTopology.CLIENT_IP, outcome.clientIp());
         }
         final String extra = LabTopology.extraClients().get(7);
-        final LabClient.Outcome fromExtra = LabClient.http(LabTopology.CLIENT_NETNS,
+        final LabClient.Outcome fromExtra = LabClient.http(topology.clientNetns(),
             LabClient.Request.http(topology.requirePod("web-3").ip(), LabTopology.HTTP_PORT).from(extra));
         assertEquals(extra, fromExtra.clientIp(), fromExtra.toString());
     }
@@ -128,7 +128,7 @@ class LabWithoutAgentsTest {
     void shouldReportNamespacesPodsAndAgentsInStatus() {
         final Lab.Status status = lab.status();
         assertTrue(status.namespaces().containsAll(topology.namespaces()), status.namespaces().toString());
-        assertTrue(status.processesByNamespace().get(LabTopology.ROUTER_NETNS).stream().anyMatch(p -> p.startsWith("controller")));
+        assertTrue(status.processesByNamespace().get(topology.routerNetns()).stream().anyMatch(p -> p.startsWith("controller")));
         for (final LabTopology.Pod pod : topology.pods()) {
             assertTrue(status.processesByNamespace().get(pod.netns()).stream().anyMatch(p -> p.startsWith("pod-server")), pod.name());
         }
@@ -136,7 +136,7 @@ class LabWithoutAgentsTest {
         final StringWriter text = new StringWriter();
         final CommandLine cli = new CommandLine(new LabCommand());
         cli.setOut(new PrintWriter(text));
-        assertEquals(0, cli.execute("status", "--state-dir", lab.state().dir().toString()));
+        assertEquals(0, cli.execute("status", "--state-dir", lab.state().dir().toString(), "--prefix", lab.prefix()));
         assertTrue(text.toString().contains("web-3     10.244.2.11 on node-2, server running, Ready=True"), text.toString());
     }
 
@@ -144,14 +144,14 @@ class LabWithoutAgentsTest {
     void shouldRunCommandsInsideLabNamespacesByShortName() {
         final CommandLine cli = new CommandLine(new LabCommand());
         final String state = lab.state().dir().toString();
-        assertEquals(0, cli.execute("exec", "--state-dir", state, "client", "--",
+        assertEquals(0, cli.execute("exec", "--state-dir", state, "--prefix", lab.prefix(), "client", "--",
             "sh", "-c", "ip -o -4 addr show dev eth0 | grep -q ' " + LabTopology.CLIENT_IP + "/24'"));
-        assertEquals(0, cli.execute("exec", "--state-dir", state, "web-3", "--",
+        assertEquals(0, cli.execute("exec", "--state-dir", state, "--prefix", lab.prefix(), "web-3", "--",
             "sh", "-c", "ip route | grep -q 'default via 169.254.1.1 dev eth0 onlink'"));
-        assertEquals(3, cli.execute("exec", "--state-dir", state, "node-1", "--", "sh", "-c", "exit 3"));
+        assertEquals(3, cli.execute("exec", "--state-dir", state, "--prefix", lab.prefix(), "node-1", "--", "sh", "-c", "exit 3"));
         final StringWriter err = new StringWriter();
         cli.setErr(new PrintWriter(err));
-        assertEquals(1, cli.execute("exec", "--state-dir", state, "node-7", "--", "true"));
+        assertEquals(1, cli.execute("exec", "--state-dir", state, "--prefix", lab.prefix(), "node-7", "--", "true"));
         assertTrue(err.toString().contains("no lab namespace 'node-7'"), err.toString());
     }
 
