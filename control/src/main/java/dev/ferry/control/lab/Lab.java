@@ -227,6 +227,62 @@ public final class Lab {
         }
     }
 
+    /** The agents' metric of their last completed sync (kube-proxy's name), in epoch seconds. */
+    public static final String SYNC_METRIC = "kubeproxy_sync_proxy_rules_last_timestamp_seconds";
+
+    /**
+     * Waits until every node's agent has completed a sync after {@code epochSeconds} (its
+     * {@value #SYNC_METRIC} is later): a manifest change written before then is in force.
+     */
+    public void waitForSyncAfter(final LabTopology topology, final double epochSeconds, final long timeoutMs) {
+        final long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        for (final LabTopology.Node node : topology.nodes()) {
+            double last;
+            while ((last = lastSync(node)) <= epochSeconds) {
+                if (System.nanoTime() > deadline) {
+                    throw new LabException("the agent of " + node.name() + " did not sync within " + timeoutMs / 1000
+                        + " s after the manifest change at " + epochSeconds + " (its " + SYNC_METRIC + " is "
+                        + (last < 0 ? "not available" : Double.toString(last)) + "); its log ends:\n"
+                        + LabState.tail(state.agentLog(node), 10));
+                }
+                pause(100);
+            }
+        }
+    }
+
+    /** The node agent's {@value #SYNC_METRIC}, or -1 when /metrics does not answer or lacks it. */
+    public static double lastSync(final LabTopology.Node node) {
+        final LabClient.Outcome metrics = LabClient.http(node.netns(),
+            new LabClient.Request(null, "127.0.0.1", AGENT_METRICS_PORT, "/metrics", 2000));
+        if (!metrics.answered()) {
+            return -1;
+        }
+        for (final String line : metrics.body().lines().toList()) {
+            if (line.startsWith(SYNC_METRIC + " ") || line.startsWith(SYNC_METRIC + "{")) {
+                try {
+                    return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                } catch (final NumberFormatException e) {
+                    return -1;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** When the pod's manifest was last written (its readiness last changed), latest over all nodes, in epoch seconds. */
+    public double podManifestTime(final LabTopology topology, final String podName) {
+        double latest = 0;
+        for (final LabTopology.Node node : topology.nodes()) {
+            try {
+                final Path file = state.manifestsDir(node).resolve(LabManifests.podFile(podName));
+                latest = Math.max(latest, Files.getLastModifiedTime(file).toMillis() / 1000.0);
+            } catch (final IOException e) {
+                throw new LabException("cannot read the manifest of pod " + podName + " on " + node.name() + ": " + e.getMessage(), e);
+            }
+        }
+        return latest;
+    }
+
     /** True when the node's agent answers 200 on /healthz inside the node's namespace. */
     public static boolean agentHealthy(final LabTopology.Node node) {
         final LabClient.Outcome outcome = LabClient.http(node.netns(),

@@ -50,7 +50,7 @@ public final class LabCommand implements Callable<Integer> {
     }
 
     /** Options every lab command shares. */
-    static final class StateOption {
+    public static final class StateOption {
         @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = LabState.DEFAULT_DIR,
             description = "Where the lab keeps node configs, manifests and logs (default: ${DEFAULT-VALUE}).")
         Path stateDir;
@@ -72,7 +72,7 @@ public final class LabCommand implements Callable<Integer> {
     }
 
     /** Options shaping the cluster, shared by up and demo. */
-    static final class ClusterOptions {
+    public static final class ClusterOptions {
         @Option(names = "--nodes", paramLabel = "N", defaultValue = "2",
             description = "Number of nodes, 2 to 9 (default: ${DEFAULT-VALUE}).")
         int nodes;

@@ -11,8 +11,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -37,7 +35,6 @@ abstract class LabServicesE2E {
     static final String TAG = "lab-e2e";
     /** Chi-square critical value for 2 degrees of freedom at p = 0.001. */
     private static final double CHI_SQUARE_2DF_P001 = 13.816;
-    private static final String SYNC_METRIC = "kubeproxy_sync_proxy_rules_last_timestamp_seconds";
 
     private Lab lab;
     private LabTopology topology;
@@ -235,13 +232,13 @@ abstract class LabServicesE2E {
     // ---- Readiness, rejects, UDP, ICMP -----------------------------------------------------
 
     @Test
-    void shouldStopAndResumeSendingToAPodAsItsReadinessChangesWithinOneSync() throws Exception {
+    void shouldStopAndResumeSendingToAPodAsItsReadinessChangesWithinOneSync() {
         final LabTopology.Pod stopped = pod("web-3");
         final LabTopology.Pod client = pod("local-1"); // not a web backend: never a hairpin
         lab.stopPod(stopped.name());
         try {
             lab.waitForReadiness(topology, List.of(stopped.name()), false, 30_000);
-            waitForSyncAfter(podFileTime(stopped));
+            lab.waitForSyncAfter(topology, lab.podManifestTime(topology, stopped.name()), 30_000);
             for (final LabClient.Outcome outcome : LabClient.httpMany(client.netns(),
                 Collections.nCopies(60, http(LabManifests.WEB_IP, 80)))) {
                 answered(outcome, "after web-3 went unready");
@@ -251,7 +248,7 @@ abstract class LabServicesE2E {
             lab.startPod(stopped.name());
         }
         lab.waitForReadiness(topology, List.of(stopped.name()), true, 30_000);
-        waitForSyncAfter(podFileTime(stopped));
+        lab.waitForSyncAfter(topology, lab.podManifestTime(topology, stopped.name()), 30_000);
         final Set<String> pods = new HashSet<>();
         for (final LabClient.Outcome outcome : LabClient.httpMany(client.netns(),
             Collections.nCopies(60, http(LabManifests.WEB_IP, 80)))) {
@@ -291,53 +288,5 @@ abstract class LabServicesE2E {
         final LabClient.Outcome outcome = LabClient.udp(pod("web-3").netns(),
             http(LabManifests.WEB_IP, LabManifests.WEB_CLOSED_UDP_PORT).timeout(3000));
         assertEquals(LabClient.Kind.REFUSED, outcome.kind(), outcome.toString());
-    }
-
-    // ---- helpers ---------------------------------------------------------------------------
-
-    private double podFileTime(final LabTopology.Pod pod) throws Exception {
-        double latest = 0;
-        for (final LabTopology.Node node : topology.nodes()) {
-            final Path file = lab.state().manifestsDir(node).resolve(LabManifests.podFile(pod.name()));
-            latest = Math.max(latest, Files.getLastModifiedTime(file).toMillis() / 1000.0);
-        }
-        return latest;
-    }
-
-    /**
-     * Waits until every agent has completed a sync that started after {@code epochSeconds}
-     * (its {@value #SYNC_METRIC} is later), i.e. "within one sync" of the manifest change.
-     */
-    private void waitForSyncAfter(final double epochSeconds) {
-        final long deadline = System.nanoTime() + 30_000_000_000L;
-        for (final LabTopology.Node node : topology.nodes()) {
-            double last = -1;
-            while (true) {
-                last = lastSync(node);
-                if (last > epochSeconds) {
-                    break;
-                }
-                if (System.nanoTime() > deadline) {
-                    fail("the agent of " + node.name() + " did not sync after the manifest change at " + epochSeconds
-                        + " (its " + SYNC_METRIC + " is " + last + ")");
-                }
-                Lab.pause(100);
-            }
-        }
-    }
-
-    private static double lastSync(final LabTopology.Node node) {
-        final LabClient.Outcome metrics = LabClient.http(node.netns(),
-            new LabClient.Request(null, "127.0.0.1", Lab.AGENT_METRICS_PORT, "/metrics", 2000));
-        if (!metrics.answered()) {
-            return -1;
-        }
-        for (final String line : metrics.body().lines().toList()) {
-            if (line.startsWith(SYNC_METRIC + " ") || line.startsWith(SYNC_METRIC + "{")) {
-                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        fail("the agent of " + node.name() + " has no " + SYNC_METRIC + " in /metrics");
-        return -1;
     }
 }
