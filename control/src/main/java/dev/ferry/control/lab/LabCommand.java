@@ -27,7 +27,8 @@ import java.util.concurrent.CountDownLatch;
     description = {"A multi-node Kubernetes Service lab in network namespaces on this machine (needs root).",
         "Nothing outside the lab's namespaces is changed; 'ferry lab down' removes everything."},
     subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Exec.class,
-        LabDemo.class, LabCommand.PodCommand.class, LabCommand.PodServerCommand.class, LabCommand.Controller.class},
+        LabDemo.class, LabCommand.PodCommand.class, LabCommand.PodServerCommand.class, LabCommand.Controller.class,
+        LabCommand.VmNode.class},
     footer = {"", "Examples:",
         "  sudo ferry lab up                      # two nodes, tun port type",
         "  sudo ferry lab exec client -- curl -s http://198.18.100.1/",
@@ -301,29 +302,95 @@ public final class LabCommand implements Callable<Integer> {
     }
 
     @Command(name = "controller", hidden = true, mixinStandardHelpOptions = true,
-        description = "The lab's readiness controller (started by 'lab up'): probes pods, rewrites their manifests.")
+        description = {"The lab's readiness controller: probes pods, rewrites their manifests.",
+            "netns lab (started by 'lab up'): --state-dir; each pod probed from its own namespace.",
+            "VM lab: --manifests DIR --nodes N; every pod probed over the network from this machine."})
     static final class Controller implements Callable<Integer> {
         @CommandLine.Mixin
         StateOption state = new StateOption();
+        @Option(names = "--manifests", paramLabel = "DIR", description = "VM lab: this node's manifests directory.")
+        Path manifests;
+        @Option(names = "--nodes", defaultValue = "2", description = "VM lab: number of nodes.")
+        int nodes;
 
         @Override
         public Integer call() throws Exception {
-            final LabState.Stored stored = new LabState(state.stateDir).read();
-            if (stored == null) {
-                System.err.println("no lab state in " + state.stateDir);
-                return 1;
+            final ReadinessController controller;
+            if (manifests != null) {
+                final LabTopology topology = new LabTopology(nodes);
+                controller = new ReadinessController(topology.pods().stream()
+                    .map(p -> new ReadinessController.Target(p, null)).toList(), List.of(manifests), System.out);
+            } else {
+                final LabState.Stored stored = new LabState(state.stateDir).read();
+                if (stored == null) {
+                    System.err.println("no lab state in " + state.stateDir);
+                    return 1;
+                }
+                final Lab lab = new Lab(new LabState(state.stateDir), LabJava.current(), null, null, stored.prefix());
+                controller = ReadinessController.forLab(lab.topology(), lab.state(), System.out);
             }
-            final Lab lab = new Lab(new LabState(state.stateDir), LabJava.current(), null, null, stored.prefix());
-            try (ReadinessController controller = ReadinessController.forLab(lab.topology(), lab.state(), System.out)) {
+            try (controller) {
                 controller.start();
-                System.out.println("readiness controller probing " + lab.topology().pods().size() + " pods every "
-                    + ReadinessController.PERIOD_MS + " ms");
+                System.out.println("readiness controller probing pods every " + ReadinessController.PERIOD_MS + " ms");
                 System.out.flush();
                 final CountDownLatch stopped = new CountDownLatch(1);
                 Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
                 stopped.await();
             }
             return 0;
+        }
+    }
+
+    @Command(name = "vm-node", hidden = true, mixinStandardHelpOptions = true,
+        description = {"VM lab provisioning (vagrant/provision/vm-node.sh), run on the node VM itself:",
+            "writes node.yaml and the manifests, sets up node networking and this node's pods with the",
+            "same scripts as the netns lab, in host mode. Starts nothing: systemd units do."})
+    static final class VmNode implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--node", required = true, description = "This node's name (node-K).")
+        String node;
+        @Option(names = "--nodes", defaultValue = "2", description = "Number of nodes.")
+        int nodes;
+        @Option(names = "--port-type", defaultValue = "tun", description = "tun or packet.")
+        String portType;
+        @Option(names = "--etc", defaultValue = "/etc/ferry", description = "Where node.yaml and manifests/ go.")
+        Path etc;
+        @Option(names = "--control", required = true, description = "The control VM's address (router, client, external server).")
+        String control;
+        @Option(names = "--scripts", required = true, description = "The provisioning scripts' directory.")
+        Path scripts;
+
+        @Override
+        public Integer call() throws Exception {
+            try {
+                if (!"1".equals(System.getenv("FERRY_PROVISION_HOST"))) {
+                    throw new LabException("vm-node configures this machine's own network: run it only on a lab VM, "
+                        + "with FERRY_PROVISION_HOST=1");
+                }
+                final LabTopology topology = new LabTopology(nodes);
+                final LabTopology.Node self = topology.nodes().stream().filter(n -> n.name().equals(node)).findFirst()
+                    .orElseThrow(() -> new LabException("no node '" + node + "' in a " + nodes + "-node lab"));
+                LabManifests.writeNode(topology, self, etc, portType, java.util.Map.of());
+                final List<String> net = new ArrayList<>(List.of("--pod-cidr", self.podCidr()));
+                for (final LabTopology.Node peer : topology.nodes()) {
+                    if (peer.index() != self.index()) {
+                        net.addAll(List.of("--route", peer.podCidr() + "=" + peer.ip()));
+                    }
+                }
+                net.addAll(List.of("--route", "198.18.1.0/24=" + control, "--route", LabTopology.EXTERNAL_IP + "/32=" + control));
+                Shell.run(LabJava.script(scripts, "node-net.sh", net.toArray(String[]::new)));
+                for (final LabTopology.Pod pod : topology.pods()) {
+                    if (pod.node().index() == self.index()) {
+                        Shell.run(LabJava.script(scripts, "pod.sh", "add", "--pod-netns", pod.netns(), "--host-if", pod.hostIf(),
+                            "--ip", pod.ip()));
+                        System.out.println(pod.name());
+                    }
+                }
+                return 0;
+            } catch (final LabException e) {
+                return fail(spec, e);
+            }
         }
     }
 }
