@@ -107,6 +107,10 @@ final class AdminRoutes {
         body.put("currentTime", currentTime);
         if (healthz) {
             body.put("nodeEligible", health.nodeEligible());
+            if (health.sourceUnavailableSinceMs() != 0) {
+                // Not in kube-proxy's answer: how stale the served state is while the API server is out of reach.
+                body.put("sourceUnavailableSince", Instant.ofEpochMilli(health.sourceUnavailableSinceMs()).toString());
+            }
         }
         return new Response(ok ? 200 : 503, JSON_TYPE, (body + "\n").getBytes(StandardCharsets.UTF_8),
             Map.of("X-Content-Type-Options", "nosniff"));

@@ -14,7 +14,12 @@ import org.agrona.concurrent.EpochClock;
  *       update; a failed one ({@link #syncFailed}) leaves it pending;</li>
  *   <li>healthy means nothing is pending, or the oldest pending change is younger than
  *       {@code healthzTimeoutMs} (kube-proxy: 2 x the maximum sync interval). {@code /healthz}
- *       additionally needs the node to be eligible; {@code /livez} does not.</li>
+ *       additionally needs the node to be eligible; {@code /livez} does not;</li>
+ *   <li>a source that cannot reach where its state comes from (the Kubernetes API server) says so
+ *       ({@link #sourceUnavailable()}) and keeps the last state serving; {@code /healthz} fails once
+ *       it has been unreachable for {@code healthzTimeoutMs}, and recovers when the source says it is
+ *       back ({@link #sourceAvailable()}). {@code /livez} ignores it: restarting the agent would not
+ *       bring the API server back, and a restarted agent could not load any state without it.</li>
  * </ul>
  * Every endpoints change records its trigger time (when the tracker heard of it); a successful
  * sync observes, per change, the time from trigger to sync as
@@ -42,6 +47,7 @@ public final class SyncTracker {
     private long syncsTotal;
     private long syncFailuresTotal;
     private volatile boolean nodeEligible = true;
+    private long sourceUnavailableSinceMs;
 
     /**
      * @param clock            epoch milliseconds; the agent's clock (tests pass one they advance)
@@ -123,11 +129,27 @@ public final class SyncTracker {
         this.nodeEligible = eligible;
     }
 
+    /**
+     * The source lost contact with where its state comes from; the last state keeps serving. Starts
+     * the staleness timer unless it runs already.
+     */
+    public synchronized void sourceUnavailable() {
+        if (sourceUnavailableSinceMs == 0) {
+            sourceUnavailableSinceMs = Math.max(1, clock.time());
+        }
+    }
+
+    /** The source is in contact again (and has caught up, or is about to). */
+    public synchronized void sourceAvailable() {
+        sourceUnavailableSinceMs = 0;
+    }
+
     /** The health verdict now. */
     public synchronized Health health() {
         final long now = clock.time();
         final boolean healthy = oldestPendingMs == 0 || now - oldestPendingMs < healthzTimeoutMs;
-        return new Health(healthy, nodeEligible, lastUpdatedMs, now, oldestPendingMs);
+        final boolean sourceFresh = sourceUnavailableSinceMs == 0 || now - sourceUnavailableSinceMs < healthzTimeoutMs;
+        return new Health(healthy, nodeEligible, sourceFresh, lastUpdatedMs, now, oldestPendingMs, sourceUnavailableSinceMs);
     }
 
     /** A consistent copy of everything {@code /metrics} shows. */
@@ -139,16 +161,22 @@ public final class SyncTracker {
     /**
      * The health verdict at one instant.
      *
-     * @param healthy         nothing pending, or the oldest pending change is younger than the timeout
-     * @param nodeEligible    the node is not being deleted
-     * @param lastUpdatedMs   last successful sync, epoch ms; 0 = never
-     * @param currentTimeMs   when the verdict was taken
-     * @param oldestPendingMs oldest change not yet synced, epoch ms; 0 = none
+     * @param healthy                  nothing pending, or the oldest pending change is younger than the timeout
+     * @param nodeEligible             the node is not being deleted
+     * @param sourceFresh              the source is in contact, or has not been out of it for the timeout yet
+     * @param lastUpdatedMs            last successful sync, epoch ms; 0 = never
+     * @param currentTimeMs            when the verdict was taken
+     * @param oldestPendingMs          oldest change not yet synced, epoch ms; 0 = none
+     * @param sourceUnavailableSinceMs since when the source has been out of contact, epoch ms; 0 = it is in contact
      */
-    public record Health(boolean healthy, boolean nodeEligible, long lastUpdatedMs, long currentTimeMs, long oldestPendingMs) {
-        /** {@code /healthz}: healthy and the node eligible. {@code /livez} uses {@link #healthy()} alone. */
+    public record Health(boolean healthy, boolean nodeEligible, boolean sourceFresh, long lastUpdatedMs, long currentTimeMs,
+                         long oldestPendingMs, long sourceUnavailableSinceMs) {
+        /**
+         * {@code /healthz}: healthy, the node eligible and the source's state fresh enough.
+         * {@code /livez} uses {@link #healthy()} alone.
+         */
         public boolean healthz() {
-            return healthy && nodeEligible;
+            return healthy && nodeEligible && sourceFresh;
         }
     }
 

@@ -58,17 +58,20 @@ public final class Agent implements AutoCloseable {
         this.options = options;
     }
 
-    /** Brings everything up; on failure undoes what it did and throws. */
-    public void start(final DesiredStateSource source) {
+    /**
+     * Brings everything up; on failure undoes what it did and throws. {@code hooks} follow every
+     * desired state after the sync loop has it, and are closed with the agent.
+     */
+    public void start(final DesiredStateSource source, final StateHook... hooks) {
         try {
-            doStart(source);
+            doStart(source, List.of(hooks));
         } catch (final RuntimeException | Error e) {
             close(); // a half-started agent leaves nothing installed
             throw e;
         }
     }
 
-    private void doStart(final DesiredStateSource source) {
+    private void doStart(final DesiredStateSource source, final List<StateHook> hooks) {
         final NodeConfig config = options.config();
         final NodeSpec node = config.toNodeSpec();
         NativeAccessProbe.check(config.portType() == PortType.TUN ? NativeAccessProbe.Need.TUN : NativeAccessProbe.Need.PACKET,
@@ -123,12 +126,18 @@ public final class Agent implements AutoCloseable {
             t -> LOG.severe("sync failed: " + t));
         closeOnExit.push(runner);
 
+        for (final StateHook hook : hooks) {
+            hook.health(tracker);
+            closeOnExit.push(hook);
+        }
+        source.health(tracker);
         source.start(change -> {
             tracker.changeQueued();
             tracker.servicesChanged(change.servicesChanged());
             tracker.endpointsChanged(change.endpointsChanged());
             sync.setDesired(change.ports(), System.currentTimeMillis());
             runner.run();
+            hooks.forEach(hook -> hook.accept(change));
         });
         closeOnExit.push(source);
         sync.sync(); // the first state is in place before the periodic runs begin
@@ -185,6 +194,26 @@ public final class Agent implements AutoCloseable {
     public interface DesiredStateSource extends AutoCloseable {
         /** Delivers the current state at once (on the calling thread) and every change after, on the source's thread. */
         void start(java.util.function.Consumer<DesiredState> listener);
+
+        /**
+         * Called once before {@link #start}: the agent's health, for a source that can tell when its
+         * state goes stale (the API server is out of reach) or the node stops being eligible.
+         */
+        default void health(final SyncTracker tracker) {
+        }
+    }
+
+    /**
+     * Follows every desired state beside the sync loop, such as the listeners that answer load
+     * balancers' health checks on each healthCheckNodePort.
+     */
+    public interface StateHook extends AutoCloseable {
+        /** Called once before the first state: the agent's health, which some answers include. */
+        default void health(final SyncTracker tracker) {
+        }
+
+        /** Each desired state, on the source's thread (the first on the starting thread). Must not throw. */
+        void accept(DesiredState state);
     }
 
     /** One desired state: the service ports and how many services and endpoints changed since the last one. */

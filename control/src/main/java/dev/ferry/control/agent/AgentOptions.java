@@ -9,7 +9,7 @@ import java.util.List;
  * Everything the agent needs, validated before anything is touched.
  *
  * @param config             the node config (file merged with flags)
- * @param manifests          manifest files or directories, watched
+ * @param manifests          manifest files or directories, watched; empty when the Kubernetes API is the source
  * @param runDir             runtime files: counters, host state (default /run/ferry)
  * @param stateDir           files that outlive the process: conntrack (default /var/lib/ferry)
  * @param workers            worker agents
@@ -43,9 +43,6 @@ public record AgentOptions(
 
     public AgentOptions {
         manifests = List.copyOf(manifests);
-        if (manifests.isEmpty()) {
-            throw new IllegalArgumentException("at least one --manifests path is needed");
-        }
         if (workers < 1 || workers > 64) {
             throw new IllegalArgumentException("--workers must be 1..64, was " + workers);
         }

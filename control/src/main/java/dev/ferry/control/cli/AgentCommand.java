@@ -6,6 +6,11 @@ import dev.ferry.control.agent.ManifestStateSource;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.NodeConfigException;
 import dev.ferry.control.config.NodeConfigOptions;
+import dev.ferry.control.kube.KubeApi;
+import dev.ferry.control.kube.KubeStateSource;
+import dev.ferry.control.kube.NodeDefaults;
+import dev.ferry.control.kube.ServiceHealthServer;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,14 +19,17 @@ import picocli.CommandLine.Spec;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code ferry agent}: the process that runs on every worker node. Validates its
  * configuration before touching anything, then runs until SIGTERM, when it removes everything
- * it installed.
+ * it installed. Its Services come from one source: manifests ({@code --manifests}), or the
+ * Kubernetes API ({@code --kubeconfig}, or the pod's service account when neither is given).
  */
 @Command(name = "agent",
-    description = {"Run the node agent: attach ferry0, serve Services from the manifests, until SIGTERM.",
+    description = {"Run the node agent: attach ferry0, serve Services from manifests or the Kubernetes API, until SIGTERM.",
+        "One source: --manifests PATH, or --kubeconfig FILE, or neither in a pod with a service account (in-cluster).",
         "Needs root or CAP_NET_ADMIN (and /dev/net/tun for portType tun)."})
 final class AgentCommand implements Callable<Integer> {
     @Spec
@@ -30,9 +38,18 @@ final class AgentCommand implements Callable<Integer> {
     @CommandLine.Mixin
     NodeConfigOptions node = new NodeConfigOptions();
 
-    @Option(names = "--manifests", required = true, paramLabel = "PATH",
+    @Option(names = "--manifests", paramLabel = "PATH",
         description = "Manifest file or directory (watched, reloaded on change); repeatable.")
-    List<Path> manifests;
+    List<Path> manifests = List.of();
+
+    @Option(names = "--kubeconfig", paramLabel = "FILE",
+        description = {"Watch Services, EndpointSlices and this node's Node through the Kubernetes API, with this kubeconfig.",
+            "Without it and without --manifests: the pod's service account (in-cluster config)."})
+    Path kubeconfig;
+
+    @Option(names = "--api-wait-ms", paramLabel = "MS",
+        description = "How long to wait for the API server and this node's Node at start. Default: ${DEFAULT-VALUE}.")
+    long apiWaitMs = KubeStateSource.DEFAULT_START_TIMEOUT_MS;
 
     @Option(names = "--run-dir", paramLabel = "DIR", description = "Runtime files (counters, host state). Default: ${DEFAULT-VALUE}.")
     Path runDir = AgentOptions.DEFAULT_RUN_DIR;
@@ -61,12 +78,42 @@ final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!manifests.isEmpty() && kubeconfig != null) {
+            spec.commandLine().getErr().println("ferry agent: give --manifests or --kubeconfig, not both: the agent serves one source");
+            return CommandLine.ExitCode.USAGE;
+        }
+        final boolean fromApi = manifests.isEmpty();
+        if (fromApi && kubeconfig == null && !KubeApi.inClusterAvailable()) {
+            spec.commandLine().getErr().println("ferry agent: no source of Services: give --manifests PATH or --kubeconfig FILE, "
+                + "or run in a pod with a service account (in-cluster config)");
+            return CommandLine.ExitCode.USAGE;
+        }
+        KubernetesClient client = null;
+        NodeDefaults fromNode = null;
         final NodeConfig config;
         try {
-            config = node.resolve();
+            if (fromApi) {
+                client = kubeconfig != null ? KubeApi.fromKubeconfig(kubeconfig) : KubeApi.inCluster();
+                fromNode = new NodeDefaults(client, apiWaitMs);
+                config = node.resolve("the Kubernetes API (this node's Node object)", fromNode);
+            } else {
+                config = node.resolve();
+            }
         } catch (final NodeConfigException e) {
+            closeQuietly(client);
             spec.commandLine().getErr().println("ferry agent: refusing to start, the node config is invalid:");
             e.problems().forEach(p -> spec.commandLine().getErr().println("  " + p));
+            return CommandLine.ExitCode.USAGE;
+        } catch (final RuntimeException e) {
+            closeQuietly(client);
+            spec.commandLine().getErr().println("ferry agent: " + e.getMessage());
+            return fromApi && client != null ? CommandLine.ExitCode.SOFTWARE : CommandLine.ExitCode.USAGE;
+        }
+        if (fromApi && config.serviceCidrs().isEmpty()) {
+            closeQuietly(client);
+            spec.commandLine().getErr().println("ferry agent: --service-cidr (serviceCIDRs) is needed with the Kubernetes API "
+                + "source: the agent routes the service ranges into ferry0 and the API does not say what they are "
+                + "(kubeadm's default is 10.96.0.0/12)");
             return CommandLine.ExitCode.USAGE;
         }
         final AgentOptions options;
@@ -74,6 +121,7 @@ final class AgentCommand implements Callable<Integer> {
             options = new AgentOptions(config, manifests, runDir, stateDir, workers, conntrackCapacity,
                 syncMinIntervalMs, syncMaxIntervalMs, healthzBindAddress, metricsBindAddress);
         } catch (final IllegalArgumentException e) {
+            closeQuietly(client);
             spec.commandLine().getErr().println("ferry agent: " + e.getMessage());
             return CommandLine.ExitCode.USAGE;
         }
@@ -84,13 +132,38 @@ final class AgentCommand implements Callable<Integer> {
             sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> Thread.ofPlatform().name("ferry-stop").start(agent::close));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "ferry-shutdown"));
+        final AtomicReference<String> restartBecause = new AtomicReference<>();
+        final Agent.DesiredStateSource source = fromApi
+            ? new KubeStateSource(new KubeStateSource.Context()
+                .client(client)
+                .nodeConfig(config)
+                .fromNode(fromNode.fromNode())
+                .startTimeoutMs(apiWaitMs)
+                .nodeChanged(change -> {
+                    // Like kube-proxy: the routing is built around the node's address and pod range, so exit
+                    // (non-zero) and let systemd or the DaemonSet start an agent that reads the new ones.
+                    restartBecause.set(change);
+                    Thread.ofPlatform().name("ferry-stop").start(agent::close);
+                }))
+            : new ManifestStateSource(config, manifests, options.stateDir().resolve("allocations"));
         try {
-            agent.start(new ManifestStateSource(config, manifests, options.stateDir().resolve("allocations")));
+            agent.start(source, new ServiceHealthServer(config.toNodeSpec().nodePortIps()));
         } catch (final RuntimeException e) {
+            source.close();
             spec.commandLine().getErr().println("ferry agent: failed to start: " + e.getMessage());
             return CommandLine.ExitCode.SOFTWARE;
         }
         agent.awaitStopped();
+        if (restartBecause.get() != null) {
+            spec.commandLine().getErr().println("ferry agent: stopped to restart: this node's " + restartBecause.get());
+            return CommandLine.ExitCode.SOFTWARE;
+        }
         return CommandLine.ExitCode.OK;
+    }
+
+    private static void closeQuietly(final KubernetesClient client) {
+        if (client != null) {
+            client.close();
+        }
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The node config as command-line flags, for a command to {@code @Mixin}: an optional
@@ -83,10 +84,26 @@ public final class NodeConfigOptions {
     }
 
     /**
+     * Like {@link #resolve()}, but keys that neither the file nor a flag set come from {@code fill}
+     * when it has them: the Kubernetes API source fills nodeName, nodeIPs and podCIDR from this
+     * node's Node object, as kube-proxy does. {@code fill} sees a copy of the merged document (to
+     * read nodeName, say) and returns values by key; problems with them name {@code fillOrigin}.
+     */
+    public NodeConfig resolve(final String fillOrigin, final Function<JsonNode, Map<String, JsonNode>> fill)
+        throws NodeConfigException {
+        return merge(nodeConfigFile, fillOrigin, fill);
+    }
+
+    /**
      * The node config from {@code file} (or from flags alone when null) with the flags over it,
      * validated; throws listing every problem, each naming the file or the flag, and the field.
      */
     public NodeConfig merge(final Path file) throws NodeConfigException {
+        return merge(file, null, null);
+    }
+
+    private NodeConfig merge(final Path file, final String fillOrigin, final Function<JsonNode, Map<String, JsonNode>> fill)
+        throws NodeConfigException {
         final ObjectNode document;
         if (file == null) {
             document = JsonNodeFactory.instance.objectNode();
@@ -111,6 +128,14 @@ public final class NodeConfigOptions {
             fromFlags.put("masqueradeAll", FLAGS.get("masqueradeAll"));
         }
         text(document, fromFlags, "portType", portType);
+        if (fill != null) {
+            fill.apply(document.deepCopy()).forEach((key, value) -> {
+                if (!document.has(key)) {
+                    document.set(key, value);
+                    fromFlags.put(key, fillOrigin);
+                }
+            });
+        }
 
         final String fileName = file == null ? "the node config flags" : file.toString();
         return NodeConfigLoader.parse(fileName, document, key -> {

@@ -16,12 +16,12 @@ import java.util.TreeMap;
  * added, removed or changed apart from its endpoints; its endpoints changed when the set of
  * endpoints (with their conditions) of any port differs. Order does not matter.
  */
-final class ChangeCounter {
+public final class ChangeCounter {
     private ChangeCounter() {
     }
 
     /** Changes from {@code before} to {@code after}: [services, endpoints]. */
-    static int[] count(final List<ServicePortSpec> before, final List<ServicePortSpec> after) {
+    public static int[] count(final List<ServicePortSpec> before, final List<ServicePortSpec> after) {
         final Map<String, Map<String, ServicePortSpec>> old = byService(before);
         final Map<String, Map<String, ServicePortSpec>> now = byService(after);
         final Set<String> names = new HashSet<>(old.keySet());

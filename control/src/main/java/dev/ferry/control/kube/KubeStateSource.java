@@ -1,0 +1,433 @@
+package dev.ferry.control.kube;
+
+import dev.ferry.control.admin.SyncTracker;
+import dev.ferry.control.agent.Agent;
+import dev.ferry.control.compile.CompiledServices;
+import dev.ferry.control.compile.ServicePortCompiler;
+import dev.ferry.control.config.NodeConfig;
+import dev.ferry.control.manifest.ManifestError;
+import dev.ferry.control.manifest.ManifestSet;
+import dev.ferry.control.model.EndpointSlice;
+import dev.ferry.control.model.Service;
+import dev.ferry.control.source.ChangeCounter;
+import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.service.ServicePortSpec;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * The agent's desired state from the Kubernetes API, read the way kube-proxy reads it: informers
+ * (list, then watch) on Services and EndpointSlices in every namespace, both without the objects
+ * labelled {@value ApiObjects#SERVICE_PROXY_NAME_LABEL} or {@value ApiObjects#HEADLESS_LABEL}
+ * (kube-proxy's label selector), and on this node's Node.
+ *
+ * <p>Every event queues one recompute on the source's thread ({@code ferry-kube}); events that
+ * arrive meanwhile share it. A recompute converts the informers' caches ({@link ApiObjects}),
+ * compiles them with the same {@link ServicePortCompiler} that serves manifests (slices merged per
+ * service, ready/serving/terminating, local by nodeName) and hands the agent the result when it
+ * differs from the last one, with kube-proxy's per-service change counts ({@link ChangeCounter}).
+ * Objects that do not convert, and services the compiler refuses, are logged once each and left out.
+ *
+ * <p>Staleness: a probe ({@code GET /version}, every {@code probeIntervalMs}) tells whether the
+ * API server answers. While it does not, the last state keeps serving and the agent's
+ * {@link SyncTracker} hears {@link SyncTracker#sourceUnavailable()}, so {@code /healthz} fails once
+ * the outage outlasts the health timeout. When it answers again the informers are replaced by new
+ * ones (a fresh list): what changed meanwhile, deletions included, is applied even where a resumed
+ * watch would not replay it; then the tracker hears {@link SyncTracker#sourceAvailable()}.
+ *
+ * <p>The Node: its eligibility (being deleted, or tainted for removal) goes to the tracker as
+ * kube-proxy's {@code nodeEligible}. When its address or pod range changes and the agent took that
+ * value from it ({@link NodeDefaults}), the agent cannot follow (its routing is built around them):
+ * {@code nodeChanged} is told, and the command restarts the agent, as kube-proxy exits.
+ *
+ * <p>The source owns the client and closes it.
+ */
+public final class KubeStateSource implements Agent.DesiredStateSource {
+    private static final Logger LOG = Logger.getLogger(KubeStateSource.class.getName());
+    public static final long DEFAULT_PROBE_INTERVAL_MS = 5_000;
+    public static final long DEFAULT_START_TIMEOUT_MS = 60_000;
+
+    private final Context ctx;
+    private final ScheduledExecutorService worker;
+    private final ScheduledExecutorService prober;
+    private final AtomicBoolean recomputeQueued = new AtomicBoolean();
+    private final AtomicReference<Throwable> lastInformerError = new AtomicReference<>();
+    private final ResourceEventHandler<HasMetadata> onEvent = new ResourceEventHandler<>() {
+        @Override
+        public void onAdd(final HasMetadata object) {
+            requestRecompute();
+        }
+
+        @Override
+        public void onUpdate(final HasMetadata before, final HasMetadata after) {
+            requestRecompute();
+        }
+
+        @Override
+        public void onDelete(final HasMetadata object, final boolean finalStateUnknown) {
+            requestRecompute();
+        }
+    };
+
+    private volatile Informers informers;
+    private volatile boolean started;
+    private volatile boolean closed;
+    private SyncTracker tracker;
+    private Consumer<Agent.DesiredState> listener;
+    // Written under "this" by the start and recompute paths.
+    private List<ServicePortSpec> lastPorts = List.of();
+    private boolean delivered;
+    private Set<ManifestError> lastErrors = Set.of();
+    private boolean nodeSeen;
+    private boolean nodeChangeReported;
+    // Probe thread only.
+    private boolean unavailable;
+    private long unavailableSinceNs;
+
+    public KubeStateSource(final Context context) {
+        this.ctx = context.conclude();
+        this.worker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("ferry-kube").daemon().unstarted(r));
+        this.prober = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("ferry-kube-probe").daemon().unstarted(r));
+    }
+
+    /** The informers in use: Services, EndpointSlices and this node's Node. */
+    private record Informers(SharedIndexInformer<io.fabric8.kubernetes.api.model.Service> services,
+                             SharedIndexInformer<io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice> slices,
+                             SharedIndexInformer<Node> node) implements AutoCloseable {
+        CompletableFuture<Void> synced() {
+            return CompletableFuture.allOf(services.start().toCompletableFuture(), slices.start().toCompletableFuture(),
+                node.start().toCompletableFuture());
+        }
+
+        @Override
+        public void close() {
+            services.close();
+            slices.close();
+            node.close();
+        }
+    }
+
+    @Override
+    public void health(final SyncTracker syncTracker) {
+        this.tracker = syncTracker;
+    }
+
+    @Override
+    public void start(final Consumer<Agent.DesiredState> stateListener) {
+        this.listener = Objects.requireNonNull(stateListener, "listener");
+        try {
+            informers = startInformers(ctx.startTimeoutMs);
+            LOG.info("kubernetes API " + ctx.client.getMasterUrl() + ": watching Services and EndpointSlices "
+                + "(without " + ApiObjects.SERVICE_PROXY_NAME_LABEL + ") and Node " + ctx.config.nodeName());
+            recompute(); // the first state, on the calling thread
+            started = true;
+            requestRecompute(); // anything that arrived between the first state and now
+            prober.scheduleWithFixedDelay(this::probe, ctx.probeIntervalMs, ctx.probeIntervalMs, TimeUnit.MILLISECONDS);
+        } catch (final RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Starts a new set of informers and waits for their first list; throws when it does not come in time. */
+    private Informers startInformers(final long timeoutMs) {
+        final KubernetesClient client = ctx.client;
+        final Informers fresh = new Informers(
+            client.services().inAnyNamespace()
+                .withoutLabel(ApiObjects.SERVICE_PROXY_NAME_LABEL).withoutLabel(ApiObjects.HEADLESS_LABEL)
+                .runnableInformer(0),
+            client.discovery().v1().endpointSlices().inAnyNamespace()
+                .withoutLabel(ApiObjects.SERVICE_PROXY_NAME_LABEL).withoutLabel(ApiObjects.HEADLESS_LABEL)
+                .runnableInformer(0),
+            client.nodes().withField("metadata.name", ctx.config.nodeName()).runnableInformer(0));
+        for (final SharedIndexInformer<? extends HasMetadata> informer : List.of(fresh.services(), fresh.slices(), fresh.node())) {
+            informer.addEventHandler(onEvent);
+            // Keep trying whatever fails (the API server down, a refused watch): the probe reports
+            // the outage, and the last state serves meanwhile.
+            informer.exceptionHandler((isStarted, t) -> {
+                lastInformerError.set(t);
+                return !closed;
+            });
+        }
+        try {
+            fresh.synced().get(timeoutMs, TimeUnit.MILLISECONDS);
+            return fresh;
+        } catch (final TimeoutException | ExecutionException e) {
+            fresh.close();
+            final Throwable cause = e instanceof ExecutionException ? e.getCause() : lastInformerError.get();
+            throw new IllegalStateException("cannot list Services, EndpointSlices and Node " + ctx.config.nodeName()
+                + " from the API server at " + client.getMasterUrl() + " within " + timeoutMs / 1000 + " s"
+                + (cause == null ? "" : ": " + cause.getMessage()), cause);
+        } catch (final InterruptedException e) {
+            fresh.close();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while listing from the API server", e);
+        }
+    }
+
+    private void requestRecompute() {
+        if (!started || closed) {
+            return;
+        }
+        if (recomputeQueued.compareAndSet(false, true)) {
+            try {
+                worker.execute(() -> {
+                    recomputeQueued.set(false);
+                    try {
+                        recompute();
+                    } catch (final RuntimeException e) {
+                        // A bug, not a bad object: keep serving the last state and say so.
+                        LOG.severe("recomputing the desired state failed; the last state keeps serving: " + e);
+                    }
+                });
+            } catch (final java.util.concurrent.RejectedExecutionException e) {
+                recomputeQueued.set(false); // closing
+            }
+        }
+    }
+
+    /** Converts and compiles the caches; hands the agent the result when it changed. */
+    private synchronized void recompute() {
+        if (closed) {
+            return;
+        }
+        final Informers current = informers;
+        final List<ManifestError> errors = new ArrayList<>();
+        final List<Service> services = new ArrayList<>();
+        for (final io.fabric8.kubernetes.api.model.Service api : byAge(current.services().getStore().list())) {
+            try {
+                final Service service = ApiObjects.service(api);
+                if (service != null) {
+                    services.add(service);
+                }
+            } catch (final ApiObjects.ApiObjectException e) {
+                errors.add(e.error());
+            }
+        }
+        final List<EndpointSlice> slices = new ArrayList<>();
+        for (final io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice api : current.slices().getStore().list()) {
+            try {
+                final EndpointSlice slice = ApiObjects.slice(api);
+                if (slice != null) {
+                    slices.add(slice);
+                }
+            } catch (final ApiObjects.ApiObjectException e) {
+                errors.add(e.error());
+            }
+        }
+        final CompiledServices compiled = new ServicePortCompiler(ctx.config).compile(ManifestSet.of(services, slices));
+        errors.addAll(compiled.errors());
+        logNewErrors(errors);
+        checkNode(current.node().getStore().list());
+
+        final List<ServicePortSpec> ports = compiled.ports();
+        if (delivered && ports.equals(lastPorts)) {
+            return; // a no-op change (a resync, a status update Ferry does not use)
+        }
+        final int[] changes = ChangeCounter.count(lastPorts, ports);
+        delivered = true;
+        lastPorts = ports;
+        listener.accept(new Agent.DesiredState(ports, changes[0], changes[1]));
+    }
+
+    /** Oldest first (then by namespace and name), so that of two services claiming one address the older keeps it. */
+    private static <T extends HasMetadata> List<T> byAge(final List<T> objects) {
+        final List<T> sorted = new ArrayList<>(objects);
+        sorted.sort(Comparator.comparing((T o) -> Objects.toString(o.getMetadata().getCreationTimestamp(), ""))
+            .thenComparing(o -> Objects.toString(o.getMetadata().getNamespace(), ""))
+            .thenComparing(o -> o.getMetadata().getName()));
+        return sorted;
+    }
+
+    private void logNewErrors(final List<ManifestError> errors) {
+        final Set<ManifestError> now = new HashSet<>(errors);
+        for (final ManifestError error : errors) {
+            if (!lastErrors.contains(error)) {
+                LOG.warning("left out: " + error);
+            }
+        }
+        lastErrors = now;
+    }
+
+    private void checkNode(final List<Node> nodes) {
+        final NodeFacts facts = nodes.stream().filter(n -> ctx.config.nodeName().equals(n.getMetadata().getName()))
+            .findFirst().map(NodeFacts::of).orElse(null);
+        if (facts == null) {
+            if (nodeSeen && tracker != null) {
+                tracker.nodeEligible(false); // the Node was deleted
+            }
+            return;
+        }
+        nodeSeen = true;
+        if (tracker != null) {
+            tracker.nodeEligible(facts.eligible());
+        }
+        final String change = nodeChange(facts);
+        if (change != null && !nodeChangeReported) {
+            nodeChangeReported = true;
+            LOG.severe("Node " + facts.name() + ": " + change + "; the agent restarts to take it");
+            ctx.nodeChanged.accept(change);
+        }
+    }
+
+    /** What changed in a value the agent took from the Node at start, or null. */
+    private String nodeChange(final NodeFacts facts) {
+        final NodeConfig config = ctx.config;
+        if (ctx.fromNode.contains("nodeIPs") && facts.nodeIp() != null && !facts.nodeIp().equals(config.nodeIps().getFirst())) {
+            return "its address changed from " + Ipv4.format(config.nodeIps().getFirst()) + " to " + Ipv4.format(facts.nodeIp());
+        }
+        if (ctx.fromNode.contains("podCIDR") && !Objects.equals(facts.podCidr(), config.podCidr())) {
+            return "its pod range changed from " + config.podCidr() + " to " + facts.podCidr();
+        }
+        return null;
+    }
+
+    /** Asks the API server whether it answers; on the way back after an outage, relists. */
+    private void probe() {
+        if (closed) {
+            return;
+        }
+        try {
+            ctx.client.getKubernetesVersion();
+        } catch (final RuntimeException e) {
+            if (!unavailable) {
+                unavailable = true;
+                unavailableSinceNs = System.nanoTime();
+                if (tracker != null) {
+                    tracker.sourceUnavailable();
+                }
+                LOG.warning("the API server at " + ctx.client.getMasterUrl() + " does not answer (" + e.getMessage()
+                    + "); the last state keeps serving");
+            }
+            return;
+        }
+        if (!unavailable) {
+            return;
+        }
+        // Back: list everything again, so that what changed meanwhile (deletions too) is applied.
+        final Informers fresh;
+        try {
+            fresh = startInformers(ctx.startTimeoutMs);
+        } catch (final RuntimeException e) {
+            LOG.warning("the API server answers again but listing failed (" + e.getMessage() + "); will retry");
+            return;
+        }
+        final Informers old;
+        synchronized (this) {
+            if (closed) {
+                fresh.close();
+                return;
+            }
+            old = informers;
+            informers = fresh;
+        }
+        old.close();
+        unavailable = false;
+        requestRecompute();
+        if (tracker != null) {
+            tracker.sourceAvailable();
+        }
+        LOG.info("the API server at " + ctx.client.getMasterUrl() + " answers again after "
+            + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - unavailableSinceNs) + " s; relisted");
+    }
+
+    /** True while the probe finds the API server unreachable (for tests). */
+    boolean unavailable() {
+        return unavailable;
+    }
+
+    @Override
+    public void close() {
+        final Informers current;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            current = informers;
+        }
+        prober.shutdownNow();
+        worker.shutdownNow();
+        if (current != null) {
+            current.close();
+        }
+        ctx.client.close();
+    }
+
+    /** What the source needs; {@link #conclude()} checks it once. */
+    public static final class Context {
+        private KubernetesClient client;
+        private NodeConfig config;
+        private Set<String> fromNode = Set.of();
+        private Consumer<String> nodeChanged = change -> { };
+        private long probeIntervalMs = DEFAULT_PROBE_INTERVAL_MS;
+        private long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
+
+        /** The API connection (see {@link KubeApi}); the source closes it. Required. */
+        public Context client(final KubernetesClient client) {
+            this.client = client;
+            return this;
+        }
+
+        /** The node config the agent runs with: its nodeName picks the Node and the local endpoints. Required. */
+        public Context nodeConfig(final NodeConfig config) {
+            this.config = config;
+            return this;
+        }
+
+        /** The node config keys whose values the Node decided at start ({@link NodeDefaults#fromNode()}). */
+        public Context fromNode(final Set<String> keys) {
+            this.fromNode = Set.copyOf(keys);
+            return this;
+        }
+
+        /** Told (once, on the source's thread) when the Node's address or pod range changed under the agent. */
+        public Context nodeChanged(final Consumer<String> callback) {
+            this.nodeChanged = callback;
+            return this;
+        }
+
+        /** How often the API server is asked whether it answers; default {@value #DEFAULT_PROBE_INTERVAL_MS}. */
+        public Context probeIntervalMs(final long intervalMs) {
+            this.probeIntervalMs = intervalMs;
+            return this;
+        }
+
+        /** How long the first list (and a relist after an outage) may take; default {@value #DEFAULT_START_TIMEOUT_MS}. */
+        public Context startTimeoutMs(final long timeoutMs) {
+            this.startTimeoutMs = timeoutMs;
+            return this;
+        }
+
+        Context conclude() {
+            Objects.requireNonNull(client, "KubeStateSource.Context.client is required");
+            Objects.requireNonNull(config, "KubeStateSource.Context.nodeConfig is required");
+            Objects.requireNonNull(nodeChanged, "KubeStateSource.Context.nodeChanged");
+            if (probeIntervalMs <= 0 || startTimeoutMs <= 0) {
+                throw new IllegalArgumentException("probeIntervalMs and startTimeoutMs must be positive, were "
+                    + probeIntervalMs + " and " + startTimeoutMs);
+            }
+            return this;
+        }
+    }
+}

@@ -1,0 +1,269 @@
+package dev.ferry.control.kube;
+
+import dev.ferry.control.testing.Http;
+import dev.ferry.dataplane.trace.TraceResult;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static dev.ferry.control.kube.ApiFixtures.NODE;
+import static dev.ferry.control.kube.ApiFixtures.endpoint;
+import static dev.ferry.control.kube.ApiFixtures.plain;
+import static dev.ferry.control.kube.ApiFixtures.ready;
+import static dev.ferry.control.kube.ApiFixtures.service;
+import static dev.ferry.control.kube.ApiFixtures.slice;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Kubernetes API source against fabric8's mock API server in CRUD mode, read through the
+ * dataplane's snapshot: every expectation is a trace of a first packet through the compiled
+ * service table, as the workers would handle it. The source's client reaches the server through
+ * a relay the test can cut, to play the API server going away and coming back.
+ */
+class KubeStateSourceTest {
+    private static final String WEB = "10.96.0.10";
+    private static final String LOCAL_POD = "10.244.1.11";
+    private static final String REMOTE_POD = "10.244.2.12";
+
+    @TempDir
+    Path dir;
+
+    private MockApi api;
+    private CuttableProxy proxy;
+    private SourceHarness harness;
+    private final List<String> nodeChanges = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void startServer() throws Exception {
+        api = MockApi.start();
+        proxy = new CuttableProxy(new InetSocketAddress("127.0.0.1", api.port()));
+        harness = new SourceHarness();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        harness.close();
+        proxy.close();
+        api.close();
+    }
+
+    private KubeStateSource.Context context() throws Exception {
+        final KubernetesClient client = KubeApi.fromKubeconfig(MockApi.kubeconfig(dir, proxy.url()));
+        return new KubeStateSource.Context()
+            .client(client)
+            .nodeConfig(harness.config)
+            .fromNode(Set.of("nodeIPs", "podCIDR"))
+            .nodeChanged(nodeChanges::add)
+            .probeIntervalMs(50)
+            .startTimeoutMs(SourceHarness.WAIT_MS);
+    }
+
+    private void startSource() throws Exception {
+        harness.start(new KubeStateSource(context()));
+    }
+
+    private void create(final Service service) {
+        api.writer.resource(service).create();
+    }
+
+    private void create(final EndpointSlice slice) {
+        api.writer.resource(slice).create();
+    }
+
+    private static boolean dnatTo(final TraceResult r, final String... backends) {
+        return "DNAT".equals(r.verdict()) && r.candidates().equals(List.of(backends));
+    }
+
+    @Test
+    void shouldServeWhatIsInTheApiAtStartAtOnce() throws Exception {
+        create(plain("web", WEB, 80));
+        create(slice("web-a", "web", ready(LOCAL_POD, NODE), ready(REMOTE_POD, "node-2")));
+        startSource();
+
+        final TraceResult r = harness.fromPod(WEB, 80);
+        assertTrue(dnatTo(r, LOCAL_POD + ":8080", REMOTE_POD + ":8080"), "served from the first delivery: " + r);
+        assertEquals(1, harness.states.size(), "one state, delivered on the starting thread");
+        assertEquals(1, harness.states.getFirst().servicesChanged());
+        assertEquals(1, harness.states.getFirst().endpointsChanged());
+    }
+
+    @Test
+    void shouldFollowServicesAndSlicesBeingCreatedUpdatedAndDeleted() throws Exception {
+        startSource();
+        assertEquals("DROP", harness.fromPod(WEB, 80).verdict(), "nothing there yet: an unallocated service address");
+
+        create(plain("web", WEB, 80));
+        harness.awaitFromPod(WEB, 80, r -> "REJECT".equals(r.verdict()), "a service without endpoints rejects");
+
+        create(slice("web-a", "web", ready(LOCAL_POD, NODE)));
+        harness.awaitFromPod(WEB, 80, r -> dnatTo(r, LOCAL_POD + ":8080"), "the slice's endpoint serves");
+
+        create(slice("web-b", "web", ready(REMOTE_POD, "node-2")));
+        harness.awaitFromPod(WEB, 80, r -> dnatTo(r, LOCAL_POD + ":8080", REMOTE_POD + ":8080"),
+            "the endpoints of two slices of one service merge");
+
+        api.writer.resource(slice("web-a", "web", endpoint(LOCAL_POD, NODE, false, false, false))).update();
+        harness.awaitFromPod(WEB, 80, r -> dnatTo(r, REMOTE_POD + ":8080"), "a pod that turned not ready gets no new flows");
+
+        api.writer.resource(service("web", WEB, 80).editSpec().editFirstPort().withPort(8000).endPort().endSpec().build()).update();
+        harness.awaitFromPod(WEB, 8000, r -> dnatTo(r, REMOTE_POD + ":8080"), "the service's new port");
+        assertEquals("REJECT", harness.fromPod(WEB, 80).verdict(), "the old port is no longer a service port of the ClusterIP");
+
+        api.writer.resources(EndpointSlice.class).inNamespace("default").withName("web-b").delete();
+        harness.awaitFromPod(WEB, 8000, r -> "REJECT".equals(r.verdict()), "the last ready endpoint's slice deleted");
+
+        api.writer.services().inNamespace("default").withName("web").delete();
+        harness.awaitFromPod(WEB, 8000, r -> "DROP".equals(r.verdict()),
+            "a deleted service's ClusterIP is an unallocated service address");
+    }
+
+    @Test
+    void shouldServeTerminatingEndpointsOnlyWhenNoneAreReady() throws Exception {
+        create(plain("web", WEB, 80));
+        create(slice("web-a", "web", ready(REMOTE_POD, "node-2"), endpoint(LOCAL_POD, NODE, false, true, true)));
+        startSource();
+        assertTrue(dnatTo(harness.fromPod(WEB, 80), REMOTE_POD + ":8080"));
+
+        api.writer.resource(slice("web-a", "web", endpoint(REMOTE_POD, "node-2", false, false, true),
+            endpoint(LOCAL_POD, NODE, false, true, true))).update();
+        harness.awaitFromPod(WEB, 80, r -> dnatTo(r, LOCAL_POD + ":8080"),
+            "with no ready endpoint left, the serving terminating one takes new flows");
+    }
+
+    @Test
+    void shouldTellLocalEndpointsByNodeNameForLocalTrafficPolicy() throws Exception {
+        create(service("web", WEB, 80).editSpec().withType("NodePort").editFirstPort().withNodePort(30080).endPort()
+            .withExternalTrafficPolicy("Local").endSpec().build());
+        create(slice("web-a", "web", ready(LOCAL_POD, NODE), ready(REMOTE_POD, "node-2")));
+        startSource();
+
+        final TraceResult external = harness.trace(dev.ferry.dataplane.service.Protocol.TCP, "198.18.1.50", ApiFixtures.NODE_IP, 30080);
+        assertTrue(dnatTo(external, LOCAL_POD + ":8080"), "externalTrafficPolicy Local: this node's endpoints only: " + external);
+        assertFalse(external.masquerade(), "Local policy keeps the client's address");
+    }
+
+    @Test
+    void shouldIgnoreServicesMeantForAnotherProxyAndThoseWithoutADataPath() throws Exception {
+        create(service("other", "10.96.0.20", 80).editMetadata()
+            .addToLabels(ApiObjects.SERVICE_PROXY_NAME_LABEL, "some-other-proxy").endMetadata().build());
+        create(slice("other-a", "other", ready(LOCAL_POD, NODE)));
+        create(service("headless", "None", 80).build());
+        create(slice("headless-a", "headless", ready(LOCAL_POD, NODE)));
+        create(new io.fabric8.kubernetes.api.model.ServiceBuilder(plain("db", "", 5432)).editSpec().withType("ExternalName")
+            .withClusterIP(null).withClusterIPs(List.of()).withExternalName("db.example.com").endSpec().build());
+        create(plain("web", WEB, 80));
+        create(slice("web-a", "web", ready(LOCAL_POD, NODE)));
+        startSource();
+
+        assertTrue(dnatTo(harness.fromPod(WEB, 80), LOCAL_POD + ":8080"));
+        assertEquals("DROP", harness.fromPod("10.96.0.20", 80).verdict(),
+            "a service labelled service.kubernetes.io/service-proxy-name is another proxy's: no frontend here");
+        assertEquals(List.of("default/web:http"), harness.tables.get().ports().stream().map(p -> p.displayName()).toList(),
+            "only the proxyable service is in the snapshot");
+
+        // Labelled for another proxy later: it goes, as if deleted.
+        api.writer.resource(service("web", WEB, 80).editMetadata()
+            .addToLabels(ApiObjects.SERVICE_PROXY_NAME_LABEL, "some-other-proxy").endMetadata().build()).update();
+        harness.awaitFromPod(WEB, 80, r -> "DROP".equals(r.verdict()), "a service relabelled for another proxy is dropped");
+    }
+
+    @Test
+    void shouldNotDeliverChangesThatChangeNothingForTheDataplane() throws Exception {
+        create(plain("web", WEB, 80));
+        create(slice("web-a", "web", ready(LOCAL_POD, NODE)));
+        startSource();
+        api.writer.resource(service("web", WEB, 80).editMetadata().addToAnnotations("note", "cosmetic").endMetadata().build())
+            .update();
+        create(plain("marker", "10.96.0.99", 80)); // a real change after the cosmetic one
+        harness.awaitFromPod("10.96.0.99", 80, r -> "REJECT".equals(r.verdict()), "the marker service");
+        assertEquals(2, harness.states.size(), "the annotation alone produced no new state: " + harness.states);
+        assertEquals(1, harness.states.getLast().servicesChanged());
+        assertEquals(0, harness.states.getLast().endpointsChanged());
+    }
+
+    @Test
+    void shouldKeepServingWhileTheApiServerIsAwayAndApplyWhatChangedMeanwhile() throws Exception {
+        create(plain("web", WEB, 80));
+        create(slice("web-a", "web", ready(LOCAL_POD, NODE)));
+        create(slice("web-b", "web", ready(REMOTE_POD, "node-2")));
+        create(plain("gone", "10.96.0.30", 80));
+        startSource();
+        assertTrue(dnatTo(harness.fromPod(WEB, 80), LOCAL_POD + ":8080", REMOTE_POD + ":8080"));
+        assertEquals("200", harness.healthz().status());
+
+        proxy.cut();
+        SourceHarness.await(() -> harness.tracker.health().sourceUnavailableSinceMs() != 0, "the source notices the outage");
+        assertTrue(dnatTo(harness.fromPod(WEB, 80), LOCAL_POD + ":8080", REMOTE_POD + ":8080"), "the last state keeps serving");
+        assertEquals("200", harness.healthz().status(), "not unhealthy before the health timeout");
+
+        harness.clock.advance(SourceHarness.HEALTHZ_TIMEOUT_MS);
+        final Http.Response stale = harness.healthz();
+        assertEquals("503", stale.status(), "stale for the whole health timeout: /healthz fails");
+        assertTrue(stale.body().contains("\"sourceUnavailableSince\""), stale.body());
+        assertEquals("200", harness.livez().status(), "/livez stays up: a restart would not bring the API server back");
+        assertTrue(dnatTo(harness.fromPod(WEB, 80), LOCAL_POD + ":8080", REMOTE_POD + ":8080"), "still serving");
+
+        // Meanwhile in the cluster: an endpoint goes, a service goes, a service comes.
+        api.writer.resources(EndpointSlice.class).inNamespace("default").withName("web-b").delete();
+        api.writer.services().inNamespace("default").withName("gone").delete();
+        create(plain("late", "10.96.0.40", 80));
+        create(slice("late-a", "late", ready(LOCAL_POD, NODE)));
+
+        proxy.restore();
+        harness.awaitFromPod(WEB, 80, r -> dnatTo(r, LOCAL_POD + ":8080"), "the slice deleted while away is gone");
+        harness.awaitFromPod("10.96.0.30", 80, r -> "DROP".equals(r.verdict()), "the service deleted while away is gone");
+        harness.awaitFromPod("10.96.0.40", 80, r -> dnatTo(r, LOCAL_POD + ":8080"), "the service created while away serves");
+        SourceHarness.await(() -> harness.tracker.health().sourceUnavailableSinceMs() == 0, "the source is in contact again");
+        assertEquals("200", harness.healthz().status(), "healthy again");
+    }
+
+    @Test
+    void shouldFailHealthzWhileTheNodeIsBeingRemoved() throws Exception {
+        api.writer.resource(ApiFixtures.thisNode()).create();
+        startSource();
+        assertEquals("200", harness.healthz().status());
+
+        api.writer.resource(ApiFixtures.node().editSpec().addNewTaint().withKey(NodeFacts.TO_BE_DELETED_TAINT)
+            .withEffect("NoSchedule").endTaint().endSpec().build()).update();
+        SourceHarness.await(() -> !harness.tracker.health().nodeEligible(), "the taint makes the node ineligible");
+        final Http.Response r = harness.healthz();
+        assertEquals("503", r.status());
+        assertTrue(r.body().contains("\"nodeEligible\":false"), r.body());
+
+        api.writer.resource(ApiFixtures.thisNode()).update();
+        SourceHarness.await(() -> harness.tracker.health().nodeEligible(), "untainted: eligible again");
+        assertTrue(nodeChanges.isEmpty(), "a taint is no reason to restart: " + nodeChanges);
+    }
+
+    @Test
+    void shouldAskForARestartWhenTheNodesPodRangeChanges() throws Exception {
+        api.writer.resource(ApiFixtures.thisNode()).create();
+        startSource();
+        api.writer.resource(ApiFixtures.node().editSpec().withPodCIDR("10.244.7.0/24").withPodCIDRs("10.244.7.0/24").endSpec()
+            .build()).update();
+        SourceHarness.await(() -> !nodeChanges.isEmpty(), "the source reports the new pod range");
+        assertTrue(nodeChanges.getFirst().contains("10.244.7.0/24"), nodeChanges.toString());
+    }
+
+    @Test
+    void shouldSayWhichServerDidNotAnswerWhenTheFirstListNeverComes() throws Exception {
+        proxy.cut();
+        final KubeStateSource source = new KubeStateSource(context().startTimeoutMs(300));
+        final IllegalStateException e = assertThrows(IllegalStateException.class, () -> source.start(state -> { }));
+        assertTrue(e.getMessage().contains("127.0.0.1:" + proxy.port()), e.getMessage());
+        assertTrue(e.getMessage().contains("cannot list"), e.getMessage());
+    }
+}
