@@ -1,6 +1,5 @@
 package dev.ferry.control.lab;
 
-import java.io.File;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,10 +103,5 @@ public record LabJava(String javaBinary, String classpath) {
         final List<String> command = new ArrayList<>(List.of("bash", scriptsDir.resolve(name).toString()));
         command.addAll(List.of(args));
         return command;
-    }
-
-    /** True when {@code path} is a jar rather than a directory of classes. */
-    static boolean isJar(final String path) {
-        return path.endsWith(".jar") && new File(path).isFile();
     }
 }
