@@ -75,8 +75,8 @@ public final class ServiceSync {
         return oldestUnsyncedChangeMs;
     }
 
-    /** Applies the latest desired state. Called by the runner's thread only. */
-    public void sync() {
+    /** Applies the latest desired state. Serialised: the agent's first sync and the runner's may overlap. */
+    public synchronized void sync() {
         final long start = System.nanoTime();
         final List<ServicePortSpec> specs;
         final long queuedAt;
