@@ -56,6 +56,11 @@ public final class HostRouting {
     public static List<String[]> sysctls() {
         final List<String[]> sysctls = new ArrayList<>(List.of(
             new String[] {"net.ipv4.ip_forward", "1"},
+            // TCP early demux attaches a local socket to a packet before routing; a packet of a
+            // healthCheckNodePort connection (steered into ferry0 with the other node ports, and
+            // answered LOCAL) then meets ip_forward's "skb->sk set: drop", and only the SYN gets
+            // through. Without it every packet is routed, goes through ferry0 and is delivered.
+            new String[] {"net.ipv4.tcp_early_demux", "0"},
             new String[] {"net.ipv4.conf.all.rp_filter", "0"},
             new String[] {"net/ipv4/conf/" + DEVICE + "/rp_filter", "0"},
             new String[] {"net/ipv4/conf/" + DEVICE + "/accept_local", "1"}));

@@ -11,8 +11,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * One node in network namespaces, for agent tests: a node namespace, pod namespaces wired as
  * Calico does (a /32 per pod, default via 169.254.1.1, proxy_arp on the host-side veth), and a
  * client namespace on the node's network (198.18.0.0/24) with a route to the service CIDR via
- * the node. Every namespace is named with {@link #PREFIX} so that a run that died can be
- * cleaned up by the next; {@link #close()} removes them all.
+ * the node. Every namespace is named with a prefix ({@link #PREFIX} unless given) so that a
+ * run that died can be cleaned up by the next; {@link #close()} removes them all. Labs with
+ * different prefixes can exist at once.
  *
  * <pre>
  *   client 198.18.0.100 ── eth0 ── node 198.18.0.11 ── vpN ── podN 10.244.1.1N/32
@@ -24,9 +25,16 @@ public final class NodeLab implements AutoCloseable {
     public static final String CLIENT_IP = "198.18.0.100";
 
     private final List<String> namespaces = new ArrayList<>();
+    private final String prefix;
     private final int pods;
 
     public NodeLab(final int pods) {
+        this(PREFIX, pods);
+    }
+
+    /** A lab whose namespaces start with {@code prefix} (a test class of its own, apart from the others'). */
+    public NodeLab(final String prefix, final int pods) {
+        this.prefix = prefix;
         this.pods = pods;
         requirePrivileges();
         removeStale();
@@ -49,25 +57,25 @@ public final class NodeLab implements AutoCloseable {
         }
     }
 
-    private static void removeStale() {
+    private void removeStale() {
         for (final String line : Shell.run("ip", "netns", "list").split("\n")) {
             final String name = line.split(" ")[0];
-            if (name.startsWith(PREFIX)) {
+            if (name.startsWith(prefix)) {
                 Shell.tryRun("ip", "netns", "del", name);
             }
         }
     }
 
     public String node() {
-        return PREFIX + "node";
+        return prefix + "node";
     }
 
     public String client() {
-        return PREFIX + "client";
+        return prefix + "client";
     }
 
     public String pod(final int i) {
-        return PREFIX + "pod" + i;
+        return prefix + "pod" + i;
     }
 
     public static String podIp(final int i) {
@@ -112,7 +120,8 @@ public final class NodeLab implements AutoCloseable {
             Shell.run("ip", "-n", node(), "rule", "show"),
             // IPv4 only: the agent does not touch IPv6, whose link-local routes appear on their own after DAD
             Shell.run("ip", "-n", node(), "-4", "route", "show", "table", "all"),
-            Shell.inNs(node(), "sysctl", "net.ipv4.ip_forward", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.all.accept_local"));
+            Shell.inNs(node(), "sysctl", "net.ipv4.ip_forward", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.all.accept_local",
+                "net.ipv4.tcp_early_demux"));
     }
 
     @Override
