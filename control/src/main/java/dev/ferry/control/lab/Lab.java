@@ -178,10 +178,12 @@ public final class Lab {
     /** Waits until the named pods' manifests say Ready == {@code ready}; returns when they were all written. */
     public void waitForReadiness(final LabTopology topology, final List<String> pods, final boolean ready, final long timeoutMs) {
         final long deadline = System.nanoTime() + timeoutMs * 1_000_000;
-        final Path dir = state.manifestsDir(topology.nodes().get(0));
+        // every node's copy: the controller rewrites them one after another
+        final List<Path> dirs = topology.nodes().stream().map(state::manifestsDir).toList();
         List<String> pending = pods;
         while (true) {
-            pending = pending.stream().filter(p -> !Boolean.valueOf(ready).equals(readReady(dir, p))).toList();
+            pending = pending.stream()
+                .filter(p -> dirs.stream().anyMatch(dir -> !Boolean.valueOf(ready).equals(readReady(dir, p)))).toList();
             if (pending.isEmpty()) {
                 return;
             }
