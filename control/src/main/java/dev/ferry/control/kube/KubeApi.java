@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Function;
 
 /**
  * Connections to the Kubernetes API server: from a kubeconfig file ({@code --kubeconfig}) or, in
@@ -51,8 +52,12 @@ public final class KubeApi {
 
     /** True when this process runs in a pod with a service account: in-cluster config is possible. */
     public static boolean inClusterAvailable() {
-        return System.getenv("KUBERNETES_SERVICE_HOST") != null && System.getenv("KUBERNETES_SERVICE_PORT") != null
-            && Files.isRegularFile(Path.of(SERVICE_ACCOUNT_DIR, "token"));
+        return inClusterAvailable(System::getenv, Path.of(SERVICE_ACCOUNT_DIR));
+    }
+
+    static boolean inClusterAvailable(final Function<String, String> env, final Path serviceAccount) {
+        return env.apply("KUBERNETES_SERVICE_HOST") != null && env.apply("KUBERNETES_SERVICE_PORT") != null
+            && Files.isRegularFile(serviceAccount.resolve("token"));
     }
 
     /**
@@ -60,19 +65,24 @@ public final class KubeApi {
      * its CA from the service account, and the token re-read for each request (projected tokens rotate).
      */
     public static KubernetesClient inCluster() {
-        if (!inClusterAvailable()) {
+        return build(inClusterConfig(System::getenv, Path.of(SERVICE_ACCOUNT_DIR)));
+    }
+
+    /** In-cluster config from {@code env} and the service account files in {@code serviceAccount}. */
+    static Config inClusterConfig(final Function<String, String> env, final Path serviceAccount) {
+        if (!inClusterAvailable(env, serviceAccount)) {
             throw new IllegalStateException("not in a pod with a service account: KUBERNETES_SERVICE_HOST, "
-                + "KUBERNETES_SERVICE_PORT and " + SERVICE_ACCOUNT_DIR + "/token are needed for in-cluster config");
+                + "KUBERNETES_SERVICE_PORT and " + serviceAccount.resolve("token") + " are needed for in-cluster config");
         }
-        final String host = System.getenv("KUBERNETES_SERVICE_HOST");
-        final String port = System.getenv("KUBERNETES_SERVICE_PORT");
+        final String host = env.apply("KUBERNETES_SERVICE_HOST");
+        final String port = env.apply("KUBERNETES_SERVICE_PORT");
         final Config config = Config.empty();
-        config.setMasterUrl("https://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port);
-        final Path ca = Path.of(SERVICE_ACCOUNT_DIR, "ca.crt");
+        config.setMasterUrl("https://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port + "/");
+        final Path ca = serviceAccount.resolve("ca.crt");
         if (Files.isRegularFile(ca)) {
             config.setCaCertFile(ca.toString());
         }
-        final Path token = Path.of(SERVICE_ACCOUNT_DIR, "token");
+        final Path token = serviceAccount.resolve("token");
         config.setOauthTokenProvider(() -> {
             try {
                 return Files.readString(token, StandardCharsets.UTF_8).trim();
@@ -80,7 +90,7 @@ public final class KubeApi {
                 throw new UncheckedIOException("cannot read the service account token " + token + ": " + e.getMessage(), e);
             }
         });
-        return build(config);
+        return config;
     }
 
     private static KubernetesClient build(final Config config) {
