@@ -214,6 +214,9 @@ public final class Agent implements AutoCloseable {
 
         /** Each desired state, on the source's thread (the first on the starting thread). Must not throw. */
         void accept(DesiredState state);
+
+        @Override
+        void close();
     }
 
     /** One desired state: the service ports and how many services and endpoints changed since the last one. */
