@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 
 import static dev.ferry.perf.SyntheticCluster.NOW_MS;
@@ -30,7 +31,11 @@ import static dev.ferry.perf.SyntheticCluster.TARGET_PORT;
  * table of capacity 2^20, single thread:
  * <ul>
  *   <li>{@link #findHit}: find a live flow, random order (the first step of every packet);</li>
- *   <li>{@link #findHitAndAccount}: that plus {@link ConntrackTable#onPacket} (the conntrack part of the fast path);</li>
+ *   <li>{@link #findHitReply}: the same flows found by their reply tuple;</li>
+ *   <li>{@link #findHitAndAccount}: find plus {@link ConntrackTable#onPacket};</li>
+ *   <li>{@link #findAccountRead}: find, onPacket, read the reply tuple: the conntrack part of an
+ *       original-direction packet in {@code PacketProcessor}, in its order; {@link #findReadAccount}
+ *       the same with the read first; {@link #findAccountReadReply} the reply-direction counterpart;</li>
  *   <li>{@link #findMiss}: find a tuple that is not there (the first step of a new flow);</li>
  *   <li>{@link #insert}: insert new flows, {@value #BATCH} per invocation, deleted again by an
  *       untimed teardown so the population stays at {@code entries};</li>
@@ -132,6 +137,76 @@ public class ConntrackBenchmark {
             return -1;
         }
         return table.onPacket(handle, ACK, BenchDataplane.PACKET_LENGTH, NOW_MS);
+    }
+
+    /**
+     * Control experiment: {@link #findHit} followed by a full fence (on x86 a locked instruction on
+     * the stack, which always hits the L1 cache). Compared with {@link #findHitAndAccount} it tells
+     * how much of onPacket's cost is the serialisation its atomic adds impose (the next packet's
+     * loads cannot start before them) rather than their own cache misses.
+     */
+    @Benchmark
+    public long findHitFenced() {
+        final long handle = table.find(original(nextFlow()));
+        VarHandle.fullFence();
+        if (handle < 0) {
+            failures++;
+        }
+        return handle;
+    }
+
+    /** {@link #findHit} by the reply tuple (backend → client), as a reply packet looks its flow up. */
+    @Benchmark
+    public long findHitReply() {
+        final long handle = table.find(replyOf(nextFlow()));
+        if (handle < 0) {
+            failures++;
+        }
+        return handle;
+    }
+
+    /**
+     * What {@code PacketProcessor} does for an original-direction packet: find, onPacket, then
+     * read the reply tuple (for the NAT rewrite).
+     */
+    @Benchmark
+    public int findAccountRead() {
+        final long handle = table.find(original(nextFlow()));
+        if (handle < 0) {
+            failures++;
+            return -1;
+        }
+        final int state = table.onPacket(handle, ACK, BenchDataplane.PACKET_LENGTH, NOW_MS);
+        table.readReply(handle, reply);
+        return state + reply.srcPort();
+    }
+
+    /** {@link #findAccountRead} for a reply-direction packet: find by the reply tuple, onPacket, read the original tuple. */
+    @Benchmark
+    public int findAccountReadReply() {
+        final long handle = table.find(replyOf(nextFlow()));
+        if (handle < 0) {
+            failures++;
+            return -1;
+        }
+        final int state = table.onPacket(handle, ACK, BenchDataplane.PACKET_LENGTH, NOW_MS);
+        table.readOriginal(handle, key);
+        return state + key.srcPort();
+    }
+
+    /**
+     * {@link #findAccountRead} with the reply tuple read before onPacket: the same work, the
+     * entry's second cache line loaded by plain reads before onPacket's atomic adds to it.
+     */
+    @Benchmark
+    public int findReadAccount() {
+        final long handle = table.find(original(nextFlow()));
+        if (handle < 0) {
+            failures++;
+            return -1;
+        }
+        table.readReply(handle, reply);
+        return table.onPacket(handle, ACK, BenchDataplane.PACKET_LENGTH, NOW_MS) + reply.srcPort();
     }
 
     @Benchmark
