@@ -139,8 +139,8 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
         this.listener = Objects.requireNonNull(stateListener, "listener");
         try {
             informers = startInformers(ctx.startTimeoutMs);
-            LOG.info("kubernetes API " + ctx.client.getMasterUrl() + ": watching Services and EndpointSlices "
-                + "(without " + ApiObjects.SERVICE_PROXY_NAME_LABEL + ") and Node " + ctx.config.nodeName());
+            LOG.info("kubernetes API " + ctx.client.getMasterUrl() + ": watching Services and EndpointSlices (without the labels "
+                + ApiObjects.SERVICE_PROXY_NAME_LABEL + " and " + ApiObjects.HEADLESS_LABEL + ") and Node " + ctx.config.nodeName());
             recompute(); // the first state, on the calling thread
             started = true;
             requestRecompute(); // anything that arrived between the first state and now
@@ -178,13 +178,17 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
             fresh.close();
             final Throwable cause = e instanceof ExecutionException ? e.getCause() : lastInformerError.get();
             throw new IllegalStateException("cannot list Services, EndpointSlices and Node " + ctx.config.nodeName()
-                + " from the API server at " + client.getMasterUrl() + " within " + timeoutMs / 1000 + " s"
+                + " from the API server at " + client.getMasterUrl() + " within " + duration(timeoutMs)
                 + (cause == null ? "" : ": " + cause.getMessage()), cause);
         } catch (final InterruptedException e) {
             fresh.close();
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while listing from the API server", e);
         }
+    }
+
+    private static String duration(final long ms) {
+        return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
     }
 
     private void event() {
@@ -359,11 +363,6 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
         }
         LOG.info("the API server at " + ctx.client.getMasterUrl() + " answers again after "
             + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - unavailableSinceNs) + " s; relisted");
-    }
-
-    /** True while the probe finds the API server unreachable (for tests). */
-    boolean unavailable() {
-        return unavailable;
     }
 
     @Override
