@@ -102,6 +102,12 @@ class KubeAgentNamespaceTest {
         if (lab != null) {
             lab.close();
         }
+        if (dir != null) {
+            // The mapped conntrack table is tens of megabytes; failures quote the agent's log already.
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     private static <T> T inClient(final Callable<T> task) {
