@@ -115,7 +115,7 @@ public final class Agent implements AutoCloseable {
         pipeline.start();
         closeOnExit.push(pipeline);
 
-        sync = new ServiceSync(node, tables, conntrack, host::routeAddresses, (durationNs, queuedAtMs, ok) -> {
+        sync = new ServiceSync(node, tables, conntrack, host, (durationNs, queuedAtMs, ok) -> {
             if (ok) {
                 tracker.syncSucceeded(durationNs);
             } else {

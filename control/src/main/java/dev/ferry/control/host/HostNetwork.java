@@ -30,7 +30,7 @@ import java.util.logging.Logger;
  * restore them after a crash ({@link #cleanupLeftovers}); rules are found again by their
  * priorities, and routes through ferry0 vanish with the device.
  */
-public final class HostNetwork implements AutoCloseable {
+public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.ServiceSync.HostState {
     private static final Logger LOG = Logger.getLogger(HostNetwork.class.getName());
     private static final String STATE_FILE = "host-state.properties";
 
@@ -39,6 +39,8 @@ public final class HostNetwork implements AutoCloseable {
     private final Map<String, String> savedSysctls = new LinkedHashMap<>();
     private final List<Rule> installedRules = new ArrayList<>();
     private final Set<Integer> routedAddresses = new HashSet<>();
+    private final Map<Integer, List<Rule>> healthCheckRules = new java.util.HashMap<>();
+    private List<Integer> nodePortIps = List.of();
     private boolean localRuleMoved;
     private int ifindex;
     private InetAddress gateway;
@@ -102,6 +104,7 @@ public final class HostNetwork implements AutoCloseable {
                 setSysctl(sysctl[0], sysctl[1]);
             }
         }
+        this.nodePortIps = List.copyOf(nodePortIps);
         netlink.setUp(HostRouting.DEVICE, true);
         ifindex = netlink.ifindex(HostRouting.DEVICE);
         if (link.peerMac() != null) {
@@ -121,7 +124,33 @@ public final class HostNetwork implements AutoCloseable {
         localRuleMoved = true;
     }
 
+    /** Makes the set of healthCheckNodePorts delivered locally (rules at pref 29) equal {@code ports}. */
+    @Override
+    public void deliverLocally(final Set<Integer> ports) {
+        for (final Integer port : Set.copyOf(healthCheckRules.keySet())) {
+            if (!ports.contains(port)) {
+                healthCheckRules.remove(port).forEach(this::deleteQuietly);
+            }
+        }
+        for (final int port : ports) {
+            if (healthCheckRules.containsKey(port)) {
+                continue;
+            }
+            final List<Rule> added = new ArrayList<>();
+            try {
+                for (final Rule rule : HostRouting.healthCheckRules(nodePortIps, port)) {
+                    netlink.addRule(rule);
+                    added.add(rule);
+                }
+            } catch (final NativeException e) {
+                LOG.warning("could not keep healthCheckNodePort " + port + " local: " + e.getMessage());
+            }
+            healthCheckRules.put(port, added);
+        }
+    }
+
     /** Makes the set of externalIP/LoadBalancer-IP routes into ferry0 equal {@code addresses}. */
+    @Override
     public void routeAddresses(final Set<Integer> addresses) {
         for (final int address : Set.copyOf(routedAddresses)) {
             if (!addresses.contains(address)) {
@@ -170,6 +199,8 @@ public final class HostNetwork implements AutoCloseable {
             deleteQuietly(rule);
         }
         installedRules.clear();
+        healthCheckRules.values().forEach(rules -> rules.forEach(this::deleteQuietly));
+        healthCheckRules.clear();
         for (final int address : Set.copyOf(routedAddresses)) {
             try {
                 netlink.deleteRoute(HostRouting.addressRoute(ifindex, gateway, address));

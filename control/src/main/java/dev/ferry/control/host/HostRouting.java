@@ -22,6 +22,7 @@ import java.util.List;
  *  pref 11   iif ferry0                                    lookup main      routed normally, never re-entering
  *  pref 20   from POD_CIDR                                 lookup 200     leaving a local pod
  *  pref 21   to POD_CIDR                                   lookup 200     entering a local pod
+ *  pref 29   to NODE_IP ipproto tcp dport HEALTH_CHECK_PORT lookup local   the node answers (one per port)
  *  pref 30   to NODE_IP ipproto tcp|udp|sctp dport NODEPORTS lookup 200   NodePorts
  *  pref 31   to NODE_IP ipproto tcp|udp|sctp dport SNAT_RANGE lookup 200  replies to masqueraded flows
  *  pref 100                                                lookup local   moved after ours (pref 0 removed)
@@ -36,12 +37,19 @@ public final class HostRouting {
     public static final int PREF_FROM_FERRY_MAIN = 11;
     public static final int PREF_FROM_POD = 20;
     public static final int PREF_TO_POD = 21;
+    /**
+     * healthCheckNodePorts go straight to the local table, ahead of the NodePort rule: a load
+     * balancer's probe is answered by the agent's own listener. (Steered through ferry0 with
+     * the other node ports, only the SYN would get there: TCP early demux attaches the local
+     * socket to the later packets before routing, and forwarding drops packets with a socket.)
+     */
+    public static final int PREF_HEALTH_CHECK = 29;
     public static final int PREF_NODE_PORTS = 30;
     public static final int PREF_SNAT_REPLIES = 31;
     public static final int PREF_LOCAL_MOVED = 100;
     /** Every priority Ferry installs rules at: a crashed predecessor's rules are found by these. */
     public static final List<Integer> OWNED_PRIORITIES = List.of(PREF_FROM_FERRY_LOCAL, PREF_FROM_FERRY_MAIN, PREF_FROM_POD,
-        PREF_TO_POD, PREF_NODE_PORTS, PREF_SNAT_REPLIES, PREF_LOCAL_MOVED);
+        PREF_TO_POD, PREF_HEALTH_CHECK, PREF_NODE_PORTS, PREF_SNAT_REPLIES, PREF_LOCAL_MOVED);
     private static final int IPPROTO_SCTP = 132;
     private static final int[] PROTOCOLS = {Rule.IPPROTO_TCP, Rule.IPPROTO_UDP, IPPROTO_SCTP};
 
@@ -56,11 +64,6 @@ public final class HostRouting {
     public static List<String[]> sysctls() {
         final List<String[]> sysctls = new ArrayList<>(List.of(
             new String[] {"net.ipv4.ip_forward", "1"},
-            // TCP early demux attaches a local socket to a packet before routing; a packet of a
-            // healthCheckNodePort connection (steered into ferry0 with the other node ports, and
-            // answered LOCAL) then meets ip_forward's "skb->sk set: drop", and only the SYN gets
-            // through. Without it every packet is routed, goes through ferry0 and is delivered.
-            new String[] {"net.ipv4.tcp_early_demux", "0"},
             new String[] {"net.ipv4.conf.all.rp_filter", "0"},
             new String[] {"net/ipv4/conf/" + DEVICE + "/rp_filter", "0"},
             new String[] {"net/ipv4/conf/" + DEVICE + "/accept_local", "1"}));
@@ -91,6 +94,16 @@ public final class HostRouting {
                 .dport(snat.minPort(), snat.maxPort()));
         }
         rules.add(Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(PREF_LOCAL_MOVED));
+        return rules;
+    }
+
+    /** The rules that keep a healthCheckNodePort's TCP local, one per NodePort address. */
+    public static List<Rule> healthCheckRules(final List<Integer> nodePortIps, final int port) {
+        final List<Rule> rules = new ArrayList<>();
+        for (final int ip : nodePortIps) {
+            rules.add(Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(PREF_HEALTH_CHECK).to(inet(ip), 32)
+                .ipProto(Rule.IPPROTO_TCP).dport(port, port));
+        }
         return rules;
     }
 

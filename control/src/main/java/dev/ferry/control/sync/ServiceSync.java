@@ -14,15 +14,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
  * Turns the latest desired state into the dataplane's state, once per run of the
  * {@link BoundedFrequencyRunner}: compile a new {@link ServiceTable}, swap it in with one
  * volatile write, flush the conntrack entries of UDP flows whose endpoint went away (as
- * kube-proxy's conntrack cleanup does; TCP flows drain on their own), and hand the set of
- * addresses that must be routed into ferry0 (externalIPs, LoadBalancer IPs) to the host side.
+ * kube-proxy's conntrack cleanup does; TCP flows drain on their own), and hand the host side
+ * the addresses that must be routed into ferry0 (externalIPs, LoadBalancer IPs) and the
+ * healthCheckNodePorts the node answers itself.
  *
  * <p>A desired state that fails to compile (two services claiming one address and port) is
  * logged and skipped: the last good table keeps serving.
@@ -43,19 +43,20 @@ public final class ServiceSync {
     private final NodeSpec node;
     private final ServiceTableHolder holder;
     private final ConntrackTable conntrack;
-    private final Consumer<Set<Integer>> routedAddresses;
+    private final HostState host;
     private final Listener listener;
 
     private volatile List<ServicePortSpec> desired;
     private volatile long oldestUnsyncedChangeMs;
     private Set<Integer> lastRoutedAddresses = Set.of();
+    private Set<Integer> lastHealthCheckPorts = Set.of();
 
     public ServiceSync(final NodeSpec node, final ServiceTableHolder holder, final ConntrackTable conntrack,
-                       final Consumer<Set<Integer>> routedAddresses, final Listener listener) {
+                       final HostState host, final Listener listener) {
         this.node = node;
         this.holder = holder;
         this.conntrack = conntrack;
-        this.routedAddresses = routedAddresses;
+        this.host = host;
         this.listener = listener;
         this.desired = List.of();
     }
@@ -98,8 +99,13 @@ public final class ServiceSync {
         flushRemovedUdpEndpoints(previous, next);
         final Set<Integer> routed = routedAddresses(next);
         if (!routed.equals(lastRoutedAddresses)) {
-            routedAddresses.accept(routed);
+            host.routeAddresses(routed);
             lastRoutedAddresses = routed;
+        }
+        final Set<Integer> healthPorts = healthCheckNodePorts(next);
+        if (!healthPorts.equals(lastHealthCheckPorts)) {
+            host.deliverLocally(healthPorts);
+            lastHealthCheckPorts = healthPorts;
         }
         listener.onSync(System.nanoTime() - start, queuedAt, true);
     }
@@ -136,6 +142,37 @@ public final class ServiceSync {
         for (int i = 0; i < set.size(); i++) {
             out.add(((set.address(i) & 0xFFFFFFFFL) << 16) | set.port(i));
         }
+    }
+
+    /** The healthCheckNodePorts of the snapshot: the node itself answers them. */
+    static Set<Integer> healthCheckNodePorts(final ServiceTable table) {
+        final Set<Integer> out = new TreeSet<>();
+        for (final ServicePort port : table.ports()) {
+            if (port.spec().healthCheckNodePort() > 0) {
+                out.add(port.spec().healthCheckNodePort());
+            }
+        }
+        return Set.copyOf(out);
+    }
+
+    /** The host side of a sync: what must be routed into ferry0, and which node ports stay local. */
+    public interface HostState {
+        /** For a sync without a host to program (tests, trace). */
+        HostState NONE = new HostState() {
+            @Override
+            public void routeAddresses(final Set<Integer> addresses) {
+            }
+
+            @Override
+            public void deliverLocally(final Set<Integer> healthCheckNodePorts) {
+            }
+        };
+
+        /** Route exactly these addresses (externalIPs, LoadBalancer IPs) into ferry0. */
+        void routeAddresses(Set<Integer> addresses);
+
+        /** Deliver TCP to these ports of the NodePort addresses locally instead of through ferry0. */
+        void deliverLocally(Set<Integer> healthCheckNodePorts);
     }
 
     /** externalIPs and LoadBalancer IPs outside the service CIDRs (those are routed as a whole). */

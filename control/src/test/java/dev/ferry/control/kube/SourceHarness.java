@@ -56,7 +56,7 @@ final class SourceHarness implements AutoCloseable {
         config = nodeConfig();
         tables = new ServiceTableHolder(ServiceTable.empty(config.toNodeSpec()));
         conntrack = ConntrackTable.inMemory(64, ConntrackTimeouts.kubeProxyDefaults());
-        sync = new ServiceSync(config.toNodeSpec(), tables, conntrack, routed -> { }, (durationNs, queuedAtMs, ok) -> {
+        sync = new ServiceSync(config.toNodeSpec(), tables, conntrack, ServiceSync.HostState.NONE, (durationNs, queuedAtMs, ok) -> {
             if (ok) {
                 tracker.syncSucceeded(durationNs);
             } else {

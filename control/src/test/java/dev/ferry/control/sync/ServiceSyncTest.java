@@ -36,9 +36,19 @@ class ServiceSyncTest {
     private final ConntrackTable conntrack = ConntrackTable.inMemory(64, ConntrackTimeouts.kubeProxyDefaults());
     private final ServiceTableHolder holder = new ServiceTableHolder(ServiceTable.empty(NODE));
     private final List<Set<Integer>> routed = new ArrayList<>();
+    private final List<Set<Integer>> localPorts = new ArrayList<>();
     private final List<Boolean> outcomes = new ArrayList<>();
-    private final ServiceSync sync = new ServiceSync(NODE, holder, conntrack, routed::add,
-        (durationNs, queuedAtMs, ok) -> outcomes.add(ok));
+    private final ServiceSync sync = new ServiceSync(NODE, holder, conntrack, new ServiceSync.HostState() {
+        @Override
+        public void routeAddresses(final Set<Integer> addresses) {
+            routed.add(addresses);
+        }
+
+        @Override
+        public void deliverLocally(final Set<Integer> healthCheckNodePorts) {
+            localPorts.add(healthCheckNodePorts);
+        }
+    }, (durationNs, queuedAtMs, ok) -> outcomes.add(ok));
 
     @AfterEach
     void close() {
@@ -99,6 +109,18 @@ class ServiceSyncTest {
         sync.sync();
         assertEquals(Set.of(), routed.getLast());
         assertNull(holder.get().find(Ipv4.parse("10.96.0.53"), 17, 53));
+    }
+
+    @Test
+    void shouldReportHealthCheckNodePortsToKeepLocal() {
+        final ServicePortSpec lb = new ServicePortSpec("default", "lb", "", Protocol.TCP, 80, 30080, List.of(Ipv4.parse("10.96.0.80")),
+            List.of(), List.of(Ipv4.parse("198.18.100.1")), List.of(), true, false, false, 10800, 32000, List.of());
+        sync.setDesired(List.of(lb), 1L);
+        sync.sync();
+        assertEquals(List.of(Set.of(32000)), localPorts);
+        sync.setDesired(List.of(), 2L);
+        sync.sync();
+        assertEquals(Set.of(), localPorts.getLast());
     }
 
     @Test
