@@ -16,12 +16,14 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Ferry's performance reports: JMH micro-benchmarks and lab benchmarks against the kernel."},
-    subcommands = {JmhRun.class, ReportRun.class})
+    subcommands = {JmhRun.class, ReportRun.class, LoadCommands.Server.class, LoadCommands.Client.class})
 public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     public static void main(final String[] args) {
+        // Netty looks for a MAC address for its channel ids and warns when a namespace has none.
+        System.setProperty("io.netty.machineId", "02:00:00:00:00:01");
         System.exit(new CommandLine(new BenchCommand()).execute(args));
     }
 
