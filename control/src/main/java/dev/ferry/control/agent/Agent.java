@@ -8,7 +8,9 @@ import dev.ferry.control.admin.SyncTracker;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.PortType;
 import dev.ferry.control.host.HostNetwork;
+import dev.ferry.control.host.HostRouting;
 import dev.ferry.control.host.PacketAttach;
+import dev.ferry.nativeio.netlink.Sysctl;
 import dev.ferry.control.sync.BoundedFrequencyRunner;
 import dev.ferry.control.sync.ServiceSync;
 import dev.ferry.dataplane.addr.Ipv4;
@@ -76,6 +78,12 @@ public final class Agent implements AutoCloseable {
         final NodeSpec node = config.toNodeSpec();
         NativeAccessProbe.check(config.portType() == PortType.TUN ? NativeAccessProbe.Need.TUN : NativeAccessProbe.Need.PACKET,
             NativeAccessProbe.Need.NETLINK).require();
+        final SnatRange snat = SnatRange.defaults(node.nodeIps().getFirst());
+        final String portClash = HostRouting.checkLocalPortRange(Sysctl.read("net.ipv4.ip_local_port_range"), snat,
+            node.nodePortMin(), node.nodePortMax());
+        if (portClash != null) {
+            throw new IllegalStateException(portClash);
+        }
         createDirectories();
 
         host = new HostNetwork(options.runDir());
@@ -101,7 +109,6 @@ public final class Agent implements AutoCloseable {
         final PacketAttach.Link link = PacketAttach.create(config.portType(), host.netlink());
         final PacketPort port = link.port();
         closeOnExit.push(port); // closed after the pipeline's threads stop: ferry0 disappears with it
-        final SnatRange snat = SnatRange.defaults(node.nodeIps().getFirst());
         host.install(link, node.serviceCidrs(), node.podCidr(), node.nodePortIps(), node.nodePortMin(), node.nodePortMax(), snat);
 
         final Pipeline pipeline = new Pipeline(new Pipeline.Context()

@@ -25,6 +25,7 @@ import java.util.List;
  *  pref 29   to NODE_IP ipproto tcp dport HEALTH_CHECK_PORT lookup local   the node answers (one per port)
  *  pref 30   to NODE_IP ipproto tcp|udp|sctp dport NODEPORTS lookup 200   NodePorts
  *  pref 31   to NODE_IP ipproto tcp|udp|sctp dport SNAT_RANGE lookup 200  replies to masqueraded flows
+ *  pref 31   to NODE_IP ipproto icmp                              lookup 200  ICMP errors about them
  *  pref 100                                                lookup local   moved after ours (pref 0 removed)
  *  table 200: default dev ferry0        main: SERVICE_CIDR dev ferry0, EXTERNAL_IP/32 dev ferry0
  * </pre>
@@ -51,6 +52,7 @@ public final class HostRouting {
     public static final List<Integer> OWNED_PRIORITIES = List.of(PREF_FROM_FERRY_LOCAL, PREF_FROM_FERRY_MAIN, PREF_FROM_POD,
         PREF_TO_POD, PREF_HEALTH_CHECK, PREF_NODE_PORTS, PREF_SNAT_REPLIES, PREF_LOCAL_MOVED);
     private static final int IPPROTO_SCTP = 132;
+    private static final int IPPROTO_ICMP = 1;
     private static final int[] PROTOCOLS = {Rule.IPPROTO_TCP, Rule.IPPROTO_UDP, IPPROTO_SCTP};
 
     private HostRouting() {
@@ -64,6 +66,12 @@ public final class HostRouting {
     public static List<String[]> sysctls() {
         final List<String[]> sysctls = new ArrayList<>(List.of(
             new String[] {"net.ipv4.ip_forward", "1"},
+            // Early demux attaches a local socket to a packet before it is routed. A reply from a
+            // local pod to the node's own socket (a kubelet probe's SYN-ACK) is then steered into
+            // ferry0 by pref 20 and dropped by forwarding ("skb->sk set"); with early demux off it
+            // is routed, goes through ferry0 (passed) and is delivered.
+            new String[] {"net.ipv4.tcp_early_demux", "0"},
+            new String[] {"net.ipv4.udp_early_demux", "0"},
             new String[] {"net.ipv4.conf.all.rp_filter", "0"},
             new String[] {"net/ipv4/conf/" + DEVICE + "/rp_filter", "0"},
             new String[] {"net/ipv4/conf/" + DEVICE + "/accept_local", "1"}));
@@ -93,6 +101,10 @@ public final class HostRouting {
             rules.add(Rule.lookup(TABLE).priority(PREF_SNAT_REPLIES).to(inet(snat.address()), 32).ipProto(protocol)
                 .dport(snat.minPort(), snat.maxPort()));
         }
+        // ICMP errors about masqueraded flows (port unreachable, fragmentation needed) come back
+        // to the SNAT address too; ICMP that is not about a tracked flow is passed back and
+        // delivered locally through pref 10.
+        rules.add(Rule.lookup(TABLE).priority(PREF_SNAT_REPLIES).to(inet(snat.address()), 32).ipProto(IPPROTO_ICMP));
         rules.add(Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(PREF_LOCAL_MOVED));
         return rules;
     }
@@ -105,6 +117,29 @@ public final class HostRouting {
                 .ipProto(Rule.IPPROTO_TCP).dport(port, port));
         }
         return rules;
+    }
+
+    /**
+     * Refuses a node whose ephemeral ports (net.ipv4.ip_local_port_range) overlap the SNAT range
+     * or the NodePort range: replies to the node's own connections would be steered into ferry0
+     * and could collide with translated flows.
+     *
+     * @return a problem to report, or null
+     */
+    public static String checkLocalPortRange(final String ipLocalPortRange, final SnatRange snat, final int nodePortMin,
+                                             final int nodePortMax) {
+        final String[] parts = ipLocalPortRange.trim().split("\\s+");
+        final int min = Integer.parseInt(parts[0]);
+        final int max = Integer.parseInt(parts[parts.length - 1]);
+        if (min <= snat.maxPort() && snat.minPort() <= max) {
+            return "net.ipv4.ip_local_port_range " + min + "-" + max + " overlaps Ferry's SNAT ports "
+                + snat.minPort() + "-" + snat.maxPort() + ": narrow it (sysctl -w net.ipv4.ip_local_port_range='32768 60999')";
+        }
+        if (min <= nodePortMax && nodePortMin <= max) {
+            return "net.ipv4.ip_local_port_range " + min + "-" + max + " overlaps the NodePort range "
+                + nodePortMin + "-" + nodePortMax + ": narrow one of them";
+        }
+        return null;
     }
 
     /** The kernel's own rule that Ferry moves to {@link #PREF_LOCAL_MOVED}. */

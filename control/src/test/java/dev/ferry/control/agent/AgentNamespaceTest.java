@@ -240,6 +240,18 @@ abstract class AgentNamespaceTest {
     }
 
     @Test
+    @Order(9)
+    void shouldLeaveTheNodesOwnConnectionsToLocalPodsWorking() {
+        // kubelet probes: the node talks to a pod on itself directly, and the pod's replies pass
+        // through ferry0 (they leave the pod CIDR) before they reach the node's socket
+        final Http.Response tcp = get(lab.node(), NodeLab.podIp(1), HTTP);
+        assertEquals("200", tcp.status(), agent.log());
+        assertEquals("web-1", tcp.pod());
+        final String udp = NetworkNamespace.call(lab.node(), () -> Http.udpConnected(NodeLab.podIp(2), UDP, "probe", 3000));
+        assertTrue(udp.startsWith("pod=web-2"), "a connected UDP socket on the node gets the pod's answer: " + udp);
+    }
+
+    @Test
     @Order(8)
     void shouldTraceAgainstTheRunningAgentsState() {
         final java.io.StringWriter out = new java.io.StringWriter();

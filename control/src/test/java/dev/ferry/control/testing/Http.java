@@ -67,6 +67,24 @@ public final class Http {
         }
     }
 
+    /** As {@link #udp}, from a connected socket (the kernel's early demux finds those). */
+    public static String udpConnected(final String host, final int port, final String payload, final int timeoutMs) {
+        try (DatagramSocket socket = new DatagramSocket()) {
+            socket.setSoTimeout(timeoutMs);
+            socket.connect(InetAddress.getByName(host), port);
+            final byte[] bytes = payload.getBytes(StandardCharsets.UTF_8);
+            socket.send(new DatagramPacket(bytes, bytes.length));
+            final byte[] buffer = new byte[2048];
+            final DatagramPacket in = new DatagramPacket(buffer, buffer.length);
+            socket.receive(in);
+            return new String(buffer, 0, in.getLength(), StandardCharsets.UTF_8);
+        } catch (final SocketTimeoutException e) {
+            return "timeout";
+        } catch (final IOException e) {
+            return "error: " + e.getMessage();
+        }
+    }
+
     /** Sends one UDP datagram and waits for one answer; the answer's text or "timeout". */
     public static String udp(final String host, final int port, final String payload, final int timeoutMs) {
         try (DatagramSocket socket = new DatagramSocket()) {

@@ -1,7 +1,9 @@
 package dev.ferry.dataplane.pipeline;
 
+import dev.ferry.conntrack.ConntrackState;
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.conntrack.FlowKey;
+import dev.ferry.conntrack.TcpFlags;
 import dev.ferry.dataplane.counters.CounterType;
 import dev.ferry.dataplane.counters.WorkerCounters;
 import dev.ferry.dataplane.nat.NatRewriter;
@@ -139,26 +141,59 @@ public final class PacketProcessor {
         key.setIpv4(protocol, src, srcPort, dst, dstPort);
         final long handle = conntrack.find(key);
         if (handle >= 0) {
-            if (conntrack.expiresAtMs(handle) > nowMs) {
-                return translateTracked(handle, nowMs);
+            if (conntrack.expiresAtMs(handle) > nowMs && !reopensClosedFlow(handle)) {
+                final Action action = translateTracked(handle, nowMs);
+                if (action != null) {
+                    return action;
+                }
+            } else {
+                // Expired but not yet swept, or a new SYN on a connection in TIME_WAIT/CLOSE
+                // (a reused source port): the old flow is over and this packet starts a new one
+                // with a fresh routing decision, as netfilter does.
+                conntrack.delete(handle);
             }
-            // Expired but not yet swept: the flow is over; this packet starts a new one.
-            conntrack.delete(handle);
         }
         return routeNewFlow(protocol, src, srcPort, dst, dstPort, nowMs);
     }
 
+    /** Translates a packet of a tracked flow; null when the entry was deleted under us (the caller routes anew). */
     private Action translateTracked(final long handle, final long nowMs) {
+        final boolean originalDirection = ConntrackTable.direction(handle) == 0;
+        if (!readChecked(handle, !originalDirection)) {
+            return null;
+        }
         conntrack.onPacket(handle, packet.tcpFlags(), packet.totalLength(), nowMs);
-        if (ConntrackTable.direction(handle) == 0) {
-            conntrack.readReply(handle, reply);
+        if (originalDirection) {
             NatRewriter.translate(packet, reply.dstIpv4(), reply.dstPort(), reply.srcIpv4(), reply.srcPort(), checksumPartial);
         } else {
-            conntrack.readOriginal(handle, original);
             NatRewriter.translate(packet, original.dstIpv4(), original.dstPort(), original.srcIpv4(), original.srcPort(), checksumPartial);
         }
         counters.increment(CounterType.TRANSLATED);
         return Action.FORWARD;
+    }
+
+    /**
+     * Reads one tuple of the entry into {@link #original} or {@link #reply}, then checks that the
+     * entry is still the flow the handle names: another worker, gc or a flush may have deleted
+     * it and an insert reused it between the lookup and the read (a seqlock-style check).
+     */
+    private boolean readChecked(final long handle, final boolean readOriginal) {
+        if (readOriginal) {
+            conntrack.readOriginal(handle, original);
+        } else {
+            conntrack.readReply(handle, reply);
+        }
+        java.lang.invoke.VarHandle.acquireFence();
+        return conntrack.isLive(handle);
+    }
+
+    /** An original-direction SYN (no ACK) on a connection that is closing or closed. */
+    private boolean reopensClosedFlow(final long handle) {
+        if ((packet.tcpFlags() & (TcpFlags.SYN | TcpFlags.ACK)) != TcpFlags.SYN || ConntrackTable.direction(handle) != 0) {
+            return false;
+        }
+        final int state = conntrack.state(handle);
+        return state == ConntrackState.TIME_WAIT || state == ConntrackState.CLOSE;
     }
 
     private Action routeNewFlow(final int protocol, final int src, final int srcPort, final int dst, final int dstPort, final long nowMs) {
@@ -217,7 +252,10 @@ public final class PacketProcessor {
             if (handle == ConntrackTable.ORIGINAL_EXISTS) {
                 final long existing = conntrack.find(key); // another worker won the race for this flow
                 if (existing >= 0) {
-                    return translateTracked(existing, nowMs);
+                    final Action action = translateTracked(existing, nowMs);
+                    if (action != null) {
+                        return action;
+                    }
                 }
                 continue; // both racing inserters withdrew: try the same port again (bounded by attempts below)
             }
@@ -227,11 +265,11 @@ public final class PacketProcessor {
     }
 
     private Action reject() {
+        if (packet.protocol() == IpProtocol.TCP && (packet.tcpFlags() & TcpFlags.RST) != 0) {
+            return drop(DropReason.SERVICE_POLICY); // never answer a reset with a reset
+        }
         counters.increment(CounterType.REJECTED);
         if (packet.protocol() == IpProtocol.TCP) {
-            if ((packet.tcpFlags() & 0x04) != 0) {
-                return drop(DropReason.SERVICE_POLICY); // never answer a reset with a reset
-            }
             replyLength = PacketWriter.tcpResetFor(packet, replyBuffer, replyHeadroom);
         } else {
             replyLength = PacketWriter.icmpUnreachableFor(packet, Ipv4Packet.ICMP_CODE_PORT_UNREACHABLE, replyBuffer, replyHeadroom);
@@ -249,15 +287,13 @@ public final class PacketProcessor {
     private Action translateIcmpError() {
         key.setIpv4(packet.quotedProtocol(), packet.quotedDstAddr(), packet.quotedDstPort(), packet.quotedSrcAddr(), packet.quotedSrcPort());
         final long handle = conntrack.find(key);
-        if (handle < 0) {
+        final FlowKey quoted = ConntrackTable.direction(handle) == 1 ? original : reply;
+        if (handle < 0 || !readChecked(handle, quoted == original)) {
+            if (tables.get().isServiceAddress(packet.dstAddr())) {
+                return drop(DropReason.SERVICE_POLICY); // passed back, it would loop through ferry0
+            }
             counters.increment(CounterType.PASSED);
             return Action.FORWARD;
-        }
-        final FlowKey quoted = ConntrackTable.direction(handle) == 1 ? original : reply;
-        if (quoted == original) {
-            conntrack.readOriginal(handle, original);
-        } else {
-            conntrack.readReply(handle, reply);
         }
         NatRewriter.translateIcmpError(packet, quoted.dstIpv4(), quoted.srcIpv4(),
             quoted.srcIpv4(), quoted.srcPort(), quoted.dstIpv4(), quoted.dstPort());
@@ -275,7 +311,7 @@ public final class PacketProcessor {
     private Action passOrDropPortless() {
         final ServiceTable table = tables.get();
         final int dst = packet.dstAddr();
-        if (table.inServiceCidrs(dst) || table.isClusterIp(dst)) {
+        if (table.isServiceAddress(dst)) {
             return drop(packet.isFragment() ? DropReason.FRAGMENT_WITHOUT_FLOW : DropReason.SERVICE_POLICY);
         }
         counters.increment(CounterType.PASSED);

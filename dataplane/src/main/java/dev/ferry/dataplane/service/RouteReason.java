@@ -14,7 +14,8 @@ public enum RouteReason {
     SOURCE_RANGE_MISS("the source is outside the service's loadBalancerSourceRanges"),
     UNKNOWN_PORT_ON_CLUSTER_IP("the destination is a ClusterIP but no service port matches the protocol and port"),
     UNALLOCATED_SERVICE_IP("the destination is inside the service CIDRs but is not the ClusterIP of any service"),
-    HEALTH_CHECK_NODE_PORT("the destination is this node's healthCheckNodePort of a service; the node answers");
+    HEALTH_CHECK_NODE_PORT("the destination is this node's healthCheckNodePort of a service; the node answers"),
+    UNCLAIMED_SERVICE_ADDRESS("the destination is an externalIP or LoadBalancer IP but no service port matches the protocol and port");
 
     private final String description;
     private final String code;

@@ -64,6 +64,10 @@ public final class ServiceRouter {
                 finish(out, Verdict.REJECT, RouteReason.UNKNOWN_PORT_ON_CLUSTER_IP);
             } else if (table.inServiceCidrs(dstAddr)) {
                 finish(out, Verdict.DROP, RouteReason.UNALLOCATED_SERVICE_IP);
+            } else if (table.isServiceAddress(dstAddr)) {
+                // Routed into ferry0 for the ports that are claimed; passed back, the rest
+                // would come straight back in until its TTL ran out.
+                finish(out, Verdict.DROP, RouteReason.UNCLAIMED_SERVICE_ADDRESS);
             }
             return;
         }
@@ -88,6 +92,12 @@ public final class ServiceRouter {
                 masq = MasqueradeReason.MASQUERADE_ALL;
             } else if (table.detectsPods() && !table.inClusterCidrs(srcAddr)) {
                 masq = MasqueradeReason.OFF_CLUSTER_SOURCE;
+            } else if (table.isNodeIp(srcAddr)) {
+                // Without clusterCIDRs kube-proxy would not masquerade the node, and netfilter
+                // would see the backend's reply anyway; Ferry sees only what is steered into
+                // ferry0, and replies to the node's own ports are not: masquerade into the
+                // SNAT range, whose replies are.
+                masq = MasqueradeReason.NODE_SOURCE;
             }
         } else {
             if (frontend == Frontend.LOAD_BALANCER_IP && !sp.loadBalancerSourceAllowed(srcAddr)) {

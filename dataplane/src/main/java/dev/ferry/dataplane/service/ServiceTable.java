@@ -37,9 +37,9 @@ public final class ServiceTable {
     private final int[] frontendValues;
     private final int frontendMask;
 
-    private final int[] clusterIps;
-    private final int clusterIpMask;
-    private final boolean clusterIpZero;
+    private final AddressSet clusterIps;
+    /** externalIPs and LoadBalancer IPs: routed into ferry0 like ClusterIPs. */
+    private final AddressSet externalAddresses;
 
     private final int[] serviceCidrBases;
     private final int[] serviceCidrMasks;
@@ -58,7 +58,6 @@ public final class ServiceTable {
 
         final List<Integer> nodePortIps = node.nodePortIps();
         int claims = 0;
-        int clusterIpCount = 0;
         for (final ServicePortSpec s : specs) {
             claims += s.clusterIps().size() + s.externalIps().size() + s.loadBalancerIps().size();
             if (s.nodePort() != 0) {
@@ -67,7 +66,6 @@ public final class ServiceTable {
             if (s.healthCheckNodePort() != 0) {
                 claims += nodePortIps.size();
             }
-            clusterIpCount += s.clusterIps().size();
         }
         final int capacity = tableCapacity(claims);
         this.frontendKeys = new long[capacity];
@@ -101,20 +99,9 @@ public final class ServiceTable {
             }
         }
 
-        final int ipCapacity = tableCapacity(clusterIpCount);
-        this.clusterIps = new int[ipCapacity];
-        this.clusterIpMask = ipCapacity - 1;
-        boolean zero = false;
-        for (final ServicePortSpec s : specs) {
-            for (final int ip : s.clusterIps()) {
-                if (ip == 0) {
-                    zero = true;
-                } else {
-                    addClusterIp(ip);
-                }
-            }
-        }
-        this.clusterIpZero = zero;
+        this.clusterIps = new AddressSet(specs.stream().flatMap(sp -> sp.clusterIps().stream()).toList());
+        this.externalAddresses = new AddressSet(specs.stream()
+            .flatMap(sp -> java.util.stream.Stream.concat(sp.externalIps().stream(), sp.loadBalancerIps().stream())).toList());
 
         this.serviceCidrBases = bases(node.serviceCidrs());
         this.serviceCidrMasks = masks(node.serviceCidrs());
@@ -191,20 +178,16 @@ public final class ServiceTable {
 
     /** True when some service port has this address as a ClusterIP (any protocol, any port). */
     public boolean isClusterIp(final int address) {
-        if (address == 0) {
-            return clusterIpZero;
-        }
-        int i = mix(address) & clusterIpMask;
-        while (true) {
-            final int a = clusterIps[i];
-            if (a == address) {
-                return true;
-            }
-            if (a == 0) {
-                return false;
-            }
-            i = (i + 1) & clusterIpMask;
-        }
+        return clusterIps.contains(address);
+    }
+
+    /**
+     * True for every address the node routes into ferry0 for services: the service CIDRs,
+     * ClusterIPs, externalIPs and LoadBalancer IPs. Traffic to one of them that no service
+     * port claims must not be passed back: the kernel would route it into ferry0 again.
+     */
+    public boolean isServiceAddress(final int address) {
+        return inServiceCidrs(address) || clusterIps.contains(address) || externalAddresses.contains(address);
     }
 
     /** True when the address is inside one of the node's service CIDRs. */
@@ -271,17 +254,6 @@ public final class ServiceTable {
         final int proto = (int) (key >>> 16) & 0xFFFF;
         final Protocol p = Protocol.fromNumber(proto);
         return Ipv4.format((int) (key >>> 32), (int) key & 0xFFFF) + "/" + (p == null ? Integer.toString(proto) : p.name());
-    }
-
-    private void addClusterIp(final int address) {
-        int i = mix(address) & clusterIpMask;
-        while (clusterIps[i] != 0) {
-            if (clusterIps[i] == address) {
-                return;
-            }
-            i = (i + 1) & clusterIpMask;
-        }
-        clusterIps[i] = address;
     }
 
     private static int tableCapacity(final int entries) {

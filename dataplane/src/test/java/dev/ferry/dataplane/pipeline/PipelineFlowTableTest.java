@@ -94,6 +94,8 @@ class PipelineFlowTableTest {
             new Row("LB source range hit", Protocol.TCP, "203.0.113.5", "198.18.100.2", 443, Outcome.DNAT, Set.of("10.244.2.11:8443"), true),
             new Row("LB source range miss: dropped", Protocol.TCP, "203.0.113.99", "198.18.100.2", 443, Outcome.DROP, Set.of(), false),
             new Row("externalIP: masqueraded", Protocol.TCP, OUTSIDE, "198.18.0.200", 80, Outcome.DNAT, Set.of("10.244.2.12:8080"), true),
+            new Row("LoadBalancer IP on a port no service claims: dropped, not passed back into ferry0", Protocol.TCP, OUTSIDE,
+                "198.18.100.1", 22, Outcome.DROP, Set.of(), false),
             new Row("pod to pod: not service traffic", Protocol.TCP, POD, REMOTE_POD, 8080, Outcome.PASS, Set.of(), false));
     }
 

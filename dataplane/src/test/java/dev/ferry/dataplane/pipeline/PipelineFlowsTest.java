@@ -189,4 +189,12 @@ class PipelineFlowsTest {
         assertEquals(1, harness.send(Packets.udp("10.244.1.5", 40000, "10.96.0.53", 53)).size());
         assertEquals(2, harness.counters.total(CounterType.NEW_FLOWS), "the second datagram was a new flow");
     }
+
+    @Test
+    void shouldStartANewFlowWhenASynReusesTheTupleOfAClosedConnection() {
+        assertEquals(1, harness.send(Packets.tcp("10.244.1.5", 40000, "10.96.0.10", 80, 0x02)).size());
+        assertEquals(1, harness.send(Packets.tcp("10.244.1.5", 40000, "10.96.0.10", 80, 0x04)).size()); // RST: CLOSE
+        assertEquals(1, harness.send(Packets.tcp("10.244.1.5", 40000, "10.96.0.10", 80, 0x02)).size());
+        assertEquals(2, harness.counters.total(CounterType.NEW_FLOWS), "the second SYN was routed afresh");
+    }
 }

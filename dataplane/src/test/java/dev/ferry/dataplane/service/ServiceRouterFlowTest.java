@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Packet-flow table: (name, node, source, protocol, destination, port) → verdict, reason, the
  * eligible endpoint set, and why the connection is masqueraded; run through the real
  * {@link ServiceTable} and {@link ServiceRouter}. Node "std" is {@link Fixtures#node} with
- * masqueradeAll off, "all" the same node with it on.
+ * masqueradeAll off, "all" the same node with it on, "nocidr" the std node without clusterCIDRs.
  *
  * <p>Addresses: node 198.18.0.11 (NodePorts) and 192.168.50.11 (no NodePorts), this node's pods
  * 10.244.1.0/24, another node's pods 10.244.2.0/24, off-cluster clients 203.0.113.0/24 and
@@ -119,7 +119,7 @@ class ServiceRouterFlowTest {
         LB IP from outside the source ranges drops         | std | 198.51.100.9  | TCP  | 198.18.100.10 | 443   | DROP   | SOURCE_RANGE_MISS          | -                               | NONE
         LB source ranges do not filter the NodePort        | std | 198.51.100.9  | TCP  | 198.18.0.11   | 30443 | DNAT   | ENDPOINT_SELECTED          | 10.244.2.60:8443 10.244.3.60:8443 | EXTERNAL_CLUSTER_POLICY
         LB source ranges do not filter the ClusterIP       | std | 10.244.1.9    | TCP  | 10.96.0.60    | 443   | DNAT   | ENDPOINT_SELECTED          | 10.244.2.60:8443 10.244.3.60:8443 | NONE
-        LB IP of another port is not a service             | std | 203.0.113.7   | TCP  | 198.18.100.10 | 80    | PASS   | NOT_SERVICE_TRAFFIC        | -                               | NONE
+        LB IP on an unclaimed port: dropped, not looped     | std | 203.0.113.7   | TCP  | 198.18.100.10 | 80    | DROP   | UNCLAIMED_SERVICE_ADDRESS  | -                               | NONE
         LB IP with Local policy keeps the client           | std | 198.51.100.9  | TCP  | 198.18.100.11 | 443   | DNAT   | ENDPOINT_SELECTED          | 10.244.1.61:8443                | NONE
         externalIP is external Cluster traffic             | std | 203.0.113.7   | TCP  | 198.18.0.200  | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.2.70:80                  | EXTERNAL_CLUSTER_POLICY
         hairpin pod reaching itself is masqueraded         | std | 10.244.1.80   | TCP  | 10.96.0.80    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.80:80                  | HAIRPIN
@@ -134,10 +134,16 @@ class ServiceRouterFlowTest {
         masqueradeAll masquerades NodePort Local           | all | 203.0.113.7   | TCP  | 198.18.0.11   | 30050 | DNAT   | ENDPOINT_SELECTED          | 10.244.1.50:80                  | MASQUERADE_ALL
         masqueradeAll masquerades hairpin                  | all | 10.244.1.80   | TCP  | 10.96.0.80    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.80:80                  | MASQUERADE_ALL
         masqueradeAll does not change a reject             | all | 10.244.1.9    | TCP  | 10.96.0.90    | 80    | REJECT | NO_ENDPOINTS               | -                               | NONE
+        no clusterCIDRs: the node is still masqueraded     | nocidr | 198.18.0.11 | TCP  | 10.96.0.10    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.5:8080 10.244.2.7:8080 | NODE_SOURCE
+        no clusterCIDRs: any other source is kept          | nocidr | 203.0.113.7 | TCP  | 10.96.0.10    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.5:8080 10.244.2.7:8080 | NONE
         """;
 
     private static final ServiceTable STD = ServiceTable.compile(node(false), services());
     private static final ServiceTable ALL = ServiceTable.compile(node(true), services());
+    /** The std node without clusterCIDRs: no source can be told to be a pod. */
+    private static final ServiceTable NO_CIDR = ServiceTable.compile(new NodeSpec(node(false).nodeName(), node(false).nodeIps(),
+        List.of(), node(false).podCidr(), node(false).serviceCidrs(), node(false).nodePortMin(), node(false).nodePortMax(),
+        node(false).nodePortAddresses(), false), services());
 
     static Stream<Arguments> flows() {
         final List<Arguments> rows = new ArrayList<>();
@@ -154,7 +160,11 @@ class ServiceRouterFlowTest {
     void shouldRouteAsKubeProxyDoes(
         final String name, final String nodeName, final String src, final String proto, final String dst,
         final String port, final String verdict, final String reason, final String candidates, final String masq) {
-        final ServiceTable table = nodeName.equals("all") ? ALL : STD;
+        final ServiceTable table = switch (nodeName) {
+            case "all" -> ALL;
+            case "nocidr" -> NO_CIDR;
+            default -> STD;
+        };
         final int protocolNumber = proto.chars().allMatch(Character::isDigit)
             ? Integer.parseInt(proto) : Protocol.parse(proto).number();
         final List<String> expectedCandidates = candidates.equals("-") ? List.of() : List.of(candidates.split("\\s+"));
@@ -185,7 +195,8 @@ class ServiceRouterFlowTest {
             final boolean serviceKnown = out.reason() != RouteReason.NOT_SERVICE_TRAFFIC
                 && out.reason() != RouteReason.NOT_A_SERVICE_PROTOCOL
                 && out.reason() != RouteReason.UNKNOWN_PORT_ON_CLUSTER_IP
-                && out.reason() != RouteReason.UNALLOCATED_SERVICE_IP;
+                && out.reason() != RouteReason.UNALLOCATED_SERVICE_IP
+                && out.reason() != RouteReason.UNCLAIMED_SERVICE_ADDRESS;
             assertEquals(serviceKnown, out.servicePort() != null, name + ": service port presence");
         }
         if (Verdict.valueOf(verdict) == Verdict.DNAT) {
