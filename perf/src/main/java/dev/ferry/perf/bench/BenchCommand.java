@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Ferry's performance reports: JMH micro-benchmarks and lab benchmarks against the kernel."},
-    subcommands = {JmhRun.class, ReportRun.class, LoadCommands.Server.class, LoadCommands.Client.class})
+    subcommands = {JmhRun.class, ReportRun.class, LoadCommands.Server.class, LoadCommands.Client.class, RulesRun.class, LabRun.class, LabRun.Report.class})
 public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

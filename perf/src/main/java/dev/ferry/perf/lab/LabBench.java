@@ -1,0 +1,527 @@
+package dev.ferry.perf.lab;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ferry.control.lab.Lab;
+import dev.ferry.control.lab.LabClient;
+import dev.ferry.control.lab.LabException;
+import dev.ferry.control.lab.LabJava;
+import dev.ferry.control.lab.LabManifests;
+import dev.ferry.control.lab.LabState;
+import dev.ferry.control.lab.LabTopology;
+import dev.ferry.control.lab.Shell;
+import dev.ferry.nativeio.netns.NetworkNamespace;
+import dev.ferry.perf.load.LoadMode;
+import dev.ferry.perf.load.LoadPorts;
+import dev.ferry.perf.load.LoadResult;
+import dev.ferry.perf.load.ServerStats;
+import dev.ferry.perf.report.Machine;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code ferry bench lab}: the side-by-side lab benchmarks. Brings up a two-node lab without
+ * agents (its own namespace prefix {@value #PREFIX}, so a lab brought up by hand is left alone),
+ * starts a load server in pods web-1 and web-2, and from pod local-1 (all on node-1) runs the
+ * same loads through each dataplane in turn on node-1: direct to the pods, the kernel with
+ * kube-proxy-shaped nftables and iptables rules, Ferry's agent with the tun port and with the
+ * packet port (only one of them runs at a time, and no agent runs during the kernel runs).
+ * Then the same at larger service counts, with the programming times. The lab is taken down at
+ * the end, on failure, and on Ctrl-C.
+ */
+public final class LabBench {
+    public static final String PREFIX = "ferry-bench-";
+    public static final String DEFAULT_STATE_DIR = "/run/ferry-bench";
+    private static final String CLIENT_POD = "local-1";
+    private static final List<String> SERVER_PODS = List.of("web-1", "web-2");
+    private static final String BENCH_MAIN = "dev.ferry.perf.bench.BenchCommand";
+    private static final long SERVING_TIMEOUT_MS = 300_000;
+    private static final int PROBE_TIMEOUT_MS = 5;
+    private static final Pattern ELAPSED = Pattern.compile("elapsed_ms=(\\d+)");
+
+    /** How the run is shaped; every load is bounded by warmup + window and by maxCount. */
+    public record Settings(Path out, Path stateDir, List<Integer> serviceCounts, List<Dataplane> dataplanes, List<LoadMode> modes,
+                           long warmupMs, long durationMs, int udpFlows, int crrConcurrency, int rrConcurrency, int bulkStreams,
+                           int changes, int agentWorkers) {
+        public String describe() {
+            return "window " + durationMs / 1000.0 + " s after " + warmupMs / 1000.0 + " s warmup; UDP " + udpFlows + " flows of 64 B datagrams; "
+                + "CRR " + crrConcurrency + " connections in flight; RR " + rrConcurrency + " connections; bulk " + bulkStreams
+                + " streams; services " + serviceCounts + "; Ferry agent with " + agentWorkers + " worker(s); " + changes
+                + " one-service changes per dataplane";
+        }
+    }
+
+    private final Settings settings;
+    private final PrintStream out;
+    private final Lab lab;
+    private final LabJava jvm = LabJava.current();
+    private final Path baselineScript;
+    private final List<Process> servers = new ArrayList<>();
+    private LabTopology topology;
+    private LabTopology.Node node;
+    private List<String> serverIps;
+    private String clientNetns;
+    private Process agent;
+    private final List<BenchServices.ServicePort> changed = new ArrayList<>();
+    private int changeCounter;
+
+    public LabBench(final Settings settings, final PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+        this.lab = new Lab(new LabState(settings.stateDir()), jvm, out, null, PREFIX);
+        this.baselineScript = findBaselineScript();
+    }
+
+    /** Runs everything and writes lab.json, lab.md and charts into the output folder. */
+    public LabResults run() throws IOException {
+        Shell.requireRoot("ferry bench lab");
+        Shell.requireTools("ip", "setsid", "bash");
+        if (settings.dataplanes().contains(Dataplane.NFTABLES) && Shell.which("nft").isEmpty()) {
+            throw new LabException("nft is missing: apt-get install nftables (or leave out --dataplane nftables)");
+        }
+        if (settings.dataplanes().contains(Dataplane.IPTABLES) && Shell.which("iptables-restore").isEmpty()) {
+            throw new LabException("iptables-restore is missing: apt-get install iptables (or leave out --dataplane iptables)");
+        }
+        Files.createDirectories(settings.out());
+        final LabResults results = new LabResults(Machine.current(), settings.describe(), List.of(), List.of());
+        final AtomicBoolean down = new AtomicBoolean();
+        final Thread hook = new Thread(() -> {
+            if (down.compareAndSet(false, true)) {
+                say("interrupted: taking the bench lab down");
+                teardown();
+            }
+        }, "bench-lab-teardown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            lab.up(new LabState.Settings(LabTopology.MIN_NODES, "tun", false));
+            topology = lab.topology();
+            node = topology.node(1);
+            clientNetns = topology.requirePod(CLIENT_POD).netns();
+            serverIps = SERVER_PODS.stream().map(p -> topology.requirePod(p).ip()).toList();
+            startServers();
+            boolean first = true;
+            for (final int services : settings.serviceCounts()) {
+                final List<BenchServices.ServicePort> ports = BenchServices.all(services, serverIps);
+                for (final Dataplane dataplane : settings.dataplanes()) {
+                    if (dataplane == Dataplane.DIRECT && !first) {
+                        continue; // no services involved: once is enough
+                    }
+                    runDataplane(results, dataplane, services, ports);
+                    writeJson(results);
+                }
+                first = false;
+            }
+        } finally {
+            if (down.compareAndSet(false, true)) {
+                teardown();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (final IllegalStateException shuttingDown) {
+                // the hook runs already
+            }
+        }
+        writeJson(results);
+        return results;
+    }
+
+    private void runDataplane(final LabResults results, final Dataplane dataplane, final int services,
+                              final List<BenchServices.ServicePort> ports) throws IOException {
+        say("== " + dataplane.label() + ", " + services + " service(s)");
+        changed.clear();
+        try {
+            setUp(results, dataplane, services, ports);
+            for (final LoadMode mode : settings.modes()) {
+                final LabResults.Load load = load(dataplane, services, mode);
+                results.loads().add(load);
+                say("   " + mode + ": " + (load.result() == null ? "failed: " + load.error() : describe(load.result())));
+            }
+            if (dataplane != Dataplane.DIRECT) {
+                for (int i = 0; i < settings.changes(); i++) {
+                    final LabResults.Sync change = change(dataplane, services, ports);
+                    results.syncs().add(change);
+                    say(String.format("   one-service change: command %.1f ms, serving after %.1f ms", change.commandMs(), change.servingMs()));
+                }
+            }
+        } catch (final RuntimeException e) {
+            say("   " + dataplane.label() + " failed: " + e.getMessage());
+            results.loads().add(new LabResults.Load(dataplane.label(), services, null, null, String.valueOf(e.getMessage())));
+        } finally {
+            tearDown(dataplane);
+        }
+    }
+
+    // ---- dataplanes ----
+
+    private void setUp(final LabResults results, final Dataplane dataplane, final int services,
+                       final List<BenchServices.ServicePort> ports) throws IOException {
+        switch (dataplane) {
+            case DIRECT -> {
+            }
+            case NFTABLES, IPTABLES -> {
+                final String mode = dataplane == Dataplane.NFTABLES ? "nftables" : "iptables";
+                final Path rules = settings.stateDir().resolve("rules-" + mode + "-" + services + (mode.equals("nftables") ? ".nft" : ".rules"));
+                Files.writeString(rules, mode.equals("nftables") ? KernelRules.nftables(ports) : KernelRules.iptables(ports));
+                final long start = System.nanoTime();
+                final double commandMs = baseline("load", mode, rules);
+                final double servingMs = waitServing(BenchServices.BENCH_IP, LoadPorts.TCP_CRR, start);
+                results.syncs().add(new LabResults.Sync(dataplane.label(), services, "full", commandMs, servingMs));
+                say(String.format("   %s of %d services: %.0f ms, serving after %.0f ms", mode.equals("nftables") ? "nft -f" : "iptables-restore",
+                    services, commandMs, servingMs));
+            }
+            case FERRY_TUN, FERRY_PACKET -> {
+                final long start = System.nanoTime();
+                startAgent(dataplane.portType(), ports);
+                final double servingMs = waitServing(BenchServices.BENCH_IP, LoadPorts.TCP_CRR, start);
+                final double syncMs = agentSyncSeconds().map(s -> s * 1000).orElse(Double.NaN);
+                results.syncs().add(new LabResults.Sync(dataplane.label(), services, "full", syncMs, servingMs));
+                say(String.format("   agent start → serving %d services: %.0f ms (its first sync: %.0f ms)", services, servingMs, syncMs));
+            }
+        }
+    }
+
+    private void tearDown(final Dataplane dataplane) {
+        if (dataplane.kernel()) {
+            try {
+                baseline("flush", null, null);
+            } catch (final RuntimeException e) {
+                say("   flushing the rules failed: " + e.getMessage());
+            }
+        }
+        stopAgent();
+    }
+
+    private LabResults.Sync change(final Dataplane dataplane, final int services, final List<BenchServices.ServicePort> ports)
+            throws IOException {
+        final BenchServices.ServicePort added = BenchServices.change(++changeCounter, serverIps.get(0));
+        pause(1_200); // past the agents' minimum sync interval (1 s, kube-proxy's default): a change on a quiet system
+        final double commandMs;
+        final long start;
+        switch (dataplane) {
+            case NFTABLES -> {
+                final Path delta = settings.stateDir().resolve("change-" + changeCounter + ".nft");
+                Files.writeString(delta, KernelRules.nftablesAdd(added));
+                start = System.nanoTime();
+                commandMs = baseline("change", "nftables", delta);
+            }
+            case IPTABLES -> {
+                final List<BenchServices.ServicePort> existing = new ArrayList<>(ports);
+                existing.addAll(changed);
+                final Path delta = settings.stateDir().resolve("change-" + changeCounter + ".rules");
+                Files.writeString(delta, KernelRules.iptablesAdd(existing, added));
+                start = System.nanoTime();
+                commandMs = baseline("change", "iptables", delta);
+            }
+            case FERRY_TUN, FERRY_PACKET -> {
+                final double before = Lab.lastSync(node);
+                start = System.nanoTime();
+                LabManifests.writeAtomically(agentManifests().resolve("90-change-" + changeCounter + ".yaml"),
+                    BenchServices.manifests(List.of(added)));
+                commandMs = Double.NaN;
+                final double serving = waitServing(added.clusterIp(), added.port(), start);
+                changed.add(added);
+                final double after = Lab.lastSync(node);
+                return new LabResults.Sync(dataplane.label(), services, "change", after > before ? agentLastSyncMs() : Double.NaN, serving);
+            }
+            default -> throw new IllegalStateException("no change for " + dataplane);
+        }
+        final double serving = waitServing(added.clusterIp(), added.port(), start);
+        changed.add(added);
+        return new LabResults.Sync(dataplane.label(), services, "change", commandMs, serving);
+    }
+
+    private double baseline(final String action, final String mode, final Path file) {
+        final List<String> command = new ArrayList<>(List.of("bash", baselineScript.toString(), action, "--netns", node.netns()));
+        if (mode != null) {
+            command.addAll(List.of("--mode", mode, "--file", file.toString()));
+        }
+        final Shell.Result result = Shell.exec(command, 600_000);
+        if (!result.ok()) {
+            throw new LabException(String.join(" ", command) + " exited " + result.exitCode() + ": " + result.output().strip());
+        }
+        final Matcher m = ELAPSED.matcher(result.output());
+        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+    }
+
+    private Path agentDir() {
+        return settings.stateDir().resolve("agent");
+    }
+
+    private Path agentManifests() {
+        return agentDir().resolve("manifests");
+    }
+
+    private void startAgent(final String portType, final List<BenchServices.ServicePort> ports) throws IOException {
+        final Path dir = agentDir();
+        deleteRecursively(dir);
+        Files.createDirectories(agentManifests());
+        Files.createDirectories(dir.resolve("run"));
+        Files.createDirectories(dir.resolve("state"));
+        Files.writeString(dir.resolve("node.yaml"), LabManifests.nodeConfig(node, portType));
+        Files.writeString(agentManifests().resolve("00-bench.yaml"), BenchServices.manifests(ports));
+        agent = start(node.netns(), jvm.command(false, LabJava.FERRY_MAIN, List.of("agent",
+            "--node-config", dir.resolve("node.yaml").toString(), "--manifests", agentManifests().toString(),
+            "--port-type", portType, "--workers", Integer.toString(settings.agentWorkers()),
+            "--run-dir", dir.resolve("run").toString(), "--state-dir", dir.resolve("state").toString())),
+            settings.stateDir().resolve("logs").resolve("agent-" + portType + ".log"));
+    }
+
+    private void stopAgent() {
+        if (agent == null) {
+            return;
+        }
+        agent.destroy();
+        try {
+            if (!agent.waitFor(20, TimeUnit.SECONDS)) {
+                agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        agent = null;
+    }
+
+    /** The agent's sync duration histogram's sum over count (its only sync, right after start). */
+    private Optional<Double> agentSyncSeconds() {
+        final String metrics = metrics();
+        final Double sum = metric(metrics, "kubeproxy_sync_proxy_rules_duration_seconds_sum");
+        final Double count = metric(metrics, "kubeproxy_sync_proxy_rules_duration_seconds_count");
+        return sum == null || count == null || count == 0 ? Optional.empty() : Optional.of(sum / count);
+    }
+
+    private double lastSyncSum = 0;
+    private double lastSyncCount = 0;
+
+    /** The duration of the agent's syncs since the previous call (their mean), in ms. */
+    private double agentLastSyncMs() {
+        final String metrics = metrics();
+        final Double sum = metric(metrics, "kubeproxy_sync_proxy_rules_duration_seconds_sum");
+        final Double count = metric(metrics, "kubeproxy_sync_proxy_rules_duration_seconds_count");
+        if (sum == null || count == null || count <= lastSyncCount) {
+            return Double.NaN;
+        }
+        final double ms = (sum - lastSyncSum) / (count - lastSyncCount) * 1000;
+        lastSyncSum = sum;
+        lastSyncCount = count;
+        return ms;
+    }
+
+    private String metrics() {
+        final LabClient.Outcome outcome = LabClient.http(node.netns(),
+            new LabClient.Request(null, "127.0.0.1", Lab.AGENT_METRICS_PORT, "/metrics", 5000));
+        return outcome.answered() ? outcome.body() : "";
+    }
+
+    private static Double metric(final String page, final String name) {
+        for (final String line : page.lines().toList()) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Connects to {@code ip:port} from the client pod again and again (each attempt waits
+     * {@value #PROBE_TIMEOUT_MS} ms) until one succeeds; returns the ms since {@code startNs}.
+     */
+    private double waitServing(final String ip, final int port, final long startNs) {
+        return NetworkNamespace.call(clientNetns, () -> {
+            final long deadline = startNs + TimeUnit.MILLISECONDS.toNanos(SERVING_TIMEOUT_MS);
+            while (System.nanoTime() < deadline) {
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress(ip, port), PROBE_TIMEOUT_MS);
+                    return (System.nanoTime() - startNs) / 1e6;
+                } catch (final IOException e) {
+                    if (agent != null && !agent.isAlive()) {
+                        throw new LabException("the agent exited; its log ends:\n"
+                            + LabState.tail(settings.stateDir().resolve("logs").resolve("agent-" + agentPortType() + ".log"), 15));
+                    }
+                    if (!(e instanceof java.net.SocketTimeoutException)) {
+                        Thread.sleep(1); // refused or unreachable at once: do not spin
+                    }
+                }
+            }
+            throw new LabException(ip + ":" + port + " not served within " + SERVING_TIMEOUT_MS / 1000 + " s");
+        });
+    }
+
+    private String agentPortType() {
+        return agent == null ? "?" : agent.info().arguments().map(a -> {
+            for (int i = 0; i + 1 < a.length; i++) {
+                if (a[i].equals("--port-type")) {
+                    return a[i + 1];
+                }
+            }
+            return "?";
+        }).orElse("?");
+    }
+
+    // ---- load ----
+
+    private void startServers() {
+        for (final String pod : SERVER_PODS) {
+            servers.add(start(topology.requirePod(pod).netns(), jvm.command(false, BENCH_MAIN, List.of("load-server", "--lifetime-s", "7200")),
+                settings.stateDir().resolve("logs").resolve("load-server-" + pod + ".log")));
+        }
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (final String ip : serverIps) {
+            while (true) {
+                try {
+                    NetworkNamespace.call(clientNetns, () -> ServerStats.query(ip));
+                    break;
+                } catch (final RuntimeException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw new LabException("the load server at " + ip + " did not answer on port " + LoadPorts.STATS + ": " + e.getMessage());
+                    }
+                    pause(200);
+                }
+            }
+        }
+        say("load servers up in " + String.join(", ", SERVER_PODS) + " (" + String.join(", ", serverIps) + ")");
+    }
+
+    private LabResults.Load load(final Dataplane dataplane, final int services, final LoadMode mode) {
+        final int port = LoadPorts.port(mode);
+        final List<String> args = new ArrayList<>(List.of("load-client", "--mode", mode.name().toLowerCase(),
+            "--warmup-ms", Long.toString(settings.warmupMs()), "--duration-ms", Long.toString(settings.durationMs()),
+            "--concurrency", Integer.toString(switch (mode) {
+                case UDP -> settings.udpFlows();
+                case CRR -> settings.crrConcurrency();
+                case RR -> settings.rrConcurrency();
+                case BULK -> settings.bulkStreams();
+            })));
+        if (dataplane == Dataplane.DIRECT) {
+            serverIps.forEach(ip -> args.addAll(List.of("--target", ip + ":" + port)));
+        } else {
+            args.addAll(List.of("--target", BenchServices.BENCH_IP + ":" + port));
+        }
+        serverIps.forEach(ip -> args.addAll(List.of("--stats", ip)));
+        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", clientNetns));
+        command.addAll(jvm.command(false, BENCH_MAIN, args));
+        try {
+            final Process process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.appendTo(settings.stateDir().resolve("logs").resolve("load-client.log").toFile()))
+                .start();
+            final long limitMs = settings.warmupMs() + settings.durationMs() + 30_000;
+            final byte[] stdout = process.getInputStream().readAllBytes();
+            if (!process.waitFor(limitMs, TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                return new LabResults.Load(dataplane.label(), services, mode, null, "the client did not finish within " + limitMs + " ms");
+            }
+            final String text = new String(stdout, StandardCharsets.UTF_8).strip();
+            final String last = text.lines().reduce((a, b) -> b).orElse("");
+            if (process.exitValue() != 0 || !last.startsWith("{")) {
+                return new LabResults.Load(dataplane.label(), services, mode, null, "client exited " + process.exitValue() + ": " + text
+                    + " " + LabState.tail(settings.stateDir().resolve("logs").resolve("load-client.log"), 5));
+            }
+            return new LabResults.Load(dataplane.label(), services, mode, JSON.readValue(last, LoadResult.class), null);
+        } catch (final IOException e) {
+            return new LabResults.Load(dataplane.label(), services, mode, null, e.getMessage());
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted", e);
+        }
+    }
+
+    static String describe(final LoadResult r) {
+        return switch (r.mode()) {
+            case UDP -> String.format("%,.0f datagrams/s delivered (%.1f%% lost), %d errors", r.ratePerS(), r.lossRatio() * 100, r.errors());
+            case CRR -> String.format("%,.0f connections/s, p50 %.0f µs, p99 %.0f µs, %d errors", r.ratePerS(),
+                r.latency() == null ? Double.NaN : r.latency().p50Us(), r.latency() == null ? Double.NaN : r.latency().p99Us(), r.errors());
+            case RR -> String.format("%,.0f requests/s, p50 %.0f µs, p99 %.0f µs, %d errors", r.ratePerS(),
+                r.latency() == null ? Double.NaN : r.latency().p50Us(), r.latency() == null ? Double.NaN : r.latency().p99Us(), r.errors());
+            case BULK -> String.format("%.2f Gbit/s", r.bitsPerS() / 1e9);
+        };
+    }
+
+    // ---- processes, files ----
+
+    private static Process start(final String netns, final List<String> command, final Path log) {
+        final List<String> full = new ArrayList<>(List.of("setsid", "ip", "netns", "exec", netns));
+        full.addAll(command);
+        try {
+            Files.createDirectories(log.getParent());
+            return new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        } catch (final IOException e) {
+            throw new LabException("cannot start '" + String.join(" ", full) + "': " + e.getMessage(), e);
+        }
+    }
+
+    private void teardown() {
+        stopAgent();
+        for (final Process server : servers) {
+            server.destroy();
+        }
+        try {
+            lab.down(true);
+        } catch (final RuntimeException e) {
+            say("taking the lab down failed: " + e.getMessage() + " (run: ferry lab down --prefix " + PREFIX + ")");
+        }
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private void writeJson(final LabResults results) throws IOException {
+        JSON.writeValue(settings.out().resolve("lab.json").toFile(), results);
+    }
+
+    private void say(final String line) {
+        out.println("bench lab: " + line);
+        out.flush();
+    }
+
+    private static void pause(final long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted", e);
+        }
+    }
+
+    private static void deleteRecursively(final Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (final Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** perf/baselines/baseline.sh: FERRY_BENCH_BASELINES, else found above the jar or the working directory. */
+    static Path findBaselineScript() {
+        final String env = System.getenv("FERRY_BENCH_BASELINES");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env).resolve("baseline.sh");
+        }
+        for (final Path start : List.of(LabJava.codeSource(), Path.of("").toAbsolutePath())) {
+            for (Path dir = start.toAbsolutePath(); dir != null; dir = dir.getParent()) {
+                final Path candidate = dir.resolve("perf").resolve("baselines").resolve("baseline.sh");
+                if (Files.isRegularFile(candidate)) {
+                    return candidate;
+                }
+            }
+        }
+        throw new LabException("cannot find perf/baselines/baseline.sh above " + LabJava.codeSource()
+            + " or the working directory: run from a Ferry checkout or set FERRY_BENCH_BASELINES");
+    }
+}

@@ -1,0 +1,38 @@
+package dev.ferry.perf.lab;
+
+import dev.ferry.perf.load.LoadMode;
+import dev.ferry.perf.load.LoadResult;
+import dev.ferry.perf.report.Machine;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything one {@code ferry bench lab} run measured, as written to {@code lab.json} and read
+ * back by the report.
+ *
+ * @param machine   where it ran
+ * @param settings  how (window, concurrency, service counts)
+ * @param loads     one entry per (dataplane, services, load mode)
+ * @param syncs     time to program N services from nothing, and one-service changes, per dataplane
+ */
+public record LabResults(Machine machine, String settings, List<Load> loads, List<Sync> syncs) {
+
+    /** One load run. {@code result} is null when the run failed; {@code error} then says why. */
+    public record Load(String dataplane, int services, LoadMode mode, LoadResult result, String error) {
+    }
+
+    /**
+     * A programming time. {@code kind} is "full" (all services from nothing) or "change" (one
+     * service added to the others). {@code commandMs}: nft / iptables-restore alone, or for
+     * Ferry the agent's own sync duration; {@code servingMs}: from the write (or the agent's
+     * start, for "full") to the first connection the dataplane answered.
+     */
+    public record Sync(String dataplane, int services, String kind, double commandMs, double servingMs) {
+    }
+
+    public LabResults {
+        loads = new ArrayList<>(loads);
+        syncs = new ArrayList<>(syncs);
+    }
+}
