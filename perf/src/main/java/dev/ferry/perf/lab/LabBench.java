@@ -113,6 +113,8 @@ public final class LabBench {
             node = topology.node(1);
             clientNetns = topology.requirePod(CLIENT_POD).netns();
             serverIps = SERVER_PODS.stream().map(p -> topology.requirePod(p).ip()).toList();
+            // tens of thousands of connections per run: every client port once before any comes round again
+            Shell.run("ip", "netns", "exec", clientNetns, "sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65000");
             startServers();
             boolean first = true;
             for (final int services : settings.serviceCounts()) {

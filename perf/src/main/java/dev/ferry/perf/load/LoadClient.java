@@ -35,8 +35,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <ul>
  *   <li>UDP: {@code concurrency} connected sockets blast {@code payloadBytes} datagrams (written
  *       in batches, sent with sendmmsg); the servers count what arrives.</li>
- *   <li>CRR: {@code concurrency} connections in flight, each connect, request, answer, and the
- *       server's close; the next starts when one ends.</li>
+ *   <li>CRR: {@code concurrency} connections in flight, each connect, request, answer, and
+ *       close (the client aborts with a RST once answered, so no TIME_WAIT is left on either
+ *       side); the next starts when one ends.</li>
  *   <li>RR: {@code concurrency} open connections, each one request in flight.</li>
  *   <li>BULK: {@code concurrency} connections writing 64 KiB chunks; the servers count bytes.</li>
  * </ul>
@@ -308,8 +309,11 @@ public final class LoadClient {
                     latencies.recordValue(System.nanoTime() - startNs);
                 }
                 done.increment();
-                // the server closes: waiting for its FIN leaves the TIME_WAIT on the server, so
-                // the client's ports are free again at once
+                // Abort (RST) rather than close: no TIME_WAIT on either side. A server TIME_WAIT
+                // for a client port that comes round again answers the new SYN with a challenge
+                // ACK, and the connect then stalls a full SYN retransmission (1 s).
+                ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                ctx.close();
             }
         }
 

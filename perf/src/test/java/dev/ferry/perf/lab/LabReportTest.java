@@ -1,0 +1,53 @@
+package dev.ferry.perf.lab;
+
+import dev.ferry.perf.load.LoadMode;
+import dev.ferry.perf.load.LoadResult;
+import dev.ferry.perf.report.Machine;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The lab report from made-up results: ratios to the direct path and the kernel, targets, charts. */
+class LabReportTest {
+    @TempDir
+    Path dir;
+
+    private static LabResults.Load udp(final Dataplane d, final int services, final double pps) {
+        return new LabResults.Load(d.label(), services, LoadMode.UDP,
+            new LoadResult(LoadMode.UDP, "x", 1, (long) pps, (long) pps, pps, pps * 512, 0, null), null);
+    }
+
+    private static LabResults.Load crr(final Dataplane d, final int services, final double cps) {
+        return new LabResults.Load(d.label(), services, LoadMode.CRR, new LoadResult(LoadMode.CRR, "x", 1, (long) cps, (long) cps, cps, 0, 0,
+            new LoadResult.Latency(100, 100, 200, 300, 400, 500, 150)), null);
+    }
+
+    @Test
+    void shouldGiveEachFigureWithItsRatiosToDirectAndTheKernelAndDrawCharts() throws IOException {
+        final List<LabResults.Load> loads = new ArrayList<>(List.of(
+            udp(Dataplane.DIRECT, 1, 400_000), udp(Dataplane.NFTABLES, 1, 200_000), udp(Dataplane.IPTABLES, 1, 100_000),
+            udp(Dataplane.FERRY_PACKET, 1, 150_000), crr(Dataplane.NFTABLES, 1, 1000), crr(Dataplane.FERRY_PACKET, 1, 400),
+            udp(Dataplane.NFTABLES, 10_000, 200_000), udp(Dataplane.IPTABLES, 10_000, 50_000), udp(Dataplane.FERRY_PACKET, 10_000, 100_000)));
+        final List<LabResults.Sync> syncs = List.of(new LabResults.Sync("nftables", 1, "full", 20, 25),
+            new LabResults.Sync("ferry packet", 1, "change", Double.NaN, 130), new LabResults.Sync("ferry packet", 1, "change", Double.NaN, 150));
+        final LabResults results = new LabResults(new Machine("CPU", 2, 1024, "6.1", "VM"), "test", loads, syncs);
+
+        LabReport.write(results, dir);
+        final String md = Files.readString(dir.resolve(LabReport.MARKDOWN));
+        assertTrue(md.contains("| ferry packet | 150,000 | 0.375× | 0.750× | 1.50× | 100,000 | 0.250× | 0.500× | 2.00× |"), md);
+        assertTrue(md.contains("| packet port ≥ ½ nftables, connections/s, 1 services | 400 vs 1,000 = 0.400× | not met |"), md);
+        assertTrue(md.contains("| packet port ahead of iptables, datagrams/s, 10000 services | 100,000 vs 50,000 = 2.00× | met |"), md);
+        assertTrue(md.contains("| one-service change serving < 10 ms (ferry packet, 1 services) | 140 ms (median) | not met |"), md);
+        for (final String chart : List.of("lab-udp", "lab-crr", "lab-programming")) {
+            assertTrue(Files.size(dir.resolve("charts").resolve(chart + ".png")) > 5_000, chart);
+            assertTrue(Files.readString(dir.resolve("charts").resolve(chart + ".svg")).contains("<svg"), chart);
+        }
+    }
+}
