@@ -347,6 +347,11 @@ public final class PacketProcessor {
         return decision;
     }
 
+    /** The 5-tuple of the last packet as it arrived (before translation); for tests. */
+    FlowKey lastDecisionKeyForTest() {
+        return key;
+    }
+
     /** The flyweight over the last packet, as rewritten. */
     public Ipv4Packet packet() {
         return packet;
