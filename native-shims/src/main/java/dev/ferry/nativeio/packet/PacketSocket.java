@@ -239,31 +239,16 @@ public final class PacketSocket implements AutoCloseable {
      * drop: slots come back as soon as the kernel has sent them, usually within that sendto.
      */
     public boolean queueTx(long address, int length) {
-        if (length > txCapacity || length <= 0) {
-            return false;
-        }
-        long slot = txSlot(txHead);
-        MemorySegment r = ring;
-        int status = (int) INT.getAcquire(r, slot + TP_STATUS);
-        if (status != TP_STATUS_AVAILABLE) {
-            if (status != TP_STATUS_WRONG_FORMAT) {
-                return false;
-            }
-            txWrongFormat++;
-        }
-        MemorySegment.copy(ALL_MEMORY, address, r, slot + TX_DATA_OFFSET, length);
-        r.set(JAVA_INT, slot + TP_LEN, length);
-        r.set(JAVA_INT, slot + TP_SNAPLEN, length);
-        r.set(JAVA_INT, slot + TP_NEXT_OFFSET, 0);
-        INT.setRelease(r, slot + TP_STATUS, TP_STATUS_SEND_REQUEST);
-        txHead = txHead + 1 == txFrameCount ? 0 : txHead + 1;
-        txQueued++;
-        return true;
+        return queue(ALL_MEMORY, address, length);
     }
 
     /** As {@link #queueTx(long, int)}, from {@code length} bytes of {@code source} at {@code offset}. */
     public boolean queueTx(MemorySegment source, long offset, int length) {
         Objects.checkFromIndexSize(offset, length, source.byteSize());
+        return queue(source, offset, length);
+    }
+
+    private boolean queue(MemorySegment source, long offset, int length) {
         if (length > txCapacity || length <= 0) {
             return false;
         }
