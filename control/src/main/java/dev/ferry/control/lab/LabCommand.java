@@ -233,28 +233,23 @@ public final class LabCommand implements Callable<Integer> {
         }
 
         @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop a pod's server: it turns unready and leaves its services' endpoints.")
-        static final class Stop implements Callable<Integer> {
-            @Spec
-            CommandSpec spec;
-            @CommandLine.Mixin
-            StateOption state = new StateOption();
-            @Parameters(index = "0", paramLabel = "POD")
-            String pod;
-
+        static final class Stop extends PodAction {
             @Override
-            public Integer call() {
-                try {
-                    Shell.requireRoot("ferry lab pod stop");
-                    state.lab(System.out).stopPod(pod);
-                    return 0;
-                } catch (final LabException | IllegalArgumentException e) {
-                    return fail(spec, e instanceof LabException le ? le : new LabException(e.getMessage()));
-                }
+            void act(final Lab lab) {
+                lab.stopPod(pod);
             }
         }
 
         @Command(name = "start", mixinStandardHelpOptions = true, description = "Start a stopped pod's server again.")
-        static final class Start implements Callable<Integer> {
+        static final class Start extends PodAction {
+            @Override
+            void act(final Lab lab) {
+                lab.startPod(pod);
+            }
+        }
+
+        /** What stop and start share: root, the lab's state, one pod, errors reported as a lab failure. */
+        abstract static class PodAction implements Callable<Integer> {
             @Spec
             CommandSpec spec;
             @CommandLine.Mixin
@@ -262,11 +257,13 @@ public final class LabCommand implements Callable<Integer> {
             @Parameters(index = "0", paramLabel = "POD")
             String pod;
 
+            abstract void act(Lab lab);
+
             @Override
             public Integer call() {
                 try {
-                    Shell.requireRoot("ferry lab pod start");
-                    state.lab(System.out).startPod(pod);
+                    Shell.requireRoot("ferry lab pod " + spec.name());
+                    act(state.lab(System.out));
                     return 0;
                 } catch (final LabException | IllegalArgumentException e) {
                     return fail(spec, e instanceof LabException le ? le : new LabException(e.getMessage()));
