@@ -82,9 +82,6 @@ public final class Lab {
             throw new LabException("a lab is already up (namespaces " + String.join(", ", existing)
                 + "): run 'ferry lab down' first");
         }
-        if (settings.agents()) {
-            requireAgentCommand();
-        }
         final LabTopology topology = new LabTopology(prefix, settings.nodes());
         final Path scriptsDir = scripts != null ? scripts : LabJava.scriptsDir();
         try {
@@ -132,16 +129,6 @@ public final class Lab {
             LabManifests.writeNode(topology, node, state.nodeDir(node), settings.portType(), Map.of());
             Files.createDirectories(state.nodeDir(node).resolve("run"));
             Files.createDirectories(state.nodeDir(node).resolve("state"));
-        }
-    }
-
-    /** Fails unless this build of ferry has the {@code agent} command (issue 4). */
-    public void requireAgentCommand() {
-        final Shell.Result result = Shell.exec(java.command(true, LabJava.FERRY_MAIN, List.of("help", "agent")), 60_000);
-        if (!result.ok()) {
-            throw new LabException("this build of ferry has no 'ferry agent' command yet ('ferry help agent' exited "
-                + result.exitCode() + ": " + firstLine(result.output()) + "). The lab runs one agent per node; "
-                + "without it, 'ferry lab up --no-agents' builds the cluster's network and pods alone");
         }
     }
 

@@ -55,16 +55,4 @@ class LabLifecycleTest {
         assertTrue(failure.getMessage().contains("broken on purpose"), failure.getMessage());
         assertEquals(List.of(), LabNetwork.existingNamespaces(lab.prefix()));
     }
-
-    @Test
-    void shouldSayWhatIsMissingWhenTheAgentCommandDoesNotWork() {
-        LabTestSupport.requirePrivileges();
-        final Lab lab = LabTestSupport.lab("agent-check");
-        try {
-            lab.requireAgentCommand();
-        } catch (final LabException e) {
-            assertTrue(e.getMessage().contains("no 'ferry agent' command"), e.getMessage());
-            assertTrue(e.getMessage().contains("--no-agents"), e.getMessage());
-        }
-    }
 }

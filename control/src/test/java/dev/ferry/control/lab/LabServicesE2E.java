@@ -3,7 +3,6 @@ package dev.ferry.control.lab;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,11 +46,6 @@ abstract class LabServicesE2E {
         LabTestSupport.requirePrivileges();
         lab = LabTestSupport.lab("e2e-" + portType());
         lab.down(true);
-        try {
-            lab.requireAgentCommand();
-        } catch (final LabException e) {
-            fail("the lab's end-to-end Service tests need 'ferry agent' (issue 4): " + e.getMessage());
-        }
         lab.up(new LabState.Settings(2, portType(), true));
         topology = lab.topology();
         labPids.addAll(LabNetwork.allLabPids(lab.prefix()));
