@@ -73,7 +73,7 @@ final class AgentCommand implements Callable<Integer> {
     String healthzBindAddress = AgentOptions.DEFAULT_HEALTHZ_BIND_ADDRESS;
 
     @Option(names = "--metrics-bind-address", paramLabel = "HOST:PORT",
-        description = "/metrics, /services, /conntrack. Default: ${DEFAULT-VALUE}.")
+        description = "/metrics, /services, /conntrack, /trace. Default: ${DEFAULT-VALUE}.")
     String metricsBindAddress = AgentOptions.DEFAULT_METRICS_BIND_ADDRESS;
 
     @Override

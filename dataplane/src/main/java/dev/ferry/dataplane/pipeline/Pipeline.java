@@ -59,7 +59,7 @@ public final class Pipeline implements AutoCloseable {
             final ServiceRouter router = new ServiceRouter(new ClientIpAffinitySelector(ctx.affinity));
             processors[w] = new PacketProcessor(ctx.conntrack, ctx.tables, router, ctx.snat, ctx.counters.worker(w),
                 ctx.port.metadataLength());
-            // One worker sweeps conntrack: the GC cursor is not shared between threads.
+            // One worker sweeps conntrack per duty cycle; the others stay on the packet path.
             workers[w] = new WorkerAgent(w, workerRings[w], txRing, processors[w], ctx.counters.worker(w), ctx.clock,
                 w == 0 ? ctx.gcSlicePerDutyCycle : 0, ctx.port);
         }
