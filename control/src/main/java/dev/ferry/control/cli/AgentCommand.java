@@ -2,14 +2,14 @@ package dev.ferry.control.cli;
 
 import dev.ferry.control.agent.Agent;
 import dev.ferry.control.agent.AgentOptions;
-import dev.ferry.control.agent.ManifestStateSource;
+import dev.ferry.control.source.ManifestStateSource;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.NodeConfigException;
 import dev.ferry.control.config.NodeConfigOptions;
 import dev.ferry.control.kube.KubeApi;
 import dev.ferry.control.kube.KubeStateSource;
 import dev.ferry.control.kube.NodeDefaults;
-import dev.ferry.control.kube.ServiceHealthServer;
+import dev.ferry.control.admin.ServiceHealthServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -9,7 +9,7 @@
  * with the {@link dev.ferry.control.compile.ServicePortCompiler} that serves manifests, so both
  * sources mean the same by every field; it also tells the agent's
  * {@link dev.ferry.control.admin.SyncTracker} when the API server is out of reach and when the
- * node stops being eligible. {@link dev.ferry.control.kube.ServiceHealthServer} answers load
+ * node stops being eligible. {@link dev.ferry.control.admin.ServiceHealthServer} answers load
  * balancers on each healthCheckNodePort, in either mode.
  */
 package dev.ferry.control.kube;

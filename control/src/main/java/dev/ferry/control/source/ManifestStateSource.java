@@ -1,9 +1,8 @@
-package dev.ferry.control.agent;
+package dev.ferry.control.source;
 
+import dev.ferry.control.agent.Agent;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestError;
-import dev.ferry.control.source.ManifestSource;
-import dev.ferry.control.source.SourceSnapshot;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

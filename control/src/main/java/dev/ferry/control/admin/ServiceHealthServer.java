@@ -1,6 +1,5 @@
-package dev.ferry.control.kube;
+package dev.ferry.control.admin;
 
-import dev.ferry.control.admin.SyncTracker;
 import dev.ferry.control.agent.Agent;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.service.EndpointSpec;
