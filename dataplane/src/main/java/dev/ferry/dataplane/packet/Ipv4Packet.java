@@ -228,11 +228,6 @@ public final class Ipv4Packet {
         return fragment;
     }
 
-    /** True for an unfragmented packet or the first fragment: the L4 header is present. */
-    public boolean hasL4Header() {
-        return firstFragment;
-    }
-
     /** True when ports can be read: TCP, UDP or SCTP with its header present. */
     public boolean hasPorts() {
         return firstFragment && IpProtocol.hasPorts(protocol);

@@ -32,10 +32,6 @@ public final class InMemoryPort implements PacketPort {
         return out;
     }
 
-    public int pendingInbound() {
-        return inbound.size();
-    }
-
     @Override
     public int receive(final PacketHandler handler, final int maxPackets) {
         int count = 0;

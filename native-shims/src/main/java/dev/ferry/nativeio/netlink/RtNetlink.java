@@ -5,7 +5,6 @@ import static dev.ferry.nativeio.netlink.NetlinkMessage.string;
 import static dev.ferry.nativeio.netlink.NetlinkMessage.u32;
 import static dev.ferry.nativeio.netlink.NetlinkMessage.u8;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;

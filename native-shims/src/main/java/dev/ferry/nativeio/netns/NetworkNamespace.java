@@ -127,11 +127,6 @@ public final class NetworkNamespace {
         }
     }
 
-    /** The inode of the calling thread's network namespace. */
-    public static long currentInode() {
-        return inode(Path.of("/proc/thread-self/ns/net"));
-    }
-
     /**
      * Creates a new, unnamed network namespace and returns a file descriptor that keeps it
      * alive: a short-lived thread unshares into it and opens its nsfs file. The namespace (and

@@ -64,7 +64,6 @@ public final class PacketSocket implements AutoCloseable {
 
     private final PacketSocketConfig config;
     private final int ifindex;
-    private final MemorySegment rxErrno = LibC.newErrnoState();
     private final MemorySegment txErrno = LibC.newErrnoState();
     private volatile int fd;
     private final long mapAddress;
