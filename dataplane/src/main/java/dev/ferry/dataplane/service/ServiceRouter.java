@@ -1,6 +1,7 @@
 package dev.ferry.dataplane.service;
 
 import dev.ferry.dataplane.lb.BackendSelector;
+import dev.ferry.dataplane.packet.IpProtocol;
 
 /**
  * Decides the fate of the first packet of a new flow the way kube-proxy's nftables mode does:
@@ -54,7 +55,7 @@ public final class ServiceRouter {
         final long nowMs,
         final RouteDecision out) {
         out.reset();
-        if (protocolNumber != 6 && protocolNumber != 17 && protocolNumber != 132) {
+        if (!IpProtocol.hasPorts(protocolNumber)) {
             out.reason = RouteReason.NOT_A_SERVICE_PROTOCOL;
             return;
         }
