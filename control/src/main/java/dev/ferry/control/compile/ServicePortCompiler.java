@@ -135,9 +135,9 @@ public final class ServicePortCompiler {
         for (int i = 0; i < service.clusterIps().size(); i++) {
             final int ip = service.clusterIps().get(i);
             final String field = i == 0 ? "spec.clusterIP" : "spec.clusterIPs[" + i + "]";
-            if (!config.serviceCidrs().isEmpty() && !config.inServiceCidrs(ip)) {
-                return new ManifestError(file, object, field, Ipv4.format(ip) + " is outside the node config's serviceCIDRs "
-                    + config.serviceCidrs());
+            final String problem = config.clusterIpProblem(ip);
+            if (problem != null) {
+                return new ManifestError(file, object, field, problem);
             }
             final Service owner = clusterIpOwners.get(ip);
             if (owner != null) {

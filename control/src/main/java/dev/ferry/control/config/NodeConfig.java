@@ -57,4 +57,15 @@ public record NodeConfig(
     public boolean inServiceCidrs(final int address) {
         return serviceCidrs.stream().anyMatch(c -> c.contains(address));
     }
+
+    /**
+     * Why {@code clusterIp} cannot be a ClusterIP on this node (outside the serviceCIDRs), or
+     * null when it can; no serviceCIDRs configured means any address can.
+     */
+    public String clusterIpProblem(final int clusterIp) {
+        if (serviceCidrs.isEmpty() || inServiceCidrs(clusterIp)) {
+            return null;
+        }
+        return dev.ferry.dataplane.addr.Ipv4.format(clusterIp) + " is outside the node config's serviceCIDRs " + serviceCidrs;
+    }
 }
