@@ -38,12 +38,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * network, through the routing it installs itself, as on a real cluster. The test writes to the
  * API from inside that namespace too. The Node object gives the agent its address and pod range
  * (no --node-ip, no --pod-cidr). Privileged: runs as root, fails (never skips) otherwise; its
- * namespaces are named {@value #PREFIX}*, apart from the other agent tests'.
+ * namespaces are named fagt-PID-{@value #LAB_NAME}*, apart from the other agent tests'.
  */
 @Tag("privileged")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KubeAgentNamespaceTest {
-    static final String PREFIX = "ferrykube-";
+    static final String LAB_NAME = "kube-";
     private static final String WEB = "10.96.0.10";
     private static final int NODE_PORT = 30080;
     private static final int HEALTH_CHECK_NODE_PORT = 30999;
@@ -60,7 +60,7 @@ class KubeAgentNamespaceTest {
     @BeforeAll
     static void startAgent() throws Exception {
         dir = Files.createTempDirectory("ferry-kube-agent");
-        lab = new NodeLab(PREFIX, 2);
+        lab = new NodeLab(LAB_NAME, 2);
         for (int i = 1; i <= 2; i++) {
             final String name = "web-" + i;
             servers.add(NetworkNamespace.call(lab.pod(i), () -> PodServer.start(name, 8080, 5353)));

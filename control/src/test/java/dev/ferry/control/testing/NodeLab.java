@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * </pre>
  */
 public final class NodeLab implements AutoCloseable {
-    public static final String PREFIX = "ferryagt-";
+    /** Namespaces of every NodeLab start with this, then the test JVM's pid: {@code fagt-PID-...}. */
+    public static final String PREFIX = "fagt-";
     public static final String NODE_IP = "198.18.0.11";
     public static final String CLIENT_IP = "198.18.0.100";
 
@@ -29,12 +30,16 @@ public final class NodeLab implements AutoCloseable {
     private final int pods;
 
     public NodeLab(final int pods) {
-        this(PREFIX, pods);
+        this("", pods);
     }
 
-    /** A lab whose namespaces start with {@code prefix} (a test class of its own, apart from the others'). */
-    public NodeLab(final String prefix, final int pods) {
-        this.prefix = prefix;
+    /**
+     * A lab whose namespaces are {@code fagt-PID-NAME...} ({@code name} keeps a test class
+     * apart from the others): two test JVMs on one machine never share or remove each other's
+     * namespaces, and labs of dead test JVMs are removed on first use.
+     */
+    public NodeLab(final String name, final int pods) {
+        this.prefix = PREFIX + ProcessHandle.current().pid() + "-" + name;
         this.pods = pods;
         requirePrivileges();
         removeStale();
@@ -60,9 +65,22 @@ public final class NodeLab implements AutoCloseable {
     private void removeStale() {
         for (final String line : Shell.run("ip", "netns", "list").split("\n")) {
             final String name = line.split(" ")[0];
-            if (name.startsWith(prefix)) {
+            if (name.startsWith(prefix) || (name.startsWith(PREFIX) && !ownerAlive(name))) {
+                Shell.tryRun("ip", "netns", "pids", name).stdout().lines()
+                    .forEach(pid -> Shell.tryRun("kill", "-9", pid.trim()));
                 Shell.tryRun("ip", "netns", "del", name);
             }
+        }
+    }
+
+    /** Whether the test JVM whose pid a {@code fagt-PID-...} name carries still runs. */
+    private static boolean ownerAlive(final String namespace) {
+        final String rest = namespace.substring(PREFIX.length());
+        final int dash = rest.indexOf('-');
+        try {
+            return dash > 0 && ProcessHandle.of(Long.parseLong(rest.substring(0, dash))).isPresent();
+        } catch (final NumberFormatException e) {
+            return false; // an old-style name without a pid
         }
     }
 
@@ -109,6 +127,9 @@ public final class NodeLab implements AutoCloseable {
         Shell.run("ip", "-n", client(), "addr", "add", CLIENT_IP + "/24", "dev", "eth0");
         Shell.run("ip", "-n", client(), "link", "set", "eth0", "up");
         Shell.run("ip", "-n", client(), "route", "add", "10.96.0.0/12", "via", NODE_IP);
+        // A node has a default route, as real ones do: the pods' gateway 169.254.1.1 is answered
+        // by proxy ARP only when the node has a route to it (the client does not forward)
+        Shell.run("ip", "-n", node(), "route", "add", "default", "via", CLIENT_IP);
     }
 
     /** The node namespace's links, IPv4 addresses, rules, routes (all tables) and the sysctls the agent touches, as text. */
