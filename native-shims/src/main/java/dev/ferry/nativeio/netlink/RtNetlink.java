@@ -358,10 +358,18 @@ public final class RtNetlink implements AutoCloseable {
         if (r.ipProto() != 0) {
             m.attrU8(Rtnl.FRA_IP_PROTO, r.ipProto());
         }
+        if (r.sportStart() != 0 || r.sportEnd() != 0) {
+            m.attrU32(Rtnl.FRA_SPORT_RANGE, portRange(r.sportStart(), r.sportEnd()));
+        }
         if (r.dportStart() != 0 || r.dportEnd() != 0) {
-            m.attrU32(Rtnl.FRA_DPORT_RANGE, (r.dportStart() & 0xffff) | (r.dportEnd() << 16));
+            m.attrU32(Rtnl.FRA_DPORT_RANGE, portRange(r.dportStart(), r.dportEnd()));
         }
         return m;
+    }
+
+    /** struct fib_rule_port_range {__u16 start; __u16 end;} in host order, as one u32 attribute. */
+    private static int portRange(int start, int end) {
+        return (start & 0xffff) | (end << 16);
     }
 
     /** The IPv4 or IPv6 policy rules, in priority order. */
@@ -373,6 +381,7 @@ public final class RtNetlink implements AutoCloseable {
         execute(m, "RTM_GETRULE dump", msg -> {
             long base = NetlinkStructs.NLMSG_HDRLEN;
             Map<Integer, MemorySegment> a = NetlinkMessage.attributes(msg, base + NetlinkStructs.FIB_RULE_HDR.byteSize(), msg.byteSize());
+            MemorySegment sports = a.get(Rtnl.FRA_SPORT_RANGE);
             MemorySegment ports = a.get(Rtnl.FRA_DPORT_RANGE);
             InetAddress from = address(a.get(Rtnl.FRA_SRC));
             InetAddress to = address(a.get(Rtnl.FRA_DST));
@@ -380,6 +389,8 @@ public final class RtNetlink implements AutoCloseable {
                     from, from == null ? 0 : Byte.toUnsignedInt(msg.get(JAVA_BYTE, base + NetlinkStructs.FRH_SRC_LEN)),
                     to, to == null ? 0 : Byte.toUnsignedInt(msg.get(JAVA_BYTE, base + NetlinkStructs.FRH_DST_LEN)),
                     u8(a.get(Rtnl.FRA_IP_PROTO), 0),
+                    sports == null ? 0 : Short.toUnsignedInt(sports.get(JAVA_SHORT_UNALIGNED, 0)),
+                    sports == null ? 0 : Short.toUnsignedInt(sports.get(JAVA_SHORT_UNALIGNED, 2)),
                     ports == null ? 0 : Short.toUnsignedInt(ports.get(JAVA_SHORT_UNALIGNED, 0)),
                     ports == null ? 0 : Short.toUnsignedInt(ports.get(JAVA_SHORT_UNALIGNED, 2)),
                     u32(a.get(Rtnl.FRA_TABLE), Byte.toUnsignedInt(msg.get(JAVA_BYTE, base + NetlinkStructs.FRH_TABLE)))));

@@ -4,46 +4,56 @@ import java.net.InetAddress;
 import java.util.Objects;
 
 /**
- * A policy routing rule, e.g. {@code pref 30 to 198.18.0.10 ipproto tcp dport 30000-32767 lookup 200}.
- * Start with {@link #lookup(int)} and add selectors. Unset selectors: null addresses, empty
- * iif, ipProto 0, port ranges 0-0. (The kernel refuses a port range that ends at 65535.)
+ * A policy routing rule, e.g. {@code pref 30 to 198.18.0.10 ipproto tcp dport 30000-32767 lookup 200}
+ * or {@code pref 20 from 10.244.1.0/24 ipproto tcp sport 8080 lookup 200}. Start with
+ * {@link #lookup(int)} and add selectors. Unset selectors: null addresses, empty iif, ipProto 0,
+ * port ranges 0-0. (The kernel refuses a port range that ends at 65535: {@code
+ * fib_rule_port_range_valid} in include/net/fib_rules.h.)
  */
 public record Rule(boolean ipv6, int priority, String iif, InetAddress from, int fromLength, InetAddress to,
-                   int toLength, int ipProto, int dportStart, int dportEnd, int table) {
+                   int toLength, int ipProto, int sportStart, int sportEnd, int dportStart, int dportEnd, int table) {
     public static final int IPPROTO_TCP = 6;
     public static final int IPPROTO_UDP = 17;
+    /** The highest port a rule's port range can end at. */
+    public static final int MAX_RANGE_PORT = 65534;
 
     /** A rule that looks up {@code table}, matching everything until selectors are added. */
     public static Rule lookup(int table) {
-        return new Rule(false, -1, null, null, 0, null, 0, 0, 0, 0, table);
+        return new Rule(false, -1, null, null, 0, null, 0, 0, 0, 0, 0, 0, table);
     }
 
     public Rule ipv6(boolean v6) {
-        return new Rule(v6, priority, iif, from, fromLength, to, toLength, ipProto, dportStart, dportEnd, table);
+        return new Rule(v6, priority, iif, from, fromLength, to, toLength, ipProto, sportStart, sportEnd, dportStart, dportEnd, table);
     }
 
     public Rule priority(int pref) {
-        return new Rule(ipv6, pref, iif, from, fromLength, to, toLength, ipProto, dportStart, dportEnd, table);
+        return new Rule(ipv6, pref, iif, from, fromLength, to, toLength, ipProto, sportStart, sportEnd, dportStart, dportEnd, table);
     }
 
     public Rule iif(String name) {
-        return new Rule(ipv6, priority, name, from, fromLength, to, toLength, ipProto, dportStart, dportEnd, table);
+        return new Rule(ipv6, priority, name, from, fromLength, to, toLength, ipProto, sportStart, sportEnd, dportStart, dportEnd, table);
     }
 
     public Rule from(InetAddress a, int length) {
-        return new Rule(ipv6, priority, iif, a, length, to, toLength, ipProto, dportStart, dportEnd, table);
+        return new Rule(ipv6, priority, iif, a, length, to, toLength, ipProto, sportStart, sportEnd, dportStart, dportEnd, table);
     }
 
     public Rule to(InetAddress a, int length) {
-        return new Rule(ipv6, priority, iif, from, fromLength, a, length, ipProto, dportStart, dportEnd, table);
+        return new Rule(ipv6, priority, iif, from, fromLength, a, length, ipProto, sportStart, sportEnd, dportStart, dportEnd, table);
     }
 
     public Rule ipProto(int proto) {
-        return new Rule(ipv6, priority, iif, from, fromLength, to, toLength, proto, dportStart, dportEnd, table);
+        return new Rule(ipv6, priority, iif, from, fromLength, to, toLength, proto, sportStart, sportEnd, dportStart, dportEnd, table);
     }
 
+    /** Matches source ports {@code start}-{@code end} (inclusive; FRA_SPORT_RANGE, Linux 4.17+). */
+    public Rule sport(int start, int end) {
+        return new Rule(ipv6, priority, iif, from, fromLength, to, toLength, ipProto, start, end, dportStart, dportEnd, table);
+    }
+
+    /** Matches destination ports {@code start}-{@code end} (inclusive; FRA_DPORT_RANGE, Linux 4.17+). */
     public Rule dport(int start, int end) {
-        return new Rule(ipv6, priority, iif, from, fromLength, to, toLength, ipProto, start, end, table);
+        return new Rule(ipv6, priority, iif, from, fromLength, to, toLength, ipProto, sportStart, sportEnd, start, end, table);
     }
 
     /** Whether the selectors and table equal {@code other}'s. */
@@ -51,6 +61,7 @@ public record Rule(boolean ipv6, int priority, String iif, InetAddress from, int
         return ipv6 == other.ipv6 && priority == other.priority && Objects.equals(iif, other.iif)
                 && Objects.equals(from, other.from) && fromLength == other.fromLength
                 && Objects.equals(to, other.to) && toLength == other.toLength && ipProto == other.ipProto
+                && sportStart == other.sportStart && sportEnd == other.sportEnd
                 && dportStart == other.dportStart && dportEnd == other.dportEnd && table == other.table;
     }
 
@@ -72,9 +83,18 @@ public record Rule(boolean ipv6, int priority, String iif, InetAddress from, int
         if (ipProto != 0) {
             sb.append("ipproto ").append(ipProto).append(' ');
         }
-        if (dportStart != 0 || dportEnd != 0) {
-            sb.append("dport ").append(dportStart).append('-').append(dportEnd).append(' ');
-        }
+        appendRange(sb, "sport", sportStart, sportEnd);
+        appendRange(sb, "dport", dportStart, dportEnd);
         return sb.append("lookup ").append(table).toString();
+    }
+
+    private static void appendRange(StringBuilder sb, String name, int start, int end) {
+        if (start != 0 || end != 0) {
+            sb.append(name).append(' ').append(start);
+            if (end != start) {
+                sb.append('-').append(end);
+            }
+            sb.append(' ');
+        }
     }
 }

@@ -130,7 +130,9 @@ class RtNetlinkTest {
                     Rule.lookup(200).priority(20).from(ip("10.244.1.0"), 24),
                     Rule.lookup(200).priority(21).to(ip("10.244.1.0"), 24),
                     Rule.lookup(200).priority(30).to(ip("198.18.0.10"), 32).ipProto(Rule.IPPROTO_TCP).dport(30000, 32767),
-                    Rule.lookup(1000).priority(31).to(ip("198.18.0.10"), 32).ipProto(Rule.IPPROTO_UDP).dport(61000, 65534));
+                    Rule.lookup(1000).priority(31).to(ip("198.18.0.10"), 32).ipProto(Rule.IPPROTO_UDP).dport(61000, 65534),
+                    Rule.lookup(200).priority(20).from(ip("10.244.1.0"), 24).ipProto(Rule.IPPROTO_TCP).sport(8080, 8080),
+                    Rule.lookup(200).priority(21).to(ip("10.244.1.0"), 24).ipProto(Rule.IPPROTO_UDP).sport(5353, 5360));
             for (Rule r : rules) {
                 nl.addRule(r);
             }
@@ -140,6 +142,8 @@ class RtNetlinkTest {
             }
             String ipRules = ns.ip("rule", "show");
             assertTrue(ipRules.contains("30:\tfrom all to 198.18.0.10 ipproto tcp dport 30000-32767 lookup 200"), ipRules);
+            assertTrue(ipRules.contains("20:\tfrom 10.244.1.0/24 ipproto tcp sport 8080 lookup 200"), ipRules);
+            assertTrue(ipRules.contains("21:\tfrom all to 10.244.1.0/24 ipproto udp sport 5353-5360 lookup 200"), ipRules);
             for (Rule r : rules) {
                 nl.deleteRule(r);
             }
