@@ -1,6 +1,7 @@
 package dev.ferry.control.admin;
 
 import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.control.host.ReplySteering;
 import dev.ferry.dataplane.counters.DataplaneCounters;
 import dev.ferry.dataplane.service.ServiceTable;
 
@@ -26,6 +27,11 @@ public interface AgentStatus {
     /** Sync times and change counts; never null. */
     SyncTracker syncTracker();
 
+    /** The host's endpoint-reply steering; null without a host (tests, trace). */
+    default ReplySteering replySteering() {
+        return null;
+    }
+
     /**
      * Status over fixed parts and a changing service snapshot, e.g. {@code holder::get} of the
      * pipeline's {@code ServiceTableHolder}.
@@ -35,6 +41,16 @@ public interface AgentStatus {
         final ConntrackTable conntrack,
         final DataplaneCounters counters,
         final SyncTracker syncTracker) {
+        return of(serviceTable, conntrack, counters, syncTracker, () -> null);
+    }
+
+    /** As {@link #of(Supplier, ConntrackTable, DataplaneCounters, SyncTracker)}, with the host's reply steering. */
+    static AgentStatus of(
+        final Supplier<ServiceTable> serviceTable,
+        final ConntrackTable conntrack,
+        final DataplaneCounters counters,
+        final SyncTracker syncTracker,
+        final Supplier<ReplySteering> replySteering) {
         Objects.requireNonNull(serviceTable, "serviceTable");
         Objects.requireNonNull(syncTracker, "syncTracker");
         return new AgentStatus() {
@@ -56,6 +72,11 @@ public interface AgentStatus {
             @Override
             public SyncTracker syncTracker() {
                 return syncTracker;
+            }
+
+            @Override
+            public ReplySteering replySteering() {
+                return replySteering.get();
             }
         };
     }

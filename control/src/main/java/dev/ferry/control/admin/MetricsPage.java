@@ -1,6 +1,7 @@
 package dev.ferry.control.admin;
 
 import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.control.host.ReplySteering;
 import dev.ferry.dataplane.counters.CounterType;
 import dev.ferry.dataplane.counters.DataplaneCounters;
 import dev.ferry.dataplane.packet.DropReason;
@@ -50,6 +51,16 @@ final class MetricsPage {
         if (services != null) {
             text.header("ferry_service_ports", "gauge", "Service ports in the current snapshot")
                 .sample("ferry_service_ports", services.size());
+        }
+
+        final ReplySteering steering = status.replySteering();
+        if (steering != null) {
+            text.header("ferry_reply_steering_rules", "gauge",
+                    "Policy rules steering replies from endpoint ports into ferry0 (prefs 20 and 21)")
+                .sample("ferry_reply_steering_rules", steering.rules());
+            text.header("ferry_reply_steering_extra_ports", "gauge",
+                    "Ports steered into ferry0 that no endpoint uses, folded in to keep the rule count bounded")
+                .sample("ferry_reply_steering_extra_ports", steering.extraPorts());
         }
 
         final DataplaneCounters counters = status.counters();

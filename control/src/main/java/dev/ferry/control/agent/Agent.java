@@ -151,7 +151,7 @@ public final class Agent implements AutoCloseable {
         runner.start();
 
         admin = AdminServer.start(new AdminServer.Context()
-            .status(AgentStatus.of(tables::get, conntrack, counters, tracker))
+            .status(AgentStatus.of(tables::get, conntrack, counters, tracker, host::replySteering))
             .healthzBindAddressAndPort(options.healthzBindAddress())
             .metricsBindAddressAndPort(options.metricsBindAddress()));
         closeOnExit.push(admin);

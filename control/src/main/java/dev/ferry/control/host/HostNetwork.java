@@ -1,5 +1,6 @@
 package dev.ferry.control.host;
 
+import dev.ferry.control.sync.EndpointPorts;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.nat.SnatRange;
@@ -40,14 +41,29 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     private final List<Rule> installedRules = new ArrayList<>();
     private final Set<Integer> routedAddresses = new HashSet<>();
     private final Map<Integer, List<Rule>> healthCheckRules = new java.util.HashMap<>();
+    private final List<Rule> replyRules = new ArrayList<>();
+    private final int maxReplyRanges;
+    private volatile ReplySteering replySteering = ReplySteering.NONE;
+    private Ipv4Cidr podCidr;
     private List<Integer> nodePortIps = List.of();
     private boolean localRuleMoved;
     private int ifindex;
     private InetAddress gateway;
 
     public HostNetwork(final Path runDir) {
+        this(runDir, HostRouting.DEFAULT_MAX_REPLY_RANGES);
+    }
+
+    /** @param maxReplyRanges the most source-port ranges per protocol and direction for endpoint replies */
+    public HostNetwork(final Path runDir, final int maxReplyRanges) {
         this.netlink = RtNetlink.open();
         this.stateFile = runDir.resolve(STATE_FILE);
+        this.maxReplyRanges = maxReplyRanges;
+    }
+
+    /** What the reply steering holds now, for metrics. Any thread. */
+    public ReplySteering replySteering() {
+        return replySteering;
     }
 
     /**
@@ -105,6 +121,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
             }
         }
         this.nodePortIps = List.copyOf(nodePortIps);
+        this.podCidr = podCidr;
         netlink.setUp(HostRouting.DEVICE, true);
         ifindex = netlink.ifindex(HostRouting.DEVICE);
         if (link.peerMac() != null) {
@@ -149,6 +166,37 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         }
     }
 
+    /**
+     * Makes the endpoint-reply rules (prefs 20/21) those for {@code ports}: new rules are added
+     * before old ones are removed, so a port in both sets is never left unsteered.
+     */
+    @Override
+    public void steerReplies(final EndpointPorts ports) {
+        final HostRouting.ReplyRules wanted = HostRouting.replyRules(podCidr, ports, maxReplyRanges);
+        if (wanted.folded() && !replySteering.folded()) {
+            LOG.warning(ports.size() + " endpoint ports need more than " + maxReplyRanges + " source-port ranges per protocol:"
+                + " folded into fewer, wider ranges, so " + wanted.extraPorts() + " ports no endpoint uses are steered through "
+                + HostRouting.DEVICE + " as well (they pass unchanged; metric ferry_reply_steering_extra_ports)");
+        }
+        for (final Rule rule : wanted.rules()) {
+            if (replyRules.stream().noneMatch(rule::matches)) {
+                try {
+                    netlink.addRule(rule);
+                    replyRules.add(rule);
+                } catch (final NativeException e) {
+                    LOG.warning("could not steer endpoint replies (" + rule + "): " + e.getMessage());
+                }
+            }
+        }
+        for (final Rule rule : List.copyOf(replyRules)) {
+            if (wanted.rules().stream().noneMatch(rule::matches)) {
+                deleteQuietly(rule);
+                replyRules.remove(rule);
+            }
+        }
+        replySteering = new ReplySteering(replyRules.size(), wanted.extraPorts(), wanted.folded());
+    }
+
     /** Makes the set of externalIP/LoadBalancer-IP routes into ferry0 equal {@code addresses}. */
     @Override
     public void routeAddresses(final Set<Integer> addresses) {
@@ -177,7 +225,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     /** A description of what is installed, for the one start-up log line. */
     public String describe() {
         return HostRouting.DEVICE + " (ifindex " + ifindex + "), " + installedRules.size() + " policy rules "
-            + installedRules + ", sysctls " + HostRouting.sysctls().stream().map(s -> s[0] + "=" + s[1]).toList();
+            + installedRules + ", " + replyRules.size() + " endpoint-reply rules, sysctls " + HostRouting.sysctls().stream().map(s -> s[0] + "=" + s[1]).toList();
     }
 
     /** The rtnetlink connection, in this process's namespace. */
@@ -201,6 +249,8 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         installedRules.clear();
         healthCheckRules.values().forEach(rules -> rules.forEach(this::deleteQuietly));
         healthCheckRules.clear();
+        replyRules.forEach(this::deleteQuietly);
+        replyRules.clear();
         for (final int address : Set.copyOf(routedAddresses)) {
             try {
                 netlink.deleteRoute(HostRouting.addressRoute(ifindex, gateway, address));

@@ -2,7 +2,9 @@ package dev.ferry.control.host;
 
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.control.sync.EndpointPorts;
 import dev.ferry.dataplane.nat.SnatRange;
+import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.nativeio.netlink.Route;
 import dev.ferry.nativeio.netlink.Rule;
 import dev.ferry.nativeio.netlink.Rtnl;
@@ -20,8 +22,10 @@ import java.util.List;
  * <pre>
  *  pref 10   iif ferry0                                    lookup local   written back by Ferry:
  *  pref 11   iif ferry0                                    lookup main      routed normally, never re-entering
- *  pref 20   from POD_CIDR                                 lookup 200     leaving a local pod
- *  pref 21   to POD_CIDR                                   lookup 200     entering a local pod
+ *  pref 20   from POD_CIDR ipproto P sport ENDPOINT_PORTS  lookup 200     a local endpoint's reply (per protocol and range)
+ *  pref 20   from POD_CIDR ipproto icmp                    lookup 200     ICMP errors from local pods about NATed flows
+ *  pref 21   to POD_CIDR ipproto P sport ENDPOINT_PORTS    lookup 200     a reply to a local client (per protocol and range)
+ *  pref 21   to POD_CIDR ipproto icmp                      lookup 200     ICMP errors to local pods about NATed flows
  *  pref 29   to NODE_IP ipproto tcp dport HEALTH_CHECK_PORT lookup local   the node answers (one per port)
  *  pref 30   to NODE_IP ipproto tcp|udp|sctp dport NODEPORTS lookup 200   NodePorts
  *  pref 31   to NODE_IP ipproto tcp|udp|sctp dport SNAT_RANGE lookup 200  replies to masqueraded flows
@@ -29,6 +33,13 @@ import java.util.List;
  *  pref 100                                                lookup local   moved after ours (pref 0 removed)
  *  table 200: default dev ferry0        main: SERVICE_CIDR dev ferry0, EXTERNAL_IP/32 dev ferry0
  * </pre>
+ *
+ * <p>Only three kinds of packets enter ferry0: original-direction packets to a service frontend
+ * (routes and prefs 30), replies of flows DNATed without masquerade (prefs 20/21: they come from
+ * an endpoint's protocol and port) and replies to masqueraded flows (pref 31). Plain pod-to-pod
+ * and pod-to-node traffic on other ports never meets ferry0. The endpoint-port rules are
+ * reconciled on every sync ({@link #replyRules}); the kernel walks rules linearly for every
+ * routed packet, so their number is bounded by folding ranges ({@link PortRanges}).
  */
 public final class HostRouting {
     public static final String DEVICE = "ferry0";
@@ -48,12 +59,17 @@ public final class HostRouting {
     public static final int PREF_NODE_PORTS = 30;
     public static final int PREF_SNAT_REPLIES = 31;
     public static final int PREF_LOCAL_MOVED = 100;
+    /**
+     * The most sport ranges per protocol and direction for endpoint replies: at most
+     * 2 × 3 × this many rules. Measured per-packet cost of the rule list: docs/PERFORMANCE.md.
+     */
+    public static final int DEFAULT_MAX_REPLY_RANGES = 16;
     /** Every priority Ferry installs rules at: a crashed predecessor's rules are found by these. */
     public static final List<Integer> OWNED_PRIORITIES = List.of(PREF_FROM_FERRY_LOCAL, PREF_FROM_FERRY_MAIN, PREF_FROM_POD,
         PREF_TO_POD, PREF_HEALTH_CHECK, PREF_NODE_PORTS, PREF_SNAT_REPLIES, PREF_LOCAL_MOVED);
-    private static final int IPPROTO_SCTP = 132;
-    private static final int IPPROTO_ICMP = 1;
-    private static final int[] PROTOCOLS = {Rule.IPPROTO_TCP, Rule.IPPROTO_UDP, IPPROTO_SCTP};
+    private static final int IPPROTO_ICMP = Protocol.ICMP_NUMBER;
+    private static final int PORT_MAX = 65535;
+    private static final int[] PROTOCOLS = {Protocol.TCP.number(), Protocol.UDP.number(), Protocol.SCTP.number()};
 
     private HostRouting() {
     }
@@ -88,8 +104,10 @@ public final class HostRouting {
         rules.add(Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(PREF_FROM_FERRY_LOCAL).iif(DEVICE));
         rules.add(Rule.lookup(Rtnl.RT_TABLE_MAIN).priority(PREF_FROM_FERRY_MAIN).iif(DEVICE));
         if (podCidr != null) {
-            rules.add(Rule.lookup(TABLE).priority(PREF_FROM_POD).from(inet(podCidr.base()), podCidr.prefixLen()));
-            rules.add(Rule.lookup(TABLE).priority(PREF_TO_POD).to(inet(podCidr.base()), podCidr.prefixLen()));
+            // ICMP errors about NATed flows (port unreachable, fragmentation needed) quote the
+            // translated packet and must be translated too; ICMP is rare enough to take it all.
+            rules.add(fromPods(podCidr).ipProto(IPPROTO_ICMP));
+            rules.add(toPods(podCidr).ipProto(IPPROTO_ICMP));
         }
         for (final int ip : nodePortIps) {
             for (final int protocol : PROTOCOLS) {
@@ -109,12 +127,65 @@ public final class HostRouting {
         return rules;
     }
 
+    /**
+     * The rules that steer replies of DNATed flows into ferry0: for each protocol, its endpoint
+     * ports folded into at most {@code maxRangesPerProtocol} source-port ranges, each range once
+     * leaving local pods (pref 20) and once entering them (pref 21). A protocol with an endpoint
+     * on port 65535, which a rule's range cannot end at, is steered on every port.
+     */
+    public static ReplyRules replyRules(final Ipv4Cidr podCidr, final EndpointPorts ports, final int maxRangesPerProtocol) {
+        final List<Rule> rules = new ArrayList<>();
+        final int[] extra = {0};
+        final boolean[] folded = {false};
+        if (podCidr == null) {
+            return new ReplyRules(List.of(), 0, false);
+        }
+        ports.forEachProtocol((protocol, set) -> {
+            if (set.get(PORT_MAX)) {
+                rules.add(fromPods(podCidr).ipProto(protocol.number()));
+                rules.add(toPods(podCidr).ipProto(protocol.number()));
+                extra[0] += PORT_MAX - set.cardinality();
+                folded[0] = true;
+                return;
+            }
+            final List<PortRanges.Range> ranges = PortRanges.fold(set, maxRangesPerProtocol);
+            extra[0] += PortRanges.covered(ranges) - set.cardinality();
+            folded[0] |= PortRanges.covered(ranges) > set.cardinality();
+            for (final PortRanges.Range range : ranges) {
+                rules.add(fromPods(podCidr).ipProto(protocol.number()).sport(range.start(), range.end()));
+            }
+            for (final PortRanges.Range range : ranges) {
+                rules.add(toPods(podCidr).ipProto(protocol.number()).sport(range.start(), range.end()));
+            }
+        });
+        return new ReplyRules(List.copyOf(rules), extra[0], folded[0]);
+    }
+
+    /**
+     * The reply-steering rules for one set of endpoint ports.
+     *
+     * @param rules      the rules, prefs 20 and 21
+     * @param extraPorts ports steered although no endpoint uses them (folded into a range to keep
+     *                   the rule count bounded); their traffic passes through ferry0 unchanged
+     * @param folded     whether the budget forced any folding
+     */
+    public record ReplyRules(List<Rule> rules, int extraPorts, boolean folded) {
+    }
+
+    private static Rule fromPods(final Ipv4Cidr podCidr) {
+        return Rule.lookup(TABLE).priority(PREF_FROM_POD).from(inet(podCidr.base()), podCidr.prefixLen());
+    }
+
+    private static Rule toPods(final Ipv4Cidr podCidr) {
+        return Rule.lookup(TABLE).priority(PREF_TO_POD).to(inet(podCidr.base()), podCidr.prefixLen());
+    }
+
     /** The rules that keep a healthCheckNodePort's TCP local, one per NodePort address. */
     public static List<Rule> healthCheckRules(final List<Integer> nodePortIps, final int port) {
         final List<Rule> rules = new ArrayList<>();
         for (final int ip : nodePortIps) {
             rules.add(Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(PREF_HEALTH_CHECK).to(inet(ip), 32)
-                .ipProto(Rule.IPPROTO_TCP).dport(port, port));
+                .ipProto(Protocol.TCP.number()).dport(port, port));
         }
         return rules;
     }

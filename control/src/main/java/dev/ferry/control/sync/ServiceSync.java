@@ -1,9 +1,11 @@
 package dev.ferry.control.sync;
 
 import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.conntrack.FlowKey;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
 import dev.ferry.dataplane.service.EndpointSet;
+import dev.ferry.dataplane.service.EndpointSpec;
 import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.dataplane.service.ServicePort;
@@ -50,6 +52,8 @@ public final class ServiceSync {
     private volatile long oldestUnsyncedChangeMs;
     private Set<Integer> lastRoutedAddresses = Set.of();
     private Set<Integer> lastHealthCheckPorts = Set.of();
+    private EndpointPorts lastSteeredReplies = EndpointPorts.NONE;
+    private boolean firstSync = true;
 
     public ServiceSync(final NodeSpec node, final ServiceTableHolder holder, final ConntrackTable conntrack,
                        final HostState host, final Listener listener) {
@@ -95,8 +99,15 @@ public final class ServiceSync {
             return;
         }
         final ServiceTable previous = holder.get();
+        // Replies from a new endpoint port are steered before the table that DNATs to it serves.
+        final EndpointPorts endpointPorts = endpointPorts(next);
+        final EndpointPorts steeredDuringSwap = lastSteeredReplies.union(endpointPorts);
+        if (!steeredDuringSwap.equals(lastSteeredReplies)) {
+            host.steerReplies(steeredDuringSwap);
+        }
         holder.set(next);
         flushRemovedUdpEndpoints(previous, next);
+        steerRepliesAfterSwap(endpointPorts, steeredDuringSwap);
         final Set<Integer> routed = routedAddresses(next);
         if (!routed.equals(lastRoutedAddresses)) {
             host.routeAddresses(routed);
@@ -108,6 +119,56 @@ public final class ServiceSync {
             lastHealthCheckPorts = healthPorts;
         }
         listener.onSync(System.nanoTime() - start, queuedAt, true);
+    }
+
+    /**
+     * Drops the steering of endpoint ports the new table no longer uses, except where
+     * established flows still need it: their replies would otherwise leave untranslated and the
+     * client would reset them. Such ports are checked again at every sync (the periodic one
+     * included) until their last flow ends. The first sync keeps the ports of every flow found
+     * in the table, which a restarted agent re-attached.
+     */
+    private void steerRepliesAfterSwap(final EndpointPorts endpointPorts, final EndpointPorts steeredDuringSwap) {
+        final EndpointPorts unused = firstSync ? null : steeredDuringSwap.minus(endpointPorts);
+        final EndpointPorts retained = unused != null && unused.isEmpty() ? EndpointPorts.NONE : portsOfLiveFlows(unused);
+        final EndpointPorts steered = endpointPorts.union(retained);
+        if (!steered.equals(steeredDuringSwap) || firstSync) {
+            host.steerReplies(steered);
+        }
+        if (!retained.isEmpty() && !retained.equals(lastSteeredReplies.minus(endpointPorts))) {
+            LOG.info("endpoint ports still steered for established flows: " + retained);
+        }
+        lastSteeredReplies = steered;
+        firstSync = false;
+    }
+
+    /** The reply source ports (endpoint ports) of live conntrack entries, limited to {@code among} unless null. */
+    private EndpointPorts portsOfLiveFlows(final EndpointPorts among) {
+        final EndpointPorts.Builder out = EndpointPorts.builder();
+        final FlowKey reply = new FlowKey();
+        conntrack.forEach(handle -> {
+            conntrack.readReply(handle, reply);
+            final Protocol protocol = Protocol.fromNumber(reply.protocol());
+            if (protocol != null && reply.srcPort() > 0 && conntrack.isLive(handle)
+                && (among == null || among.contains(protocol, reply.srcPort()))) {
+                out.add(protocol, reply.srcPort());
+            }
+        });
+        return out.build();
+    }
+
+    /**
+     * The (protocol, port) of every endpoint of the snapshot, ready or not (a readiness flap then
+     * changes no rule): where replies of DNATed flows come from.
+     */
+    static EndpointPorts endpointPorts(final ServiceTable table) {
+        final EndpointPorts.Builder out = EndpointPorts.builder();
+        for (final ServicePort port : table.ports()) {
+            for (final EndpointSpec endpoint : port.spec().endpoints()) {
+                out.add(port.protocol(), endpoint.port());
+            }
+        }
+        return out.build();
     }
 
     private void flushRemovedUdpEndpoints(final ServiceTable previous, final ServiceTable next) {
@@ -166,6 +227,10 @@ public final class ServiceSync {
             @Override
             public void deliverLocally(final Set<Integer> healthCheckNodePorts) {
             }
+
+            @Override
+            public void steerReplies(final EndpointPorts ports) {
+            }
         };
 
         /** Route exactly these addresses (externalIPs, LoadBalancer IPs) into ferry0. */
@@ -173,6 +238,9 @@ public final class ServiceSync {
 
         /** Deliver TCP to these ports of the NodePort addresses locally instead of through ferry0. */
         void deliverLocally(Set<Integer> healthCheckNodePorts);
+
+        /** Steer into ferry0 exactly the replies coming from these endpoint ports (of local pods, and to local pods). */
+        void steerReplies(EndpointPorts ports);
     }
 
     /** externalIPs and LoadBalancer IPs outside the service CIDRs (those are routed as a whole). */

@@ -14,6 +14,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import dev.ferry.control.lab.Shell;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -262,6 +271,120 @@ abstract class AgentNamespaceTest {
         assertEquals(0, exit, out.toString());
         assertTrue(out.toString().contains("\"verdict\":\"DNAT\"") && out.toString().contains("10.244.1.12:8080"),
             "the agent's live snapshot: " + out);
+    }
+
+    /** The packets the dataplane has read from ferry0, from the agent's metrics. */
+    private long packetsIntoFerry0() {
+        final Http.Response metrics = NetworkNamespace.call(lab.node(), () -> Http.get("127.0.0.1", 10249, "/metrics", 3000));
+        assertEquals("200", metrics.status(), agent.log());
+        return metrics.body().lines().filter(l -> l.startsWith("ferry_packets_received_total "))
+            .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
+    }
+
+    @Test
+    @Order(10)
+    void shouldLeavePodToPodTrafficOutsideFerry0() throws Exception {
+        final int bytes = 32 << 20;
+        try (ServerSocket sink = NetworkNamespace.call(lab.pod(2), () -> new ServerSocket(9000))) {
+            final java.util.concurrent.CompletableFuture<Long> received = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (Socket s = sink.accept(); InputStream in = s.getInputStream()) {
+                    return in.transferTo(OutputStream.nullOutputStream());
+                } catch (final IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            final long before = packetsIntoFerry0();
+            try (Socket client = NetworkNamespace.call(lab.pod(1), () -> new Socket(NodeLab.podIp(2), 9000))) {
+                final byte[] chunk = new byte[1 << 16];
+                final OutputStream out = client.getOutputStream();
+                for (int sent = 0; sent < bytes; sent += chunk.length) {
+                    out.write(chunk);
+                }
+                client.shutdownOutput();
+                assertEquals(bytes, received.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            final long through = packetsIntoFerry0() - before;
+            // 32 MiB is at least 23,000 full-sized segments and their ACKs; under the old pod-CIDR
+            // rules every one of them went through ferry0
+            assertTrue(through < 50, through + " packets of a pod-to-pod transfer on a port no Service uses went through ferry0");
+        }
+    }
+
+    @Test
+    @Order(11)
+    void shouldLetAPodTalkToAnotherPodOnItsServicesTargetPortDirectly() {
+        // a reply from port 8080 is steered into ferry0 (it is an endpoint port); belonging to no
+        // NATed flow, it passes unchanged
+        final Http.Response r = get(lab.pod(1), NodeLab.podIp(2), HTTP);
+        assertEquals("200", r.status(), agent.log());
+        assertEquals("web-2", r.pod());
+        assertEquals(NodeLab.podIp(1), r.seenClient());
+    }
+
+    @Test
+    @Order(12)
+    void shouldKeepAnEstablishedConnectionWhenASyncRemovesItsEndpointPort() throws Exception {
+        // echo (ClusterIP 10.96.0.30:7) is the only user of target port 7007, on web-1
+        try (ServerSocket echo = NetworkNamespace.call(lab.pod(1), () -> new ServerSocket(7007))) {
+            final Thread server = Thread.ofPlatform().daemon().start(() -> {
+                try (Socket s = echo.accept()) {
+                    s.getInputStream().transferTo(s.getOutputStream());
+                } catch (final IOException e) {
+                    // the test's client closed
+                }
+            });
+            Files.writeString(manifests.resolve("echo.yaml"), """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: echo}
+                spec:
+                  clusterIP: 10.96.0.30
+                  selector: {app: web, pod: web-1}
+                  ports: [{port: 7, targetPort: 7007}]
+                """);
+            awaitServices(services -> services.contains("default/echo"));
+            // connected inside the call: a Socket's descriptor is made at connect, in the calling thread's namespace
+            try (Socket client = NetworkNamespace.call(lab.pod(2), () -> {
+                final Socket s = new Socket();
+                s.connect(new java.net.InetSocketAddress("10.96.0.30", 7), 3000);
+                return s;
+            })) {
+                client.setSoTimeout(5000);
+                assertEquals("one", roundTrip(client, "one"), () -> "conntrack: "
+                    + NetworkNamespace.call(lab.node(), () -> Http.get("127.0.0.1", 10249, "/conntrack", 3000)).body()
+                    + "\nservices: " + NetworkNamespace.call(lab.node(), () -> Http.get("127.0.0.1", 10249, "/services", 3000)).body());
+
+                Files.delete(manifests.resolve("echo.yaml"));
+                awaitServices(services -> !services.contains("default/echo"));
+                assertTrue(Shell.run("ip", "-n", lab.node(), "rule", "show").contains("sport 7007"),
+                    "the removed port's reply rule stays while its flow lives");
+                assertEquals("two", roundTrip(client, "two"), "the established connection outlives its service port's removal");
+            }
+            server.join(5000);
+        }
+    }
+
+    private static String roundTrip(final Socket socket, final String line) throws IOException {
+        socket.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+        final StringBuilder answer = new StringBuilder();
+        for (int c = socket.getInputStream().read(); c >= 0 && c != '\n'; c = socket.getInputStream().read()) {
+            answer.append((char) c);
+        }
+        return answer.toString();
+    }
+
+    /** Waits (bounded) until the agent's /services answer satisfies {@code done}. */
+    private void awaitServices(final java.util.function.Predicate<String> done) {
+        final long deadline = System.nanoTime() + 15_000_000_000L; // a bound on waiting for the sync, not a speed check
+        String body = "";
+        while (System.nanoTime() < deadline) {
+            body = NetworkNamespace.call(lab.node(), () -> Http.get("127.0.0.1", 10249, "/services", 3000)).body();
+            if (done.test(body)) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("the agent's services never reached the expected state: " + body + "\n" + agent.log());
     }
 
     @Test

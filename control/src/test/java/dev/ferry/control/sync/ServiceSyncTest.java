@@ -38,6 +38,9 @@ class ServiceSyncTest {
     private final List<Set<Integer>> routed = new ArrayList<>();
     private final List<Set<Integer>> localPorts = new ArrayList<>();
     private final List<Boolean> outcomes = new ArrayList<>();
+    /** Each steerReplies call, with the table that was serving when it came. */
+    private final List<EndpointPorts> steered = new ArrayList<>();
+    private final List<ServiceTable> servingWhenSteered = new ArrayList<>();
     private final ServiceSync sync = new ServiceSync(NODE, holder, conntrack, new ServiceSync.HostState() {
         @Override
         public void routeAddresses(final Set<Integer> addresses) {
@@ -47,6 +50,12 @@ class ServiceSyncTest {
         @Override
         public void deliverLocally(final Set<Integer> healthCheckNodePorts) {
             localPorts.add(healthCheckNodePorts);
+        }
+
+        @Override
+        public void steerReplies(final EndpointPorts ports) {
+            steered.add(ports);
+            servingWhenSteered.add(holder.get());
         }
     }, (durationNs, queuedAtMs, ok) -> outcomes.add(ok));
 
@@ -63,6 +72,74 @@ class ServiceSyncTest {
         return new ServicePortSpec("default", "dns", "", Protocol.UDP, 53, 0, List.of(Ipv4.parse(clusterIp)),
             externalIp == null ? List.of() : List.of(Ipv4.parse(externalIp)), List.of(), List.of(), false, false, false,
             10800, 0, eps);
+    }
+
+    private static ServicePortSpec web(final int targetPort, final String... endpoints) {
+        final List<EndpointSpec> eps = new ArrayList<>();
+        for (final String e : endpoints) {
+            eps.add(new EndpointSpec(Ipv4.parse(e), targetPort, true, true, false, true));
+        }
+        return new ServicePortSpec("default", "web", "", Protocol.TCP, 80, 0, List.of(Ipv4.parse("10.96.0.10")),
+            List.of(), List.of(), List.of(), false, false, false, 10800, 0, eps);
+    }
+
+    private static EndpointPorts ports(final Object... protocolPortPairs) {
+        final EndpointPorts.Builder b = EndpointPorts.builder();
+        for (int i = 0; i < protocolPortPairs.length; i += 2) {
+            b.add((Protocol) protocolPortPairs[i], (Integer) protocolPortPairs[i + 1]);
+        }
+        return b.build();
+    }
+
+    private long tcpFlowTo(final String backend, final int backendPort, final int clientPort) {
+        final FlowKey original = new FlowKey().setIpv4(6, Ipv4.parse("10.244.1.5"), clientPort, Ipv4.parse("10.96.0.10"), 80);
+        final FlowKey reply = new FlowKey().setIpv4(6, Ipv4.parse(backend), backendPort, Ipv4.parse("10.244.1.5"), clientPort);
+        return conntrack.insert(original, reply, 0, 0, 1_000L);
+    }
+
+    @Test
+    void shouldSteerRepliesFromEveryEndpointPortBeforeTheTableThatUsesItServes() {
+        final ServiceTable before = holder.get();
+        sync.setDesired(List.of(web(8080, "10.244.1.7"), dns("10.96.0.53", null, "10.244.2.8")), 1L);
+        sync.sync();
+        assertEquals(ports(Protocol.TCP, 8080, Protocol.UDP, 5353), steered.getFirst());
+        assertSame(before, servingWhenSteered.getFirst(), "steered while the old table still served");
+        assertEquals(ports(Protocol.TCP, 8080, Protocol.UDP, 5353), steered.getLast());
+
+        final int calls = steered.size();
+        sync.sync();
+        assertEquals(calls, steered.size(), "an unchanged state changes no rule");
+
+        sync.setDesired(List.of(web(9090, "10.244.1.7")), 2L);
+        sync.sync();
+        assertEquals(ports(Protocol.TCP, 8080, Protocol.TCP, 9090, Protocol.UDP, 5353), steered.get(calls),
+            "the new port is added before the table moves to it, the old ones kept until it has");
+        assertEquals(ports(Protocol.TCP, 9090), steered.getLast(), "ports without endpoints or flows are dropped");
+    }
+
+    @Test
+    void shouldKeepSteeringARemovedPortUntilItsLastFlowEnds() {
+        sync.setDesired(List.of(web(8080, "10.244.1.7"), dns("10.96.0.53", null, "10.244.2.8")), 1L);
+        sync.sync();
+        final long flow = tcpFlowTo("10.244.1.7", 8080, 40000);
+        assertTrue(flow >= 0);
+
+        sync.setDesired(List.of(dns("10.96.0.53", null, "10.244.2.8")), 2L);
+        sync.sync();
+        assertEquals(ports(Protocol.TCP, 8080, Protocol.UDP, 5353), steered.getLast(),
+            "the established flow to 8080 keeps its replies steered");
+
+        conntrack.delete(flow);
+        sync.sync(); // the periodic sync
+        assertEquals(ports(Protocol.UDP, 5353), steered.getLast(), "once the flow is gone, so is its rule");
+    }
+
+    @Test
+    void shouldSteerThePortsOfFlowsFoundAtTheFirstSync() {
+        assertTrue(tcpFlowTo("10.244.2.9", 7000, 40000) >= 0); // re-attached from a previous agent's table
+        sync.setDesired(List.of(web(8080, "10.244.1.7")), 1L);
+        sync.sync();
+        assertEquals(ports(Protocol.TCP, 7000, Protocol.TCP, 8080), steered.getLast());
     }
 
     private long udpFlowTo(final String backend, final int clientPort) {

@@ -1,0 +1,105 @@
+package dev.ferry.control.host;
+
+import dev.ferry.control.sync.EndpointPorts;
+import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.dataplane.nat.SnatRange;
+import dev.ferry.dataplane.service.Protocol;
+import dev.ferry.nativeio.netlink.Rule;
+import org.junit.jupiter.api.Test;
+
+import java.util.BitSet;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HostRoutingTest {
+    private static final Ipv4Cidr POD_CIDR = Ipv4Cidr.parse("10.244.1.0/24");
+
+    private static BitSet bits(final int... ports) {
+        final BitSet set = new BitSet();
+        for (final int p : ports) {
+            set.set(p);
+        }
+        return set;
+    }
+
+    private static List<String> strings(final List<?> items) {
+        return items.stream().map(Object::toString).toList();
+    }
+
+    @Test
+    void shouldMergeAdjacentPortsIntoOneRange() {
+        assertEquals(List.of("80", "8080-8082", "9000"), strings(PortRanges.fold(bits(80, 8080, 8081, 8082, 9000), 16)));
+    }
+
+    @Test
+    void shouldCloseTheSmallestGapsWhenOverBudget() {
+        // gaps: 80..443 = 363, 443..8080 = 7637, 8080..8443 = 363, 8443..9000 = 557
+        final List<PortRanges.Range> ranges = PortRanges.fold(bits(80, 443, 8080, 8443, 9000), 3);
+        assertEquals(List.of("80-443", "8080-8443", "9000"), strings(ranges));
+        assertEquals(3, PortRanges.fold(bits(80, 443, 8080, 8443, 9000), 3).size());
+        assertEquals(List.of("80-9000"), strings(PortRanges.fold(bits(80, 443, 8080, 8443, 9000), 1)));
+    }
+
+    @Test
+    void shouldNeverExceedTheBudgetAtTenThousandScatteredPorts() {
+        final BitSet ports = new BitSet();
+        for (int i = 0; i < 10_000; i++) {
+            ports.set(1024 + (i * 7919) % 60_000);
+        }
+        final List<PortRanges.Range> ranges = PortRanges.fold(ports, 16);
+        assertEquals(16, ranges.size());
+        for (int p = ports.nextSetBit(0); p >= 0; p = ports.nextSetBit(p + 1)) {
+            final int port = p;
+            assertTrue(ranges.stream().anyMatch(r -> r.start() <= port && port <= r.end()), "port " + port + " covered");
+        }
+    }
+
+    @Test
+    void shouldSteerEachEndpointPortRangeLeavingAndEnteringLocalPods() {
+        final EndpointPorts ports = EndpointPorts.builder().add(Protocol.TCP, 8080).add(Protocol.TCP, 8081)
+            .add(Protocol.UDP, 5353).build();
+        final HostRouting.ReplyRules reply = HostRouting.replyRules(POD_CIDR, ports, 16);
+        assertEquals(List.of(
+            "pref 20 from 10.244.1.0/24 ipproto 6 sport 8080-8081 lookup 200",
+            "pref 21 to 10.244.1.0/24 ipproto 6 sport 8080-8081 lookup 200",
+            "pref 20 from 10.244.1.0/24 ipproto 17 sport 5353 lookup 200",
+            "pref 21 to 10.244.1.0/24 ipproto 17 sport 5353 lookup 200"), strings(reply.rules()));
+        assertEquals(0, reply.extraPorts());
+        assertFalse(reply.folded());
+    }
+
+    @Test
+    void shouldReportThePortsFoldedInBeyondTheBudget() {
+        final EndpointPorts ports = EndpointPorts.builder().add(Protocol.TCP, 80).add(Protocol.TCP, 90).add(Protocol.TCP, 5000).build();
+        final HostRouting.ReplyRules reply = HostRouting.replyRules(POD_CIDR, ports, 2);
+        assertEquals(4, reply.rules().size());
+        assertTrue(reply.folded());
+        assertEquals(9, reply.extraPorts(), "81-89 steered though unused");
+    }
+
+    @Test
+    void shouldSteerEveryPortOfAProtocolWithAnEndpointOnPort65535() {
+        // a rule's port range cannot end at 65535 (the kernel refuses it)
+        final HostRouting.ReplyRules reply = HostRouting.replyRules(POD_CIDR,
+            EndpointPorts.builder().add(Protocol.UDP, 65535).build(), 16);
+        assertEquals(List.of("pref 20 from 10.244.1.0/24 ipproto 17 lookup 200", "pref 21 to 10.244.1.0/24 ipproto 17 lookup 200"),
+            strings(reply.rules()));
+        assertTrue(reply.folded());
+        for (final Rule rule : reply.rules()) {
+            assertTrue(rule.sportEnd() <= Rule.MAX_RANGE_PORT);
+        }
+    }
+
+    @Test
+    void shouldNoLongerSteerAllPodTrafficIntoFerry0() {
+        final List<Rule> rules = HostRouting.rules(POD_CIDR, List.of(0xC6120B), 30000, 32767, SnatRange.defaults(0xC6120B));
+        for (final Rule rule : rules) {
+            if (rule.priority() == HostRouting.PREF_FROM_POD || rule.priority() == HostRouting.PREF_TO_POD) {
+                assertEquals(Protocol.ICMP_NUMBER, rule.ipProto(), "only ICMP to and from pods is steered as a whole: " + rule);
+            }
+        }
+    }
+}
