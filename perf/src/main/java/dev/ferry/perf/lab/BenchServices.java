@@ -88,6 +88,12 @@ public final class BenchServices {
         return all;
     }
 
+    /** The same service ports with the bench service's endpoints moved {@code offset} ports up (fillers unchanged). */
+    public static List<ServicePort> withTargetPortOffset(final List<ServicePort> ports, final int offset) {
+        return ports.stream().map(p -> !p.service().equals("bench") ? p : new ServicePort(p.service(), p.portName(), p.protocol(),
+            p.clusterIp(), p.port(), p.endpoints().stream().map(e -> new Endpoint(e.ip(), e.port() + offset)).toList())).toList();
+    }
+
     /** The {@code n}-th one-service change: a new service whose only endpoint is {@code server}'s crr port. */
     public static ServicePort change(final int n, final String server) {
         return new ServicePort("change-" + n, "http", "TCP", text(CHANGE_IP_BASE + n), 80,

@@ -7,7 +7,15 @@ public enum Dataplane {
     NFTABLES("nftables", null),
     IPTABLES("iptables", null),
     FERRY_TUN("ferry tun", "tun"),
-    FERRY_PACKET("ferry packet", "packet");
+    FERRY_PACKET("ferry packet", "packet"),
+    /**
+     * Pod to pod as in {@link #DIRECT}, with Ferry's agent running on the node (tun port) and
+     * serving Services whose endpoints answer on other ports: what the agent costs traffic it
+     * does not translate.
+     */
+    POD_TO_POD_FERRY_TUN("pod to pod, ferry tun running", "tun"),
+    /** As {@link #POD_TO_POD_FERRY_TUN}, with the packet port. */
+    POD_TO_POD_FERRY_PACKET("pod to pod, ferry packet running", "packet");
 
     private final String label;
     private final String portType;
@@ -30,12 +38,28 @@ public enum Dataplane {
         return this == NFTABLES || this == IPTABLES;
     }
 
+    /** Whether the load goes to the pods' own addresses, no Service involved (one run stands for every service count). */
+    public boolean direct() {
+        return this == DIRECT || this == POD_TO_POD_FERRY_TUN || this == POD_TO_POD_FERRY_PACKET;
+    }
+
+    /** Whether the label names a direct dataplane ({@link #direct()}). */
+    public static boolean isDirect(final String label) {
+        for (final Dataplane d : values()) {
+            if (d.label.equals(label)) {
+                return d.direct();
+            }
+        }
+        return false;
+    }
+
     public static Dataplane parse(final String text) {
         for (final Dataplane d : values()) {
             if (d.label.replace(' ', '-').equals(text) || d.name().equalsIgnoreCase(text.replace('-', '_')) || d.label.equals(text)) {
                 return d;
             }
         }
-        throw new IllegalArgumentException("no dataplane '" + text + "' (direct, nftables, iptables, ferry-tun, ferry-packet)");
+        throw new IllegalArgumentException("no dataplane '" + text + "' (direct, nftables, iptables, ferry-tun, ferry-packet, "
+            + "pod-to-pod-ferry-tun, pod-to-pod-ferry-packet)");
     }
 }

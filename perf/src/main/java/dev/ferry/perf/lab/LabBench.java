@@ -53,6 +53,8 @@ public final class LabBench {
     private static final long SERVING_TIMEOUT_MS = 300_000;
     private static final int PROBE_TIMEOUT_MS = 5;
     private static final Pattern ELAPSED = Pattern.compile("elapsed_ms=(\\d+)");
+    /** Where the pod-to-pod runs' services send instead of the load ports (7000-7003 become 7100-7103). */
+    private static final int POD_TO_POD_PORT_OFFSET = 100;
 
     /** How the run is shaped; every load is bounded by warmup + window and by maxCount. */
     public record Settings(Path out, Path stateDir, List<Integer> serviceCounts, List<Dataplane> dataplanes, List<LoadMode> modes,
@@ -120,7 +122,7 @@ public final class LabBench {
             for (final int services : settings.serviceCounts()) {
                 final List<BenchServices.ServicePort> ports = BenchServices.all(services, serverIps);
                 for (final Dataplane dataplane : settings.dataplanes()) {
-                    if (dataplane == Dataplane.DIRECT && !first) {
+                    if (dataplane.direct() && !first) {
                         continue; // no services involved: once is enough
                     }
                     runDataplane(results, dataplane, services, ports);
@@ -153,7 +155,7 @@ public final class LabBench {
                 results.loads().add(load);
                 say("   " + mode + ": " + (load.result() == null ? "failed: " + load.error() : describe(load.result())));
             }
-            if (dataplane != Dataplane.DIRECT) {
+            if (!dataplane.direct()) {
                 for (int i = 0; i < settings.changes(); i++) {
                     final LabResults.Sync change = change(dataplane, services, ports);
                     results.syncs().add(change);
@@ -185,6 +187,12 @@ public final class LabBench {
                 results.syncs().add(new LabResults.Sync(dataplane.label(), services, "full", commandMs, servingMs));
                 say(String.format("   %s of %d services: %.0f ms, serving after %.0f ms", mode.equals("nftables") ? "nft -f" : "iptables-restore",
                     services, commandMs, servingMs));
+            }
+            case POD_TO_POD_FERRY_TUN, POD_TO_POD_FERRY_PACKET -> {
+                // the same services, their endpoints answering on other ports than the load's
+                startAgent(dataplane.portType(), BenchServices.withTargetPortOffset(ports, POD_TO_POD_PORT_OFFSET));
+                awaitAgentSynced();
+                say("   agent running; the load goes pod to pod on ports no Service uses");
             }
             case FERRY_TUN, FERRY_PACKET -> {
                 final long start = System.nanoTime();
@@ -363,6 +371,23 @@ public final class LabBench {
         });
     }
 
+    /** Waits (bounded) until the agent reports its first sync. */
+    private void awaitAgentSynced() {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SERVING_TIMEOUT_MS);
+        while (System.nanoTime() < deadline) {
+            final Double count = metric(metrics(), "kubeproxy_sync_proxy_rules_duration_seconds_count");
+            if (count != null && count >= 1) {
+                return;
+            }
+            if (agent != null && !agent.isAlive()) {
+                throw new LabException("the agent exited; its log ends:\n"
+                    + LabState.tail(settings.stateDir().resolve("logs").resolve("agent-" + agentPortType() + ".log"), 15));
+            }
+            pause(20);
+        }
+        throw new LabException("the agent did not sync within " + SERVING_TIMEOUT_MS / 1000 + " s");
+    }
+
     private String agentPortType() {
         return agent == null ? "?" : agent.info().arguments().map(a -> {
             for (int i = 0; i + 1 < a.length; i++) {
@@ -408,7 +433,7 @@ public final class LabBench {
                 case RR -> settings.rrConcurrency();
                 case BULK -> settings.bulkStreams();
             })));
-        if (dataplane == Dataplane.DIRECT) {
+        if (dataplane.direct()) {
             serverIps.forEach(ip -> args.addAll(List.of("--target", ip + ":" + port)));
         } else {
             args.addAll(List.of("--target", BenchServices.BENCH_IP + ":" + port));

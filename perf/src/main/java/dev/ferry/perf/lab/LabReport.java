@@ -58,7 +58,7 @@ public final class LabReport {
                     m.unit(), planes, series, false));
             }
         }
-        final List<String> syncPlanes = planes.stream().filter(p -> !p.equals(Dataplane.DIRECT.label())).toList();
+        final List<String> syncPlanes = planes.stream().filter(p -> !Dataplane.isDirect(p)).toList();
         final List<Charts.BarSeries> syncSeries = new ArrayList<>();
         for (final int n : counts) {
             syncSeries.add(new Charts.BarSeries("all " + n + " services, to serving",
@@ -96,7 +96,7 @@ public final class LabReport {
             .append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (final int n : counts) {
             for (final String p : planes) {
-                if (p.equals(Dataplane.DIRECT.label()) && n != counts.get(0)) {
+                if (Dataplane.isDirect(p) && n != counts.get(0)) {
                     continue;
                 }
                 md.append("| ").append(p).append(" | ").append(p.equals(Dataplane.DIRECT.label()) ? "–" : String.format("%,d", n)).append(" | ")
@@ -187,6 +187,16 @@ public final class LabReport {
                 }
             }
         }
+        for (final Dataplane d : List.of(Dataplane.POD_TO_POD_FERRY_TUN, Dataplane.POD_TO_POD_FERRY_PACKET)) {
+            for (final Metric m : METRICS) {
+                final double with = value(results, d.label(), counts.isEmpty() ? 1 : counts.get(0), m);
+                final double without = value(results, Dataplane.DIRECT.label(), counts.isEmpty() ? 1 : counts.get(0), m);
+                if (m.higherIsBetter() && !Double.isNaN(with) && !Double.isNaN(without)) {
+                    rows.add(new String[] {d.label() + " ≥ 0.95× direct, " + m.unit(),
+                        fmt(with) + " vs " + fmt(without) + " = " + fmt(with / without) + "×", with >= 0.95 * without ? "met" : "not met"});
+                }
+            }
+        }
         for (final Dataplane d : List.of(Dataplane.FERRY_TUN, Dataplane.FERRY_PACKET)) {
             for (final int n : counts) {
                 final double change = median(results, d.label(), n, "change", LabResults.Sync::servingMs);
@@ -200,9 +210,9 @@ public final class LabReport {
     }
 
     private static Optional<LoadResult> result(final LabResults results, final String plane, final int services, final LoadMode mode) {
-        // the direct path has no services: its one run stands for every count
+        // the direct paths involve no service: their one run stands for every count
         return results.loads().stream().filter(l -> l.dataplane().equals(plane) && l.mode() == mode && l.result() != null
-            && (plane.equals(Dataplane.DIRECT.label()) || l.services() == services)).map(LabResults.Load::result).findFirst();
+            && (Dataplane.isDirect(plane) || l.services() == services)).map(LabResults.Load::result).findFirst();
     }
 
     static double value(final LabResults results, final String plane, final int services, final Metric m) {
