@@ -2,9 +2,11 @@
 # What the kernel's linear walk of policy rules costs a routed packet, the number behind
 # HostRouting.DEFAULT_MAX_REPLY_RANGES. Builds its own three namespaces (client, node, server:
 # the node forwards between two veths, as a node routes pod to pod), then for each rule count
-# installs that many rules of the shape Ferry's reply steering uses
-# ("from 10.244.1.0/24 ipproto tcp sport P lookup 200", none matching the measured traffic)
-# in the node and measures with the standard tools:
+# installs that many rules of the shapes Ferry's reply steering uses, half
+# "from CLIENT_NET ipproto udp sport P lookup 200" and half "to CLIENT_NET ipproto udp sport P
+# lookup 200", in the node: the measured UDP traffic matches their addresses and protocol and
+# fails only on the port (the worst case: every selector is checked), TCP fails on the protocol.
+# Then it measures with the standard tools:
 #   - sockperf UDP ping-pong latency (each round trip is routed twice by the node)
 #   - iperf3 UDP 64-byte datagram rate and TCP bulk throughput
 # Removes everything at the end, also on failure or Ctrl-C. Nothing leaves the namespaces.
@@ -55,9 +57,14 @@ sleep 1
 
 set_rules() { # replaces the node's test rules with $1 of them
   ip -n "$node" rule show | awk -F: '$1 == 20 {print}' | while read -r _; do ip -n "$node" rule del pref 20; done
+  ip -n "$node" rule show | awk -F: '$1 == 21 {print}' | while read -r _; do ip -n "$node" rule del pref 21; done
   local i
   for ((i = 0; i < $1; i++)); do
-    echo "rule add pref 20 from 10.244.1.0/24 ipproto tcp sport $((1000 + 2 * i)) lookup 200"
+    if ((i % 2 == 0)); then
+      echo "rule add pref 20 from 10.250.1.0/24 ipproto udp sport $((1000 + i)) lookup 200"
+    else
+      echo "rule add pref 21 to 10.250.1.0/24 ipproto udp sport $((1000 + i)) lookup 200"
+    fi
   done | ip -n "$node" -batch -
 }
 
