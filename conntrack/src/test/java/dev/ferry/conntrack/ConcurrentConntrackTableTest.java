@@ -53,7 +53,7 @@ class ConcurrentConntrackTableTest
         final java.util.concurrent.atomic.AtomicIntegerArray wins = new java.util.concurrent.atomic.AtomicIntegerArray(flows);
         final CyclicBarrier start = new CyclicBarrier(THREADS);
         final ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        try (table)
+        try
         {
             final List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < THREADS; t++)
@@ -100,8 +100,23 @@ class ConcurrentConntrackTableTest
         }
         finally
         {
-            pool.shutdownNow();
+            closeAfterWorkers(pool, table);
         }
+    }
+
+    /**
+     * Stops the workers and waits for them before the table's memory goes: a worker still
+     * probing a closed table reads freed memory (this test once crashed the JVM that way).
+     */
+    private static void closeAfterWorkers(final ExecutorService pool, final ConntrackTable table) throws InterruptedException
+    {
+        pool.shutdownNow();
+        final boolean stopped = pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        if (stopped)
+        {
+            table.close();
+        }
+        assertTrue(stopped, "the worker threads stopped; the table is left open rather than freed under them");
     }
 
     private static FlowKey originalOf(final int thread, final int flow, final FlowKey out)
@@ -121,7 +136,7 @@ class ConcurrentConntrackTableTest
         final AtomicLong netInserts = new AtomicLong();
         final CyclicBarrier start = new CyclicBarrier(THREADS);
         final ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        try (table)
+        try
         {
             final List<Future<?>> futures = new ArrayList<>();
             for (int t = 0; t < THREADS; t++)
@@ -143,7 +158,7 @@ class ConcurrentConntrackTableTest
         }
         finally
         {
-            pool.shutdownNow();
+            closeAfterWorkers(pool, table);
         }
     }
 
