@@ -63,7 +63,7 @@ public final class HostRouting {
      * The most sport ranges per protocol and direction for endpoint replies: at most
      * 2 × 3 × this many rules. Measured per-packet cost of the rule list: docs/PERFORMANCE.md.
      */
-    public static final int DEFAULT_MAX_REPLY_RANGES = 16;
+    public static final int DEFAULT_MAX_REPLY_RANGES = 8;
     /** Every priority Ferry installs rules at: a crashed predecessor's rules are found by these. */
     public static final List<Integer> OWNED_PRIORITIES = List.of(PREF_FROM_FERRY_LOCAL, PREF_FROM_FERRY_MAIN, PREF_FROM_POD,
         PREF_TO_POD, PREF_HEALTH_CHECK, PREF_NODE_PORTS, PREF_SNAT_REPLIES, PREF_LOCAL_MOVED);
