@@ -35,11 +35,12 @@ import java.util.logging.Logger;
 
 /**
  * The node agent: attaches ferry0, runs the pipeline, keeps the service snapshot in step
- * with the desired state, and serves the admin endpoints. Started by {@code ferry agent};
- * everything it installs it removes again in {@link #close()} (SIGTERM runs it through a
- * shutdown hook), and what a crashed predecessor left it removes at start.
+ * with the desired state, and serves the admin endpoints. Started by {@code ferry agent}.
+ * What it installs in the kernel (ferry0, rules, routes, sysctls) outlives it, on SIGTERM as
+ * after a crash, so that nothing is delivered untranslated while it is away; the next start
+ * adopts it with the conntrack file, and {@code ferry agent --cleanup} removes it.
  *
- * <p>Start order: check native access → clean leftovers → load the desired state once →
+ * <p>Start order: check native access → adopt (or clean) what a predecessor left → load the desired state once →
  * open conntrack and counters → create ferry0 and its routing → start the pipeline → first
  * sync → watch the sources → admin endpoints. Closing runs it backwards.
  */
@@ -88,8 +89,8 @@ public final class Agent implements AutoCloseable {
 
         host = new HostNetwork(options.runDir());
         closeOnExit.push(host);
-        for (final String line : host.cleanupLeftovers()) {
-            LOG.warning("cleaned up after a previous run: " + line);
+        for (final String line : host.adopt(config.portType().name().toLowerCase(java.util.Locale.ROOT))) {
+            LOG.warning("found from a previous run: " + line);
         }
 
         final ConntrackTable conntrack = ConntrackTable.mapped(options.conntrackFile(), options.conntrackCapacity(),

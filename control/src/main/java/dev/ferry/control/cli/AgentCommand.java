@@ -1,6 +1,7 @@
 package dev.ferry.control.cli;
 
 import dev.ferry.control.agent.Agent;
+import dev.ferry.control.host.HostNetwork;
 import dev.ferry.control.agent.AgentOptions;
 import dev.ferry.control.source.ManifestStateSource;
 import dev.ferry.control.config.NodeConfig;
@@ -23,14 +24,16 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code ferry agent}: the process that runs on every worker node. Validates its
- * configuration before touching anything, then runs until SIGTERM, when it removes everything
- * it installed. Its Services come from one source: manifests ({@code --manifests}), or the
+ * configuration before touching anything, then runs until SIGTERM, leaving what it installed
+ * in the kernel for the next start to adopt; {@code ferry agent --cleanup} removes it. Its Services come from one source: manifests ({@code --manifests}), or the
  * Kubernetes API ({@code --kubeconfig}, or the pod's service account when neither is given).
  */
 @Command(name = "agent",
     description = {"Run the node agent: attach ferry0, serve Services from manifests or the Kubernetes API, until SIGTERM.",
         "One source: --manifests PATH, or --kubeconfig FILE, or neither in a pod with a service account (in-cluster).",
-        "Needs root or CAP_NET_ADMIN (and /dev/net/tun for portType tun)."})
+        "Needs root or CAP_NET_ADMIN (and /dev/net/tun for portType tun).",
+        "SIGTERM leaves ferry0, its rules and routes in place (nothing is delivered untranslated while no agent runs);",
+        "the next start adopts them. --cleanup removes them and restores the sysctls."})
 final class AgentCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -50,6 +53,10 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--api-wait-ms", paramLabel = "MS",
         description = "How long to wait for the API server and this node's Node at start. Default: ${DEFAULT-VALUE}.")
     long apiWaitMs = KubeStateSource.DEFAULT_START_TIMEOUT_MS;
+
+    @Option(names = "--cleanup",
+        description = "Remove what agents installed in this network namespace (ferry0, rules, routes; sysctls restored from the run directory) and exit.")
+    boolean cleanup;
 
     @Option(names = "--run-dir", paramLabel = "DIR", description = "Runtime files (counters, host state). Default: ${DEFAULT-VALUE}.")
     Path runDir = AgentOptions.DEFAULT_RUN_DIR;
@@ -78,6 +85,17 @@ final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (cleanup) {
+            try (HostNetwork host = new HostNetwork(runDir)) {
+                final List<String> removed = host.cleanupLeftovers();
+                removed.forEach(line -> spec.commandLine().getOut().println("ferry agent --cleanup: " + line));
+                spec.commandLine().getOut().println("ferry agent --cleanup: " + (removed.isEmpty() ? "nothing to remove" : "done"));
+                return CommandLine.ExitCode.OK;
+            } catch (final RuntimeException e) {
+                spec.commandLine().getErr().println("ferry agent --cleanup: " + e.getMessage());
+                return CommandLine.ExitCode.SOFTWARE;
+            }
+        }
         if (!manifests.isEmpty() && kubeconfig != null) {
             spec.commandLine().getErr().println("ferry agent: give --manifests or --kubeconfig, not both: the agent serves one source");
             return CommandLine.ExitCode.USAGE;

@@ -8,6 +8,7 @@ import dev.ferry.nativeio.libc.NativeException;
 import dev.ferry.nativeio.netlink.Neighbour;
 import dev.ferry.nativeio.netlink.Route;
 import dev.ferry.nativeio.netlink.RtNetlink;
+import dev.ferry.nativeio.netlink.Rtnl;
 import dev.ferry.nativeio.netlink.Rule;
 import dev.ferry.nativeio.netlink.Sysctl;
 
@@ -25,15 +26,21 @@ import java.util.Set;
 import java.util.logging.Logger;
 
 /**
- * Installs and removes the node's attach routing ({@link HostRouting}) through rtnetlink, in
- * the network namespace of the calling process. What it changes it records: the sysctls'
- * previous values go to a state file in the run directory first, so that a successor can
- * restore them after a crash ({@link #cleanupLeftovers}); rules are found again by their
- * priorities, and routes through ferry0 vanish with the device.
+ * Installs, adopts and removes the node's attach routing ({@link HostRouting}) through
+ * rtnetlink, in the network namespace of the calling process. What is installed outlives the
+ * agent: a stopped or crashed agent leaves ferry0 (persistent), its rules and routes and the
+ * fallback routes in place, so that packets meant for translation are dropped (and
+ * retransmitted) while no agent runs, never delivered untranslated; the next start
+ * {@link #adopt adopts} it all and reconciles it to the desired state. The sysctls' previous
+ * values go to a state file in the run directory before they are changed, with the port type;
+ * {@link #cleanupLeftovers} (ferry agent --cleanup) restores them and removes everything,
+ * found again by Ferry's rule priorities and the fallback routes' metric.
  */
 public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.ServiceSync.HostState {
     private static final Logger LOG = Logger.getLogger(HostNetwork.class.getName());
     private static final String STATE_FILE = "host-state.properties";
+    /** The state file's line for the port type, beside the sysctls' original values. */
+    private static final String PORT_TYPE_KEY = "ferry.portType";
 
     private final RtNetlink netlink;
     private final Path stateFile;
@@ -46,7 +53,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     private volatile ReplySteering replySteering = ReplySteering.NONE;
     private Ipv4Cidr podCidr;
     private List<Integer> nodePortIps = List.of();
-    private boolean localRuleMoved;
+    private String portType;
     private int ifindex;
     private InetAddress gateway;
 
@@ -67,8 +74,36 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     }
 
     /**
-     * Removes what a crashed predecessor left: its rules (by Ferry's priorities), the kernel's
-     * local rule at pref 0 put back, ferry0 deleted, the sysctls it changed restored.
+     * Takes over what a previous agent of the same port type left (its state file says which):
+     * the sysctls' original values are kept from the state file, and {@link #install} then
+     * reconciles rules and routes instead of adding them anew. Anything else found (another
+     * port type, a state file without ferry0 rules) is removed first, as {@link #cleanupLeftovers}.
+     *
+     * @return a line per thing adopted or cleaned, empty when the node was clean
+     */
+    public List<String> adopt(final String portType) {
+        final Map<String, String> state = Files.exists(stateFile) ? readState() : Map.of();
+        if (portType.equals(state.get(PORT_TYPE_KEY))) {
+            state.forEach((key, value) -> {
+                if (!key.equals(PORT_TYPE_KEY)) {
+                    savedSysctls.put(key, value);
+                }
+            });
+            this.portType = portType;
+            final long rules = netlink.rules(false).stream().filter(r -> HostRouting.OWNED_PRIORITIES.contains(r.priority())).count();
+            return List.of("adopted the previous agent's " + portType + " attach: " + rules + " policy rules"
+                + (netlink.findLink(HostRouting.DEVICE).isPresent() ? ", " + HostRouting.DEVICE : "")
+                + ", the sysctls' original values from " + stateFile);
+        }
+        final List<String> cleaned = cleanupLeftovers();
+        this.portType = portType;
+        return cleaned;
+    }
+
+    /**
+     * Removes everything Ferry installs: its rules (by Ferry's priorities), the fallback routes,
+     * the kernel's local rule at pref 0 put back, ferry0 deleted, the sysctls it changed
+     * restored from the state file. What {@code ferry agent --cleanup} does.
      *
      * @return a line per thing cleaned, empty when there was nothing
      */
@@ -86,12 +121,22 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
                 cleaned.add("removed rule: " + rule);
             }
         }
+        for (final int table : List.of(Rtnl.RT_TABLE_MAIN, HostRouting.TABLE)) {
+            for (final Route route : netlink.routes(false, table)) {
+                if (HostRouting.isFallback(route)) {
+                    netlink.deleteRoute(route);
+                    cleaned.add("removed fallback route " + route);
+                }
+            }
+        }
         if (netlink.findLink(HostRouting.DEVICE).isPresent()) {
             netlink.deleteLink(HostRouting.DEVICE);
             cleaned.add("removed link " + HostRouting.DEVICE);
         }
         if (Files.exists(stateFile)) {
-            for (final Map.Entry<String, String> e : readState().entrySet()) {
+            final Map<String, String> state = readState();
+            state.remove(PORT_TYPE_KEY);
+            for (final Map.Entry<String, String> e : state.entrySet()) {
                 writeSysctlQuietly(e.getKey(), e.getValue());
                 cleaned.add("restored sysctl " + e.getKey() + "=" + e.getValue());
             }
@@ -130,15 +175,46 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
             netlink.addNeighbour(Neighbour.permanent(ifindex, gateway, link.peerMac()));
         }
         for (final Route route : HostRouting.routes(ifindex, gateway, serviceCidrs)) {
-            netlink.addRoute(route);
+            netlink.replaceRoute(route); // the same route again when adopted
         }
-        for (final Rule rule : HostRouting.rules(podCidr, nodePortIps, nodePortMin, nodePortMax, snat)) {
-            netlink.addRule(rule);
+        for (final Route route : HostRouting.fallbackRoutes(serviceCidrs)) {
+            netlink.replaceRoute(route);
+        }
+        adoptAddressRoutes();
+        final List<Rule> found = netlink.rules(false).stream().filter(r -> HostRouting.OWNED_PRIORITIES.contains(r.priority())).toList();
+        final List<Rule> wanted = HostRouting.rules(podCidr, nodePortIps, nodePortMin, nodePortMax, snat);
+        for (final Rule rule : wanted) {
+            if (found.stream().noneMatch(rule::matches)) {
+                netlink.addRule(rule);
+            }
             installedRules.add(rule);
         }
-        // The local table's rule moves behind Ferry's: added at pref 100 above, removed at 0 now.
-        netlink.deleteRule(HostRouting.defaultLocalRule());
-        localRuleMoved = true;
+        for (final Rule rule : found) {
+            if (wanted.stream().anyMatch(rule::matches)) {
+                continue;
+            }
+            if (rule.priority() == HostRouting.PREF_FROM_POD || rule.priority() == HostRouting.PREF_TO_POD) {
+                replyRules.add(rule); // reconciled by the first sync's steerReplies
+            } else if (rule.priority() == HostRouting.PREF_HEALTH_CHECK) {
+                healthCheckRules.computeIfAbsent(rule.dportStart(), p -> new ArrayList<>()).add(rule); // and by deliverLocally
+            } else {
+                deleteQuietly(rule);
+            }
+        }
+        // The local table's rule moves behind Ferry's: added at pref 100 above, removed at 0 now
+        // (already gone when adopted).
+        if (netlink.rules(false).stream().anyMatch(r -> r.matches(HostRouting.defaultLocalRule()))) {
+            netlink.deleteRule(HostRouting.defaultLocalRule());
+        }
+    }
+
+    /** The /32 routes into ferry0 a previous agent left: the first sync's routeAddresses reconciles them. */
+    private void adoptAddressRoutes() {
+        for (final Route route : netlink.routes(false, Rtnl.RT_TABLE_MAIN)) {
+            if (route.ifindex() == ifindex && route.prefixLength() == 32 && route.destination() != null) {
+                routedAddresses.add(Ipv4.parse(route.destination().getHostAddress()));
+            }
+        }
     }
 
     /** Makes the set of healthCheckNodePorts delivered locally (rules at pref 29) equal {@code ports}. */
@@ -204,6 +280,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
             if (!addresses.contains(address)) {
                 try {
                     netlink.deleteRoute(HostRouting.addressRoute(ifindex, gateway, address));
+                    netlink.deleteRoute(HostRouting.addressFallback(address));
                 } catch (final NativeException e) {
                     LOG.warning("could not remove route " + Ipv4.format(address) + "/32: " + e.getMessage());
                 }
@@ -213,6 +290,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         for (final int address : addresses) {
             if (!routedAddresses.contains(address)) {
                 try {
+                    netlink.replaceRoute(HostRouting.addressFallback(address));
                     netlink.replaceRoute(HostRouting.addressRoute(ifindex, gateway, address));
                     routedAddresses.add(address);
                 } catch (final NativeException e) {
@@ -233,37 +311,13 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         return netlink;
     }
 
-    /** Removes everything install added and restores the sysctls; ferry0 itself is removed by closing its port. */
+    /**
+     * Closes the rtnetlink connection and leaves everything installed: while no agent runs,
+     * what should have been translated is dropped (ferry0 without a reader, or the fallback
+     * routes), and the next start adopts it. {@link #cleanupLeftovers} removes it.
+     */
     @Override
     public void close() {
-        if (localRuleMoved) {
-            try {
-                netlink.addRule(HostRouting.defaultLocalRule());
-            } catch (final NativeException e) {
-                LOG.severe("could not restore 'pref 0 lookup local': " + e.getMessage());
-            }
-        }
-        for (final Rule rule : installedRules.reversed()) {
-            deleteQuietly(rule);
-        }
-        installedRules.clear();
-        healthCheckRules.values().forEach(rules -> rules.forEach(this::deleteQuietly));
-        healthCheckRules.clear();
-        replyRules.forEach(this::deleteQuietly);
-        replyRules.clear();
-        for (final int address : Set.copyOf(routedAddresses)) {
-            try {
-                netlink.deleteRoute(HostRouting.addressRoute(ifindex, gateway, address));
-            } catch (final NativeException e) {
-                // the route goes with ferry0 anyway
-            }
-        }
-        routedAddresses.clear();
-        for (final Map.Entry<String, String> e : savedSysctls.entrySet()) {
-            writeSysctlQuietly(e.getKey(), e.getValue());
-        }
-        savedSysctls.clear();
-        deleteStateFile();
         netlink.close();
     }
 
@@ -297,6 +351,9 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
 
     private void writeState() {
         final StringBuilder out = new StringBuilder("# sysctl values before ferry changed them; restored at exit or by the next start\n");
+        if (portType != null) {
+            out.append(PORT_TYPE_KEY).append('=').append(portType).append('\n');
+        }
         savedSysctls.forEach((k, v) -> out.append(k).append('=').append(v).append('\n'));
         try {
             Files.createDirectories(stateFile.getParent());

@@ -232,6 +232,33 @@ public final class HostRouting {
         return routes;
     }
 
+    /** The metric of the fallback routes: the highest, so any route into ferry0 wins over them. */
+    public static final int FALLBACK_METRIC = -1;
+
+    /**
+     * Blackhole routes behind the routes into ferry0: should ferry0 vanish or its routes be
+     * unusable while no agent runs, what had to be translated is dropped (and retransmitted
+     * once an agent is back), never routed on untranslated.
+     */
+    public static List<Route> fallbackRoutes(final List<Ipv4Cidr> serviceCidrs) {
+        final List<Route> routes = new ArrayList<>();
+        for (final Ipv4Cidr cidr : serviceCidrs) {
+            routes.add(Route.to(inet(cidr.base()), cidr.prefixLen()).type(Rtnl.RTN_BLACKHOLE).metric(FALLBACK_METRIC));
+        }
+        routes.add(Route.defaultRoute(false).type(Rtnl.RTN_BLACKHOLE).metric(FALLBACK_METRIC).table(TABLE));
+        return routes;
+    }
+
+    /** The fallback behind an externalIP's or LoadBalancer IP's route. */
+    public static Route addressFallback(final int address) {
+        return Route.to(inet(address), 32).type(Rtnl.RTN_BLACKHOLE).metric(FALLBACK_METRIC);
+    }
+
+    /** Whether {@code route} is one of Ferry's fallbacks (found again by cleanup). */
+    public static boolean isFallback(final Route route) {
+        return route.type() == Rtnl.RTN_BLACKHOLE && route.metric() == FALLBACK_METRIC;
+    }
+
     /** A /32 route into ferry0 for an externalIP or LoadBalancer IP. */
     public static Route addressRoute(final int ifindex, final InetAddress gateway, final int address) {
         return intoFerry(Route.to(inet(address), 32), ifindex, gateway);

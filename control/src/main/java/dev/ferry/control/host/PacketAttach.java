@@ -6,6 +6,7 @@ import dev.ferry.dataplane.port.PacketPort;
 import dev.ferry.dataplane.port.PacketSocketPort;
 import dev.ferry.dataplane.port.TunPort;
 import dev.ferry.nativeio.libc.LibC;
+import dev.ferry.nativeio.libc.NativeException;
 import dev.ferry.nativeio.netlink.RtNetlink;
 import dev.ferry.nativeio.netlink.Sysctl;
 import dev.ferry.nativeio.netns.NetworkNamespace;
@@ -18,7 +19,9 @@ import java.nio.file.Path;
 /**
  * Creates ferry0 and the {@link PacketPort} over it, for either port type:
  * <ul>
- *   <li>{@code tun}: a TUN device named ferry0; one read or write per packet.</li>
+ *   <li>{@code tun}: a persistent TUN device named ferry0 (TUNSETPERSIST); one read or write per
+ *       packet. It outlives the agent: while no agent reads it the kernel drops what is routed
+ *       into it, and the next agent attaches to it again.</li>
  *   <li>{@code packet}: a veth pair ferry0/ferry0p. ferry0p lives in a private, unnamed network
  *       namespace with no addresses and IPv6 off, so the kernel there drops what arrives while
  *       the AF_PACKET socket opened inside it sees every frame. The namespace is held only by
@@ -41,12 +44,36 @@ public final class PacketAttach {
 
     public static Link create(final PortType type, final RtNetlink netlink) {
         return switch (type) {
-            case TUN -> new Link(new TunPort(TunDevice.open(HostRouting.DEVICE)), null);
+            case TUN -> new Link(new TunPort(openPersistentTun(netlink)), null);
             case PACKET -> createPacket(netlink);
         };
     }
 
+    /** Attaches to the ferry0 a previous agent left, or creates it; anything else named ferry0 is replaced. */
+    private static TunDevice openPersistentTun(final RtNetlink netlink) {
+        TunDevice device;
+        try {
+            device = TunDevice.open(HostRouting.DEVICE);
+        } catch (final NativeException e) {
+            if (netlink.findLink(HostRouting.DEVICE).isEmpty()) {
+                throw e;
+            }
+            netlink.deleteLink(HostRouting.DEVICE); // not a TUN of ours (other flags, or a veth)
+            device = TunDevice.open(HostRouting.DEVICE);
+        }
+        try {
+            device.persist(true);
+        } catch (final NativeException e) {
+            device.close();
+            throw e;
+        }
+        return device;
+    }
+
     private static Link createPacket(final RtNetlink netlink) {
+        if (netlink.findLink(HostRouting.DEVICE).isPresent()) {
+            netlink.deleteLink(HostRouting.DEVICE); // a TUN left by a tun-port agent
+        }
         final int nsFd = NetworkNamespace.createAnonymous();
         try {
             final Path ns = NetworkNamespace.fdPath(nsFd);

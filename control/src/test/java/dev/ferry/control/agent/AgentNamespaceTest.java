@@ -74,7 +74,11 @@ abstract class AgentNamespaceTest {
             portType: %s
             """.formatted(portType()));
         stateBefore = lab.nodeNetworkState();
-        agent = AgentProcess.start(lab.node(), dir.resolve("agent.log"),
+        startTheAgent("agent.log");
+    }
+
+    private void startTheAgent(final String logName) throws Exception {
+        agent = AgentProcess.start(lab.node(), dir.resolve(logName),
             "--node-config", dir.resolve("node.yaml").toString(), "--manifests", manifests.toString(),
             "--run-dir", dir.resolve("run").toString(), "--state-dir", dir.resolve("state").toString(),
             "--sync-min-interval-ms", "100", "--sync-max-interval-ms", "5000");
@@ -364,6 +368,114 @@ abstract class AgentNamespaceTest {
         }
     }
 
+    @Test
+    @Order(13)
+    void shouldKeepEstablishedConnectionsAcrossAgentRestarts() throws Exception {
+        // keep (ClusterIP 10.96.0.40:9, NodePort 30090) -> web-1:7070, an echo for many connections
+        final ServerSocket echo = NetworkNamespace.call(lab.pod(1), () -> new ServerSocket(7070));
+        final Thread acceptor = Thread.ofPlatform().daemon().start(() -> {
+            while (!echo.isClosed()) {
+                try {
+                    final Socket s = echo.accept();
+                    Thread.ofPlatform().daemon().start(() -> {
+                        try (s) {
+                            s.getInputStream().transferTo(s.getOutputStream());
+                        } catch (final IOException e) {
+                            // the client went away
+                        }
+                    });
+                } catch (final IOException e) {
+                    return; // closed
+                }
+            }
+        });
+        final List<Socket> connections = new java.util.ArrayList<>();
+        try (echo) {
+            Files.writeString(manifests.resolve("keep.yaml"), """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: keep}
+                spec:
+                  type: NodePort
+                  clusterIP: 10.96.0.40
+                  selector: {app: web, pod: web-1}
+                  ports: [{port: 9, targetPort: 7070, nodePort: 30090}]
+                """);
+            awaitServices(services -> services.contains("default/keep"));
+            for (int i = 0; i < 7; i++) {
+                connections.add(connect(lab.pod(2), "10.96.0.40", 9));       // pod -> ClusterIP, local endpoint
+                connections.add(connect(lab.client(), NodeLab.NODE_IP, 30090)); // external -> NodePort, masqueraded
+            }
+            for (int i = 0; i < 6; i++) {
+                connections.add(connect(lab.pod(1), "10.96.0.40", 9));       // hairpin, masqueraded
+            }
+            assertEquals(20, connections.size());
+            for (final Socket c : connections) {
+                assertEquals("before", roundTrip(c, "before"), agent.log());
+            }
+
+            agent.kill(); // kill -9: nothing runs on the way out
+            sendWhileAway(connections, "after-kill");
+            startTheAgent("agent-after-kill.log");
+            assertEchoes(connections, "after-kill", "killed and started again");
+
+            assertEquals(0, agent.stop(), agent.log()); // SIGTERM, as systemctl restart does
+            sendWhileAway(connections, "after-term");
+            startTheAgent("agent-after-term.log");
+            assertEchoes(connections, "after-term", "stopped with SIGTERM and started again");
+            assertTrue(agent.log().contains("adopted the previous agent's"), agent.log());
+        } finally {
+            for (final Socket c : connections) {
+                c.close();
+            }
+            Files.deleteIfExists(manifests.resolve("keep.yaml"));
+        }
+        acceptor.join(5000);
+    }
+
+    private static Socket connect(final String ns, final String host, final int port) {
+        // connected inside the call: a Socket's descriptor is made at connect, in the calling thread's namespace
+        return NetworkNamespace.call(ns, () -> {
+            final Socket s = new Socket();
+            s.connect(new java.net.InetSocketAddress(host, port), 3000);
+            s.setSoTimeout(20_000); // TCP retransmits what was sent while no agent ran: up to a few backoffs
+            return s;
+        });
+    }
+
+    /** Writes a line on every connection while no agent runs: it must not come back as a reset. */
+    private static void sendWhileAway(final List<Socket> connections, final String line) throws IOException {
+        for (final Socket c : connections) {
+            c.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+        }
+    }
+
+    private void assertEchoes(final List<Socket> connections, final String line, final String what) throws IOException {
+        int kept = 0;
+        final StringBuilder lost = new StringBuilder();
+        for (int i = 0; i < connections.size(); i++) {
+            try {
+                if (line.equals(readLine(connections.get(i)))) {
+                    kept++;
+                    assertEquals("again", roundTrip(connections.get(i), "again"));
+                } else {
+                    lost.append(" #").append(i).append(" (closed)");
+                }
+            } catch (final IOException e) {
+                lost.append(" #").append(i).append(" (").append(e.getMessage()).append(')');
+            }
+        }
+        assertEquals(connections.size(), kept, "connections kept when the agent was " + what + "; lost:" + lost + "\n" + agent.log());
+    }
+
+    private static String readLine(final Socket socket) throws IOException {
+        final StringBuilder answer = new StringBuilder();
+        for (int c = socket.getInputStream().read(); c >= 0 && c != '\n'; c = socket.getInputStream().read()) {
+            answer.append((char) c);
+        }
+        return answer.toString();
+    }
+
     private static String roundTrip(final Socket socket, final String line) throws IOException {
         socket.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
         final StringBuilder answer = new StringBuilder();
@@ -389,8 +501,12 @@ abstract class AgentNamespaceTest {
 
     @Test
     @Order(100)
-    void shouldLeaveTheNodeAsItWasAfterSigterm() throws Exception {
+    void shouldLeaveItsRoutingAfterSigtermAndTheNodeAsItWasAfterCleanup() throws Exception {
         assertEquals(0, agent.stop(), agent.log());
+        final String stopped = lab.nodeNetworkState();
+        assertTrue(stopped.contains("lookup 200") && stopped.contains("blackhole"),
+            "SIGTERM leaves the rules and the fallback routes for the next agent:\n" + stopped);
+        AgentProcess.cleanup(lab.node(), dir.resolve("cleanup.log"), dir.resolve("run"));
         final String after = lab.nodeNetworkState();
         Files.writeString(dir.resolve("state-before.txt"), stateBefore);
         Files.writeString(dir.resolve("state-after.txt"), after);

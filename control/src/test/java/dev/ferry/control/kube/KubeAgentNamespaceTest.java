@@ -206,8 +206,9 @@ class KubeAgentNamespaceTest {
 
     @Test
     @Order(100)
-    void shouldLeaveTheNodeAsItWasAfterSigterm() throws Exception {
+    void shouldLeaveTheNodeAsItWasAfterSigtermAndCleanup() throws Exception {
         assertEquals(0, agent.stop(), agent.log());
+        AgentProcess.cleanup(lab.node(), dir.resolve("cleanup.log"), dir.resolve("run"));
         assertEquals(stateBefore, lab.nodeNetworkState(), "links, addresses, rules, routes and sysctls as before the agent started");
     }
 }

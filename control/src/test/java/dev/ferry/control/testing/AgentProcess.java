@@ -63,6 +63,24 @@ public final class AgentProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** SIGKILL, as a crash or an OOM kill would, then waits for the exit. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new AssertionError("agent did not die within 30 s of SIGKILL");
+        }
+    }
+
+    /** Runs {@code ferry agent --cleanup --run-dir RUN_DIR} in {@code namespace}; fails the test unless it exits 0. */
+    public static void cleanup(final String namespace, final Path log, final Path runDir) throws Exception {
+        try (AgentProcess cleanup = start(namespace, log, "--cleanup", "--run-dir", runDir.toString())) {
+            final int exit = cleanup.awaitExit(60_000);
+            if (exit != 0) {
+                throw new AssertionError("ferry agent --cleanup exited " + exit + ":\n" + cleanup.log());
+            }
+        }
+    }
+
     /** Waits for the process to end by itself (e.g. refusing to start); returns the exit code. */
     public int awaitExit(final long timeoutMs) throws InterruptedException {
         if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {

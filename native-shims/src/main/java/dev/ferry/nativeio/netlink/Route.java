@@ -14,37 +14,43 @@ import java.net.InetAddress;
  * @param table the table id ({@link Rtnl#RT_TABLE_MAIN} by default; ids above 255 are fine)
  * @param onlink RTNH_F_ONLINK: the gateway is reachable on the link even without a matching prefix
  * @param type RTN_* ({@link Rtnl#RTN_UNICAST} by default)
+ * @param metric RTA_PRIORITY: among routes to the same prefix the lowest wins (0 by default)
  */
 public record Route(boolean ipv6, InetAddress destination, int prefixLength, InetAddress gateway, int ifindex,
-                    int table, boolean onlink, int type) {
+                    int table, boolean onlink, int type, int metric) {
 
     public static Route to(InetAddress destination, int prefixLength) {
         return new Route(!(destination instanceof Inet4Address), destination, prefixLength, null, 0,
-                Rtnl.RT_TABLE_MAIN, false, Rtnl.RTN_UNICAST);
+                Rtnl.RT_TABLE_MAIN, false, Rtnl.RTN_UNICAST, 0);
     }
 
     public static Route defaultRoute(boolean ipv6) {
-        return new Route(ipv6, null, 0, null, 0, Rtnl.RT_TABLE_MAIN, false, Rtnl.RTN_UNICAST);
+        return new Route(ipv6, null, 0, null, 0, Rtnl.RT_TABLE_MAIN, false, Rtnl.RTN_UNICAST, 0);
     }
 
     public Route via(InetAddress gw) {
-        return new Route(ipv6, destination, prefixLength, gw, ifindex, table, onlink, type);
+        return new Route(ipv6, destination, prefixLength, gw, ifindex, table, onlink, type, metric);
     }
 
     public Route dev(int index) {
-        return new Route(ipv6, destination, prefixLength, gateway, index, table, onlink, type);
+        return new Route(ipv6, destination, prefixLength, gateway, index, table, onlink, type, metric);
     }
 
     public Route table(int id) {
-        return new Route(ipv6, destination, prefixLength, gateway, ifindex, id, onlink, type);
+        return new Route(ipv6, destination, prefixLength, gateway, ifindex, id, onlink, type, metric);
     }
 
     public Route withOnlink() {
-        return new Route(ipv6, destination, prefixLength, gateway, ifindex, table, true, type);
+        return new Route(ipv6, destination, prefixLength, gateway, ifindex, table, true, type, metric);
     }
 
     public Route type(int rtnType) {
-        return new Route(ipv6, destination, prefixLength, gateway, ifindex, table, onlink, rtnType);
+        return new Route(ipv6, destination, prefixLength, gateway, ifindex, table, onlink, rtnType, metric);
+    }
+
+    /** A route that loses to every other route to its prefix: a fallback. */
+    public Route metric(int priority) {
+        return new Route(ipv6, destination, prefixLength, gateway, ifindex, table, onlink, type, priority);
     }
 
     /** The scope the kernel expects: link for a gatewayless unicast route, host for local, else universe. */
@@ -60,7 +66,7 @@ public record Route(boolean ipv6, InetAddress destination, int prefixLength, Ine
         return ipv6 == other.ipv6 && prefixLength == other.prefixLength && table == other.table
                 && java.util.Objects.equals(destination, other.destination)
                 && java.util.Objects.equals(gateway, other.gateway)
-                && (other.ifindex == 0 || ifindex == other.ifindex);
+                && (other.ifindex == 0 || ifindex == other.ifindex) && type == other.type && metric == other.metric;
     }
 
     @Override
@@ -80,6 +86,9 @@ public record Route(boolean ipv6, InetAddress destination, int prefixLength, Ine
         }
         if (type != Rtnl.RTN_UNICAST) {
             sb.append(" type ").append(type);
+        }
+        if (metric != 0) {
+            sb.append(" metric ").append(Integer.toUnsignedString(metric));
         }
         return sb.toString();
     }

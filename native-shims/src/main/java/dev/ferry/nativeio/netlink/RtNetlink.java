@@ -296,6 +296,9 @@ public final class RtNetlink implements AutoCloseable {
         if (r.ifindex() != 0) {
             m.attrU32(Rtnl.RTA_OIF, r.ifindex());
         }
+        if (r.metric() != 0) {
+            m.attrU32(Rtnl.RTA_PRIORITY, r.metric());
+        }
         return m;
     }
 
@@ -317,7 +320,8 @@ public final class RtNetlink implements AutoCloseable {
             out.add(new Route(ipv6, address(a.get(Rtnl.RTA_DST)),
                     Byte.toUnsignedInt(msg.get(JAVA_BYTE, base + NetlinkStructs.RTM_DST_LEN)),
                     address(a.get(Rtnl.RTA_GATEWAY)), u32(a.get(Rtnl.RTA_OIF), 0), t,
-                    (flags & Rtnl.RTNH_F_ONLINK) != 0, Byte.toUnsignedInt(msg.get(JAVA_BYTE, base + NetlinkStructs.RTM_TYPE))));
+                    (flags & Rtnl.RTNH_F_ONLINK) != 0, Byte.toUnsignedInt(msg.get(JAVA_BYTE, base + NetlinkStructs.RTM_TYPE)),
+                    u32(a.get(Rtnl.RTA_PRIORITY), 0)));
         });
         return out;
     }

@@ -113,6 +113,12 @@ class RtNetlinkTest {
             assertTrue(nl.routes(false, 1000).stream().anyMatch(r -> r.matches(bigTable)));
             String ipRoutes = ns.ip("route", "show", "table", "200");
             assertTrue(ipRoutes.startsWith("default via 169.254.77.1 dev ferry0") && ipRoutes.contains("onlink"), ipRoutes);
+            Route fallback = Route.defaultRoute(false).type(Rtnl.RTN_BLACKHOLE).metric(-1).table(200);
+            nl.addRoute(fallback);
+            assertTrue(nl.routes(false, 200).stream().anyMatch(r -> r.matches(fallback)), "blackhole with a metric read back");
+            assertTrue(ns.ip("route", "show", "table", "200").matches("(?s).*blackhole default .*metric 4294967295.*"),
+                    ns.ip("route", "show", "table", "200"));
+            nl.deleteRoute(fallback);
             nl.deleteRoute(service);
             nl.deleteRoute(intoDataplane);
             nl.deleteRoute(bigTable);

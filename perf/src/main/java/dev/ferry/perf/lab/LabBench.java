@@ -304,6 +304,14 @@ public final class LabBench {
             Thread.currentThread().interrupt();
         }
         agent = null;
+        // a stopped agent leaves its routing for the next one to adopt: the next run (a kernel
+        // baseline, or the other port type) starts from a clean node
+        final List<String> cleanup = new ArrayList<>(List.of("ip", "netns", "exec", node.netns()));
+        cleanup.addAll(jvm.command(false, LabJava.FERRY_MAIN, List.of("agent", "--cleanup", "--run-dir", agentDir().resolve("run").toString())));
+        final Shell.Result result = Shell.exec(cleanup, 60_000);
+        if (!result.ok()) {
+            say("   ferry agent --cleanup in " + node.netns() + " failed (the next run may see its routing): " + result.output().strip());
+        }
     }
 
     /** The agent's sync duration histogram's sum over count (its only sync, right after start). */
