@@ -98,7 +98,7 @@ public final class Agent implements AutoCloseable {
         if (conntrack.attached()) {
             LOG.info("attached to conntrack " + options.conntrackFile() + ": " + conntrack.size() + " flows kept");
         }
-        final DataplaneCounters counters = DataplaneCounters.mapped(options.countersFile(), options.workers());
+        final DataplaneCounters counters = DataplaneCounters.mapped(options.countersFile(), 1); // one queue for now
         closeOnExit.push(counters);
 
         tables = new ServiceTableHolder(ServiceTable.empty(node));
@@ -112,7 +112,6 @@ public final class Agent implements AutoCloseable {
         host.install(link, node.serviceCidrs(), node.podCidr(), node.nodePortIps(), node.nodePortMin(), node.nodePortMax(), snat);
 
         final Pipeline pipeline = new Pipeline(new Pipeline.Context()
-            .workers(options.workers())
             .port(port)
             .conntrack(conntrack)
             .tables(tables)
@@ -157,7 +156,7 @@ public final class Agent implements AutoCloseable {
         closeOnExit.push(admin);
 
         LOG.info("ferry agent on node " + config.nodeName() + " (" + node.nodeIps().stream().map(Ipv4::format).toList()
-            + "): port " + port.name() + ", " + options.workers() + " worker(s), SNAT " + snat
+            + "): port " + port.name() + ", " + pipeline.queueCount() + " queue(s), SNAT " + snat
             + ", installed " + host.describe()
             + "; conntrack " + options.conntrackFile() + " (" + conntrack.capacity() + " entries), counters " + options.countersFile()
             + "; admin " + admin.transport() + " healthz " + admin.healthzAddress() + " metrics " + admin.metricsAddress()

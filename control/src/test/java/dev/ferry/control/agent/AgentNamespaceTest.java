@@ -2,6 +2,7 @@ package dev.ferry.control.agent;
 
 import dev.ferry.control.lab.PodServer;
 import dev.ferry.control.testing.AgentProcess;
+import dev.ferry.control.testing.BulkServer;
 import dev.ferry.control.testing.Http;
 import dev.ferry.control.testing.NodeLab;
 import dev.ferry.nativeio.netns.NetworkNamespace;
@@ -16,6 +17,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -37,6 +40,8 @@ abstract class AgentNamespaceTest {
 
     private static final int HTTP = 8080;
     private static final int UDP = 5353;
+    private static final int BULK = 9000;
+    private static final int BULK_BYTES = 16 << 20;
 
     private Path dir;
 
@@ -44,6 +49,7 @@ abstract class AgentNamespaceTest {
     private AgentProcess agent;
     private String stateBefore;
     private final List<PodServer> servers = new java.util.ArrayList<>();
+    private BulkServer bulk;
     private Path manifests;
 
     @BeforeAll
@@ -54,6 +60,7 @@ abstract class AgentNamespaceTest {
             final String name = "web-" + i;
             servers.add(NetworkNamespace.call(lab.pod(i), () -> PodServer.start(name, HTTP, UDP)));
         }
+        bulk = NetworkNamespace.call(lab.pod(2), () -> BulkServer.start(BULK, BULK_BYTES));
         manifests = Files.createDirectories(dir.resolve("manifests"));
         writeManifests(true);
         Files.writeString(dir.resolve("node.yaml"), """
@@ -78,6 +85,9 @@ abstract class AgentNamespaceTest {
             agent.close();
         }
         servers.forEach(PodServer::close);
+        if (bulk != null) {
+            bulk.close();
+        }
         if (lab != null) {
             lab.close();
         }
@@ -115,6 +125,14 @@ abstract class AgentNamespaceTest {
               clusterIP: 10.96.0.53
               selector: {app: web}
               ports: [{name: dns, protocol: UDP, port: 53, targetPort: 5353}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: bulk}
+            spec:
+              clusterIP: 10.96.0.30
+              selector: {app: web, pod: web-2}
+              ports: [{port: 9000, targetPort: 9000}]
             ---
             apiVersion: v1
             kind: Service
@@ -262,6 +280,61 @@ abstract class AgentNamespaceTest {
         assertEquals(0, exit, out.toString());
         assertTrue(out.toString().contains("\"verdict\":\"DNAT\"") && out.toString().contains("10.244.1.12:8080"),
             "the agent's live snapshot: " + out);
+    }
+
+    @Test
+    @Order(10)
+    void shouldCarryABulkTcpTransferThroughADnatIntact() throws Exception {
+        // 16 MiB from web-2 to a client pod through the ClusterIP: with the kernel's offloads on
+        // (GSO super-packets, partial checksums) every byte must arrive, in order
+        final byte[] expected = MessageDigest.getInstance("SHA-256").digest(BulkServer.content(BULK_BYTES));
+        final byte[] received = NetworkNamespace.call(lab.pod(1), () -> BulkServer.fetchSha256("10.96.0.30", BULK, 30_000));
+        assertEquals(HexFormat.of().formatHex(expected), HexFormat.of().formatHex(received),
+            "SHA-256 of what arrived through the DNAT\nagent log:\n" + agent.log());
+    }
+
+    @Test
+    @Order(11)
+    void shouldBlockAnIdleQueueThreadInTheKernel() throws Exception {
+        final List<Path> queues = queueThreads(agent.pid());
+        assertTrue(!queues.isEmpty(), "the agent has ferry-queue-N threads");
+        for (final Path task : queues) {
+            // No traffic now: within its spin and one poll the thread must sit in poll(2), sleeping.
+            // The loop bounds the wait for the last packets to settle; nothing here measures time.
+            String seen = "";
+            for (int i = 0; i < 500 && !seen.startsWith("S poll"); i++) {
+                seen = threadState(task);
+                if (!seen.startsWith("S poll")) {
+                    Thread.sleep(10);
+                }
+            }
+            assertTrue(seen.startsWith("S poll"), task + " is blocked in the kernel in poll, not running: " + seen);
+        }
+    }
+
+    /** The agent's queue threads (/proc/PID/task/TID whose comm is ferry-queue-N). */
+    private static List<Path> queueThreads(final long pid) throws Exception {
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            return tasks.filter(t -> {
+                try {
+                    return Files.readString(t.resolve("comm")).trim().startsWith("ferry-queue-");
+                } catch (final java.io.IOException e) {
+                    return false;
+                }
+            }).sorted().toList();
+        }
+    }
+
+    /** "STATE SYSCALL": the state letter of /proc/.../stat and, when blocked, "poll" for poll or ppoll (x86-64: 7, 271). */
+    private static String threadState(final Path task) throws Exception {
+        final String stat = Files.readString(task.resolve("stat"));
+        final char state = stat.charAt(stat.lastIndexOf(')') + 2);
+        final String syscall = Files.readString(task.resolve("syscall")).trim().split(" ")[0];
+        final String call = switch (syscall) {
+            case "7", "271" -> "poll";
+            default -> "syscall " + syscall;
+        };
+        return state + " " + call;
     }
 
     @Test

@@ -30,7 +30,7 @@ public enum DropReason {
     SNAT_PORTS_EXHAUSTED(11, "no free SNAT port"),
     /** The service policy says drop (Local policy without local endpoints, source range miss, unallocated service IP). */
     SERVICE_POLICY(12, "dropped by service policy"),
-    /** A ring between agents was full. */
+    /** A ring between agents was full (no longer counted: queues run to completion, without rings; the code stays reserved). */
     RING_FULL(13, "ring buffer between agents full"),
     /** The transmit port refused the packet. */
     TX_FAILED(14, "transmit port refused the packet"),

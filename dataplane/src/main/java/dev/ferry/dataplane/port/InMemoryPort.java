@@ -6,6 +6,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A port over two queues of byte arrays, for tests and trace: {@link #inject} plays the
@@ -16,10 +17,29 @@ public final class InMemoryPort implements PacketPort {
     private final ConcurrentLinkedQueue<byte[]> inbound = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<byte[]> sent = new ConcurrentLinkedQueue<>();
     private final UnsafeBuffer receiveBuffer = new UnsafeBuffer(new byte[0]);
+    private volatile Thread waiter;
 
-    /** Queues a packet as if the kernel had written it into the device. */
+    /** Queues a packet as if the kernel had written it into the device (any thread). */
     public void inject(final byte[] packet) {
         inbound.add(packet.clone());
+        final Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    /** Parks the calling thread until a packet is injected or the timeout passes (what poll(2) does for a real port). */
+    @Override
+    public boolean awaitReadable(final int timeoutMs) {
+        waiter = Thread.currentThread();
+        try {
+            if (inbound.isEmpty()) {
+                LockSupport.parkNanos(this, timeoutMs * 1_000_000L);
+            }
+            return !inbound.isEmpty();
+        } finally {
+            waiter = null;
+        }
     }
 
     /** Removes and returns every packet the dataplane sent, oldest first. */

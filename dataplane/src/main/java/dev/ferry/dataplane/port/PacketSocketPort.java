@@ -109,6 +109,12 @@ public final class PacketSocketPort implements PacketPort {
         return false;
     }
 
+    /** Blocks in poll(2) up to {@code timeoutMs} until the RX ring holds a frame; for an idle queue thread. */
+    @Override
+    public boolean awaitReadable(final int timeoutMs) {
+        return socket.awaitReadable(timeoutMs);
+    }
+
     @Override
     public void flush() {
         socket.flushTx();

@@ -56,7 +56,8 @@ public final class TunPort implements PacketPort {
         return true;
     }
 
-    /** Blocks up to {@code timeoutMs} for a packet to read; for an idle receiver. */
+    /** Blocks in poll(2) up to {@code timeoutMs} for a packet to read; for an idle queue thread. */
+    @Override
     public boolean awaitReadable(final int timeoutMs) {
         return device.awaitReadable(timeoutMs);
     }
