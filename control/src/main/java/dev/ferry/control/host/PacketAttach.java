@@ -14,17 +14,27 @@ import dev.ferry.nativeio.packet.PacketSocketConfig;
 import dev.ferry.nativeio.tun.TunDevice;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Creates ferry0 and the {@link PacketPort} over it, for either port type:
+ * Creates ferry0 and a {@link PacketPort} per queue over it (one queue thread each), for either
+ * port type:
  * <ul>
- *   <li>{@code tun}: a TUN device named ferry0; one read or write per packet.</li>
+ *   <li>{@code tun}: a TUN device named ferry0; one read or write per packet. With several
+ *       queues it is a multi-queue device ({@code IFF_MULTI_QUEUE}, one descriptor per queue):
+ *       the kernel picks a queue by the packet's symmetric flow hash, and a flow's packets stay
+ *       on the queue that last wrote one of its packets.</li>
  *   <li>{@code packet}: a veth pair ferry0/ferry0p. ferry0p lives in a private, unnamed network
  *       namespace with no addresses and IPv6 off, so the kernel there drops what arrives while
  *       the AF_PACKET socket opened inside it sees every frame. The namespace is held only by
  *       this process (a descriptor and the socket): if the agent dies, the namespace, ferry0p
  *       and with it ferry0 go away by themselves. The node reaches ferry0p through the
- *       on-link next hop {@link #GATEWAY}, pinned to ferry0p's MAC.</li>
+ *       on-link next hop {@link #GATEWAY}, pinned to ferry0p's MAC. With several queues each is
+ *       an AF_PACKET socket of one {@code PACKET_FANOUT_HASH} group: the kernel hands a frame to
+ *       the socket its (symmetric) flow hash picks, so both directions of a flow meet on one
+ *       queue.</li>
  * </ul>
  */
 public final class PacketAttach {
@@ -35,18 +45,49 @@ public final class PacketAttach {
     private PacketAttach() {
     }
 
-    /** ferry0 as created: the port, and for the packet type the peer's MAC (null for TUN). */
-    public record Link(PacketPort port, String peerMac) {
+    /** The fanout group of the packet port's sockets (their namespace is private: no other group to meet). */
+    static final int FANOUT_GROUP = 1;
+
+    /**
+     * ferry0 as created: a port per queue, and for the packet type the peer's MAC (null for TUN).
+     * Closing the ports (all of them) removes ferry0.
+     */
+    public record Link(List<PacketPort> ports, String peerMac) {
+        public Link {
+            ports = List.copyOf(ports);
+        }
+
+        /** "tun:ferry0 × 2 queues". */
+        public String describe() {
+            return ports.getFirst().name() + (ports.size() == 1 ? "" : " × " + ports.size() + " queues");
+        }
     }
 
-    public static Link create(final PortType type, final RtNetlink netlink) {
+    /** Creates ferry0 with {@code queues} queues (1..64). */
+    public static Link create(final PortType type, final RtNetlink netlink, final int queues) {
+        if (queues < 1) {
+            throw new IllegalArgumentException("queues must be at least 1, was " + queues);
+        }
         return switch (type) {
-            case TUN -> new Link(new TunPort(TunDevice.open(HostRouting.DEVICE)), null);
-            case PACKET -> createPacket(netlink);
+            case TUN -> createTun(queues);
+            case PACKET -> createPacket(netlink, queues);
         };
     }
 
-    private static Link createPacket(final RtNetlink netlink) {
+    private static Link createTun(final int queues) {
+        final List<PacketPort> ports = new ArrayList<>(queues);
+        try {
+            for (int q = 0; q < queues; q++) {
+                ports.add(new TunPort(TunDevice.open(HostRouting.DEVICE, queues > 1)));
+            }
+            return new Link(ports, null);
+        } catch (final RuntimeException e) {
+            ports.forEach(PacketPort::close);
+            throw e;
+        }
+    }
+
+    private static Link createPacket(final RtNetlink netlink, final int queues) {
         final int nsFd = NetworkNamespace.createAnonymous();
         try {
             final Path ns = NetworkNamespace.fdPath(nsFd);
@@ -58,22 +99,43 @@ public final class PacketAttach {
                     }
                     inside.setUp(PEER, true);
                     final String mac = inside.link(PEER).mac();
-                    final PacketSocket socket = PacketSocket.open(new PacketSocketConfig()
-                        .interfaceName(PEER)
-                        .vnetHeader(true)
-                        .qdiscBypass(true)
-                        .conclude());
-                    return new PeerSide(mac, socket);
+                    final List<PacketSocket> sockets = new ArrayList<>(queues);
+                    try {
+                        for (int q = 0; q < queues; q++) {
+                            final PacketSocketConfig config = new PacketSocketConfig()
+                                .interfaceName(PEER)
+                                .vnetHeader(true)
+                                .qdiscBypass(true);
+                            if (queues > 1) {
+                                config.fanout(FANOUT_GROUP, PacketSocketConfig.FanoutMode.HASH);
+                            }
+                            sockets.add(PacketSocket.open(config.conclude()));
+                        }
+                    } catch (final RuntimeException e) {
+                        sockets.forEach(PacketSocket::close);
+                        throw e;
+                    }
+                    return new PeerSide(mac, sockets);
                 }
             });
-            // closing the port closes the last reference to the namespace: it, ferry0p and ferry0 go away
-            return new Link(new PacketSocketPort(peer.socket(), () -> LibC.close(nsFd)), peer.mac());
+            // closing the last port closes the last reference to the namespace: it, ferry0p and ferry0 go away
+            final AtomicInteger open = new AtomicInteger(queues);
+            final Runnable releaseNamespace = () -> {
+                if (open.decrementAndGet() == 0) {
+                    LibC.close(nsFd);
+                }
+            };
+            final List<PacketPort> ports = new ArrayList<>(queues);
+            for (final PacketSocket socket : peer.sockets()) {
+                ports.add(new PacketSocketPort(socket, releaseNamespace));
+            }
+            return new Link(ports, peer.mac());
         } catch (final RuntimeException e) {
             LibC.close(nsFd);
             throw e;
         }
     }
 
-    private record PeerSide(String mac, PacketSocket socket) {
+    private record PeerSide(String mac, List<PacketSocket> sockets) {
     }
 }

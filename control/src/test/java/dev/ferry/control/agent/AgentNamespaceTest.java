@@ -38,6 +38,9 @@ abstract class AgentNamespaceTest {
     /** The node config's portType the subclass runs the agent with. */
     abstract String portType();
 
+    /** ferry0's queues (--workers), a dataplane thread each. */
+    static final int QUEUES = 2;
+
     private static final int HTTP = 8080;
     private static final int UDP = 5353;
     private static final int BULK = 9000;
@@ -75,7 +78,7 @@ abstract class AgentNamespaceTest {
         agent = AgentProcess.start(lab.node(), dir.resolve("agent.log"),
             "--node-config", dir.resolve("node.yaml").toString(), "--manifests", manifests.toString(),
             "--run-dir", dir.resolve("run").toString(), "--state-dir", dir.resolve("state").toString(),
-            "--sync-min-interval-ms", "100", "--sync-max-interval-ms", "5000");
+            "--sync-min-interval-ms", "100", "--sync-max-interval-ms", "5000", "--workers", String.valueOf(QUEUES));
         agent.awaitHealthy(30_000);
     }
 
@@ -295,9 +298,28 @@ abstract class AgentNamespaceTest {
 
     @Test
     @Order(11)
+    void shouldCarryTrafficOnEveryQueue() {
+        for (int i = 0; i < 32; i++) { // 32 flows: the kernel's flow hash spreads them over the queues
+            assertEquals("200", get(lab.pod(1), "10.96.0.10", 80).status(), agent.log());
+        }
+        final long[] received = new long[QUEUES];
+        final org.agrona.concurrent.status.CountersReader reader =
+            dev.ferry.dataplane.counters.DataplaneCounters.readerOf(dir.resolve("run").resolve("counters"));
+        reader.forEach((id, typeId, key, label) -> {
+            if (typeId == dev.ferry.dataplane.counters.CounterType.RX_PACKETS.typeId()) {
+                received[Integer.parseInt(label.substring("queue-".length(), label.indexOf(':')))] = reader.getCounterValue(id);
+            }
+        });
+        for (int q = 0; q < QUEUES; q++) {
+            assertTrue(received[q] > 0, "queue " + q + " received packets: " + java.util.Arrays.toString(received));
+        }
+    }
+
+    @Test
+    @Order(12)
     void shouldBlockAnIdleQueueThreadInTheKernel() throws Exception {
         final List<Path> queues = queueThreads(agent.pid());
-        assertTrue(!queues.isEmpty(), "the agent has ferry-queue-N threads");
+        assertEquals(QUEUES, queues.size(), "the agent has a ferry-queue-N thread per queue");
         for (final Path task : queues) {
             // No traffic now: within its spin and one poll the thread must sit in poll(2), sleeping.
             // The loop bounds the wait for the last packets to settle; nothing here measures time.
