@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Creates ferry0 and a {@link PacketPort} per queue over it (one queue thread each), for either
  * port type:
  * <ul>
- *   <li>{@code tun}: a TUN device named ferry0; one read or write per packet. With several
+ *   <li>{@code tun}: a TUN device named ferry0 with {@code IFF_VNET_HDR} and offloads on
+ *       (checksum, TSO4/6, and USO4/6 where the kernel has them): one read or write per packet,
+ *       a GSO super-packet of up to 64 KB counting as one. With several
  *       queues it is a multi-queue device ({@code IFF_MULTI_QUEUE}, one descriptor per queue):
  *       the kernel picks a queue by the packet's symmetric flow hash, and a flow's packets stay
  *       on the queue that last wrote one of its packets.</li>
@@ -78,7 +80,11 @@ public final class PacketAttach {
         final List<PacketPort> ports = new ArrayList<>(queues);
         try {
             for (int q = 0; q < queues; q++) {
-                ports.add(new TunPort(TunDevice.open(HostRouting.DEVICE, queues > 1)));
+                final TunDevice queue = TunDevice.open(HostRouting.DEVICE, queues > 1, true);
+                ports.add(new TunPort(queue));
+                if (q == 0) {
+                    queue.enableOffloads(); // device-wide: TSO/USO super-packets and partial checksums, kept whole
+                }
             }
             return new Link(ports, null);
         } catch (final RuntimeException e) {

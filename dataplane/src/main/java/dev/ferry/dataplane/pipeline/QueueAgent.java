@@ -66,6 +66,13 @@ public final class QueueAgent implements Agent, PacketHandler {
     @Override
     public void onPacket(final MutableDirectBuffer buffer, final int offset, final int length) {
         counters.increment(CounterType.RX_PACKETS);
+        if (metadataLength > 0) {
+            final DropReason bad = port.checkMetadata(buffer, offset, length);
+            if (bad != null) {
+                counters.drop(bad); // a malformed virtio header or GSO frame: never passed on
+                return;
+            }
+        }
         final boolean partial = metadataLength > 0 && port.checksumPartial(buffer, offset);
         switch (processor.process(buffer, offset + metadataLength, length - metadataLength, now.time(), partial)) {
             case FORWARD -> send(buffer, offset, length);

@@ -1,5 +1,6 @@
 package dev.ferry.dataplane.port;
 
+import dev.ferry.dataplane.packet.DropReason;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -39,6 +40,15 @@ public interface PacketPort extends AutoCloseable {
      */
     default int metadataLength() {
         return 0;
+    }
+
+    /**
+     * Checks a received packet's metadata (its virtio_net_hdr, for ports that carry one) before
+     * it is processed: null when the packet may be translated in place and written back as its
+     * metadata says, else the reason to drop it (counted by the caller).
+     */
+    default DropReason checkMetadata(final DirectBuffer buffer, final int metadataOffset, final int length) {
+        return null;
     }
 
     /** True when the packet's TCP/UDP checksum is partial, to be completed by the kernel (from its metadata). */

@@ -25,7 +25,13 @@ final class PipelineHarness implements AutoCloseable {
     final Pipeline pipeline;
 
     PipelineHarness(final NodeSpec node, final List<ServicePortSpec> services, final int queues, final int conntrackCapacity) {
-        ports = java.util.stream.IntStream.range(0, queues).mapToObj(q -> new InMemoryPort()).toList();
+        this(node, services, queues, conntrackCapacity, false);
+    }
+
+    /** @param virtioHeader packets in and out start with a virtio_net_hdr, as on TUN with IFF_VNET_HDR */
+    PipelineHarness(final NodeSpec node, final List<ServicePortSpec> services, final int queues, final int conntrackCapacity,
+                    final boolean virtioHeader) {
+        ports = java.util.stream.IntStream.range(0, queues).mapToObj(q -> new InMemoryPort(virtioHeader)).toList();
         clock.update(1_700_000_000_000L);
         conntrack = ConntrackTable.inMemory(conntrackCapacity, ConntrackTimeouts.kubeProxyDefaults());
         counters = DataplaneCounters.inMemory(queues);
@@ -41,7 +47,8 @@ final class PipelineHarness implements AutoCloseable {
 
     /** Hands a packet to one queue, chosen by a hash of its addresses as a multi-queue device would. */
     void inject(final byte[] packet) {
-        final int h = packet.length >= 20 ? java.util.Arrays.hashCode(java.util.Arrays.copyOfRange(packet, 12, 20)) : 0;
+        final int ip = ports.getFirst().metadataLength();
+        final int h = packet.length >= ip + 20 ? java.util.Arrays.hashCode(java.util.Arrays.copyOfRange(packet, ip + 12, ip + 20)) : 0;
         ports.get(Math.floorMod(h, ports.size())).inject(packet);
     }
 

@@ -9,13 +9,13 @@ import static dev.ferry.nativeio.packet.PacketStructs.TP_NEXT_OFFSET;
 import static dev.ferry.nativeio.packet.PacketStructs.TP_SNAPLEN;
 import static dev.ferry.nativeio.packet.PacketStructs.TP_STATUS;
 import static dev.ferry.nativeio.packet.PacketStructs.TX_DATA_OFFSET;
-import static dev.ferry.nativeio.packet.PacketStructs.VNET_HDR_SIZE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.ferry.nativeio.libc.CTypes;
 import dev.ferry.nativeio.libc.LibC;
 import dev.ferry.nativeio.libc.NativeException;
+import dev.ferry.nativeio.virtio.VirtioNetHdr;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
@@ -211,7 +211,7 @@ public final class PacketSocket implements AutoCloseable {
                 if (snaplen < len) {
                     rxTruncated++;
                 } else if (config.vnetHeader()) {
-                    handler.onFrame(r, hdr + mac - VNET_HDR_SIZE, snaplen + VNET_HDR_SIZE, status);
+                    handler.onFrame(r, hdr + mac - VirtioNetHdr.SIZE, snaplen + VirtioNetHdr.SIZE, status);
                     n++;
                 } else {
                     handler.onFrame(r, hdr + mac, snaplen, status);

@@ -12,7 +12,8 @@ import java.lang.foreign.StructLayout;
 
 /**
  * The AF_PACKET structs (linux/if_packet.h, packet(7), Documentation/networking/packet_mmap.rst)
- * and {@code virtio_net_hdr} (linux/virtio_net.h), with the byte offsets the ring code uses.
+ * with the byte offsets the ring code uses ({@code virtio_net_hdr} is
+ * {@link dev.ferry.nativeio.virtio.VirtioNetHdr}).
  *
  * <p>A TPACKET_V3 RX block and the frames in it:
  * <pre>
@@ -121,27 +122,6 @@ public final class PacketStructs {
 
     /** Where a TX frame's data starts: {@code TPACKET_ALIGN(sizeof(struct tpacket3_hdr))}. */
     public static final int TX_DATA_OFFSET = align(TPACKET3_HDR.byteSize());
-
-    /** {@code struct virtio_net_hdr} (little-endian fields on x86-64 and aarch64 hosts). */
-    public static final StructLayout VIRTIO_NET_HDR = MemoryLayout.structLayout(
-            JAVA_BYTE.withName("flags"),
-            JAVA_BYTE.withName("gso_type"),
-            JAVA_SHORT.withName("hdr_len"),
-            JAVA_SHORT.withName("gso_size"),
-            JAVA_SHORT.withName("csum_start"),
-            JAVA_SHORT.withName("csum_offset")).withName("virtio_net_hdr");
-    public static final long VNET_FLAGS = off(VIRTIO_NET_HDR, "flags");
-    public static final long VNET_GSO_TYPE = off(VIRTIO_NET_HDR, "gso_type");
-    public static final long VNET_HDR_LEN = off(VIRTIO_NET_HDR, "hdr_len");
-    public static final long VNET_GSO_SIZE = off(VIRTIO_NET_HDR, "gso_size");
-    public static final long VNET_CSUM_START = off(VIRTIO_NET_HDR, "csum_start");
-    public static final long VNET_CSUM_OFFSET = off(VIRTIO_NET_HDR, "csum_offset");
-    public static final int VNET_HDR_SIZE = (int) VIRTIO_NET_HDR.byteSize();
-    public static final int VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
-    public static final int VIRTIO_NET_HDR_GSO_NONE = 0;
-    public static final int VIRTIO_NET_HDR_GSO_TCPV4 = 1;
-    public static final int VIRTIO_NET_HDR_GSO_UDP = 3;
-    public static final int VIRTIO_NET_HDR_GSO_TCPV6 = 4;
 
     /** {@code struct tpacket_stats_v3}. */
     public static final StructLayout TPACKET_STATS_V3 = MemoryLayout.structLayout(

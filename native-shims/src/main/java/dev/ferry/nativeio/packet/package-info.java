@@ -11,7 +11,7 @@
  * SG and TX checksumming off on {@code ferry0} (no vnet header) moved 1.9-2.2 Gbit/s, and
  * neither stalled the connection. So {@link dev.ferry.nativeio.packet.PacketSocketConfig#vnetHeader(boolean)}
  * is on by default: every frame on both rings starts with a {@code virtio_net_hdr}
- * ({@link dev.ferry.nativeio.packet.PacketStructs#VIRTIO_NET_HDR}) telling GSO type and size
+ * ({@link dev.ferry.nativeio.virtio.VirtioNetHdr}) telling GSO type and size
  * and, with {@code VIRTIO_NET_HDR_F_NEEDS_CSUM}, {@code csum_start}/{@code csum_offset}; a frame
  * sent back with the same header is segmented and checksummed by the kernel. Rewriting code
  * must therefore update a partial checksum as a pseudo-header sum (not complemented) and

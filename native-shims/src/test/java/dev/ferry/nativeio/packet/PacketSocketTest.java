@@ -212,7 +212,7 @@ class PacketSocketTest {
         while (frames.size() < want && System.nanoTime() < deadline) {
             socket.awaitReadable(50);
             socket.receiveBatch((mem, off, len, status) -> {
-                int skip = vnet ? PacketStructs.VNET_HDR_SIZE : 0;
+                int skip = vnet ? dev.ferry.nativeio.virtio.VirtioNetHdr.SIZE : 0;
                 byte[] f = mem.asSlice(off + skip, len - skip).toArray(ValueLayout.JAVA_BYTE);
                 if (f.length > ETH_HLEN && f[12] == 8 && f[13] == 0
                         && Ipv4.isUdpTo(Arrays.copyOfRange(f, ETH_HLEN, f.length), f.length - ETH_HLEN, port)) {
