@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * A {@link PacketPort} over an AF_PACKET socket with TPACKET_V3 rings on ferry0p, the far end
+ * A {@link PacketPort} over an AF_PACKET socket with TPACKET_V2 rings on ferry0p, the far end
  * of the ferry0 veth pair. Frames keep their link-layer framing as port metadata, so nothing
  * is copied to strip or add it:
  *
