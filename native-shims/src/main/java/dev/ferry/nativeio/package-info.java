@@ -12,7 +12,9 @@
  *       /dev/net/tun, CAP_NET_ADMIN, CAP_NET_RAW) before anything is opened.</li>
  *   <li>{@link dev.ferry.nativeio.netns}: run code in another network namespace (setns on a
  *       dedicated platform thread); sockets and devices opened there stay there.</li>
- *   <li>{@link dev.ferry.nativeio.tun}: the {@code tun} port type.</li>
+ *   <li>{@link dev.ferry.nativeio.tun}: the {@code tun} port type (multi-queue, {@code IFF_VNET_HDR}
+ *       and TUNSETOFFLOAD).</li>
+ *   <li>{@link dev.ferry.nativeio.virtio}: {@code struct virtio_net_hdr}, shared by TUN and AF_PACKET.</li>
  *   <li>{@link dev.ferry.nativeio.packet}: the {@code packet} port type (TPACKET_V3 rings).</li>
  *   <li>{@link dev.ferry.nativeio.netlink}: rtnetlink (links, addresses, routes, rules,
  *       neighbours) and sysctls, for host setup. Nothing here shells out to {@code ip}.</li>

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.ferry.nativeio.libc.IfReq;
 import dev.ferry.nativeio.libc.LibC;
 import dev.ferry.nativeio.netlink.NetlinkStructs;
+import dev.ferry.nativeio.packet.PacketSocket;
 import dev.ferry.nativeio.packet.PacketStructs;
 import dev.ferry.nativeio.testing.CProbe;
+import dev.ferry.nativeio.tun.TunDevice;
+import dev.ferry.nativeio.virtio.VirtioNetHdr;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +18,7 @@ class StructLayoutTest {
 
     static CProbe probe() {
         return new CProbe()
-                .include("sys/ioctl.h", "net/if.h", "poll.h", "sys/socket.h", "linux/if_packet.h", "linux/virtio_net.h",
+                .include("sys/ioctl.h", "net/if.h", "poll.h", "sys/socket.h", "linux/if_packet.h", "linux/virtio_net.h", "linux/if_tun.h",
                         "linux/netlink.h", "linux/rtnetlink.h", "linux/fib_rules.h", "linux/neighbour.h")
                 .expect("sizeof(struct ifreq)", IfReq.LAYOUT.byteSize())
                 .expect("offsetof(struct ifreq, ifr_name)", IfReq.NAME)
@@ -31,30 +34,52 @@ class StructLayoutTest {
                 .expect("offsetof(struct sockaddr_ll, sll_pkttype)", PacketStructs.SLL_PKTTYPE)
                 .expect("offsetof(struct sockaddr_ll, sll_halen)", PacketStructs.SLL_HALEN)
                 .expect("offsetof(struct sockaddr_ll, sll_addr)", PacketStructs.SLL_ADDR)
-                .expect("sizeof(struct tpacket_req3)", PacketStructs.TPACKET_REQ3.byteSize())
-                .expect("offsetof(struct tpacket_req3, tp_frame_nr)", PacketStructs.REQ3_FRAME_NR)
-                .expect("offsetof(struct tpacket_req3, tp_retire_blk_tov)", PacketStructs.REQ3_RETIRE_BLK_TOV)
-                .expect("sizeof(struct tpacket_block_desc)", PacketStructs.TPACKET_BLOCK_DESC.byteSize())
-                .expect("offsetof(struct tpacket_block_desc, hdr.bh1.block_status)", PacketStructs.BLOCK_STATUS)
-                .expect("offsetof(struct tpacket_block_desc, hdr.bh1.num_pkts)", PacketStructs.BLOCK_NUM_PKTS)
-                .expect("offsetof(struct tpacket_block_desc, hdr.bh1.offset_to_first_pkt)", PacketStructs.BLOCK_OFFSET_TO_FIRST_PKT)
-                .expect("offsetof(struct tpacket_block_desc, hdr.bh1.seq_num)", PacketStructs.BLOCK_SEQ_NUM)
-                .expect("sizeof(struct tpacket3_hdr)", PacketStructs.TPACKET3_HDR.byteSize())
-                .expect("offsetof(struct tpacket3_hdr, tp_next_offset)", PacketStructs.TP_NEXT_OFFSET)
-                .expect("offsetof(struct tpacket3_hdr, tp_snaplen)", PacketStructs.TP_SNAPLEN)
-                .expect("offsetof(struct tpacket3_hdr, tp_len)", PacketStructs.TP_LEN)
-                .expect("offsetof(struct tpacket3_hdr, tp_status)", PacketStructs.TP_STATUS)
-                .expect("offsetof(struct tpacket3_hdr, tp_mac)", PacketStructs.TP_MAC)
-                .expect("offsetof(struct tpacket3_hdr, tp_net)", PacketStructs.TP_NET)
-                .expect("offsetof(struct tpacket3_hdr, hv1.tp_rxhash)", PacketStructs.TP_RXHASH)
-                .expect("TPACKET_ALIGN(sizeof(struct tpacket3_hdr))", PacketStructs.TX_DATA_OFFSET)
-                .expect("TPACKET3_HDRLEN - sizeof(struct sockaddr_ll)", PacketStructs.TX_DATA_OFFSET)
-                .expect("sizeof(struct tpacket_stats_v3)", PacketStructs.TPACKET_STATS_V3.byteSize())
-                .expect("sizeof(struct virtio_net_hdr)", PacketStructs.VIRTIO_NET_HDR.byteSize())
-                .expect("offsetof(struct virtio_net_hdr, hdr_len)", PacketStructs.VNET_HDR_LEN)
-                .expect("offsetof(struct virtio_net_hdr, gso_size)", PacketStructs.VNET_GSO_SIZE)
-                .expect("offsetof(struct virtio_net_hdr, csum_start)", PacketStructs.VNET_CSUM_START)
-                .expect("offsetof(struct virtio_net_hdr, csum_offset)", PacketStructs.VNET_CSUM_OFFSET)
+                .expect("sizeof(struct tpacket_req)", PacketStructs.TPACKET_REQ.byteSize())
+                .expect("offsetof(struct tpacket_req, tp_block_nr)", PacketStructs.REQ_BLOCK_NR)
+                .expect("offsetof(struct tpacket_req, tp_frame_size)", PacketStructs.REQ_FRAME_SIZE)
+                .expect("offsetof(struct tpacket_req, tp_frame_nr)", PacketStructs.REQ_FRAME_NR)
+                .expect("sizeof(struct tpacket2_hdr)", PacketStructs.TPACKET2_HDR.byteSize())
+                .expect("offsetof(struct tpacket2_hdr, tp_status)", PacketStructs.TP_STATUS)
+                .expect("offsetof(struct tpacket2_hdr, tp_len)", PacketStructs.TP_LEN)
+                .expect("offsetof(struct tpacket2_hdr, tp_snaplen)", PacketStructs.TP_SNAPLEN)
+                .expect("offsetof(struct tpacket2_hdr, tp_mac)", PacketStructs.TP_MAC)
+                .expect("offsetof(struct tpacket2_hdr, tp_net)", PacketStructs.TP_NET)
+                .expect("TPACKET_ALIGN(sizeof(struct tpacket2_hdr))", PacketStructs.TX_DATA_OFFSET)
+                .expect("TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)", PacketStructs.TX_DATA_OFFSET)
+                .expect("sizeof(struct tpacket_stats)", PacketStructs.TPACKET_STATS.byteSize())
+                .expect("TPACKET_V2", PacketSocket.TPACKET_V2)
+                .expect("PACKET_COPY_THRESH", PacketSocket.PACKET_COPY_THRESH)
+                .expect("TP_STATUS_COPY", PacketSocket.TP_STATUS_COPY)
+                // virtio_net_hdr (TUN IFF_VNET_HDR and PACKET_VNET_HDR)
+                .expect("sizeof(struct virtio_net_hdr)", VirtioNetHdr.LAYOUT.byteSize())
+                .expect("offsetof(struct virtio_net_hdr, flags)", VirtioNetHdr.FLAGS)
+                .expect("offsetof(struct virtio_net_hdr, gso_type)", VirtioNetHdr.GSO_TYPE)
+                .expect("offsetof(struct virtio_net_hdr, hdr_len)", VirtioNetHdr.HDR_LEN)
+                .expect("offsetof(struct virtio_net_hdr, gso_size)", VirtioNetHdr.GSO_SIZE)
+                .expect("offsetof(struct virtio_net_hdr, csum_start)", VirtioNetHdr.CSUM_START)
+                .expect("offsetof(struct virtio_net_hdr, csum_offset)", VirtioNetHdr.CSUM_OFFSET)
+                .expect("VIRTIO_NET_HDR_F_NEEDS_CSUM", VirtioNetHdr.F_NEEDS_CSUM)
+                .expect("VIRTIO_NET_HDR_F_DATA_VALID", VirtioNetHdr.F_DATA_VALID)
+                .expect("VIRTIO_NET_HDR_F_RSC_INFO", VirtioNetHdr.F_RSC_INFO)
+                .expect("VIRTIO_NET_HDR_GSO_NONE", VirtioNetHdr.GSO_NONE)
+                .expect("VIRTIO_NET_HDR_GSO_TCPV4", VirtioNetHdr.GSO_TCPV4)
+                .expect("VIRTIO_NET_HDR_GSO_UDP", VirtioNetHdr.GSO_UDP)
+                .expect("VIRTIO_NET_HDR_GSO_TCPV6", VirtioNetHdr.GSO_TCPV6)
+                // VIRTIO_NET_HDR_GSO_UDP_L4 (5) and TUN_F_USO4/6 (0x20, 0x40) are newer than the libc
+                // headers on some build machines (Linux 6.2 uapi); they are not probed here.
+                .expect("VIRTIO_NET_HDR_GSO_ECN", VirtioNetHdr.GSO_ECN)
+                // TUN (linux/if_tun.h)
+                .expect("TUNSETIFF", TunDevice.TUNSETIFF)
+                .expect("TUNSETPERSIST", TunDevice.TUNSETPERSIST)
+                .expect("TUNSETOFFLOAD", TunDevice.TUNSETOFFLOAD)
+                .expect("IFF_TUN", TunDevice.IFF_TUN)
+                .expect("IFF_NO_PI", TunDevice.IFF_NO_PI)
+                .expect("IFF_MULTI_QUEUE", TunDevice.IFF_MULTI_QUEUE)
+                .expect("IFF_VNET_HDR", TunDevice.IFF_VNET_HDR)
+                .expect("TUN_F_CSUM", TunDevice.TUN_F_CSUM)
+                .expect("TUN_F_TSO4", TunDevice.TUN_F_TSO4)
+                .expect("TUN_F_TSO6", TunDevice.TUN_F_TSO6)
+
                 // netlink
                 .expect("sizeof(struct nlmsghdr)", NetlinkStructs.NLMSGHDR.byteSize())
                 .expect("offsetof(struct nlmsghdr, nlmsg_type)", NetlinkStructs.NLMSG_TYPE)

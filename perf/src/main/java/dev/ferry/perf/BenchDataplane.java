@@ -56,7 +56,7 @@ public final class BenchDataplane implements AutoCloseable {
         this.counters = DataplaneCounters.inMemory(1);
         this.processor = new PacketProcessor(conntrack, new ServiceTableHolder(table),
             new ServiceRouter(new ClientIpAffinitySelector(new ClientIpAffinityTable())),
-            SnatRange.defaults(SyntheticCluster.NODE_IP), counters.worker(0));
+            SnatRange.defaults(SyntheticCluster.NODE_IP), counters.queue(0));
     }
 
     /** The service flow {@code flow} connects to: flows are spread round-robin over the services. */

@@ -99,7 +99,7 @@ public final class Agent implements AutoCloseable {
         if (conntrack.attached()) {
             LOG.info("attached to conntrack " + options.conntrackFile() + ": " + conntrack.size() + " flows kept");
         }
-        final DataplaneCounters counters = DataplaneCounters.mapped(options.countersFile(), options.workers());
+        final DataplaneCounters counters = DataplaneCounters.mapped(options.countersFile(), options.workers()); // a set per queue
         closeOnExit.push(counters);
 
         tables = new ServiceTableHolder(ServiceTable.empty(node));
@@ -107,14 +107,14 @@ public final class Agent implements AutoCloseable {
 
         // ferry0 and the routing steering service traffic into it
         host.prepareSysctls();
-        final PacketAttach.Link link = PacketAttach.create(config.portType(), host.netlink());
-        final PacketPort port = link.port();
-        closeOnExit.push(port); // closed after the pipeline's threads stop: ferry0 disappears with it
+        final PacketAttach.Link link = PacketAttach.create(config.portType(), host.netlink(), options.workers());
+        for (final PacketPort port : link.ports()) {
+            closeOnExit.push(port); // closed after the pipeline's threads stop: ferry0 disappears with the last
+        }
         host.install(link, node.serviceCidrs(), node.podCidr(), node.nodePortIps(), node.nodePortMin(), node.nodePortMax(), snat);
 
         final Pipeline pipeline = new Pipeline(new Pipeline.Context()
-            .workers(options.workers())
-            .port(port)
+            .ports(link.ports())
             .conntrack(conntrack)
             .tables(tables)
             .snat(snat)
@@ -158,7 +158,7 @@ public final class Agent implements AutoCloseable {
         closeOnExit.push(admin);
 
         LOG.info("ferry agent on node " + config.nodeName() + " (" + node.nodeIps().stream().map(Ipv4::format).toList()
-            + "): port " + port.name() + ", " + options.workers() + " worker(s), SNAT " + snat
+            + "): port " + link.describe() + ", a thread per queue, SNAT " + snat
             + ", installed " + host.describe()
             + "; conntrack " + options.conntrackFile() + " (" + conntrack.capacity() + " entries), counters " + options.countersFile()
             + "; admin " + admin.transport() + " healthz " + admin.healthzAddress() + " metrics " + admin.metricsAddress()

@@ -12,7 +12,7 @@ import java.util.List;
  * @param manifests          manifest files or directories, watched; empty when the Kubernetes API is the source
  * @param runDir             runtime files: counters, host state (default /run/ferry)
  * @param stateDir           files that outlive the process: conntrack (default /var/lib/ferry)
- * @param workers            worker agents
+ * @param workers            queues of ferry0, a dataplane thread each (TUN queues, AF_PACKET fanout sockets)
  * @param conntrackCapacity  conntrack entries
  * @param syncMinIntervalMs  the sync runner's minimum interval
  * @param syncMaxIntervalMs  the sync runner's maximum interval (periodic resync)

@@ -64,7 +64,8 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Files kept across restarts (conntrack). Default: ${DEFAULT-VALUE}.")
     Path stateDir = AgentOptions.DEFAULT_STATE_DIR;
 
-    @Option(names = "--workers", paramLabel = "N", description = "Worker threads. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--workers", paramLabel = "N", description = "Queues of ferry0, one dataplane thread each (a TUN queue or an AF_PACKET fanout socket); "
+        + "at most one per core the dataplane may use. Default: ${DEFAULT-VALUE}.")
     int workers = AgentOptions.DEFAULT_WORKERS;
 
     @Option(names = "--conntrack-capacity", paramLabel = "N", description = "Conntrack entries. Default: ${DEFAULT-VALUE}.")

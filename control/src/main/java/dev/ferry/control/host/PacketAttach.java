@@ -15,19 +15,31 @@ import dev.ferry.nativeio.packet.PacketSocketConfig;
 import dev.ferry.nativeio.tun.TunDevice;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Creates ferry0 and the {@link PacketPort} over it, for either port type:
+ * Creates ferry0 and a {@link PacketPort} per queue over it (one queue thread each), for either
+ * port type:
  * <ul>
- *   <li>{@code tun}: a persistent TUN device named ferry0 (TUNSETPERSIST); one read or write per
- *       packet. It outlives the agent: while no agent reads it the kernel drops what is routed
- *       into it, and the next agent attaches to it again.</li>
+ *   <li>{@code tun}: a persistent TUN device named ferry0 (TUNSETPERSIST: it outlives the agent;
+ *       while no agent reads it the kernel drops what is routed into it, and the next agent
+ *       attaches to it again) with {@code IFF_VNET_HDR} and offloads on
+ *       (checksum, TSO4/6, and USO4/6 where the kernel has them): one read or write per packet,
+ *       a GSO super-packet of up to 64 KB counting as one. With several
+ *       queues it is a multi-queue device ({@code IFF_MULTI_QUEUE}, one descriptor per queue):
+ *       the kernel picks a queue by the packet's symmetric flow hash, and a flow's packets stay
+ *       on the queue that last wrote one of its packets.</li>
  *   <li>{@code packet}: a veth pair ferry0/ferry0p. ferry0p lives in a private, unnamed network
  *       namespace with no addresses and IPv6 off, so the kernel there drops what arrives while
  *       the AF_PACKET socket opened inside it sees every frame. The namespace is held only by
  *       this process (a descriptor and the socket): if the agent dies, the namespace, ferry0p
  *       and with it ferry0 go away by themselves. The node reaches ferry0p through the
- *       on-link next hop {@link #GATEWAY}, pinned to ferry0p's MAC.</li>
+ *       on-link next hop {@link #GATEWAY}, pinned to ferry0p's MAC. With several queues each is
+ *       an AF_PACKET socket of one {@code PACKET_FANOUT_HASH} group: the kernel hands a frame to
+ *       the socket its (symmetric) flow hash picks, so both directions of a flow meet on one
+ *       queue.</li>
  * </ul>
  */
 public final class PacketAttach {
@@ -38,39 +50,70 @@ public final class PacketAttach {
     private PacketAttach() {
     }
 
-    /** ferry0 as created: the port, and for the packet type the peer's MAC (null for TUN). */
-    public record Link(PacketPort port, String peerMac) {
+    /** The fanout group of the packet port's sockets (their namespace is private: no other group to meet). */
+    static final int FANOUT_GROUP = 1;
+
+    /**
+     * ferry0 as created: a port per queue, and for the packet type the peer's MAC (null for TUN).
+     * Closing the ports (all of them) removes ferry0.
+     */
+    public record Link(List<PacketPort> ports, String peerMac) {
+        public Link {
+            ports = List.copyOf(ports);
+        }
+
+        /** "tun:ferry0 × 2 queues". */
+        public String describe() {
+            return ports.getFirst().name() + (ports.size() == 1 ? "" : " × " + ports.size() + " queues");
+        }
     }
 
-    public static Link create(final PortType type, final RtNetlink netlink) {
+    /** Creates ferry0 with {@code queues} queues (1..64). */
+    public static Link create(final PortType type, final RtNetlink netlink, final int queues) {
+        if (queues < 1) {
+            throw new IllegalArgumentException("queues must be at least 1, was " + queues);
+        }
         return switch (type) {
-            case TUN -> new Link(new TunPort(openPersistentTun(netlink)), null);
-            case PACKET -> createPacket(netlink);
+            case TUN -> createTun(netlink, queues);
+            case PACKET -> createPacket(netlink, queues);
         };
     }
 
-    /** Attaches to the ferry0 a previous agent left, or creates it; anything else named ferry0 is replaced. */
-    private static TunDevice openPersistentTun(final RtNetlink netlink) {
-        TunDevice device;
+    /**
+     * Attaches to the ferry0 a previous agent left, or creates it; a ferry0 that cannot be opened
+     * with these flags (another queue count, or a veth) is replaced.
+     */
+    private static Link createTun(final RtNetlink netlink, final int queues) {
+        final List<PacketPort> ports = new ArrayList<>(queues);
         try {
-            device = TunDevice.open(HostRouting.DEVICE);
+            for (int q = 0; q < queues; q++) {
+                final TunDevice queue = q == 0 ? openFirstQueue(netlink, queues) : TunDevice.open(HostRouting.DEVICE, queues > 1, true);
+                ports.add(new TunPort(queue));
+                if (q == 0) {
+                    queue.persist(true);
+                    queue.enableOffloads(); // device-wide: TSO/USO super-packets and partial checksums, kept whole
+                }
+            }
+            return new Link(ports, null);
+        } catch (final RuntimeException e) {
+            ports.forEach(PacketPort::close);
+            throw e;
+        }
+    }
+
+    private static TunDevice openFirstQueue(final RtNetlink netlink, final int queues) {
+        try {
+            return TunDevice.open(HostRouting.DEVICE, queues > 1, true);
         } catch (final NativeException e) {
             if (netlink.findLink(HostRouting.DEVICE).isEmpty()) {
                 throw e;
             }
-            netlink.deleteLink(HostRouting.DEVICE); // not a TUN of ours (other flags, or a veth)
-            device = TunDevice.open(HostRouting.DEVICE);
+            netlink.deleteLink(HostRouting.DEVICE);
+            return TunDevice.open(HostRouting.DEVICE, queues > 1, true);
         }
-        try {
-            device.persist(true);
-        } catch (final NativeException e) {
-            device.close();
-            throw e;
-        }
-        return device;
     }
 
-    private static Link createPacket(final RtNetlink netlink) {
+    private static Link createPacket(final RtNetlink netlink, final int queues) {
         if (netlink.findLink(HostRouting.DEVICE).isPresent()) {
             netlink.deleteLink(HostRouting.DEVICE); // a TUN left by a tun-port agent
         }
@@ -85,22 +128,43 @@ public final class PacketAttach {
                     }
                     inside.setUp(PEER, true);
                     final String mac = inside.link(PEER).mac();
-                    final PacketSocket socket = PacketSocket.open(new PacketSocketConfig()
-                        .interfaceName(PEER)
-                        .vnetHeader(true)
-                        .qdiscBypass(true)
-                        .conclude());
-                    return new PeerSide(mac, socket);
+                    final List<PacketSocket> sockets = new ArrayList<>(queues);
+                    try {
+                        for (int q = 0; q < queues; q++) {
+                            final PacketSocketConfig config = new PacketSocketConfig()
+                                .interfaceName(PEER)
+                                .vnetHeader(true)
+                                .qdiscBypass(true);
+                            if (queues > 1) {
+                                config.fanout(FANOUT_GROUP, PacketSocketConfig.FanoutMode.HASH);
+                            }
+                            sockets.add(PacketSocket.open(config.conclude()));
+                        }
+                    } catch (final RuntimeException e) {
+                        sockets.forEach(PacketSocket::close);
+                        throw e;
+                    }
+                    return new PeerSide(mac, sockets);
                 }
             });
-            // closing the port closes the last reference to the namespace: it, ferry0p and ferry0 go away
-            return new Link(new PacketSocketPort(peer.socket(), () -> LibC.close(nsFd)), peer.mac());
+            // closing the last port closes the last reference to the namespace: it, ferry0p and ferry0 go away
+            final AtomicInteger open = new AtomicInteger(queues);
+            final Runnable releaseNamespace = () -> {
+                if (open.decrementAndGet() == 0) {
+                    LibC.close(nsFd);
+                }
+            };
+            final List<PacketPort> ports = new ArrayList<>(queues);
+            for (final PacketSocket socket : peer.sockets()) {
+                ports.add(new PacketSocketPort(socket, releaseNamespace));
+            }
+            return new Link(ports, peer.mac());
         } catch (final RuntimeException e) {
             LibC.close(nsFd);
             throw e;
         }
     }
 
-    private record PeerSide(String mac, PacketSocket socket) {
+    private record PeerSide(String mac, List<PacketSocket> sockets) {
     }
 }

@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * {@code ferry stat}'s model, after Aeron's AeronStat: reads every counter of a counters file,
- * sums each counter type over the agents that own a set (receiver, transmitter, workers), and
+ * sums each counter type over the sets (one per queue thread), and
  * renders one screen, with per-second rates when given the previous sample.
  */
 public final class CounterStat {
@@ -33,7 +33,7 @@ public final class CounterStat {
      * Everything read at one instant.
      *
      * @param nanoTime when (System.nanoTime scale), for rates
-     * @param agents   counter sets in the file (2 + workers)
+     * @param agents   counter sets in the file (one per queue)
      */
     public record Sample(long nanoTime, int agents, List<Row> rows) {
         public long value(final int typeId) {
@@ -97,12 +97,9 @@ public final class CounterStat {
         return out.toString();
     }
 
-    /** The agents behind a sample, for the title: "4 counter sets (receiver, transmitter, 2 workers)". */
+    /** The counter sets behind a sample, for the title: "2 counter sets (2 queues)", one per queue thread. */
     public static String describeAgents(final int agents) {
-        if (agents < 2) {
-            return agents + " counter sets";
-        }
-        return agents + " counter sets (receiver, transmitter, " + (agents - 2) + (agents == 3 ? " worker)" : " workers)");
+        return agents + (agents == 1 ? " counter set (1 queue)" : " counter sets (" + agents + " queues)");
     }
 
     private static int order(final int typeId) {

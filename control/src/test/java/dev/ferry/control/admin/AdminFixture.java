@@ -119,11 +119,11 @@ public final class AdminFixture implements AutoCloseable {
     }
 
     private void countPackets() {
-        counters.worker(0).add(CounterType.RX_PACKETS, 5);
-        counters.worker(1).add(CounterType.RX_PACKETS, 3);
-        counters.receiver().add(CounterType.RX_PACKETS, 8);
-        counters.worker(1).drop(DropReason.CONNTRACK_FULL);
-        counters.worker(1).drop(DropReason.CONNTRACK_FULL);
+        counters.queue(0).add(CounterType.RX_PACKETS, 5);
+        counters.queue(1).add(CounterType.RX_PACKETS, 3);
+        counters.queue(0).add(CounterType.RX_PACKETS, 8);
+        counters.queue(1).drop(DropReason.CONNTRACK_FULL);
+        counters.queue(1).drop(DropReason.CONNTRACK_FULL);
     }
 
     public static int ip(final String text) {

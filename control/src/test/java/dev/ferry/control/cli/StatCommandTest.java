@@ -22,16 +22,16 @@ class StatCommandTest {
     void shouldPrintCountersSummedOverAgentsOnceFromTheMappedFile() {
         final Path file = dir.resolve("counters");
         try (DataplaneCounters counters = DataplaneCounters.mapped(file, 2)) {
-            counters.receiver().add(CounterType.RX_PACKETS, 1000);
-            counters.worker(0).add(CounterType.NEW_FLOWS, 7);
-            counters.worker(1).add(CounterType.NEW_FLOWS, 5);
-            counters.worker(1).drop(DropReason.CONNTRACK_FULL);
-            counters.transmitter().add(CounterType.TX_PACKETS, 990);
+            counters.queue(0).add(CounterType.RX_PACKETS, 1000);
+            counters.queue(0).add(CounterType.NEW_FLOWS, 7);
+            counters.queue(1).add(CounterType.NEW_FLOWS, 5);
+            counters.queue(1).drop(DropReason.CONNTRACK_FULL);
+            counters.queue(0).add(CounterType.TX_PACKETS, 990);
 
             final CliRun run = CliRun.run("stat", "--once", "--counters-file", file.toString());
             assertEquals(0, run.exitCode(), run.err());
             final List<String> lines = Arrays.asList(run.out().split("\n"));
-            assertTrue(lines.get(0).startsWith("ferry stat: " + file + ", 4 counter sets (receiver, transmitter, 2 workers), "),
+            assertTrue(lines.get(0).startsWith("ferry stat: " + file + ", 2 counter sets (2 queues), "),
                 lines.get(0));
             assertTrue(lines.get(1).matches(" +VALUE +COUNTER"), lines.get(1));
             assertTrue(lines.contains(String.format("%16d   %s", 1000, "packets received")), run.out());
@@ -56,7 +56,7 @@ class StatCommandTest {
     void shouldPrintSuccessiveScreensWithRatesWhenNotATerminal() {
         final Path file = dir.resolve("counters");
         try (DataplaneCounters counters = DataplaneCounters.mapped(file, 1)) {
-            counters.receiver().add(CounterType.RX_PACKETS, 10);
+            counters.queue(0).add(CounterType.RX_PACKETS, 10);
             final CliRun run = CliRun.run("stat", "--count", "2", "--interval-ms", "1", "--counters-file", file.toString());
             assertEquals(0, run.exitCode(), run.err());
             final String[] screens = run.out().split("\n\n");

@@ -21,9 +21,9 @@ class CounterStatTest {
     }
 
     @Test
-    void shouldDescribeTheAgents() {
-        assertEquals("3 counter sets (receiver, transmitter, 1 worker)", CounterStat.describeAgents(3));
-        assertEquals("6 counter sets (receiver, transmitter, 4 workers)", CounterStat.describeAgents(6));
+    void shouldDescribeTheCounterSetsAsQueues() {
+        assertEquals("1 counter set (1 queue)", CounterStat.describeAgents(1));
+        assertEquals("4 counter sets (4 queues)", CounterStat.describeAgents(4));
     }
 
     @Test

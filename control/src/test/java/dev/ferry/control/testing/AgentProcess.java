@@ -89,6 +89,11 @@ public final class AgentProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** The agent JVM's process id ({@code ip netns exec} execs java in place). */
+    public long pid() {
+        return process.pid();
+    }
+
     public String log() {
         try {
             return Files.readString(log);

@@ -19,19 +19,21 @@ import java.nio.file.Path;
  *
  * <pre>
  *  file:  [ metadata: CountersManager records (type id, label) ][ values: one 128-byte slot each ]
- *  ids:   agent a, counter type t  ->  id = a * PER_AGENT + index of t
+ *  ids:   queue q, counter type t  ->  id = q * PER_AGENT + index of t
  *         (CounterType values in order, then DropReason values in order)
- *  agents: 0 receiver, 1 transmitter, 2.. workers (see {@link #agentNames(int)})
+ *  sets:  one per queue, "queue-0" .. "queue-N-1" (see {@link #agentNames(int)})
  * </pre>
  *
  * Ids are allocated in that fixed order on every start, so a counter keeps its id across
- * restarts. Each agent thread writes only its own set (single writer: release stores, no
- * atomic read-modify-write on the hot path); readers sum across agents.
+ * restarts. Each queue's thread (it receives, processes and sends: run to completion) writes
+ * only its own set (single writer: release stores, no atomic read-modify-write on the hot
+ * path); readers sum across sets.
  */
 public final class DataplaneCounters implements AutoCloseable {
-    /** Counters per agent: every CounterType and every DropReason. */
+    /** Counters per set: every CounterType and every DropReason. */
     public static final int PER_AGENT = CounterType.values().length + DropReason.values().length;
-    private static final int MAX_AGENTS = 66;
+    /** The most queues (counter sets) a file holds. */
+    public static final int MAX_QUEUES = 64;
 
     private final CountersManager manager;
     private final WorkerCounters[] workers;
@@ -41,41 +43,39 @@ public final class DataplaneCounters implements AutoCloseable {
         this.mapped = mapped;
         this.manager = new CountersManager(metadata, values);
         this.workers = new WorkerCounters[agentCount];
-        final String[] names = agentNames(agentCount - 2);
+        final String[] names = agentNames(agentCount);
         for (int a = 0; a < agentCount; a++) {
             workers[a] = new WorkerCounters(manager, names[a]);
         }
     }
 
-    /** The agents that own a counter set, in id order: receiver, transmitter, then each worker. */
-    public static String[] agentNames(final int workerCount) {
-        final String[] names = new String[workerCount + 2];
-        names[0] = "receiver";
-        names[1] = "transmitter";
-        for (int w = 0; w < workerCount; w++) {
-            names[w + 2] = "worker-" + w;
+    /** The owners of the counter sets, in id order: one per queue. */
+    public static String[] agentNames(final int queueCount) {
+        final String[] names = new String[queueCount];
+        for (int q = 0; q < queueCount; q++) {
+            names[q] = "queue-" + q;
         }
         return names;
     }
 
-    private static int agentCount(final int workerCount) {
-        if (workerCount < 1 || workerCount + 2 > MAX_AGENTS) {
-            throw new IllegalArgumentException("worker count " + workerCount + " is outside 1.." + (MAX_AGENTS - 2));
+    private static int agentCount(final int queueCount) {
+        if (queueCount < 1 || queueCount > MAX_QUEUES) {
+            throw new IllegalArgumentException("queue count " + queueCount + " is outside 1.." + MAX_QUEUES);
         }
-        return workerCount + 2;
+        return queueCount;
     }
 
     /** Counters in plain memory (tests, trace). */
-    public static DataplaneCounters inMemory(final int workerCount) {
-        final int agents = agentCount(workerCount);
+    public static DataplaneCounters inMemory(final int queueCount) {
+        final int agents = agentCount(queueCount);
         final int values = valuesLength(agents);
         return new DataplaneCounters(
             new UnsafeBuffer(ByteBuffer.allocateDirect(values * 4)), new UnsafeBuffer(ByteBuffer.allocateDirect(values)), null, agents);
     }
 
     /** Counters in a file, created anew (the values restart from zero; the ids do not change). */
-    public static DataplaneCounters mapped(final Path file, final int workerCount) {
-        final int agents = agentCount(workerCount);
+    public static DataplaneCounters mapped(final Path file, final int queueCount) {
+        final int agents = agentCount(queueCount);
         final int values = valuesLength(agents);
         final int metadata = values * 4;
         final File f = file.toFile();
@@ -96,20 +96,13 @@ public final class DataplaneCounters implements AutoCloseable {
         return agentCount * PER_AGENT * CountersReader.COUNTER_LENGTH;
     }
 
-    public WorkerCounters receiver() {
-        return workers[0];
+    /** The set of queue {@code index}, written only by that queue's thread. */
+    public WorkerCounters queue(final int index) {
+        return workers[index];
     }
 
-    public WorkerCounters transmitter() {
-        return workers[1];
-    }
-
-    public WorkerCounters worker(final int index) {
-        return workers[index + 2];
-    }
-
-    public int workerCount() {
-        return workers.length - 2;
+    public int queueCount() {
+        return workers.length;
     }
 
     public CountersReader reader() {

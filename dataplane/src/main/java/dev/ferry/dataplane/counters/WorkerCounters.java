@@ -5,7 +5,7 @@ import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
- * One agent's counters (a worker's, the receiver's or the transmitter's). Only that agent's thread increments them (release stores, no atomic
+ * One queue's counters. Only that queue's thread increments them (release stores, no atomic
  * read-modify-write), so incrementing costs a plain add and a store.
  */
 public final class WorkerCounters {

@@ -30,12 +30,22 @@ public enum DropReason {
     SNAT_PORTS_EXHAUSTED(11, "no free SNAT port"),
     /** The service policy says drop (Local policy without local endpoints, source range miss, unallocated service IP). */
     SERVICE_POLICY(12, "dropped by service policy"),
-    /** A ring between agents was full. */
+    /** A ring between agents was full (no longer counted: queues run to completion, without rings; the code stays reserved). */
     RING_FULL(13, "ring buffer between agents full"),
     /** The transmit port refused the packet. */
     TX_FAILED(14, "transmit port refused the packet"),
     /** A packet larger than the dataplane's frame size. */
-    OVERSIZED(15, "packet larger than the maximum frame size");
+    OVERSIZED(15, "packet larger than the maximum frame size"),
+    /**
+     * The port's virtio_net_hdr is malformed: unknown flags or GSO type, or a partial checksum
+     * whose start and offset lie outside the packet or not at its TCP/UDP checksum field.
+     */
+    BAD_VNET_HEADER(16, "virtio_net_hdr malformed (flags, GSO type or checksum offsets)"),
+    /**
+     * A GSO super-packet that cannot be what its virtio_net_hdr says: the GSO type does not
+     * match the packet's IP version or protocol, no segment size, no partial checksum, or a fragment.
+     */
+    BAD_GSO_FRAME(17, "GSO super-packet malformed (GSO type does not match the packet)");
 
     private final int code;
     private final String description;

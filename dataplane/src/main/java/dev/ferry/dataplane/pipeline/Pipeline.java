@@ -7,112 +7,90 @@ import dev.ferry.dataplane.lb.ClientIpAffinityTable;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.port.PacketPort;
 import dev.ferry.dataplane.service.ServiceRouter;
-import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
-import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * The dataplane's threads and the rings between them:
+ * The dataplane's threads: one per queue of the device, each running to completion.
  *
  * <pre>
- *  port ─► ReceiverAgent ─► [one-to-one ring per worker] ─► WorkerAgent × N ─► [many-to-one ring] ─► TransmitterAgent ─► port
+ *  kernel ─► port queue 0 ─► QueueAgent 0: receive batch ─► PacketProcessor in place ─► send ─► flush ─► kernel
+ *  kernel ─► port queue 1 ─► QueueAgent 1: ...                                                      (shared:
+ *    ...                                                                     conntrack, affinity, service table)
+ *  idle: spin {@link Context#idleSpinNs} ─► poll(2) on the queue's fd, at most {@link Context#idlePollTimeoutMs}
  * </pre>
  *
- * Built from a {@link Context} whose {@code conclude()} checks everything before a thread
- * starts. {@link #start()} runs each agent on its own thread; tests call {@link #doWork()}
- * instead to step every agent once on the calling thread, deterministically.
+ * A packet never changes threads: the kernel spreads flows over the queues (TUN multi-queue,
+ * AF_PACKET fanout by flow hash) and each queue's thread reads, translates and writes back its
+ * own. Conntrack, ClientIP affinity and the service snapshot are shared and lock-free. Built
+ * from a {@link Context} whose {@code conclude()} checks everything before a thread starts.
+ * {@link #start()} runs each queue on its own thread; tests call {@link #doWork()} instead to
+ * step every queue once on the calling thread, deterministically.
  */
 public final class Pipeline implements AutoCloseable {
     private final Context ctx;
-    private final ReceiverAgent receiver;
-    private final WorkerAgent[] workers;
-    private final PacketProcessor[] processors;
-    private final TransmitterAgent transmitter;
+    private final QueueAgent[] queues;
     private final List<AgentRunner> runners = new ArrayList<>();
 
     public Pipeline(final Context context) {
         this.ctx = context.conclude();
-        final RingBuffer[] workerRings = new RingBuffer[ctx.workers];
-        for (int w = 0; w < ctx.workers; w++) {
-            workerRings[w] = new OneToOneRingBuffer(ringMemory(ctx.ringCapacityBytes));
-        }
-        final RingBuffer txRing = new ManyToOneRingBuffer(ringMemory(ctx.ringCapacityBytes * ctx.workers));
-        receiver = new ReceiverAgent(ctx.port, workerRings, ctx.counters.receiver());
-        transmitter = new TransmitterAgent(txRing, ctx.port, ctx.counters.transmitter());
-        workers = new WorkerAgent[ctx.workers];
-        processors = new PacketProcessor[ctx.workers];
-        for (int w = 0; w < ctx.workers; w++) {
+        queues = new QueueAgent[ctx.ports.size()];
+        for (int q = 0; q < queues.length; q++) {
+            final PacketPort port = ctx.ports.get(q);
             final ServiceRouter router = new ServiceRouter(new ClientIpAffinitySelector(ctx.affinity));
-            processors[w] = new PacketProcessor(ctx.conntrack, ctx.tables, router, ctx.snat, ctx.counters.worker(w),
-                ctx.port.metadataLength());
-            // One worker sweeps conntrack per duty cycle; the others stay on the packet path.
-            workers[w] = new WorkerAgent(w, workerRings[w], txRing, processors[w], ctx.counters.worker(w), ctx.clock,
-                w == 0 ? ctx.gcSlicePerDutyCycle : 0, ctx.port);
+            final PacketProcessor processor = new PacketProcessor(ctx.conntrack, ctx.tables, router, ctx.snat,
+                ctx.counters.queue(q), port.metadataLength());
+            // One queue sweeps conntrack per duty cycle; the others stay on the packet path.
+            queues[q] = new QueueAgent(q, port, processor, ctx.counters.queue(q), ctx.clock, q == 0 ? ctx.gcSlicePerDutyCycle : 0);
         }
     }
 
-    private static UnsafeBuffer ringMemory(final int capacityBytes) {
-        final int size = BitUtil.findNextPositivePowerOfTwo(capacityBytes) + RingBufferDescriptor.TRAILER_LENGTH;
-        return new UnsafeBuffer(ByteBuffer.allocateDirect(size));
-    }
-
-    /** Starts one thread per agent (receiver, each worker, transmitter). */
+    /** Starts one thread per queue, named after its agent ({@code ferry-queue-N}). */
     public void start() {
-        final List<Agent> agents = new ArrayList<>();
-        agents.add(receiver);
-        agents.addAll(List.of(workers));
-        agents.add(transmitter);
-        for (final Agent agent : agents) {
-            final AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), ctx.errorHandler, null, agent);
+        for (final QueueAgent queue : queues) {
+            final AgentRunner runner = new AgentRunner(
+                new PortIdleStrategy(queue.port(), ctx.idleSpinNs, ctx.idlePollTimeoutMs), ctx.errorHandler, null, queue);
             AgentRunner.startOnThread(runner);
             runners.add(runner);
         }
     }
 
-    /** Steps every agent once on the calling thread; returns the work done. For tests and trace. */
+    /** Steps every queue once on the calling thread; returns the work done. For tests and trace. */
     public int doWork() {
         int work = 0;
-        try {
-            work += receiver.doWork();
-            for (final WorkerAgent worker : workers) {
-                work += worker.doWork();
-            }
-            work += transmitter.doWork();
-        } catch (final Exception e) {
-            throw new IllegalStateException(e);
+        for (final QueueAgent queue : queues) {
+            work += queue.doWork();
         }
         return work;
     }
 
-    /** Steps until no agent has work left (bounded), for tests. */
+    /** Steps until no queue has work left (bounded), for tests. */
     public void drain() {
         for (int i = 0; i < 1_000 && doWork() > 0; i++) {
             Thread.onSpinWait();
         }
     }
 
-    public PacketProcessor processor(final int worker) {
-        return processors[worker];
+    /** Queues (and threads, once started). */
+    public int queueCount() {
+        return queues.length;
+    }
+
+    public PacketProcessor processor(final int queue) {
+        return queues[queue].processor();
     }
 
     public Context context() {
         return ctx;
     }
 
+    /** Stops the threads (each notices within one poll timeout); the ports stay open: their owner closes them. */
     @Override
     public void close() {
         CloseHelper.closeAll(runners);
@@ -121,14 +99,20 @@ public final class Pipeline implements AutoCloseable {
 
     /** Everything a pipeline needs, with defaults as named constants, validated once by {@link #conclude()}. */
     public static final class Context {
-        public static final int DEFAULT_WORKERS = 1;
-        public static final int DEFAULT_RING_CAPACITY_BYTES = 4 * 1024 * 1024;
         public static final int DEFAULT_GC_SLICE_PER_DUTY_CYCLE = 64;
+        /**
+         * How long an idle queue spins before it blocks in the kernel: long enough to catch the
+         * next packet of a burst or a request/response turn on the same host without a
+         * wake-up, short enough that an idle agent costs nothing measurable.
+         */
+        public static final long DEFAULT_IDLE_SPIN_NS = 50_000;
+        /** The longest an idle queue blocks in poll(2): the conntrack GC slice still runs this often. */
+        public static final int DEFAULT_IDLE_POLL_TIMEOUT_MS = 100;
 
-        private int workers = DEFAULT_WORKERS;
-        private int ringCapacityBytes = DEFAULT_RING_CAPACITY_BYTES;
         private int gcSlicePerDutyCycle = DEFAULT_GC_SLICE_PER_DUTY_CYCLE;
-        private PacketPort port;
+        private long idleSpinNs = DEFAULT_IDLE_SPIN_NS;
+        private int idlePollTimeoutMs = DEFAULT_IDLE_POLL_TIMEOUT_MS;
+        private List<PacketPort> ports = List.of();
         private ConntrackTable conntrack;
         private ServiceTableHolder tables;
         private SnatRange snat;
@@ -137,13 +121,15 @@ public final class Pipeline implements AutoCloseable {
         private EpochClock clock = SystemEpochClock.INSTANCE;
         private org.agrona.ErrorHandler errorHandler = Throwable::printStackTrace;
 
-        public Context workers(final int workers) {
-            this.workers = workers;
+        /** Spin before blocking in the kernel when idle; 0 blocks at once. */
+        public Context idleSpinNs(final long spinNs) {
+            this.idleSpinNs = spinNs;
             return this;
         }
 
-        public Context ringCapacityBytes(final int bytes) {
-            this.ringCapacityBytes = bytes;
+        /** Longest block in poll(2) when idle (the GC duty cycle's period when idle). */
+        public Context idlePollTimeoutMs(final int timeoutMs) {
+            this.idlePollTimeoutMs = timeoutMs;
             return this;
         }
 
@@ -152,8 +138,15 @@ public final class Pipeline implements AutoCloseable {
             return this;
         }
 
+        /** A single-queue device. */
         public Context port(final PacketPort port) {
-            this.port = port;
+            this.ports = List.of(port);
+            return this;
+        }
+
+        /** One port per queue of the device: a thread each. */
+        public Context ports(final List<PacketPort> ports) {
+            this.ports = List.copyOf(ports);
             return this;
         }
 
@@ -192,8 +185,17 @@ public final class Pipeline implements AutoCloseable {
             return this;
         }
 
-        public int workers() {
-            return workers;
+        /** Queues, one thread each. */
+        public int queues() {
+            return ports.size();
+        }
+
+        public long idleSpinNs() {
+            return idleSpinNs;
+        }
+
+        public int idlePollTimeoutMs() {
+            return idlePollTimeoutMs;
         }
 
         public DataplaneCounters counters() {
@@ -210,20 +212,26 @@ public final class Pipeline implements AutoCloseable {
 
         /** Validates and fills defaults; throws naming the first thing wrong. */
         public Context conclude() {
-            if (workers < 1) {
-                throw new IllegalArgumentException("workers must be at least 1, was " + workers);
+            if (ports.isEmpty()) {
+                throw new IllegalArgumentException("a pipeline needs at least one port (queue)");
             }
-            if (ringCapacityBytes < 64 * 1024) {
-                throw new IllegalArgumentException("ring capacity must be at least 64 KiB, was " + ringCapacityBytes);
+            if (ports.size() > DataplaneCounters.MAX_QUEUES) {
+                throw new IllegalArgumentException("at most " + DataplaneCounters.MAX_QUEUES + " queues, was " + ports.size());
             }
-            Objects.requireNonNull(port, "port");
+            if (idleSpinNs < 0) {
+                throw new IllegalArgumentException("idle spin must not be negative, was " + idleSpinNs + " ns");
+            }
+            if (idlePollTimeoutMs < 1 || idlePollTimeoutMs > 1_000) {
+                throw new IllegalArgumentException("idle poll timeout must be 1..1000 ms (GC runs that often when idle), was "
+                    + idlePollTimeoutMs);
+            }
             Objects.requireNonNull(conntrack, "conntrack");
             Objects.requireNonNull(tables, "tables");
             Objects.requireNonNull(snat, "snat");
             if (counters == null) {
-                counters = DataplaneCounters.inMemory(workers);
-            } else if (counters.workerCount() != workers) {
-                throw new IllegalArgumentException("counters hold " + counters.workerCount() + " workers, pipeline has " + workers);
+                counters = DataplaneCounters.inMemory(ports.size());
+            } else if (counters.queueCount() != ports.size()) {
+                throw new IllegalArgumentException("counters hold " + counters.queueCount() + " queues, pipeline has " + ports.size());
             }
             if (affinity == null) {
                 affinity = new ClientIpAffinityTable();

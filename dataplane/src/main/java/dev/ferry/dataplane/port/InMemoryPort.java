@@ -1,11 +1,14 @@
 package dev.ferry.dataplane.port;
 
+import dev.ferry.dataplane.packet.DropReason;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A port over two queues of byte arrays, for tests and trace: {@link #inject} plays the
@@ -16,10 +19,65 @@ public final class InMemoryPort implements PacketPort {
     private final ConcurrentLinkedQueue<byte[]> inbound = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<byte[]> sent = new ConcurrentLinkedQueue<>();
     private final UnsafeBuffer receiveBuffer = new UnsafeBuffer(new byte[0]);
+    private final boolean virtioHeader;
+    private volatile Thread waiter;
 
-    /** Queues a packet as if the kernel had written it into the device. */
+    /** A port whose packets are bare IP datagrams. */
+    public InMemoryPort() {
+        this(false);
+    }
+
+    /**
+     * @param virtioHeader true: each packet starts with a {@code virtio_net_hdr} as port
+     *                     metadata, checked and used as the TUN port does with {@code IFF_VNET_HDR}
+     */
+    public InMemoryPort(final boolean virtioHeader) {
+        this.virtioHeader = virtioHeader;
+    }
+
+    @Override
+    public int metadataLength() {
+        return virtioHeader ? VirtioHeader.LENGTH : 0;
+    }
+
+    @Override
+    public DropReason checkMetadata(final DirectBuffer buffer, final int metadataOffset, final int length) {
+        return virtioHeader ? VirtioHeader.check(buffer, metadataOffset, 0, length - VirtioHeader.LENGTH) : null;
+    }
+
+    @Override
+    public boolean checksumPartial(final DirectBuffer buffer, final int metadataOffset) {
+        return virtioHeader && VirtioHeader.checksumPartial(buffer, metadataOffset);
+    }
+
+    @Override
+    public void writeReplyMetadata(final DirectBuffer in, final int inOffset, final MutableDirectBuffer out, final int outOffset) {
+        if (virtioHeader) {
+            VirtioHeader.writeComplete(out, outOffset);
+        }
+    }
+
+    /** Queues a packet as if the kernel had written it into the device (any thread). */
     public void inject(final byte[] packet) {
         inbound.add(packet.clone());
+        final Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    /** Parks the calling thread until a packet is injected or the timeout passes (what poll(2) does for a real port). */
+    @Override
+    public boolean awaitReadable(final int timeoutMs) {
+        waiter = Thread.currentThread();
+        try {
+            if (inbound.isEmpty()) {
+                LockSupport.parkNanos(this, timeoutMs * 1_000_000L);
+            }
+            return !inbound.isEmpty();
+        } finally {
+            waiter = null;
+        }
     }
 
     /** Removes and returns every packet the dataplane sent, oldest first. */

@@ -1,21 +1,37 @@
 package dev.ferry.dataplane.port;
 
+import dev.ferry.dataplane.packet.DropReason;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 
 /**
- * Where packets enter and leave the dataplane: a TUN device, an AF_PACKET socket, or memory
- * in tests. Each packet is an IP datagram, preceded by {@link #metadataLength()} bytes of
- * the port's own framing (none for TUN).
+ * One queue of the device where packets enter and leave the dataplane: a TUN queue, an
+ * AF_PACKET socket of a fanout group, or memory in tests. Each packet is an IP datagram,
+ * preceded by {@link #metadataLength()} bytes of the port's own framing (none for plain TUN).
  *
- * <p>One thread receives and one thread sends; implementations need not be safe beyond that.
+ * <p>One thread owns a port: it receives a batch, processes each packet in place and sends it
+ * back from the same thread (run to completion), so every method here, the metadata helpers
+ * included, is called by that one thread and implementations need not be thread-safe.
+ * Several queues of one device are several ports, each with its own thread.
  */
 public interface PacketPort extends AutoCloseable {
 
-    /** Hands up to {@code maxPackets} waiting packets to {@code handler}; returns how many. Never blocks. */
+    /**
+     * Hands up to {@code maxPackets} waiting packets to {@code handler}, one at a time; returns
+     * how many. Never blocks. The packet's memory is valid only during the call: the handler
+     * rewrites it in place and {@link #send}s it (which copies or writes it out) before returning.
+     */
     int receive(PacketHandler handler, int maxPackets);
 
     /** Queues one packet for sending; false when the port cannot take it now (counted by the caller). */
     boolean send(DirectBuffer buffer, int offset, int length);
+
+    /**
+     * Blocks in the kernel (poll(2) on the queue's descriptor) until a packet waits to be
+     * received or {@code timeoutMs} pass; true when one waits. For the queue thread's idle
+     * strategy, after a short spin found nothing. Ports without a descriptor wait as they can.
+     */
+    boolean awaitReadable(int timeoutMs);
 
     /**
      * Bytes of port metadata before each IP packet, in what {@link #receive} hands up and what
@@ -26,16 +42,25 @@ public interface PacketPort extends AutoCloseable {
         return 0;
     }
 
+    /**
+     * Checks a received packet's metadata (its virtio_net_hdr, for ports that carry one) before
+     * it is processed: null when the packet may be translated in place and written back as its
+     * metadata says, else the reason to drop it (counted by the caller).
+     */
+    default DropReason checkMetadata(final DirectBuffer buffer, final int metadataOffset, final int length) {
+        return null;
+    }
+
     /** True when the packet's TCP/UDP checksum is partial, to be completed by the kernel (from its metadata). */
     default boolean checksumPartial(final DirectBuffer buffer, final int metadataOffset) {
         return false;
     }
 
     /** Writes the metadata of a reply (a reject) to the packet whose metadata is at {@code in}. */
-    default void writeReplyMetadata(final DirectBuffer in, final int inOffset, final org.agrona.MutableDirectBuffer out, final int outOffset) {
+    default void writeReplyMetadata(final DirectBuffer in, final int inOffset, final MutableDirectBuffer out, final int outOffset) {
     }
 
-    /** Pushes queued packets out (ports that batch their sends). */
+    /** Pushes queued packets out (ports that batch their sends); called once per received batch. */
     default void flush() {
     }
 

@@ -1,8 +1,8 @@
 package dev.ferry.dataplane.port;
 
+import dev.ferry.dataplane.packet.DropReason;
 import dev.ferry.nativeio.packet.FrameHandler;
 import dev.ferry.nativeio.packet.PacketSocket;
-import dev.ferry.nativeio.packet.PacketStructs;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * A {@link PacketPort} over an AF_PACKET socket with TPACKET_V3 rings on ferry0p, the far end
+ * A {@link PacketPort} over an AF_PACKET socket with TPACKET_V2 rings on ferry0p, the far end
  * of the ferry0 veth pair. Frames keep their link-layer framing as port metadata, so nothing
  * is copied to strip or add it:
  *
@@ -49,7 +49,7 @@ public final class PacketSocketPort implements PacketPort {
     public PacketSocketPort(final PacketSocket socket, final Runnable alsoOnClose) {
         this.socket = socket;
         this.alsoOnClose = alsoOnClose;
-        this.vnetLength = socket.vnetHeader() ? PacketStructs.VNET_HDR_SIZE : 0;
+        this.vnetLength = socket.vnetHeader() ? VirtioHeader.LENGTH : 0;
     }
 
     @Override
@@ -58,13 +58,20 @@ public final class PacketSocketPort implements PacketPort {
     }
 
     @Override
+    public DropReason checkMetadata(final DirectBuffer buffer, final int metadataOffset, final int length) {
+        return vnetLength > 0 ? VirtioHeader.check(buffer, metadataOffset, ETHERNET_HEADER, length - vnetLength) : null;
+    }
+
+    @Override
     public boolean checksumPartial(final DirectBuffer buffer, final int metadataOffset) {
-        return vnetLength > 0 && (buffer.getByte(metadataOffset) & PacketStructs.VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
+        return vnetLength > 0 && VirtioHeader.checksumPartial(buffer, metadataOffset);
     }
 
     @Override
     public void writeReplyMetadata(final DirectBuffer in, final int inOffset, final MutableDirectBuffer out, final int outOffset) {
-        out.setMemory(outOffset, vnetLength, (byte) 0); // a reject we wrote is complete: no offload
+        if (vnetLength > 0) {
+            VirtioHeader.writeComplete(out, outOffset); // a reject we wrote is complete: no offload
+        }
         out.putBytes(outOffset + vnetLength, in, inOffset + vnetLength, ETHERNET_HEADER);
     }
 
@@ -107,6 +114,12 @@ public final class PacketSocketPort implements PacketPort {
         }
         txFull++;
         return false;
+    }
+
+    /** Blocks in poll(2) up to {@code timeoutMs} until the RX ring holds a frame; for an idle queue thread. */
+    @Override
+    public boolean awaitReadable(final int timeoutMs) {
+        return socket.awaitReadable(timeoutMs);
     }
 
     @Override

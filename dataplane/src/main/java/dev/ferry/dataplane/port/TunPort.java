@@ -1,34 +1,51 @@
 package dev.ferry.dataplane.port;
 
+import dev.ferry.dataplane.packet.DropReason;
 import dev.ferry.nativeio.tun.TunDevice;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 
 /**
  * A {@link PacketPort} over one TUN queue ({@code IFF_TUN | IFF_NO_PI}): each read is one IP
- * packet, each write one packet. The kernel hands over complete checksums and no GSO
- * super-frames on TUN without {@code IFF_VNET_HDR}, so nothing needs finishing here.
+ * packet, each write one packet.
+ *
+ * <p>Opened with {@code IFF_VNET_HDR} and offloads on ({@link TunDevice#enableOffloads()}),
+ * each packet carries a {@code virtio_net_hdr} as port metadata:
+ * <pre>
+ *  [ virtio_net_hdr 10 ][ IPv4 packet, up to 64 KB: a GSO super-packet ... ]
+ *  |&lt;- metadataLength -&gt;|
+ * </pre>
+ * The kernel then hands over TCP (and UDP, where it has USO) super-packets with a partial
+ * checksum instead of cutting and checksumming every segment for us; the processor rewrites the
+ * headers, the NAT keeps the partial checksum partial, and the packet goes back whole with its
+ * header unchanged ({@link VirtioHeader} says what is accepted). Without the header the kernel
+ * hands over complete checksums and no super-packets, and nothing needs finishing either.
  */
 public final class TunPort implements PacketPort {
     /** Largest packet a TUN read can return (the IPv4 total length limit). */
     public static final int MAX_PACKET = 65535;
 
     private final TunDevice device;
-    private final UnsafeBuffer rx = new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_PACKET));
-    private final UnsafeBuffer txCopy = new UnsafeBuffer(ByteBuffer.allocateDirect(MAX_PACKET));
+    private final int vnetLength;
+    private final UnsafeBuffer rx;
+    private final UnsafeBuffer txCopy;
     private long writeErrors;
 
     public TunPort(final TunDevice device) {
         this.device = device;
+        this.vnetLength = device.vnetHeader() ? VirtioHeader.LENGTH : 0;
+        this.rx = new UnsafeBuffer(ByteBuffer.allocateDirect(vnetLength + MAX_PACKET));
+        this.txCopy = new UnsafeBuffer(ByteBuffer.allocateDirect(vnetLength + MAX_PACKET));
     }
 
     @Override
     public int receive(final PacketHandler handler, final int maxPackets) {
         int count = 0;
         while (count < maxPackets) {
-            final int length = device.read(rx.addressOffset(), MAX_PACKET);
+            final int length = device.read(rx.addressOffset(), rx.capacity());
             if (length <= 0) {
                 break; // -EAGAIN: nothing waiting (the fd is non-blocking)
             }
@@ -56,7 +73,30 @@ public final class TunPort implements PacketPort {
         return true;
     }
 
-    /** Blocks up to {@code timeoutMs} for a packet to read; for an idle receiver. */
+    @Override
+    public int metadataLength() {
+        return vnetLength;
+    }
+
+    @Override
+    public DropReason checkMetadata(final DirectBuffer buffer, final int metadataOffset, final int length) {
+        return vnetLength > 0 ? VirtioHeader.check(buffer, metadataOffset, 0, length - vnetLength) : null;
+    }
+
+    @Override
+    public boolean checksumPartial(final DirectBuffer buffer, final int metadataOffset) {
+        return vnetLength > 0 && VirtioHeader.checksumPartial(buffer, metadataOffset);
+    }
+
+    @Override
+    public void writeReplyMetadata(final DirectBuffer in, final int inOffset, final MutableDirectBuffer out, final int outOffset) {
+        if (vnetLength > 0) {
+            VirtioHeader.writeComplete(out, outOffset);
+        }
+    }
+
+    /** Blocks in poll(2) up to {@code timeoutMs} for a packet to read; for an idle queue thread. */
+    @Override
     public boolean awaitReadable(final int timeoutMs) {
         return device.awaitReadable(timeoutMs);
     }
@@ -67,7 +107,7 @@ public final class TunPort implements PacketPort {
 
     @Override
     public String name() {
-        return "tun:" + device.name();
+        return "tun:" + device.name() + (vnetLength > 0 ? " (vnet)" : "");
     }
 
     @Override

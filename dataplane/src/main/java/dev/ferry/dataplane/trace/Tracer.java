@@ -50,7 +50,7 @@ public final class Tracer {
             // A fixed seed: the same question gets the same answer.
             final ServiceRouter router = new ServiceRouter(
                 new ClientIpAffinitySelector(affinity, new RandomSelector(new SplittableRandom(flow.hashCode()))));
-            final PacketProcessor processor = new PacketProcessor(conntrack, holder, router, SnatRange.defaults(snatAddress), counters.worker(0));
+            final PacketProcessor processor = new PacketProcessor(conntrack, holder, router, SnatRange.defaults(snatAddress), counters.queue(0));
             final int length = writeFirstPacket(flow);
             final PacketProcessor.Action action = processor.process(buffer, 0, length, TRACE_TIME_MS);
             return describe(processor, action, flow);

@@ -44,7 +44,7 @@ class PacketProcessorAllocationTest {
             final ServiceTable table = ServiceTable.compile(node(false), PipelineFlowTableTest.services());
             final PacketProcessor processor = new PacketProcessor(conntrack, new ServiceTableHolder(table),
                 new ServiceRouter(new ClientIpAffinitySelector(new ClientIpAffinityTable(1 << 10), new RandomSelector(new SplittableRandom(1)))),
-                SnatRange.defaults(Ipv4.parse("198.18.0.11")), counters.worker(0));
+                SnatRange.defaults(Ipv4.parse("198.18.0.11")), counters.queue(0));
             final UnsafeBuffer template = new UnsafeBuffer(ByteBuffer.allocateDirect(128));
             final UnsafeBuffer packet = new UnsafeBuffer(ByteBuffer.allocateDirect(128));
             final int client = Ipv4.parse("10.244.3.7");

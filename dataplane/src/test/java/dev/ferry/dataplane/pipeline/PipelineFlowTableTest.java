@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Packet-flow table through the whole pipeline (receiver → worker → transmitter over the
+ * Packet-flow table through the whole pipeline (each queue: receive → process → send, over the
  * in-memory port): each row is a first packet and what must come out of the port.
  */
 class PipelineFlowTableTest {

@@ -149,7 +149,7 @@ class PipelineFlowsTest {
     }
 
     @Test
-    void shouldTranslateManyFlowsOnSeveralWorkerThreads() throws Exception {
+    void shouldTranslateManyFlowsOnSeveralQueueThreads() throws Exception {
         final int flows = 2_000;
         try (PipelineHarness threaded = new PipelineHarness(node(false), services(), 2, flows * 2)) {
             threaded.pipeline.start();
@@ -159,12 +159,12 @@ class PipelineFlowsTest {
                 final String client = "10.244." + (1 + random.nextInt(200)) + "." + (1 + random.nextInt(250));
                 final int sport = 1024 + i;
                 clients.add(client + ":" + sport);
-                threaded.port.inject(Packets.tcp(client, sport, "10.96.0.10", 80, 0x02));
+                threaded.inject(Packets.tcp(client, sport, "10.96.0.10", 80, 0x02));
             }
             final List<byte[]> out = new ArrayList<>();
             final long deadline = System.nanoTime() + 30_000_000_000L; // a bound on waiting, not a speed assertion
             while (out.size() < flows && System.nanoTime() < deadline) {
-                out.addAll(threaded.port.drainSent());
+                out.addAll(threaded.drainSent());
                 Thread.onSpinWait();
             }
             assertEquals(flows, out.size(), "every flow translated once");

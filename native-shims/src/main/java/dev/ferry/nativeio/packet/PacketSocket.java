@@ -1,21 +1,17 @@
 package dev.ferry.nativeio.packet;
 
-import static dev.ferry.nativeio.packet.PacketStructs.BLOCK_NUM_PKTS;
-import static dev.ferry.nativeio.packet.PacketStructs.BLOCK_OFFSET_TO_FIRST_PKT;
-import static dev.ferry.nativeio.packet.PacketStructs.BLOCK_STATUS;
 import static dev.ferry.nativeio.packet.PacketStructs.TP_LEN;
 import static dev.ferry.nativeio.packet.PacketStructs.TP_MAC;
-import static dev.ferry.nativeio.packet.PacketStructs.TP_NEXT_OFFSET;
 import static dev.ferry.nativeio.packet.PacketStructs.TP_SNAPLEN;
 import static dev.ferry.nativeio.packet.PacketStructs.TP_STATUS;
 import static dev.ferry.nativeio.packet.PacketStructs.TX_DATA_OFFSET;
-import static dev.ferry.nativeio.packet.PacketStructs.VNET_HDR_SIZE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.ferry.nativeio.libc.CTypes;
 import dev.ferry.nativeio.libc.LibC;
 import dev.ferry.nativeio.libc.NativeException;
+import dev.ferry.nativeio.virtio.VirtioNetHdr;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
@@ -23,15 +19,19 @@ import java.util.Objects;
 
 /**
  * An AF_PACKET socket bound to one interface with PACKET_MMAP rings (packet(7),
- * Documentation/networking/packet_mmap.rst): a TPACKET_V3 RX ring of blocks the kernel fills
- * with variable-length frames, and a TPACKET_V3 TX ring of fixed slots sent with one
- * {@code sendto} per batch. Optionally PACKET_FANOUT (one socket per worker in a group),
+ * Documentation/networking/packet_mmap.rst): a TPACKET_V2 RX ring of fixed frame slots, each
+ * with its own status word, so a frame is the user's the moment the kernel has written it (no
+ * block to fill, no retire timer), and a TPACKET_V2 TX ring of fixed slots sent with one
+ * {@code sendto} per batch. A frame longer than an RX slot (a GSO super-frame of up to 64 KiB
+ * with PACKET_VNET_HDR) is queued whole on the socket's receive queue by the kernel
+ * (PACKET_COPY_THRESH) and its slot marked TP_STATUS_COPY; {@link #receiveBatch} reads it from
+ * there with one {@code recvfrom}, in ring order. Optionally PACKET_FANOUT (one socket per worker in a group),
  * PACKET_QDISC_BYPASS, PACKET_VNET_HDR and PACKET_IGNORE_OUTGOING. Frames carry their
  * Ethernet header.
  *
- * <p>One thread receives ({@link #receiveBatch}) while another sends ({@link #queueTx},
- * {@link #flushTx}); neither allocates, throws, or makes a system call beyond one
- * {@code sendto} per flush. The socket lives in the network namespace of the thread that
+ * <p>One thread receives ({@link #receiveBatch}) and one sends ({@link #queueTx},
+ * {@link #flushTx}), the same or two; neither allocates, throws, or makes a system call beyond
+ * one {@code sendto} per flush and one {@code recvfrom} per oversized frame. The socket lives in the network namespace of the thread that
  * opened it (see {@code NetworkNamespace}).
  */
 public final class PacketSocket implements AutoCloseable {
@@ -44,11 +44,13 @@ public final class PacketSocket implements AutoCloseable {
     public static final int PACKET_FANOUT = 18;
     public static final int PACKET_QDISC_BYPASS = 20;
     public static final int PACKET_IGNORE_OUTGOING = 23;
-    public static final int TPACKET_V3 = 2;
+    public static final int PACKET_COPY_THRESH = 7;
+    public static final int TPACKET_V2 = 1;
     public static final int ETH_P_ALL = 0x0003;
 
     public static final int TP_STATUS_KERNEL = 0;
     public static final int TP_STATUS_USER = 1;
+    public static final int TP_STATUS_COPY = 1 << 1;
     public static final int TP_STATUS_LOSING = 1 << 2;
     public static final int TP_STATUS_CSUMNOTREADY = 1 << 3;
     public static final int TP_STATUS_VLAN_VALID = 1 << 4;
@@ -59,6 +61,10 @@ public final class PacketSocket implements AutoCloseable {
     public static final int TP_STATUS_WRONG_FORMAT = 4;
 
     private static final VarHandle INT = JAVA_INT.varHandle();
+    /** The longest frame read by copy: a 64 KiB IP packet, its Ethernet header and virtio_net_hdr, rounded up. */
+    static final int RX_COPY_CAPACITY = 65536 + 256;
+    /** Receive buffer for copied frames: room for a burst of GSO super-frames while the thread catches up. */
+    static final int RX_COPY_RCVBUF = 8 * 1024 * 1024;
     /** The whole address space, to copy from a raw address without making a segment per call. */
     private static final MemorySegment ALL_MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
@@ -73,11 +79,16 @@ public final class PacketSocket implements AutoCloseable {
     // RX ring geometry and cursor (receiving thread only)
     private final int rxBlockSize;
     private final int rxBlockCount;
-    private int rxBlock;
-    private boolean rxInBlock;
-    private int rxRemaining;
-    private long rxFrame;
+    private final int rxFrameSize;
+    private final int rxFramesPerBlock;
+    private final int rxFrameCount;
+    private int rxHead;
     private long rxTruncated;
+    private long rxCopied;
+    private final MemorySegment rxErrno = LibC.newErrnoState();
+    /** Where a frame too long for a slot (TP_STATUS_COPY) is read to: virtio_net_hdr, Ethernet, 64 KiB. */
+    private final Arena copyArena = Arena.ofShared();
+    private final MemorySegment rxCopy;
 
     // TX ring geometry and cursor (sending thread only)
     private final long txBase;
@@ -100,6 +111,10 @@ public final class PacketSocket implements AutoCloseable {
         this.ring = MemorySegment.ofAddress(mapAddress).reinterpret(mapLength);
         this.rxBlockSize = c.rxRing() ? c.rxBlockSize() : 0;
         this.rxBlockCount = c.rxRing() ? c.rxBlockCount() : 0;
+        this.rxFrameSize = c.rxFrameSize();
+        this.rxFramesPerBlock = c.rxRing() ? rxBlockSize / rxFrameSize : 0;
+        this.rxFrameCount = rxFramesPerBlock * rxBlockCount;
+        this.rxCopy = copyArena.allocate(RX_COPY_CAPACITY, 64);
         this.txBase = (long) rxBlockSize * rxBlockCount;
         this.txBlockSize = c.txRing() ? c.txBlockSize() : 0;
         this.txFramesPerBlock = txFramesPerBlock;
@@ -123,8 +138,8 @@ public final class PacketSocket implements AutoCloseable {
         long mapAddress = 0;
         long mapLength = 0;
         try (Arena arena = Arena.ofConfined()) {
-            LibC.check("setsockopt(PACKET_VERSION TPACKET_V3 " + dev + ")",
-                    LibC.setsockopt(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3));
+            LibC.check("setsockopt(PACKET_VERSION TPACKET_V2 " + dev + ")",
+                    LibC.setsockopt(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2));
             if (c.vnetHeader()) {
                 LibC.check("setsockopt(PACKET_VNET_HDR " + dev + ")", LibC.setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, 1));
             }
@@ -137,12 +152,17 @@ public final class PacketSocket implements AutoCloseable {
                         LibC.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1));
             }
             if (c.rxRing()) {
-                MemorySegment req = arena.allocate(PacketStructs.TPACKET_REQ3);
-                req.set(JAVA_INT, PacketStructs.REQ3_BLOCK_SIZE, c.rxBlockSize());
-                req.set(JAVA_INT, PacketStructs.REQ3_BLOCK_NR, c.rxBlockCount());
-                req.set(JAVA_INT, PacketStructs.REQ3_FRAME_SIZE, c.rxFrameSize());
-                req.set(JAVA_INT, PacketStructs.REQ3_FRAME_NR, c.rxBlockSize() / c.rxFrameSize() * c.rxBlockCount());
-                req.set(JAVA_INT, PacketStructs.REQ3_RETIRE_BLK_TOV, c.rxRetireTimeoutMs());
+                // frames longer than a slot go whole to the receive queue (TP_STATUS_COPY), which
+                // needs room for them; without CAP_NET_ADMIN the plain limit applies
+                LibC.check("setsockopt(PACKET_COPY_THRESH " + dev + ")", LibC.setsockopt(fd, SOL_PACKET, PACKET_COPY_THRESH, 1));
+                if (LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, RX_COPY_RCVBUF) < 0) {
+                    LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, RX_COPY_RCVBUF);
+                }
+                MemorySegment req = arena.allocate(PacketStructs.TPACKET_REQ);
+                req.set(JAVA_INT, PacketStructs.REQ_BLOCK_SIZE, c.rxBlockSize());
+                req.set(JAVA_INT, PacketStructs.REQ_BLOCK_NR, c.rxBlockCount());
+                req.set(JAVA_INT, PacketStructs.REQ_FRAME_SIZE, c.rxFrameSize());
+                req.set(JAVA_INT, PacketStructs.REQ_FRAME_NR, c.rxBlockSize() / c.rxFrameSize() * c.rxBlockCount());
                 LibC.check("setsockopt(PACKET_RX_RING " + dev + " " + c.rxBlockCount() + "x" + c.rxBlockSize() + ")",
                         LibC.setsockopt(fd, SOL_PACKET, PACKET_RX_RING, req));
                 mapLength += (long) c.rxBlockSize() * c.rxBlockCount();
@@ -154,11 +174,11 @@ public final class PacketSocket implements AutoCloseable {
                 txFramesPerBlock = blockSize / c.txFrameSize();
                 int blocks = (c.txFrameCount() + txFramesPerBlock - 1) / txFramesPerBlock;
                 txFrames = blocks * txFramesPerBlock;
-                MemorySegment req = arena.allocate(PacketStructs.TPACKET_REQ3);
-                req.set(JAVA_INT, PacketStructs.REQ3_BLOCK_SIZE, blockSize);
-                req.set(JAVA_INT, PacketStructs.REQ3_BLOCK_NR, blocks);
-                req.set(JAVA_INT, PacketStructs.REQ3_FRAME_SIZE, c.txFrameSize());
-                req.set(JAVA_INT, PacketStructs.REQ3_FRAME_NR, txFrames);
+                MemorySegment req = arena.allocate(PacketStructs.TPACKET_REQ);
+                req.set(JAVA_INT, PacketStructs.REQ_BLOCK_SIZE, blockSize);
+                req.set(JAVA_INT, PacketStructs.REQ_BLOCK_NR, blocks);
+                req.set(JAVA_INT, PacketStructs.REQ_FRAME_SIZE, c.txFrameSize());
+                req.set(JAVA_INT, PacketStructs.REQ_FRAME_NR, txFrames);
                 LibC.check("setsockopt(PACKET_TX_RING " + dev + " " + txFrames + "x" + c.txFrameSize() + ")",
                         LibC.setsockopt(fd, SOL_PACKET, PACKET_TX_RING, req));
                 mapLength += (long) blockSize * blocks;
@@ -186,45 +206,45 @@ public final class PacketSocket implements AutoCloseable {
 
     /**
      * Hands up to {@code max} received frames to {@code handler}, in arrival order; returns how
-     * many. Never blocks. Frames the kernel truncated (longer than an RX block can hold) are
-     * skipped and counted in {@link #rxTruncated()}.
+     * many. Never blocks. Each slot goes back to the kernel when the handler returns. A frame
+     * longer than a slot (TP_STATUS_COPY) is read from the receive queue into a buffer of this
+     * socket's and handed up from there ({@link #rxCopied()}); frames the kernel truncated
+     * (no room to copy them) are skipped and counted in {@link #rxTruncated()}.
      */
     public int receiveBatch(FrameHandler handler, int max) {
         int n = 0;
         MemorySegment r = ring;
-        while (n < max) {
-            long block = (long) rxBlock * rxBlockSize;
-            if (!rxInBlock) {
-                if (rxBlockCount == 0 || ((int) INT.getAcquire(r, block + BLOCK_STATUS) & TP_STATUS_USER) == 0) {
-                    break;
-                }
-                rxInBlock = true;
-                rxRemaining = r.get(JAVA_INT, block + BLOCK_NUM_PKTS);
-                rxFrame = block + Integer.toUnsignedLong(r.get(JAVA_INT, block + BLOCK_OFFSET_TO_FIRST_PKT));
+        while (n < max && rxFrameCount > 0) {
+            long hdr = (long) (rxHead / rxFramesPerBlock) * rxBlockSize + (long) (rxHead % rxFramesPerBlock) * rxFrameSize;
+            int status = (int) INT.getAcquire(r, hdr + TP_STATUS);
+            if ((status & TP_STATUS_USER) == 0) {
+                break;
             }
-            if (rxRemaining > 0) {
-                long hdr = rxFrame;
+            if ((status & TP_STATUS_COPY) != 0) {
+                long got = LibC.recvfrom(rxErrno, fd, rxCopy.address(), RX_COPY_CAPACITY, LibC.MSG_DONTWAIT | LibC.MSG_TRUNC, 0, 0);
+                if (got > 0 && got <= RX_COPY_CAPACITY) {
+                    rxCopied++;
+                    handler.onFrame(rxCopy, 0, (int) got, status);
+                    n++;
+                } else {
+                    rxTruncated++;
+                }
+            } else {
                 int snaplen = r.get(JAVA_INT, hdr + TP_SNAPLEN);
                 int len = r.get(JAVA_INT, hdr + TP_LEN);
                 int mac = Short.toUnsignedInt(r.get(JAVA_SHORT, hdr + TP_MAC));
-                int status = r.get(JAVA_INT, hdr + TP_STATUS);
                 if (snaplen < len) {
                     rxTruncated++;
                 } else if (config.vnetHeader()) {
-                    handler.onFrame(r, hdr + mac - VNET_HDR_SIZE, snaplen + VNET_HDR_SIZE, status);
+                    handler.onFrame(r, hdr + mac - VirtioNetHdr.SIZE, snaplen + VirtioNetHdr.SIZE, status);
                     n++;
                 } else {
                     handler.onFrame(r, hdr + mac, snaplen, status);
                     n++;
                 }
-                rxRemaining--;
-                rxFrame = hdr + Integer.toUnsignedLong(r.get(JAVA_INT, hdr + TP_NEXT_OFFSET));
             }
-            if (rxRemaining <= 0) {
-                INT.setRelease(r, block + BLOCK_STATUS, TP_STATUS_KERNEL);
-                rxInBlock = false;
-                rxBlock = rxBlock + 1 == rxBlockCount ? 0 : rxBlock + 1;
-            }
+            INT.setRelease(r, hdr + TP_STATUS, TP_STATUS_KERNEL);
+            rxHead = rxHead + 1 == rxFrameCount ? 0 : rxHead + 1;
         }
         return n;
     }
@@ -263,7 +283,6 @@ public final class PacketSocket implements AutoCloseable {
         MemorySegment.copy(source, offset, r, slot + TX_DATA_OFFSET, length);
         r.set(JAVA_INT, slot + TP_LEN, length);
         r.set(JAVA_INT, slot + TP_SNAPLEN, length);
-        r.set(JAVA_INT, slot + TP_NEXT_OFFSET, 0);
         INT.setRelease(r, slot + TP_STATUS, TP_STATUS_SEND_REQUEST);
         txHead = txHead + 1 == txFrameCount ? 0 : txHead + 1;
         txQueued++;
@@ -293,7 +312,7 @@ public final class PacketSocket implements AutoCloseable {
     }
 
     /**
-     * Blocks up to {@code timeoutMs} (-1: forever) until an RX block is ready; true when one is.
+     * Blocks up to {@code timeoutMs} (-1: forever) until an RX frame is ready; true when one is.
      * For idle strategies that park instead of spinning.
      */
     public boolean awaitReadable(int timeoutMs) {
@@ -304,17 +323,16 @@ public final class PacketSocket implements AutoCloseable {
     /** Kernel counters since the last call (PACKET_STATISTICS resets them): packets seen and dropped. */
     public Statistics statistics() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment st = arena.allocate(PacketStructs.TPACKET_STATS_V3);
+            MemorySegment st = arena.allocate(PacketStructs.TPACKET_STATS);
             MemorySegment len = arena.allocateFrom(JAVA_INT, (int) st.byteSize());
             LibC.check("getsockopt(PACKET_STATISTICS " + config.interfaceName() + ")",
                     LibC.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, st, len));
-            return new Statistics(Integer.toUnsignedLong(st.get(JAVA_INT, 0)), Integer.toUnsignedLong(st.get(JAVA_INT, 4)),
-                    Integer.toUnsignedLong(st.get(JAVA_INT, 8)));
+            return new Statistics(Integer.toUnsignedLong(st.get(JAVA_INT, 0)), Integer.toUnsignedLong(st.get(JAVA_INT, 4)));
         }
     }
 
-    /** PACKET_STATISTICS for TPACKET_V3. */
-    public record Statistics(long packets, long drops, long freezeQueueCount) {
+    /** PACKET_STATISTICS for TPACKET_V2. */
+    public record Statistics(long packets, long drops) {
     }
 
     /** Largest frame (with its virtio_net_hdr, if any) a TX slot takes. */
@@ -325,6 +343,11 @@ public final class PacketSocket implements AutoCloseable {
     /** Slots in the TX ring (the configured count rounded up to whole blocks). */
     public int txFrameCount() {
         return txFrameCount;
+    }
+
+    /** Frames longer than an RX slot, read whole from the receive queue. */
+    public long rxCopied() {
+        return rxCopied;
     }
 
     /** Frames skipped because the kernel truncated them. */
@@ -354,7 +377,7 @@ public final class PacketSocket implements AutoCloseable {
         return fd;
     }
 
-    /** The ring mapping (RX blocks, then TX slots). */
+    /** The ring mapping (RX frames in blocks, then TX slots). */
     public MemorySegment ringMemory() {
         return ring;
     }
@@ -367,6 +390,7 @@ public final class PacketSocket implements AutoCloseable {
             fd = -1;
             LibC.munmap(mapAddress, mapLength);
             LibC.close(f);
+            copyArena.close();
         }
     }
 

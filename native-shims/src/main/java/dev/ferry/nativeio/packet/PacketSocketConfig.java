@@ -4,18 +4,18 @@ package dev.ferry.nativeio.packet;
  * Everything a {@link PacketSocket} is opened with, in one place: fluent setters, defaults as
  * named constants, and {@link #conclude()} that validates once before anything is opened.
  *
- * <p>Sizes: the RX ring is {@code rxBlockCount} blocks of {@code rxBlockSize} bytes, each
- * holding as many variable-length frames as fit, handed to user space when full or after
- * {@code rxRetireTimeoutMs}. The TX ring is {@code txFrameCount} fixed slots of
- * {@code txFrameSize} bytes (header included). With {@link #vnetHeader(boolean)} on, frames
- * may be GSO super-frames of up to 64 KiB, so the TX slots default to
- * {@link #VNET_TX_FRAME_SIZE} and an RX block must hold one.
+ * <p>Sizes: the RX ring (TPACKET_V2) is {@code rxBlockCount} blocks of {@code rxBlockSize}
+ * bytes, each holding {@code rxBlockSize / rxFrameSize} fixed slots, each handed to user space
+ * as soon as the kernel has written it. A frame longer than a slot is queued whole on the
+ * socket's receive queue and read from there (TP_STATUS_COPY), so the slots need only hold an
+ * MTU-sized frame. The TX ring is {@code txFrameCount} fixed slots of {@code txFrameSize} bytes
+ * (header included). With {@link #vnetHeader(boolean)} on, frames may be GSO super-frames of
+ * up to 64 KiB, so the TX slots default to {@link #VNET_TX_FRAME_SIZE}.
  */
 public final class PacketSocketConfig {
     public static final int DEFAULT_RX_BLOCK_SIZE = 256 * 1024;
     public static final int DEFAULT_RX_BLOCK_COUNT = 32;
     public static final int DEFAULT_RX_FRAME_SIZE = 2048;
-    public static final int DEFAULT_RX_RETIRE_TIMEOUT_MS = 1;
     public static final int DEFAULT_TX_FRAME_SIZE = 2048;
     public static final int DEFAULT_TX_FRAME_COUNT = 512;
     /** A TX slot for a 64 KiB GSO frame plus its headers. */
@@ -38,7 +38,6 @@ public final class PacketSocketConfig {
     private int rxBlockSize = DEFAULT_RX_BLOCK_SIZE;
     private int rxBlockCount = DEFAULT_RX_BLOCK_COUNT;
     private int rxFrameSize = DEFAULT_RX_FRAME_SIZE;
-    private int rxRetireTimeoutMs = DEFAULT_RX_RETIRE_TIMEOUT_MS;
     private int txFrameSize = -1;
     private int txFrameCount = -1;
     private boolean rxRing = true;
@@ -66,15 +65,9 @@ public final class PacketSocketConfig {
         return this;
     }
 
-    /** Nominal frame size of the V3 RX ring (frames are variable length; this sets tp_frame_nr). */
+    /** Size of one RX slot, its tpacket2_hdr included: an MTU-sized frame must fit (longer ones are copied). */
     public PacketSocketConfig rxFrameSize(int bytes) {
         this.rxFrameSize = bytes;
-        return this;
-    }
-
-    /** How long a partly filled RX block waits before the kernel hands it over. */
-    public PacketSocketConfig rxRetireTimeoutMs(int ms) {
-        this.rxRetireTimeoutMs = ms;
         return this;
     }
 
@@ -150,11 +143,6 @@ public final class PacketSocketConfig {
             require(rxBlockCount > 0, "rxBlockCount", rxBlockCount, "positive");
             require(rxFrameSize >= 128 && rxFrameSize % PacketStructs.TPACKET_ALIGNMENT == 0 && rxFrameSize <= rxBlockSize,
                     "rxFrameSize", rxFrameSize, "a multiple of 16 between 128 and rxBlockSize");
-            require(rxRetireTimeoutMs >= 0, "rxRetireTimeoutMs", rxRetireTimeoutMs, "not negative");
-            if (vnetHeader) {
-                require(rxBlockSize >= VNET_TX_FRAME_SIZE + 4096, "rxBlockSize", rxBlockSize,
-                        "at least " + (VNET_TX_FRAME_SIZE + 4096) + " with vnetHeader, to hold a 64 KiB GSO frame");
-            }
         }
         if (txRing) {
             require(txFrameSize > PacketStructs.TX_DATA_OFFSET + 64 && txFrameSize % PacketStructs.TPACKET_ALIGNMENT == 0,
@@ -190,10 +178,6 @@ public final class PacketSocketConfig {
 
     public int rxFrameSize() {
         return rxFrameSize;
-    }
-
-    public int rxRetireTimeoutMs() {
-        return rxRetireTimeoutMs;
     }
 
     public int txFrameSize() {

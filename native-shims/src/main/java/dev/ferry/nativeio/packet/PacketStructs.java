@@ -2,7 +2,6 @@ package dev.ferry.nativeio.packet;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.ferry.nativeio.libc.CTypes;
@@ -12,27 +11,26 @@ import java.lang.foreign.StructLayout;
 
 /**
  * The AF_PACKET structs (linux/if_packet.h, packet(7), Documentation/networking/packet_mmap.rst)
- * and {@code virtio_net_hdr} (linux/virtio_net.h), with the byte offsets the ring code uses.
+ * with the byte offsets the ring code uses ({@code virtio_net_hdr} is
+ * {@link dev.ferry.nativeio.virtio.VirtioNetHdr}).
  *
- * <p>A TPACKET_V3 RX block and the frames in it:
+ * <p>The TPACKET_V2 RX ring: blocks of whole fixed-size frames, each with its own status word
+ * (no block to fill, no retire timer: a frame is the user's as soon as the kernel wrote it):
  * <pre>
- *  block (tp_block_size)
- *  +--------------------------------------------+ 0
- *  | tpacket_block_desc: version, offset_to_priv|
- *  |   hdr.bh1: block_status (TP_STATUS_USER),  |
- *  |   num_pkts, offset_to_first_pkt, blk_len,  |
- *  |   seq_num, ts_first_pkt, ts_last_pkt       | 48
- *  +--------------------------------------------+ offset_to_first_pkt
- *  | tpacket3_hdr: tp_next_offset, tp_sec,      |
- *  |   tp_nsec, tp_snaplen, tp_len, tp_status,  |
- *  |   tp_mac, tp_net, hv1 (rxhash, vlan)       | 48
+ *  block (tp_block_size) = tp_block_size / tp_frame_size frames
+ *  +--------------------------------------------+ frame i (tp_frame_size)
+ *  | tpacket2_hdr: tp_status (TP_STATUS_USER,   |
+ *  |   | TP_STATUS_COPY ...), tp_len,           |
+ *  |   tp_snaplen, tp_mac, tp_net, tp_sec,      |
+ *  |   tp_nsec, tp_vlan_tci, tp_vlan_tpid       | 32
  *  | sockaddr_ll (20)   [virtio_net_hdr (10)]   |
  *  | frame at tp_mac: Ethernet header, payload  |
- *  +--------------------------------------------+ += tp_next_offset
- *  | next tpacket3_hdr ...                      |
+ *  +--------------------------------------------+ frame i + 1
  * </pre>
- * A TX frame (fixed tp_frame_size slots) is a tpacket3_hdr with tp_len and tp_status, and the
- * frame itself at {@link #TX_DATA_OFFSET} ({@code TPACKET_ALIGN(sizeof(struct tpacket3_hdr))}).
+ * A frame longer than a slot is, with PACKET_COPY_THRESH set, queued whole on the socket's
+ * receive queue instead and its slot marked TP_STATUS_COPY. A TX frame (fixed tp_frame_size
+ * slots) is a tpacket2_hdr with tp_len and tp_status, and the frame itself at
+ * {@link #TX_DATA_OFFSET} ({@code TPACKET_ALIGN(sizeof(struct tpacket2_hdr))}).
  */
 public final class PacketStructs {
     public static final int TPACKET_ALIGNMENT = 16;
@@ -53,101 +51,42 @@ public final class PacketStructs {
     public static final long SLL_HALEN = off(SOCKADDR_LL, "sll_halen");
     public static final long SLL_ADDR = off(SOCKADDR_LL, "sll_addr");
 
-    /** {@code struct tpacket_req3}. */
-    public static final StructLayout TPACKET_REQ3 = MemoryLayout.structLayout(
+    /** {@code struct tpacket_req} (TPACKET_V1/V2 rings). */
+    public static final StructLayout TPACKET_REQ = MemoryLayout.structLayout(
             JAVA_INT.withName("tp_block_size"),
             JAVA_INT.withName("tp_block_nr"),
             JAVA_INT.withName("tp_frame_size"),
-            JAVA_INT.withName("tp_frame_nr"),
-            JAVA_INT.withName("tp_retire_blk_tov"),
-            JAVA_INT.withName("tp_sizeof_priv"),
-            JAVA_INT.withName("tp_feature_req_word")).withName("tpacket_req3");
-    public static final long REQ3_BLOCK_SIZE = off(TPACKET_REQ3, "tp_block_size");
-    public static final long REQ3_BLOCK_NR = off(TPACKET_REQ3, "tp_block_nr");
-    public static final long REQ3_FRAME_SIZE = off(TPACKET_REQ3, "tp_frame_size");
-    public static final long REQ3_FRAME_NR = off(TPACKET_REQ3, "tp_frame_nr");
-    public static final long REQ3_RETIRE_BLK_TOV = off(TPACKET_REQ3, "tp_retire_blk_tov");
+            JAVA_INT.withName("tp_frame_nr")).withName("tpacket_req");
+    public static final long REQ_BLOCK_SIZE = off(TPACKET_REQ, "tp_block_size");
+    public static final long REQ_BLOCK_NR = off(TPACKET_REQ, "tp_block_nr");
+    public static final long REQ_FRAME_SIZE = off(TPACKET_REQ, "tp_frame_size");
+    public static final long REQ_FRAME_NR = off(TPACKET_REQ, "tp_frame_nr");
 
-    /** {@code struct tpacket_bd_ts}. */
-    public static final StructLayout TPACKET_BD_TS = MemoryLayout.structLayout(
-            JAVA_INT.withName("ts_sec"), JAVA_INT.withName("ts_nsec")).withName("tpacket_bd_ts");
-
-    /** {@code struct tpacket_hdr_v1}, the V3 block header inside the block descriptor. */
-    public static final StructLayout TPACKET_HDR_V1 = MemoryLayout.structLayout(
-            JAVA_INT.withName("block_status"),
-            JAVA_INT.withName("num_pkts"),
-            JAVA_INT.withName("offset_to_first_pkt"),
-            JAVA_INT.withName("blk_len"),
-            JAVA_LONG.withName("seq_num"),
-            TPACKET_BD_TS.withName("ts_first_pkt"),
-            TPACKET_BD_TS.withName("ts_last_pkt")).withName("tpacket_hdr_v1");
-
-    /** {@code struct tpacket_block_desc}. */
-    public static final StructLayout TPACKET_BLOCK_DESC = MemoryLayout.structLayout(
-            JAVA_INT.withName("version"),
-            JAVA_INT.withName("offset_to_priv"),
-            TPACKET_HDR_V1.withName("hdr")).withName("tpacket_block_desc");
-    public static final long BLOCK_STATUS = off(TPACKET_BLOCK_DESC, "hdr", "block_status");
-    public static final long BLOCK_NUM_PKTS = off(TPACKET_BLOCK_DESC, "hdr", "num_pkts");
-    public static final long BLOCK_OFFSET_TO_FIRST_PKT = off(TPACKET_BLOCK_DESC, "hdr", "offset_to_first_pkt");
-    public static final long BLOCK_SEQ_NUM = off(TPACKET_BLOCK_DESC, "hdr", "seq_num");
-
-    /** {@code struct tpacket_hdr_variant1}. */
-    public static final StructLayout TPACKET_HDR_VARIANT1 = MemoryLayout.structLayout(
-            JAVA_INT.withName("tp_rxhash"),
-            JAVA_INT.withName("tp_vlan_tci"),
-            JAVA_SHORT.withName("tp_vlan_tpid"),
-            JAVA_SHORT.withName("tp_padding")).withName("tpacket_hdr_variant1");
-
-    /** {@code struct tpacket3_hdr}. */
-    public static final StructLayout TPACKET3_HDR = MemoryLayout.structLayout(
-            JAVA_INT.withName("tp_next_offset"),
-            JAVA_INT.withName("tp_sec"),
-            JAVA_INT.withName("tp_nsec"),
-            JAVA_INT.withName("tp_snaplen"),
-            JAVA_INT.withName("tp_len"),
+    /** {@code struct tpacket2_hdr}. */
+    public static final StructLayout TPACKET2_HDR = MemoryLayout.structLayout(
             JAVA_INT.withName("tp_status"),
+            JAVA_INT.withName("tp_len"),
+            JAVA_INT.withName("tp_snaplen"),
             JAVA_SHORT.withName("tp_mac"),
             JAVA_SHORT.withName("tp_net"),
-            TPACKET_HDR_VARIANT1.withName("hv1"),
-            MemoryLayout.sequenceLayout(8, JAVA_BYTE).withName("tp_padding")).withName("tpacket3_hdr");
-    public static final long TP_NEXT_OFFSET = off(TPACKET3_HDR, "tp_next_offset");
-    public static final long TP_SNAPLEN = off(TPACKET3_HDR, "tp_snaplen");
-    public static final long TP_LEN = off(TPACKET3_HDR, "tp_len");
-    public static final long TP_STATUS = off(TPACKET3_HDR, "tp_status");
-    public static final long TP_MAC = off(TPACKET3_HDR, "tp_mac");
-    public static final long TP_NET = off(TPACKET3_HDR, "tp_net");
-    public static final long TP_RXHASH = off(TPACKET3_HDR, "hv1", "tp_rxhash");
+            JAVA_INT.withName("tp_sec"),
+            JAVA_INT.withName("tp_nsec"),
+            JAVA_SHORT.withName("tp_vlan_tci"),
+            JAVA_SHORT.withName("tp_vlan_tpid"),
+            MemoryLayout.sequenceLayout(4, JAVA_BYTE).withName("tp_padding")).withName("tpacket2_hdr");
+    public static final long TP_STATUS = off(TPACKET2_HDR, "tp_status");
+    public static final long TP_LEN = off(TPACKET2_HDR, "tp_len");
+    public static final long TP_SNAPLEN = off(TPACKET2_HDR, "tp_snaplen");
+    public static final long TP_MAC = off(TPACKET2_HDR, "tp_mac");
+    public static final long TP_NET = off(TPACKET2_HDR, "tp_net");
 
-    /** Where a TX frame's data starts: {@code TPACKET_ALIGN(sizeof(struct tpacket3_hdr))}. */
-    public static final int TX_DATA_OFFSET = align(TPACKET3_HDR.byteSize());
+    /** Where a TX frame's data starts: {@code TPACKET_ALIGN(sizeof(struct tpacket2_hdr))}. */
+    public static final int TX_DATA_OFFSET = align(TPACKET2_HDR.byteSize());
 
-    /** {@code struct virtio_net_hdr} (little-endian fields on x86-64 and aarch64 hosts). */
-    public static final StructLayout VIRTIO_NET_HDR = MemoryLayout.structLayout(
-            JAVA_BYTE.withName("flags"),
-            JAVA_BYTE.withName("gso_type"),
-            JAVA_SHORT.withName("hdr_len"),
-            JAVA_SHORT.withName("gso_size"),
-            JAVA_SHORT.withName("csum_start"),
-            JAVA_SHORT.withName("csum_offset")).withName("virtio_net_hdr");
-    public static final long VNET_FLAGS = off(VIRTIO_NET_HDR, "flags");
-    public static final long VNET_GSO_TYPE = off(VIRTIO_NET_HDR, "gso_type");
-    public static final long VNET_HDR_LEN = off(VIRTIO_NET_HDR, "hdr_len");
-    public static final long VNET_GSO_SIZE = off(VIRTIO_NET_HDR, "gso_size");
-    public static final long VNET_CSUM_START = off(VIRTIO_NET_HDR, "csum_start");
-    public static final long VNET_CSUM_OFFSET = off(VIRTIO_NET_HDR, "csum_offset");
-    public static final int VNET_HDR_SIZE = (int) VIRTIO_NET_HDR.byteSize();
-    public static final int VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
-    public static final int VIRTIO_NET_HDR_GSO_NONE = 0;
-    public static final int VIRTIO_NET_HDR_GSO_TCPV4 = 1;
-    public static final int VIRTIO_NET_HDR_GSO_UDP = 3;
-    public static final int VIRTIO_NET_HDR_GSO_TCPV6 = 4;
-
-    /** {@code struct tpacket_stats_v3}. */
-    public static final StructLayout TPACKET_STATS_V3 = MemoryLayout.structLayout(
+    /** {@code struct tpacket_stats} (TPACKET_V1/V2). */
+    public static final StructLayout TPACKET_STATS = MemoryLayout.structLayout(
             JAVA_INT.withName("tp_packets"),
-            JAVA_INT.withName("tp_drops"),
-            JAVA_INT.withName("tp_freeze_q_cnt")).withName("tpacket_stats_v3");
+            JAVA_INT.withName("tp_drops")).withName("tpacket_stats");
 
     private PacketStructs() {
     }

@@ -114,6 +114,55 @@ class PacketSocketTest {
     }
 
     @Test
+    void shouldHandUpGsoSuperFramesLongerThanASlotWholeThroughTheReceiveQueue() throws Exception {
+        int total = 4 << 20;
+        try (VethLab lab = withAddressOnB(VethLab.create());
+             PacketSocket socket = lab.b.call(() -> PacketSocket.open(config(true)));
+             java.net.ServerSocket server = lab.b.call(() -> new java.net.ServerSocket(9100, 1, InetAddress.getByName(VethLab.IP_B)))) {
+            Thread sink = Thread.ofPlatform().daemon().start(() -> {
+                try (java.net.Socket s = server.accept()) {
+                    s.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                } catch (java.io.IOException e) {
+                    // the test fails on the byte count below
+                }
+            });
+            lab.a.call(() -> {
+                try (java.net.Socket s = new java.net.Socket(InetAddress.getByName(VethLab.IP_B), 9100)) {
+                    s.getOutputStream().write(new byte[total]);
+                }
+                return null;
+            });
+            sink.join(WAIT_MS);
+            long[] payload = {0};
+            int[] longest = {0};
+            long deadline = System.nanoTime() + WAIT_MS * 1_000_000L;
+            while (payload[0] < total && System.nanoTime() < deadline) {
+                socket.awaitReadable(50);
+                socket.receiveBatch((mem, off, len, st) -> {
+                    byte[] f = mem.asSlice(off, len).toArray(ValueLayout.JAVA_BYTE);
+                    int ip = 10 + ETH_HLEN;
+                    if (f.length > ip + 40 && f[ip + 9] == 6 && ((f[ip + 22] & 0xff) << 8 | (f[ip + 23] & 0xff)) == 9100) {
+                        int ipLength = (f[ip + 2] & 0xff) << 8 | (f[ip + 3] & 0xff);
+                        assertEquals(f.length - ip, ipLength, "a frame handed up whole");
+                        payload[0] += ipLength - 20 - ((f[ip + 32] & 0xf0) >> 2);
+                        longest[0] = Math.max(longest[0], f.length);
+                    }
+                }, 64);
+            }
+            assertTrue(payload[0] >= total, "every byte sent came through, " + payload[0] + " of " + total);
+            assertTrue(longest[0] > PacketSocketConfig.DEFAULT_RX_FRAME_SIZE, "GSO super-frames longer than a slot: " + longest[0]);
+            assertTrue(socket.rxCopied() > 0, "read from the receive queue");
+            assertEquals(0, socket.rxTruncated(), "none truncated");
+        }
+    }
+
+    /** pb gets IP_B, so the kernel in b terminates TCP while the socket watches. */
+    private static VethLab withAddressOnB(VethLab lab) {
+        lab.b.ip("addr", "add", VethLab.IP_B + "/24", "dev", "pb");
+        return lab;
+    }
+
+    @Test
     void shouldSpreadFlowsAcrossFanoutGroup() throws Exception {
         try (VethLab lab = VethLab.create();
              PacketSocket s0 = lab.b.call(() -> PacketSocket.open(config(true).fanout(77, PacketSocketConfig.FanoutMode.HASH)));
@@ -212,7 +261,7 @@ class PacketSocketTest {
         while (frames.size() < want && System.nanoTime() < deadline) {
             socket.awaitReadable(50);
             socket.receiveBatch((mem, off, len, status) -> {
-                int skip = vnet ? PacketStructs.VNET_HDR_SIZE : 0;
+                int skip = vnet ? dev.ferry.nativeio.virtio.VirtioNetHdr.SIZE : 0;
                 byte[] f = mem.asSlice(off + skip, len - skip).toArray(ValueLayout.JAVA_BYTE);
                 if (f.length > ETH_HLEN && f[12] == 8 && f[13] == 0
                         && Ipv4.isUdpTo(Arrays.copyOfRange(f, ETH_HLEN, f.length), f.length - ETH_HLEN, port)) {

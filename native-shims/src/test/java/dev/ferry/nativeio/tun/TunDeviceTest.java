@@ -13,6 +13,7 @@ import dev.ferry.nativeio.testing.Ipv4;
 import dev.ferry.nativeio.testing.Privileged;
 import dev.ferry.nativeio.testing.ProcSelf;
 import dev.ferry.nativeio.testing.TestNetns;
+import dev.ferry.nativeio.virtio.VirtioNetHdr;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -95,6 +96,40 @@ class TunDeviceTest {
     }
 
     @Test
+    void shouldPrefixEachPacketWithAVirtioHeaderOnceOffloadsAreOn() throws Exception {
+        try (TestNetns ns = TestNetns.create();
+             TunDevice tun = ns.call(() -> TunDevice.open("ferryvnet0", false, true))) {
+            assertTrue(tun.vnetHeader());
+            int offloads = tun.enableOffloads();
+            assertEquals(TunDevice.TCP_OFFLOADS, offloads & TunDevice.TCP_OFFLOADS, "checksum and TCP segmentation offload taken");
+            ns.ip("addr", "add", "10.200.0.1/24", "dev", "ferryvnet0");
+            ns.ip("link", "set", "ferryvnet0", "up");
+            ns.ip("route", "add", "10.201.0.0/24", "dev", "ferryvnet0");
+            byte[] payload = "with a virtio_net_hdr in front".getBytes(StandardCharsets.US_ASCII);
+            ns.call(() -> {
+                try (DatagramSocket s = new DatagramSocket()) {
+                    s.send(new DatagramPacket(payload, payload.length, InetAddress.getByName("10.201.0.5"), 9998));
+                }
+                return null;
+            });
+            byte[] frame = readFrame(tun, VirtioNetHdr.SIZE, 9998);
+            assertNotNull(frame, "no UDP datagram to port 9998 came out of the TUN");
+            assertEquals(VirtioNetHdr.SIZE + 28 + payload.length, frame.length);
+            assertEquals(VirtioNetHdr.GSO_NONE, frame[VirtioNetHdr.GSO_TYPE]);
+            if ((frame[VirtioNetHdr.FLAGS] & VirtioNetHdr.F_NEEDS_CSUM) != 0) {
+                // a local socket's datagram with checksum offload: partial, to be finished at 20 + 6
+                assertEquals(20, le16(frame, VirtioNetHdr.CSUM_START));
+                assertEquals(6, le16(frame, VirtioNetHdr.CSUM_OFFSET));
+            }
+            assertArrayEquals(payload, Arrays.copyOfRange(frame, VirtioNetHdr.SIZE + 28, frame.length));
+        }
+    }
+
+    private static int le16(byte[] b, int offset) {
+        return (b[offset] & 0xff) | (b[offset + 1] & 0xff) << 8;
+    }
+
+    @Test
     void shouldReturnEagainWhenNothingWaits() throws Exception {
         try (TestNetns ns = TestNetns.create();
              TunDevice tun = ns.call(() -> TunDevice.open("ferrytun0"));
@@ -134,6 +169,25 @@ class TunDeviceTest {
                 ns.call(() -> TunDevice.open("ferrytun" + 0)).close();
             }
             assertEquals(before, ProcSelf.fdCount(), "file descriptors leaked by open/close");
+        }
+    }
+
+    /** Reads until a UDP datagram to {@code port} comes, after {@code skip} bytes of metadata; the whole frame. */
+    private static byte[] readFrame(TunDevice tun, int skip, int port) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(65536 + skip);
+            long deadline = System.nanoTime() + WAIT_MS * 1_000_000L;
+            while (System.nanoTime() < deadline) {
+                tun.awaitReadable(100);
+                int n = tun.read(buf, 0, 65536 + skip);
+                if (n > skip) {
+                    byte[] f = buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+                    if (Ipv4.isUdpTo(Arrays.copyOfRange(f, skip, n), n - skip, port)) {
+                        return f;
+                    }
+                }
+            }
+            return null;
         }
     }
 
