@@ -53,6 +53,8 @@ abstract class AgentNamespaceTest {
     private static final int HTTP = 8080;
     private static final int UDP = 5353;
     private static final int BULK = 9000;
+    /** A port no Service's endpoint uses: pod-to-pod traffic on it must not meet ferry0. */
+    private static final int POD_TO_POD = 9200;
     private static final int BULK_BYTES = 16 << 20;
 
     private Path dir;
@@ -310,7 +312,7 @@ abstract class AgentNamespaceTest {
     @Order(10)
     void shouldLeavePodToPodTrafficOutsideFerry0() throws Exception {
         final int bytes = 32 << 20;
-        try (ServerSocket sink = NetworkNamespace.call(lab.pod(2), () -> new ServerSocket(9000))) {
+        try (ServerSocket sink = NetworkNamespace.call(lab.pod(2), () -> new ServerSocket(POD_TO_POD))) {
             final java.util.concurrent.CompletableFuture<Long> received = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try (Socket s = sink.accept(); InputStream in = s.getInputStream()) {
                     return in.transferTo(OutputStream.nullOutputStream());
@@ -319,7 +321,7 @@ abstract class AgentNamespaceTest {
                 }
             });
             final long before = packetsIntoFerry0();
-            try (Socket client = NetworkNamespace.call(lab.pod(1), () -> new Socket(NodeLab.podIp(2), 9000))) {
+            try (Socket client = NetworkNamespace.call(lab.pod(1), () -> new Socket(NodeLab.podIp(2), POD_TO_POD))) {
                 final byte[] chunk = new byte[1 << 16];
                 final OutputStream out = client.getOutputStream();
                 for (int sent = 0; sent < bytes; sent += chunk.length) {
@@ -349,7 +351,7 @@ abstract class AgentNamespaceTest {
     @Test
     @Order(12)
     void shouldKeepAnEstablishedConnectionWhenASyncRemovesItsEndpointPort() throws Exception {
-        // echo (ClusterIP 10.96.0.30:7) is the only user of target port 7007, on web-1
+        // echo (ClusterIP 10.96.0.31:7) is the only user of target port 7007, on web-1
         try (ServerSocket echo = NetworkNamespace.call(lab.pod(1), () -> new ServerSocket(7007))) {
             final Thread server = Thread.ofPlatform().daemon().start(() -> {
                 try (Socket s = echo.accept()) {
@@ -363,7 +365,7 @@ abstract class AgentNamespaceTest {
                 kind: Service
                 metadata: {name: echo}
                 spec:
-                  clusterIP: 10.96.0.30
+                  clusterIP: 10.96.0.31
                   selector: {app: web, pod: web-1}
                   ports: [{port: 7, targetPort: 7007}]
                 """);
@@ -371,7 +373,7 @@ abstract class AgentNamespaceTest {
             // connected inside the call: a Socket's descriptor is made at connect, in the calling thread's namespace
             try (Socket client = NetworkNamespace.call(lab.pod(2), () -> {
                 final Socket s = new Socket();
-                s.connect(new java.net.InetSocketAddress("10.96.0.30", 7), 3000);
+                s.connect(new java.net.InetSocketAddress("10.96.0.31", 7), 3000);
                 return s;
             })) {
                 client.setSoTimeout(5000);
