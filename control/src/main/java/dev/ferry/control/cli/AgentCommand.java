@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * in the kernel for the next start to adopt; {@code ferry agent --cleanup} removes it. Its Services come from one source: manifests ({@code --manifests}), or the
  * Kubernetes API ({@code --kubeconfig}, or the pod's service account when neither is given).
  */
-@Command(name = "agent",
+@Command(name = "agent", mixinStandardHelpOptions = true,
     description = {"Run the node agent: attach ferry0, serve Services from manifests or the Kubernetes API, until SIGTERM.",
         "One source: --manifests PATH, or --kubeconfig FILE, or neither in a pod with a service account (in-cluster).",
         "Needs root or CAP_NET_ADMIN (and /dev/net/tun for portType tun).",
