@@ -22,6 +22,11 @@ final class PipelineHarness implements AutoCloseable {
     final Pipeline pipeline;
 
     PipelineHarness(final NodeSpec node, final List<ServicePortSpec> services, final int workers, final int conntrackCapacity) {
+        this(node, services, workers, conntrackCapacity, SnatRange.defaults(node.nodeIps().getFirst()));
+    }
+
+    PipelineHarness(final NodeSpec node, final List<ServicePortSpec> services, final int workers, final int conntrackCapacity,
+                    final SnatRange snat) {
         clock.update(1_700_000_000_000L);
         conntrack = ConntrackTable.inMemory(conntrackCapacity, ConntrackTimeouts.kubeProxyDefaults());
         counters = DataplaneCounters.inMemory(workers);
@@ -31,7 +36,7 @@ final class PipelineHarness implements AutoCloseable {
             .port(port)
             .conntrack(conntrack)
             .tables(tables)
-            .snat(SnatRange.defaults(node.nodeIps().getFirst()))
+            .snat(snat)
             .counters(counters)
             .clock(clock));
     }
