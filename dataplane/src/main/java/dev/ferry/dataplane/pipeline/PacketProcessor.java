@@ -72,6 +72,8 @@ public final class PacketProcessor {
     private final ServiceRouter router;
     private final SnatRange snat;
     private final int[] snatStrides;
+    /** Advanced per SNAT search, so a retransmitted SYN walks other tuples than the refused one did. */
+    private long snatSalt = java.util.concurrent.ThreadLocalRandom.current().nextLong();
     private final WorkerCounters counters;
 
     private final Ipv4Packet packet = new Ipv4Packet();
@@ -237,7 +239,9 @@ public final class PacketProcessor {
      * towards the flow's new source: the client itself (DNAT only), or the SNAT range.
      *
      * <p>SNAT tuple choice, per backend address and port: walk at most {@link #SNAT_PROBES}
-     * tuples of the range ({@link SnatRange}: hashed start and stride), looking each up in
+     * tuples of the range ({@link SnatRange}: start and stride from the flow's hash and a
+     * per-worker pseudo-random salt, so that, as with netfilter's random start, a SYN retransmitted
+     * after a refusal walks other tuples), looking each up in
      * conntrack (a read, no write). The first free one is taken. Taken ones whose flow is over
      * (TCP TIME_WAIT or CLOSE, or expired before gc swept it) are remembered; when the walk finds
      * nothing free, the best of those is taken over: its entry deleted by
@@ -265,7 +269,8 @@ public final class PacketProcessor {
         }
 
         final int size = snat.size();
-        final long h = key.hash() * 0x9E37_79B9_7F4A_7C15L;
+        snatSalt = snatSalt * 6364136223846793005L + 1442695040888963407L; // Knuth's MMIX LCG
+        final long h = (key.hash() ^ snatSalt) * 0x9E37_79B9_7F4A_7C15L;
         int index = (int) (((h >>> 32) * size) >>> 32);
         final int stride = snatStrides[(int) (h >>> 20) & (SNAT_STRIDES - 1)];
         final int probes = Math.min(size, SNAT_PROBES);
