@@ -61,6 +61,12 @@ public final class PacketProcessor {
      * (netfilter's first round is 128 as well): bounds the cost of a SYN when the range is full.
      */
     static final int SNAT_PROBES = 128;
+    /**
+     * Tuples looked at after the first finished one met, for a free or an older finished one:
+     * bounds the cost when the range is full of TIME_WAIT (the steady state of heavy churn) to
+     * about this many lookups instead of {@link #SNAT_PROBES} (measured in docs/PERFORMANCE.md).
+     */
+    static final int SNAT_PROBES_AFTER_FINISHED = 16;
     /** Distinct walks through the SNAT range, chosen by the flow's hash. */
     private static final int SNAT_STRIDES = 64;
     /** Rank bonus of a tuple whose flow ended by a reset or expired: no endpoint holds it in TIME_WAIT. */
@@ -243,7 +249,8 @@ public final class PacketProcessor {
      * per-worker pseudo-random salt, so that, as with netfilter's random start, a SYN retransmitted
      * after a refusal walks other tuples), looking each up in
      * conntrack (a read, no write). The first free one is taken. Taken ones whose flow is over
-     * (TCP TIME_WAIT or CLOSE, or expired before gc swept it) are remembered; when the walk finds
+     * (TCP TIME_WAIT or CLOSE, or expired before gc swept it) are remembered, and once one is,
+     * the walk goes on for at most {@link #SNAT_PROBES_AFTER_FINISHED} more tuples; when it finds
      * nothing free, the best of those is taken over: its entry deleted by
      * {@link ConntrackTable#deleteIfOver} (never a live flow) and the new flow inserted in its
      * place, as netfilter lets a new SYN take over a tuple in TIME_WAIT. Free first, as netfilter
@@ -273,7 +280,7 @@ public final class PacketProcessor {
         final long h = (key.hash() ^ snatSalt) * 0x9E37_79B9_7F4A_7C15L;
         int index = (int) (((h >>> 32) * size) >>> 32);
         final int stride = snatStrides[(int) (h >>> 20) & (SNAT_STRIDES - 1)];
-        final int probes = Math.min(size, SNAT_PROBES);
+        int probes = Math.min(size, SNAT_PROBES);
         final int backend = decision.backendAddress();
         final int backendPort = decision.backendPort();
         long finished = ConntrackTable.NOT_FOUND;
@@ -288,6 +295,9 @@ public final class PacketProcessor {
                     return action;
                 }
             } else if (conntrack.isOver(holder, nowMs)) {
+                if (finished < 0) {
+                    probes = Math.min(probes, i + 1 + SNAT_PROBES_AFTER_FINISHED);
+                }
                 final long rank = takeOverRank(holder, nowMs);
                 if (rank < finishedRank) {
                     finished = holder;
