@@ -62,6 +62,19 @@ public final class ConntrackState
     }
 
     /**
+     * Whether a TCP flow in this state is over and its tuples may be taken over by a new flow, as
+     * netfilter lets a new SYN take over a tuple in TIME_WAIT: the last FIN was acknowledged, or a
+     * reset was seen.
+     *
+     * @param state one of the constants.
+     * @return true for {@link #TIME_WAIT} and {@link #CLOSE}.
+     */
+    public static boolean isFinished(final int state)
+    {
+        return state == TIME_WAIT || state == CLOSE;
+    }
+
+    /**
      * Whether the state belongs to TCP.
      *
      * @param state one of the constants.

@@ -62,7 +62,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * slots hold live keys), probed linearly.
  *
  * <h2>Concurrency</h2>
- * {@link #find}, {@link #onPacket} and {@link #insert} take no lock and allocate nothing; every
+ * {@link #find}, {@link #onPacket}, {@link #insert} and {@link #deleteIfOver} take no lock and allocate nothing; every
  * shared word changes by CAS or by an owner. All slot accesses are volatile (sequentially
  * consistent), which the arguments below rely on.
  * <ul>
@@ -85,6 +85,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * before its own, a tombstone on its path was being cleaned, and it re-publishes.</li>
  * <li><b>Delete</b> CASes LIVE&rarr;DYING (so gc, flush and workers never double-free), turns its two
  * slot words into tombstones, frees the entry.</li>
+ * <li><b>Conditional deletes</b> (gc's expiry, {@link #deleteIfOver}'s takeover of a finished flow)
+ * check the state word before and again after winning LIVE&rarr;DYING. The CAS names the
+ * generation the caller saw, so an entry freed and reused by a new flow in between is never
+ * touched. The check before keeps live flows out of DYING, where {@link #find} would miss them
+ * (their next packet would be routed as a new flow); the check after decides: a state word that no
+ * longer qualifies once the entry is DYING (a packet refreshed it, or moved the flow out of
+ * TIME_WAIT/CLOSE, between the two reads) gives the entry back by restoring its LIVE ctrl. Two workers taking over the
+ * same dead tuple: one wins the CAS, the other sees false, and both then insert a flow with that
+ * reply tuple, where the insert's own rule (never two entries for one key) lets at most one
+ * succeed; the other gets REPLY_EXISTS. A packet accounted concurrently ({@link #onPacket} past
+ * its ctrl check) could still move the state word after the re-read; the only way out of
+ * TIME_WAIT or CLOSE is an original-direction SYN, which the dataplane never accounts on a
+ * finished flow (it deletes the entry and routes the SYN as a new flow), and an expired entry is
+ * likewise deleted, not refreshed, by the packet that finds it. While an entry is DYING,
+ * {@link #find} misses it, as during any delete.</li>
  * <li><b>Tombstone cleaning.</b> A tombstone whose next slot is empty ends its chain and can become
  * empty: the cleaner CASes it to LOCKED, re-reads the next slot, and only if that is still empty
  * writes EMPTY (else restores the tombstone); then it walks back over preceding tombstones. A key
@@ -173,6 +188,10 @@ public final class ConntrackTable implements AutoCloseable
     private static final int MAX_CLEAN_STEPS = 64;
     private static final int MAX_CLUSTER_SCAN = 512;
     private static final int CLAIMED_SPIN_LIMIT = 10_000;
+
+    private static final int DELETE_ALWAYS = 0;
+    private static final int DELETE_IF_EXPIRED = 1;
+    private static final int DELETE_IF_OVER = 2;
 
     private static final long PUBLISHED = Long.MIN_VALUE;
     /** Never a LIVE or CLAIMED ctrl word (status bits 3). */
@@ -562,7 +581,59 @@ public final class ConntrackTable implements AutoCloseable
      */
     public boolean delete(final long handle)
     {
-        return deleteEntry(entryIndex(handle), liveCtrl(handle), Long.MIN_VALUE);
+        return deleteEntry(entryIndex(handle), liveCtrl(handle), DELETE_ALWAYS, 0);
+    }
+
+    /**
+     * Whether the handle's flow is over, so that a new flow may take its tuples: a TCP flow in
+     * TIME_WAIT or CLOSE ({@link ConntrackState#isFinished}), or any flow past its expiry that gc
+     * has not swept yet. A live flow (every other state before its expiry) never is. Read-only;
+     * the answer can change right after it is given, {@link #deleteIfOver} decides for good.
+     *
+     * @param handle either direction.
+     * @param nowMs  current time, epoch milliseconds.
+     * @return true if the entry is live and its flow is over.
+     */
+    public boolean isOver(final long handle, final long nowMs)
+    {
+        final int base = entryIndex(handle) * ENTRY_LENGTH;
+        final long stateWord = entries.getLongVolatile(base + STATE_WORD_OFFSET);
+        VarHandle.acquireFence();
+        return entries.getIntVolatile(base + CTRL_OFFSET) == liveCtrl(handle) && over(stateWord, nowMs);
+    }
+
+    /**
+     * Deletes the handle's flow if it is over (see {@link #isOver}), deciding on the state word
+     * after winning the entry (class Javadoc: conditional deletes), so a flow that is live at
+     * that moment is never deleted. The takeover of a finished flow's tuple, as netfilter lets a
+     * new SYN take over a tuple in TIME_WAIT: delete, then {@link #insert} the new flow.
+     *
+     * @param handle either direction, from {@link #find}.
+     * @param nowMs  current time, epoch milliseconds.
+     * @return true if this call deleted it; false if it was live, or already deleted by another
+     *     thread (the caller's insert then tells whether the tuple is free).
+     */
+    public boolean deleteIfOver(final long handle, final long nowMs)
+    {
+        return deleteEntry(entryIndex(handle), liveCtrl(handle), DELETE_IF_OVER, nowMs);
+    }
+
+    /**
+     * When the handle's flow last had a packet accounted: its expiry less its state's timeout, so
+     * to within {@link #REFRESH_GRANULARITY_MS}. For choosing which finished flow to take over.
+     *
+     * @param handle either direction.
+     * @return epoch milliseconds.
+     */
+    public long lastPacketMs(final long handle)
+    {
+        final long stateWord = entries.getLongVolatile(entryIndex(handle) * ENTRY_LENGTH + STATE_WORD_OFFSET);
+        return (stateWord >>> 16) - timeoutByStateMs[(int)stateWord & 0xFF];
+    }
+
+    private static boolean over(final long stateWord, final long nowMs)
+    {
+        return ConntrackState.isFinished((int)stateWord & 0xFF) || (stateWord >>> 16) <= nowMs;
     }
 
     /**
@@ -591,7 +662,7 @@ public final class ConntrackTable implements AutoCloseable
             final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
             if ((ctrl & 3) == STATUS_LIVE &&
                 (entries.getLongVolatile(base + STATE_WORD_OFFSET) >>> 16) <= nowMs &&
-                deleteEntry(index, ctrl, nowMs))
+                deleteEntry(index, ctrl, DELETE_IF_EXPIRED, nowMs))
             {
                 reclaimed++;
             }
@@ -644,7 +715,7 @@ public final class ConntrackTable implements AutoCloseable
             final int entryProtocol = (int)(meta >>> 32) & 0xFF;
             final int srcPort = (int)(meta >>> 16) & 0xFFFF;
             if ((protocol == 0 || protocol == entryProtocol) && hi == 0 && lo == srcLo &&
-                srcPort == (backendPort & 0xFFFF) && deleteEntry(index, ctrl, Long.MIN_VALUE))
+                srcPort == (backendPort & 0xFFFF) && deleteEntry(index, ctrl, DELETE_ALWAYS, 0))
             {
                 deleted++;
             }
@@ -1012,21 +1083,27 @@ public final class ConntrackTable implements AutoCloseable
     // ------------------------------------------------------------------ entries
 
     /**
-     * Deletes an entry if its ctrl is still {@code expectedCtrl} (LIVE of that generation). With
-     * {@code expiredAtMs} other than {@code Long.MIN_VALUE}, gives the entry back if a packet
-     * refreshed it past that time between the caller's check and the claim.
+     * Deletes an entry if its ctrl is still {@code expectedCtrl} (LIVE of that generation). With a
+     * condition ({@link #DELETE_IF_EXPIRED}: expiry at or before {@code nowMs};
+     * {@link #DELETE_IF_OVER}: {@link #over}), checked on the state word once the entry is DYING,
+     * gives the entry back if it no longer holds (a packet refreshed it since the caller looked).
      */
-    private boolean deleteEntry(final int index, final int expectedCtrl, final long expiredAtMs)
+    private boolean deleteEntry(final int index, final int expectedCtrl, final int condition, final long nowMs)
     {
         final int base = index * ENTRY_LENGTH;
         final int generation = expectedCtrl >>> 2;
         final int dying = (generation << 2) | STATUS_DYING;
+        // A condition is checked before the claim too: a DYING entry is invisible to find, so a
+        // live flow must not be claimed only to be given back.
+        if (condition != DELETE_ALWAYS && !qualifies(base, condition, nowMs))
+        {
+            return false;
+        }
         if (!entries.compareAndSetInt(base + CTRL_OFFSET, expectedCtrl, dying))
         {
             return false;
         }
-        if (expiredAtMs != Long.MIN_VALUE &&
-            (entries.getLongVolatile(base + STATE_WORD_OFFSET) >>> 16) > expiredAtMs)
+        if (condition != DELETE_ALWAYS && !qualifies(base, condition, nowMs))
         {
             entries.putIntVolatile(base + CTRL_OFFSET, expectedCtrl);
             return false;
@@ -1036,6 +1113,12 @@ public final class ConntrackTable implements AutoCloseable
         header.getAndAddInt(SIZE_OFFSET, -1);
         release(index, generation);
         return true;
+    }
+
+    private boolean qualifies(final int base, final int condition, final long nowMs)
+    {
+        final long stateWord = entries.getLongVolatile(base + STATE_WORD_OFFSET);
+        return condition == DELETE_IF_EXPIRED ? (stateWord >>> 16) <= nowMs : over(stateWord, nowMs);
     }
 
     private void release(final int index, final int generation)

@@ -119,6 +119,128 @@ class ConcurrentConntrackTableTest
         assertTrue(stopped, "the worker threads stopped; the table is left open rather than freed under them");
     }
 
+    /**
+     * Workers compete for a few SNAT tuples as the dataplane does: insert a flow with a tuple;
+     * when it is taken, take it over if its flow is over (TIME_WAIT or CLOSE), else try another.
+     * Each worker keeps its live flow established for a while and checks at every step that it is
+     * still there under its handle (a takeover of a live flow would fail that), then finishes it
+     * gracefully or by reset and leaves it to be taken over. The clock stands still, so nothing
+     * expires: only finished flows may disappear. The table is closed after the threads end.
+     */
+    @Test
+    void shouldTakeOverOnlyFinishedFlowsUnderConcurrentTakeovers() throws Exception
+    {
+        final int tuples = 8;
+        final int operations = 100_000;
+        final ConntrackTable table = ConntrackTable.inMemory(64, ConntrackTimeouts.kubeProxyDefaults());
+        final AtomicLong netInserts = new AtomicLong();
+        final AtomicLong takeovers = new AtomicLong();
+        final CyclicBarrier start = new CyclicBarrier(THREADS);
+        final ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+        try
+        {
+            final List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++)
+            {
+                final int thread = t;
+                futures.add(pool.submit(() ->
+                {
+                    final SplittableRandom random = new SplittableRandom(97L * thread);
+                    final FlowKey original = new FlowKey();
+                    final FlowKey reply = new FlowKey();
+                    int clientPort = 0;
+                    long live = -1;
+                    int liveSteps = 0;
+                    start.await();
+                    for (int op = 0; op < operations; op++)
+                    {
+                        if (live >= 0)
+                        {
+                            // Our live flow must still be ours, under the same handle.
+                            originalOfTakeover(thread, clientPort, original);
+                            assertEquals(live, table.find(original), "a live flow was taken over");
+                            if (--liveSteps > 0)
+                            {
+                                table.onPacket(live, TcpFlags.ACK, 52, T0);
+                                continue;
+                            }
+                            if (random.nextBoolean())
+                            {
+                                table.onPacket(live, TcpFlags.FIN | TcpFlags.ACK, 52, T0);
+                                table.onPacket(live | 1, TcpFlags.ACK, 52, T0);
+                                table.onPacket(live | 1, TcpFlags.FIN | TcpFlags.ACK, 52, T0);
+                                // The entry may be taken over the moment this returns: check the returned state.
+                                assertEquals(ConntrackState.TIME_WAIT, table.onPacket(live, TcpFlags.ACK, 52, T0));
+                            }
+                            else
+                            {
+                                assertEquals(ConntrackState.CLOSE, table.onPacket(live | 1, TcpFlags.RST, 40, T0));
+                            }
+                            live = -1; // finished: anyone may take it over from here on
+                            continue;
+                        }
+                        clientPort = (clientPort + 1) & 0xFFFF;
+                        originalOfTakeover(thread, clientPort, original);
+                        reply.setIpv4(FlowKey.PROTO_TCP, BACKEND, 8080, ip(198, 18, 0, 1), 61000 + random.nextInt(tuples));
+                        long handle = table.insert(original, reply, thread, 0, T0);
+                        if (handle == ConntrackTable.REPLY_EXISTS)
+                        {
+                            final long holder = table.find(reply);
+                            if (holder >= 0 && table.deleteIfOver(holder, T0))
+                            {
+                                netInserts.decrementAndGet();
+                                takeovers.incrementAndGet();
+                            }
+                            handle = table.insert(original, reply, thread, 0, T0);
+                        }
+                        if (handle >= 0)
+                        {
+                            netInserts.incrementAndGet();
+                            table.onPacket(handle, TcpFlags.SYN, 60, T0);
+                            table.onPacket(handle | 1, TcpFlags.SYN | TcpFlags.ACK, 60, T0);
+                            table.onPacket(handle, TcpFlags.ACK, 52, T0);
+                            live = handle;
+                            liveSteps = 1 + random.nextInt(16);
+                        }
+                        else if (handle != ConntrackTable.REPLY_EXISTS)
+                        {
+                            fail("thread " + thread + ": insert returned " + handle);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (final Future<?> future : futures)
+            {
+                future.get();
+            }
+
+            assertTrue(takeovers.get() > 0, "tuples were taken over");
+            final FlowKey key = new FlowKey();
+            final Set<FlowKey> replies = new HashSet<>();
+            table.forEach(handle ->
+            {
+                table.readOriginal(handle, key);
+                assertEquals(handle, table.find(key));
+                table.readReply(handle, key);
+                assertTrue(replies.add(new FlowKey().copyFrom(key)), "two flows hold " + key);
+                assertEquals(handle | 1, table.find(key));
+            });
+            assertTrue(table.size() <= tuples);
+            assertEquals(netInserts.get(), table.size());
+            assertEquals(table.capacity(), table.size() + table.freeCount(), "no entry leaked");
+        }
+        finally
+        {
+            closeAfterWorkers(pool, table);
+        }
+    }
+
+    private static FlowKey originalOfTakeover(final int thread, final int clientPort, final FlowKey out)
+    {
+        return out.setIpv4(FlowKey.PROTO_TCP, ip(203, 0, 113, 1 + thread), clientPort, CLUSTER_IP, 80);
+    }
+
     private static FlowKey originalOf(final int thread, final int flow, final FlowKey out)
     {
         // thread -1: the shared flows

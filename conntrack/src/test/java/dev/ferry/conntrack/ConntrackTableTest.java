@@ -140,6 +140,126 @@ class ConntrackTableTest
         assertEquals(2, table.size());
     }
 
+    /** A masqueraded TCP flow driven through the handshake; the reply tuple is the SNAT tuple. */
+    private long openTcpFlow(final int clientPort, final int snatPort)
+    {
+        original.setIpv4(FlowKey.PROTO_TCP, CLIENT, clientPort, CLUSTER_IP, 80);
+        reply.setIpv4(FlowKey.PROTO_TCP, BACKEND, 8080, NODE_IP, snatPort);
+        final long handle = table.insert(original, reply, 7, 0, T0);
+        assertTrue(handle >= 0);
+        table.onPacket(handle, TcpFlags.SYN, 60, T0);
+        table.onPacket(handle | 1, TcpFlags.SYN | TcpFlags.ACK, 60, T0);
+        table.onPacket(handle, TcpFlags.ACK, 52, T0);
+        assertEquals(ConntrackState.ESTABLISHED, table.state(handle));
+        return handle;
+    }
+
+    /** Client FIN, backend ACK, backend FIN, client ACK: TIME_WAIT. */
+    private void closeGracefully(final long handle, final long nowMs)
+    {
+        table.onPacket(handle, TcpFlags.FIN | TcpFlags.ACK, 52, nowMs);
+        table.onPacket(handle | 1, TcpFlags.ACK, 52, nowMs);
+        table.onPacket(handle | 1, TcpFlags.FIN | TcpFlags.ACK, 52, nowMs);
+        table.onPacket(handle, TcpFlags.ACK, 52, nowMs);
+        assertEquals(ConntrackState.TIME_WAIT, table.state(handle));
+    }
+
+    @Test
+    void shouldTakeOverTheTupleOfAFlowInTimeWait()
+    {
+        final long old = openTcpFlow(40000, 61000);
+        closeGracefully(old, T0 + 1000);
+
+        final long holder = table.find(reply);
+        assertTrue(table.isOver(holder, T0 + 2000));
+        assertTrue(table.deleteIfOver(holder, T0 + 2000));
+        assertFalse(table.deleteIfOver(holder, T0 + 2000), "deleted once");
+        assertEquals(ConntrackTable.NOT_FOUND, table.find(reply));
+
+        original.setIpv4(FlowKey.PROTO_TCP, ip(10, 244, 1, 6), 50000, CLUSTER_IP, 80);
+        final long taken = table.insert(original, reply, 7, 0, T0 + 2000);
+        assertTrue(taken >= 0, "the new flow gets the finished flow's reply tuple");
+        assertEquals(taken | 1, table.find(reply));
+        assertEquals(1, table.size());
+        assertEquals(table.capacity() - 1, table.freeCount());
+    }
+
+    @Test
+    void shouldTakeOverTheTupleOfAResetFlow()
+    {
+        final long old = openTcpFlow(40000, 61000);
+        table.onPacket(old | 1, TcpFlags.RST, 40, T0 + 1000);
+        assertEquals(ConntrackState.CLOSE, table.state(old));
+        assertTrue(table.isOver(old, T0 + 1000));
+        assertTrue(table.deleteIfOver(table.find(reply), T0 + 1000));
+        assertEquals(0, table.size());
+    }
+
+    @Test
+    void shouldNeverDeleteALiveFlowAsOver()
+    {
+        final long established = openTcpFlow(40000, 61000);
+        original.setIpv4(FlowKey.PROTO_TCP, CLIENT, 40001, CLUSTER_IP, 80);
+        reply.setIpv4(FlowKey.PROTO_TCP, BACKEND, 8080, NODE_IP, 61001);
+        final long synSent = table.insert(original, reply, 7, 0, T0);
+        table.onPacket(synSent, TcpFlags.SYN, 60, T0);
+        final long finWait = openTcpFlow(40002, 61002);
+        table.onPacket(finWait, TcpFlags.FIN | TcpFlags.ACK, 52, T0);
+        original.setIpv4(FlowKey.PROTO_UDP, CLIENT, 40003, CLUSTER_IP, 53);
+        reply.setIpv4(FlowKey.PROTO_UDP, BACKEND, 53, NODE_IP, 61003);
+        final long udp = table.insert(original, reply, 7, 0, T0);
+        table.onPacket(udp, 0, 60, T0);
+
+        final long nowMs = T0 + 29_000; // before the 30 s unreplied UDP timeout and every TCP one
+        for (final long handle : new long[] {established, synSent, finWait, udp})
+        {
+            assertFalse(table.isOver(handle, nowMs), ConntrackState.name(table.state(handle)));
+            assertFalse(table.deleteIfOver(handle, nowMs), ConntrackState.name(table.state(handle)));
+            assertFalse(table.deleteIfOver(handle | 1, nowMs));
+            assertTrue(table.isLive(handle));
+        }
+        assertEquals(4, table.size());
+        assertEquals(udp | 1, table.find(reply), "still findable after the refused takeovers");
+    }
+
+    @Test
+    void shouldTakeOverAnExpiredUdpFlowBeforeGcSweepsIt()
+    {
+        original.setIpv4(FlowKey.PROTO_UDP, CLIENT, 40000, CLUSTER_IP, 53);
+        reply.setIpv4(FlowKey.PROTO_UDP, BACKEND, 53, NODE_IP, 61000);
+        final long udp = table.insert(original, reply, 7, 0, T0);
+        table.onPacket(udp, 0, 60, T0);
+        table.onPacket(udp | 1, 0, 60, T0);
+        assertEquals(ConntrackState.UDP_ASSURED, table.state(udp));
+
+        assertFalse(table.deleteIfOver(udp, T0 + 119_000), "replied UDP lives 120 s");
+        assertTrue(table.deleteIfOver(udp, T0 + 120_000));
+        assertEquals(0, table.size());
+    }
+
+    @Test
+    void shouldNotTakeOverThroughAStaleHandleOnceTheEntryIsReused()
+    {
+        final long old = openTcpFlow(40000, 61000);
+        table.onPacket(old, TcpFlags.RST, 40, T0);
+        assertTrue(table.delete(old));
+        final long reused = openTcpFlow(40001, 61001);
+        assertEquals(ConntrackTable.entryIndex(old), ConntrackTable.entryIndex(reused));
+        table.onPacket(reused, TcpFlags.RST, 40, T0);
+
+        assertFalse(table.isOver(old, T0), "a stale handle names no live flow");
+        assertFalse(table.deleteIfOver(old, T0));
+        assertTrue(table.isLive(reused));
+    }
+
+    @Test
+    void shouldGiveTheLastPacketTimeOfAFlow()
+    {
+        final long handle = openTcpFlow(40000, 61000);
+        closeGracefully(handle, T0 + 5_000);
+        assertEquals(T0 + 5_000, table.lastPacketMs(handle));
+    }
+
     @Test
     void shouldDeleteBothKeysAndFreeEntry()
     {

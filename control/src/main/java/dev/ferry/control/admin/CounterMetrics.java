@@ -26,6 +26,7 @@ public final class CounterMetrics {
             case ICMP_ERRORS_TRANSLATED -> "ferry_icmp_errors_translated_total";
             case LOCAL -> "ferry_packets_local_total";
             case CONNTRACK_GC_RECLAIMED -> "ferry_conntrack_gc_reclaimed_total";
+            case SNAT_TUPLES_REUSED -> "ferry_snat_tuples_reused_total";
         };
     }
 

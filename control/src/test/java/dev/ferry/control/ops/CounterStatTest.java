@@ -1,10 +1,14 @@
 package dev.ferry.control.ops;
 
+import dev.ferry.dataplane.counters.CounterType;
+import dev.ferry.dataplane.counters.DataplaneCounters;
+import dev.ferry.dataplane.packet.DropReason;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CounterStatTest {
     @Test
@@ -18,6 +22,21 @@ class CounterStatTest {
                 + "             600       1000.0   packets received\n"
                 + "               3          6.0   dropped: ring full\n",
             CounterStat.render("title", before, after));
+    }
+
+    @Test
+    void shouldShowSnatExhaustionAndTupleReuseSummedOverQueues() {
+        try (DataplaneCounters counters = DataplaneCounters.inMemory(2)) {
+            counters.queue(0).drop(DropReason.SNAT_PORTS_EXHAUSTED);
+            counters.queue(1).drop(DropReason.SNAT_PORTS_EXHAUSTED);
+            counters.queue(1).add(CounterType.SNAT_TUPLES_REUSED, 5);
+            final CounterStat.Sample sample = CounterStat.sample(counters.reader(), 0);
+            assertEquals(2, sample.value(CounterType.dropTypeId(DropReason.SNAT_PORTS_EXHAUSTED)));
+            assertEquals(5, sample.value(CounterType.SNAT_TUPLES_REUSED.typeId()));
+            final String screen = CounterStat.render("title", null, sample);
+            assertTrue(screen.contains("               2   dropped: " + DropReason.SNAT_PORTS_EXHAUSTED.description() + "\n"), screen);
+            assertTrue(screen.contains("               5   " + CounterType.SNAT_TUPLES_REUSED.description() + "\n"), screen);
+        }
     }
 
     @Test

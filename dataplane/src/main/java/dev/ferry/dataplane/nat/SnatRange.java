@@ -8,6 +8,13 @@ import dev.ferry.dataplane.addr.Ipv4;
  * sockets never collide with Ferry's translations and the node's routing can steer replies
  * to this range back into ferry0.
  *
+ * <p>The ports are numbered {@code 0 .. size() - 1} ({@link #portAt}); a new flow visits them in
+ * the order {@code start, start + stride, ...} modulo the size, with a start and a stride drawn
+ * from the flow's hash and each stride coprime to the size ({@link #probeStrides}), so every
+ * visit is a different port and flows spread over the whole range whatever its occupancy
+ * (double hashing; a linear walk from a hashed start piles taken ports into runs). Any size
+ * works, up to the whole 1-65535.
+ *
  * @param address the node address masqueraded flows leave from
  * @param minPort first port (inclusive)
  * @param maxPort last port (inclusive); the kernel refuses policy-rule port ranges ending at 65535
@@ -28,6 +35,40 @@ public record SnatRange(int address, int minPort, int maxPort) {
 
     public int size() {
         return maxPort - minPort + 1;
+    }
+
+    /** The port numbered {@code index}, {@code 0 <= index < size()}. */
+    public int portAt(final int index) {
+        return minPort + index;
+    }
+
+    /**
+     * Steps for walking the port numbers: {@code count} strides spread over {@code 1 .. size() - 1},
+     * each coprime to {@link #size()}, so a walk visits {@code size()} different ports before it
+     * repeats. A range of one port gets strides of 0. Control side: allocates.
+     */
+    public int[] probeStrides(final int count) {
+        final int size = size();
+        final int[] strides = new int[count];
+        for (int i = 0; i < count && size > 1; i++) {
+            int stride = 1 + (int) ((size - 1L) * (2L * i + 1) / (2L * count)) % (size - 1);
+            while (gcd(stride, size) != 1) {
+                stride = stride % (size - 1) + 1; // ends at size - 1 at the latest, always coprime
+            }
+            strides[i] = stride;
+        }
+        return strides;
+    }
+
+    private static int gcd(final int a, final int b) {
+        int x = a;
+        int y = b;
+        while (y != 0) {
+            final int t = x % y;
+            x = y;
+            y = t;
+        }
+        return x;
     }
 
     @Override

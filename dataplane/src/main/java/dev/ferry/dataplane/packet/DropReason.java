@@ -26,8 +26,8 @@ public enum DropReason {
     FRAGMENT_WITHOUT_FLOW(9, "non-first fragment of a service flow (fragments of NATed flows are not reassembled)"),
     /** A new flow could not get a conntrack entry because the table is full. */
     CONNTRACK_FULL(10, "conntrack table full: new flow refused"),
-    /** No free source port for a masqueraded flow. */
-    SNAT_PORTS_EXHAUSTED(11, "no free SNAT port"),
+    /** No free SNAT tuple, nor one of a finished flow to take over, among those probed for a new flow. */
+    SNAT_PORTS_EXHAUSTED(11, "no free SNAT port: every probed one held by a live flow (new flow refused)"),
     /** The service policy says drop (Local policy without local endpoints, source range miss, unallocated service IP). */
     SERVICE_POLICY(12, "dropped by service policy"),
     /** A ring between agents was full (no longer counted: queues run to completion, without rings; the code stays reserved). */

@@ -56,13 +56,30 @@ public final class PacketProcessor {
 
     /** The conntrack flag recording that a flow's source was masqueraded. */
     public static final int FLAG_MASQUERADED = 1;
-    private static final int SNAT_ATTEMPTS = 64;
+    /**
+     * SNAT tuples a new flow looks at before it takes over a finished flow's or is refused
+     * (netfilter's first round is 128 as well): bounds the cost of a SYN when the range is full.
+     */
+    static final int SNAT_PROBES = 128;
+    /**
+     * Tuples looked at after the first finished one met, for a free or an older finished one:
+     * bounds the cost when the range is full of TIME_WAIT (the steady state of heavy churn) to
+     * about this many lookups instead of {@link #SNAT_PROBES} (measured in docs/PERFORMANCE.md).
+     */
+    static final int SNAT_PROBES_AFTER_FINISHED = 16;
+    /** Distinct walks through the SNAT range, chosen by the flow's hash. */
+    private static final int SNAT_STRIDES = 64;
+    /** Rank bonus of a tuple whose flow ended by a reset or expired: no endpoint holds it in TIME_WAIT. */
+    private static final long NO_TIME_WAIT_PREFERENCE = 1L << 62;
     private static final int REPLY_CAPACITY = PacketWriter.ICMP_ERROR_MAX_LENGTH + 64;
 
     private final ConntrackTable conntrack;
     private final ServiceTableHolder tables;
     private final ServiceRouter router;
     private final SnatRange snat;
+    private final int[] snatStrides;
+    /** Advanced per SNAT search, so a retransmitted SYN walks other tuples than the refused one did. */
+    private long snatSalt = java.util.concurrent.ThreadLocalRandom.current().nextLong();
     private final WorkerCounters counters;
 
     private final Ipv4Packet packet = new Ipv4Packet();
@@ -95,6 +112,7 @@ public final class PacketProcessor {
         this.tables = tables;
         this.router = router;
         this.snat = snat;
+        this.snatStrides = snat.probeStrides(SNAT_STRIDES);
         this.counters = counters;
     }
 
@@ -222,24 +240,108 @@ public final class PacketProcessor {
         }
     }
 
+    /**
+     * Inserts the new flow and translates its first packet. The reply tuple is the backend
+     * towards the flow's new source: the client itself (DNAT only), or the SNAT range.
+     *
+     * <p>SNAT tuple choice, per backend address and port: walk at most {@link #SNAT_PROBES}
+     * tuples of the range ({@link SnatRange}: start and stride from the flow's hash and a
+     * per-worker pseudo-random salt, so that, as with netfilter's random start, a SYN retransmitted
+     * after a refusal walks other tuples), looking each up in
+     * conntrack (a read, no write). The first free one is taken. Taken ones whose flow is over
+     * (TCP TIME_WAIT or CLOSE, or expired before gc swept it) are remembered, and once one is,
+     * the walk goes on for at most {@link #SNAT_PROBES_AFTER_FINISHED} more tuples; when it finds
+     * nothing free, the best of those is taken over: its entry deleted by
+     * {@link ConntrackTable#deleteIfOver} (never a live flow) and the new flow inserted in its
+     * place, as netfilter lets a new SYN take over a tuple in TIME_WAIT. Free first, as netfilter
+     * does, because a backend that closed first keeps its own TIME_WAIT socket on the old tuple
+     * (60 s on Linux, less than conntrack's 120 s) and may not accept a new SYN on it; for the
+     * same reason a tuple freed by a reset or expiry beats one in TIME_WAIT, and the oldest
+     * TIME_WAIT beats younger ones. Nothing free or finished in the walk: the SYN is dropped as
+     * {@code snat_ports_exhausted}; established flows are untouched.
+     */
     private Action insertAndTranslate(final int protocol, final int src, final int srcPort, final int dst, final int dstPort, final long nowMs) {
         final boolean masquerade = decision.masquerade();
         final int natSrc = masquerade ? snat.address() : src;
-        final int backend = decision.backendAddress();
-        final int backendPort = decision.backendPort();
         original.setIpv4(protocol, src, srcPort, dst, dstPort);
-        final int serviceId = decision.servicePort().id();
-        final int flags = masquerade ? FLAG_MASQUERADED : 0;
 
         // Unmasqueraded flows keep their source port unless another flow already owns the
         // same reply tuple (two services DNATing one client port to one backend); then, like
         // netfilter's clash resolution, they move to a port of the SNAT range.
-        int attempt = masquerade ? 0 : -1;
-        final int start = Math.floorMod(key.hash(), snat.size());
-        for (int tries = 0; attempt < SNAT_ATTEMPTS && tries < 2 * SNAT_ATTEMPTS; tries++) {
-            final int natPort = attempt < 0 ? srcPort : snat.minPort() + (start + attempt) % snat.size();
-            reply.setIpv4(protocol, backend, backendPort, natSrc, natPort);
-            final long handle = conntrack.insert(original, reply, serviceId, flags, nowMs);
+        if (!masquerade) {
+            final Action action = insertWithReply(natSrc, srcPort, nowMs);
+            if (action != null) {
+                return action;
+            }
+        }
+
+        final int size = snat.size();
+        snatSalt = snatSalt * 6364136223846793005L + 1442695040888963407L; // Knuth's MMIX LCG
+        final long h = (key.hash() ^ snatSalt) * 0x9E37_79B9_7F4A_7C15L;
+        int index = (int) (((h >>> 32) * size) >>> 32);
+        final int stride = snatStrides[(int) (h >>> 20) & (SNAT_STRIDES - 1)];
+        int probes = Math.min(size, SNAT_PROBES);
+        final int backend = decision.backendAddress();
+        final int backendPort = decision.backendPort();
+        long finished = ConntrackTable.NOT_FOUND;
+        long finishedRank = Long.MAX_VALUE;
+        int finishedIndex = 0;
+        for (int i = 0; i < probes; i++) {
+            reply.setIpv4(protocol, backend, backendPort, natSrc, snat.portAt(index));
+            final long holder = conntrack.find(reply);
+            if (holder < 0) {
+                final Action action = insertWithReply(natSrc, snat.portAt(index), nowMs);
+                if (action != null) {
+                    return action;
+                }
+            } else if (conntrack.isOver(holder, nowMs)) {
+                if (finished < 0) {
+                    probes = Math.min(probes, i + 1 + SNAT_PROBES_AFTER_FINISHED);
+                }
+                final long rank = takeOverRank(holder, nowMs);
+                if (rank < finishedRank) {
+                    finished = holder;
+                    finishedRank = rank;
+                    finishedIndex = index;
+                }
+            }
+            index += stride;
+            if (index >= size) {
+                index -= size;
+            }
+        }
+        if (finished >= 0) {
+            if (conntrack.deleteIfOver(finished, nowMs)) {
+                counters.increment(CounterType.SNAT_TUPLES_REUSED);
+            }
+            // Also when another worker or gc deleted it first: the insert says whether it is free.
+            final Action action = insertWithReply(natSrc, snat.portAt(finishedIndex), nowMs);
+            if (action != null) {
+                return action;
+            }
+        }
+        return drop(DropReason.SNAT_PORTS_EXHAUSTED);
+    }
+
+    /** Lower is better: ended by a reset or expired first, then the longest finished. */
+    private long takeOverRank(final long holder, final long nowMs) {
+        final long lastPacketMs = conntrack.lastPacketMs(holder);
+        final boolean noTimeWait = conntrack.state(holder) == ConntrackState.CLOSE || conntrack.expiresAtMs(holder) <= nowMs;
+        return noTimeWait ? lastPacketMs - NO_TIME_WAIT_PREFERENCE : lastPacketMs;
+    }
+
+    /**
+     * Inserts {@link #original} with the reply tuple backend → {@code natSrc:natPort} and
+     * translates the packet; or drops it when conntrack is full. Null when the reply tuple is
+     * taken (the caller tries another).
+     */
+    private Action insertWithReply(final int natSrc, final int natPort, final long nowMs) {
+        final int backend = decision.backendAddress();
+        final int backendPort = decision.backendPort();
+        reply.setIpv4(original.protocol(), backend, backendPort, natSrc, natPort);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            final long handle = conntrack.insert(original, reply, decision.servicePort().id(),
+                decision.masquerade() ? FLAG_MASQUERADED : 0, nowMs);
             if (handle >= 0) {
                 conntrack.onPacket(handle, packet.tcpFlags(), packet.totalLength(), nowMs);
                 NatRewriter.translate(packet, natSrc, natPort, backend, backendPort, checksumPartial);
@@ -249,19 +351,19 @@ public final class PacketProcessor {
             if (handle == ConntrackTable.TABLE_FULL) {
                 return drop(DropReason.CONNTRACK_FULL);
             }
-            if (handle == ConntrackTable.ORIGINAL_EXISTS) {
-                final long existing = conntrack.find(key); // another worker won the race for this flow
-                if (existing >= 0) {
-                    final Action action = translateTracked(existing, nowMs);
-                    if (action != null) {
-                        return action;
-                    }
-                }
-                continue; // both racing inserters withdrew: try the same port again (bounded by attempts below)
+            if (handle == ConntrackTable.REPLY_EXISTS) {
+                return null;
             }
-            attempt++;
+            final long existing = conntrack.find(key); // ORIGINAL_EXISTS: another worker won the race for this flow
+            if (existing >= 0) {
+                final Action action = translateTracked(existing, nowMs);
+                if (action != null) {
+                    return action;
+                }
+            }
+            // both racing inserters withdrew: once more on the same tuple
         }
-        return drop(DropReason.SNAT_PORTS_EXHAUSTED);
+        return null;
     }
 
     private Action reject() {

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The worker's per-packet code allocates nothing, on the established-flow path (both
- * directions) and on the new-flow path (route, conntrack insert, NAT): measured with the JVM's
+ * directions), on the new-flow path (route, conntrack insert, NAT) and on the masqueraded
+ * new-flow path that takes over a finished flow's SNAT tuple: measured with the JVM's
  * per-thread allocation counter over many packets. A speed is never asserted here; the JMH
  * benchmarks in perf measure that.
  */
@@ -86,6 +87,42 @@ class PacketProcessorAllocationTest {
                     // the counter's own call may allocate a few bytes; one allocation per packet would be megabytes
                     assertEquals(0, newFlows / 4096, "bytes allocated over " + PACKETS + " new flows: " + newFlows);
                     assertEquals(0, established / 4096, "bytes allocated over " + PACKETS + " established packets: " + established);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldNotAllocateWhenTakingOverFinishedFlowsSnatTuples() {
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        threads.setThreadAllocatedMemoryEnabled(true);
+        final int snatPorts = 16;
+        try (ConntrackTable conntrack = ConntrackTable.inMemory(1 << 10, ConntrackTimeouts.kubeProxyDefaults());
+             DataplaneCounters counters = DataplaneCounters.inMemory(1)) {
+            final ServiceTable table = ServiceTable.compile(node(false), PipelineFlowTableTest.services());
+            final int nodeIp = Ipv4.parse(PipelineFlowTableTest.NODE_IP);
+            final PacketProcessor processor = new PacketProcessor(conntrack, new ServiceTableHolder(table),
+                new ServiceRouter(new ClientIpAffinitySelector(new ClientIpAffinityTable(1 << 10), new RandomSelector(new SplittableRandom(1)))),
+                new SnatRange(nodeIp, 61000, 61000 + snatPorts - 1), counters.queue(0));
+            final UnsafeBuffer packet = new UnsafeBuffer(ByteBuffer.allocateDirect(128));
+            final int client = Ipv4.parse(PipelineFlowTableTest.OUTSIDE); // outside the cluster: masqueraded
+            final long threadId = Thread.currentThread().threadId();
+
+            for (int round = 0; round < 3; round++) {
+                final long before = threads.getThreadAllocatedBytes(threadId);
+                for (int i = 0; i < PACKETS; i++) {
+                    // a SYN to the NodePort, then its reset: every flow after the first 16 takes over a CLOSE tuple
+                    final int clientPort = 1024 + (i % 60_000);
+                    int length = PacketWriter.tcp(packet, 0, client, clientPort, nodeIp, 30080, 0x02, i, 0, 0);
+                    assertEquals(PacketProcessor.Action.FORWARD, processor.process(packet, 0, length, 1_000L));
+                    length = PacketWriter.tcp(packet, 0, client, clientPort, nodeIp, 30080, 0x04, i + 1, 0, 0);
+                    assertEquals(PacketProcessor.Action.FORWARD, processor.process(packet, 0, length, 1_000L));
+                }
+                final long allocated = threads.getThreadAllocatedBytes(threadId) - before;
+                if (round == 2) {
+                    assertTrue(counters.total(dev.ferry.dataplane.counters.CounterType.SNAT_TUPLES_REUSED) > 2L * PACKETS,
+                        "the flows took over finished flows' tuples");
+                    assertEquals(0, allocated / 4096, "bytes allocated over " + PACKETS + " takeovers: " + allocated);
                 }
             }
         }

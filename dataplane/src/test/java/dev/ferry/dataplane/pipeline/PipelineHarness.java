@@ -31,6 +31,16 @@ final class PipelineHarness implements AutoCloseable {
     /** @param virtioHeader packets in and out start with a virtio_net_hdr, as on TUN with IFF_VNET_HDR */
     PipelineHarness(final NodeSpec node, final List<ServicePortSpec> services, final int queues, final int conntrackCapacity,
                     final boolean virtioHeader) {
+        this(node, services, queues, conntrackCapacity, virtioHeader, SnatRange.defaults(node.nodeIps().getFirst()));
+    }
+
+    PipelineHarness(final NodeSpec node, final List<ServicePortSpec> services, final int queues, final int conntrackCapacity,
+                    final SnatRange snat) {
+        this(node, services, queues, conntrackCapacity, false, snat);
+    }
+
+    PipelineHarness(final NodeSpec node, final List<ServicePortSpec> services, final int queues, final int conntrackCapacity,
+                    final boolean virtioHeader, final SnatRange snat) {
         ports = java.util.stream.IntStream.range(0, queues).mapToObj(q -> new InMemoryPort(virtioHeader)).toList();
         clock.update(1_700_000_000_000L);
         conntrack = ConntrackTable.inMemory(conntrackCapacity, ConntrackTimeouts.kubeProxyDefaults());
@@ -40,7 +50,7 @@ final class PipelineHarness implements AutoCloseable {
             .ports(List.copyOf(ports))
             .conntrack(conntrack)
             .tables(tables)
-            .snat(SnatRange.defaults(node.nodeIps().getFirst()))
+            .snat(snat)
             .counters(counters)
             .clock(clock));
     }
