@@ -211,7 +211,8 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     /** The /32 routes into ferry0 a previous agent left: the first sync's routeAddresses reconciles them. */
     private void adoptAddressRoutes() {
         for (final Route route : netlink.routes(false, Rtnl.RT_TABLE_MAIN)) {
-            if (route.ifindex() == ifindex && route.prefixLength() == 32 && route.destination() != null) {
+            // its /32 routes into ferry0, or only their fallbacks where ferry0 went away with them
+            if (route.prefixLength() == 32 && route.destination() != null && (route.ifindex() == ifindex || HostRouting.isFallback(route))) {
                 routedAddresses.add(Ipv4.parse(route.destination().getHostAddress()));
             }
         }
@@ -278,11 +279,12 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     public void routeAddresses(final Set<Integer> addresses) {
         for (final int address : Set.copyOf(routedAddresses)) {
             if (!addresses.contains(address)) {
-                try {
-                    netlink.deleteRoute(HostRouting.addressRoute(ifindex, gateway, address));
-                    netlink.deleteRoute(HostRouting.addressFallback(address));
-                } catch (final NativeException e) {
-                    LOG.warning("could not remove route " + Ipv4.format(address) + "/32: " + e.getMessage());
+                for (final Route route : List.of(HostRouting.addressRoute(ifindex, gateway, address), HostRouting.addressFallback(address))) {
+                    try {
+                        netlink.deleteRoute(route);
+                    } catch (final NativeException e) {
+                        // already gone (a packet-port ferry0 takes its routes along when it goes)
+                    }
                 }
                 routedAddresses.remove(address);
             }
