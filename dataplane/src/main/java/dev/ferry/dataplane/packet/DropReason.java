@@ -45,7 +45,12 @@ public enum DropReason {
      * A GSO super-packet that cannot be what its virtio_net_hdr says: the GSO type does not
      * match the packet's IP version or protocol, no segment size, no partial checksum, or a fragment.
      */
-    BAD_GSO_FRAME(17, "GSO super-packet malformed (GSO type does not match the packet)");
+    BAD_GSO_FRAME(17, "GSO super-packet malformed (GSO type does not match the packet)"),
+    /**
+     * Processing the packet threw: a bug, never expected. The packet is dropped, the queue goes
+     * on with the next one, and the first such error of each queue is reported with its trace.
+     */
+    PROCESSING_ERROR(18, "processing the packet failed (a bug: see the agent's log)");
 
     private final int code;
     private final String description;

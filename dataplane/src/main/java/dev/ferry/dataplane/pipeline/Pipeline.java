@@ -47,7 +47,8 @@ public final class Pipeline implements AutoCloseable {
             final PacketProcessor processor = new PacketProcessor(ctx.conntrack, ctx.tables, router, ctx.snat,
                 ctx.counters.queue(q), port.metadataLength());
             // One queue sweeps conntrack per duty cycle; the others stay on the packet path.
-            queues[q] = new QueueAgent(q, port, processor, ctx.counters.queue(q), ctx.clock, q == 0 ? ctx.gcSlicePerDutyCycle : 0);
+            queues[q] = new QueueAgent(q, port, processor, ctx.counters.queue(q), ctx.clock, q == 0 ? ctx.gcSlicePerDutyCycle : 0,
+                ctx.errorHandler);
         }
     }
 

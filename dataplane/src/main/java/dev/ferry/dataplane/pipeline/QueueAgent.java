@@ -34,9 +34,18 @@ public final class QueueAgent implements Agent, PacketHandler {
     private final CachedEpochClock now = new CachedEpochClock();
     private final int gcSlice;
     private final int metadataLength;
+    private final org.agrona.ErrorHandler errorHandler;
+    private boolean errorReported;
 
     public QueueAgent(final int index, final PacketPort port, final PacketProcessor processor, final WorkerCounters counters,
                       final EpochClock clock, final int gcSlice) {
+        this(index, port, processor, counters, clock, gcSlice, Throwable::printStackTrace);
+    }
+
+    /** @param errorHandler told about the first packet of this queue whose processing threw */
+    public QueueAgent(final int index, final PacketPort port, final PacketProcessor processor, final WorkerCounters counters,
+                      final EpochClock clock, final int gcSlice, final org.agrona.ErrorHandler errorHandler) {
+        this.errorHandler = errorHandler;
         this.index = index;
         this.port = port;
         this.metadataLength = port.metadataLength();
@@ -74,7 +83,20 @@ public final class QueueAgent implements Agent, PacketHandler {
             }
         }
         final boolean partial = metadataLength > 0 && port.checksumPartial(buffer, offset);
-        switch (processor.process(buffer, offset + metadataLength, length - metadataLength, now.time(), partial)) {
+        final PacketProcessor.Action action;
+        try {
+            action = processor.process(buffer, offset + metadataLength, length - metadataLength, now.time(), partial);
+        } catch (final RuntimeException e) {
+            // a bug must cost one packet, not the rest of the batch or the queue's thread
+            counters.drop(DropReason.PROCESSING_ERROR);
+            if (!errorReported) {
+                errorReported = true;
+                errorHandler.onError(new IllegalStateException("queue " + index + ": processing a packet of " + length
+                    + " bytes threw; it was dropped (later ones are only counted as processing_error)", e));
+            }
+            return;
+        }
+        switch (action) {
             case FORWARD -> send(buffer, offset, length);
             case REPLY -> {
                 // the processor wrote the answer after metadataLength bytes of headroom
