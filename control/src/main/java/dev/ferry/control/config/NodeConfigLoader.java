@@ -22,6 +22,10 @@ import java.util.function.Function;
  * fall back to its default. Beyond each field, the ranges must fit together: service CIDRs
  * overlap neither the cluster CIDRs nor the pod CIDR, and no node IP lies inside a service or
  * cluster CIDR. {@link NodeConfigOptions} runs the same checks on flags merged over a file.
+ *
+ * <p>A dual-stack node lists IPv6 addresses and ranges beside the IPv4 ones. Until the IPv6 data
+ * path exists they are accepted and left out, with one log line, as a single-stack kube-proxy
+ * ignores the other family; only a node with no IPv4 address at all is refused.
  */
 public final class NodeConfigLoader {
     static final List<String> KEYS = List.of("nodeName", "nodeIPs", "clusterCIDRs", "podCIDR", "serviceCIDRs",
@@ -31,6 +35,9 @@ public final class NodeConfigLoader {
     private final String file;
     private final Function<String, String> origin;
     private final List<String> problems = new ArrayList<>();
+    /** IPv6 entries seen and left out (path and text), for the one log line. */
+    private final List<String> ignoredIpv6 = new ArrayList<>();
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(NodeConfigLoader.class.getName());
 
     /** @param origin what a problem with a top-level key is prefixed with: the file, or the flag that set the key */
     private NodeConfigLoader(final String file, final Function<String, String> origin) {
@@ -90,13 +97,17 @@ public final class NodeConfigLoader {
             if (!f.isPresent() || f.list().isEmpty()) {
                 throw f.error("at least one address of this node is required");
             }
-            return f.list().stream().map(NodeConfigLoader::address).toList();
+            final List<Integer> ipv4 = f.list().stream().filter(this::notIpv6).map(NodeConfigLoader::address).toList();
+            if (ipv4.isEmpty()) {
+                throw f.error("at least one IPv4 address of this node is required (IPv6 is not served yet)");
+            }
+            return ipv4;
         });
-        final List<Ipv4Cidr> clusterCidrs = check(root.get("clusterCIDRs"), NodeConfigLoader::cidrs);
-        final Ipv4Cidr podCidr = check(root.get("podCIDR"), f -> f.isPresent() ? cidr(f) : null);
-        final List<Ipv4Cidr> serviceCidrs = check(root.get("serviceCIDRs"), NodeConfigLoader::cidrs);
+        final List<Ipv4Cidr> clusterCidrs = check(root.get("clusterCIDRs"), this::cidrs);
+        final Ipv4Cidr podCidr = check(root.get("podCIDR"), f -> f.isPresent() && notIpv6(f) ? cidr(f) : null);
+        final List<Ipv4Cidr> serviceCidrs = check(root.get("serviceCIDRs"), this::cidrs);
         final int[] nodePortRange = check(root.get("nodePortRange"), NodeConfigLoader::portRange);
-        final List<Ipv4Cidr> nodePortAddresses = check(root.get("nodePortAddresses"), NodeConfigLoader::cidrs);
+        final List<Ipv4Cidr> nodePortAddresses = check(root.get("nodePortAddresses"), this::cidrs);
         final Boolean masqueradeAll = check(root.get("masqueradeAll"), f -> f.boolOr(false));
         final PortType portType = check(root.get("portType"), NodeConfigLoader::portType);
 
@@ -125,6 +136,9 @@ public final class NodeConfigLoader {
         }
         if (!problems.isEmpty()) {
             throw new NodeConfigException(problems);
+        }
+        if (!ignoredIpv6.isEmpty()) {
+            LOG.info(file + ": IPv6 entries left out until Ferry serves IPv6 (IPv4 is served): " + String.join(", ", ignoredIpv6));
         }
         return new NodeConfig(nodeName, nodeIps, clusterCidrs, podCidr, serviceCidrs, nodePortRange[0], nodePortRange[1],
             nodePortAddresses, masqueradeAll, portType);
@@ -186,8 +200,43 @@ public final class NodeConfigLoader {
         }
     }
 
-    private static List<Ipv4Cidr> cidrs(final Field field) {
-        return field.list().stream().map(NodeConfigLoader::cidr).toList();
+    private List<Ipv4Cidr> cidrs(final Field field) {
+        return field.list().stream().filter(this::notIpv6).map(NodeConfigLoader::cidr).toList();
+    }
+
+    /** False, and the entry recorded as ignored, for an IPv6 address or CIDR; true for anything else (checked as IPv4 later). */
+    private boolean notIpv6(final Field field) {
+        final String text = field.text().trim();
+        if (!isIpv6(text)) {
+            return true;
+        }
+        ignoredIpv6.add(field.path() + " " + text);
+        return false;
+    }
+
+    /** Whether {@code text} is an IPv6 address, or an IPv6 CIDR with a prefix of 0-128. */
+    static boolean isIpv6(final String text) {
+        final int slash = text.indexOf('/');
+        final String address = slash < 0 ? text : text.substring(0, slash);
+        if (address.indexOf(':') < 0 || !address.matches("[0-9A-Fa-f:.]+")) {
+            return false;
+        }
+        if (slash >= 0) {
+            try {
+                final int prefix = Integer.parseInt(text.substring(slash + 1));
+                if (prefix < 0 || prefix > 128) {
+                    return false;
+                }
+            } catch (final NumberFormatException e) {
+                return false;
+            }
+        }
+        try {
+            // a literal with ':' is parsed, never looked up
+            return java.net.InetAddress.getByName(address) instanceof java.net.Inet6Address;
+        } catch (final java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static int[] portRange(final Field field) {

@@ -101,6 +101,35 @@ class NodeConfigLoaderTest {
     }
 
     @Test
+    void shouldServeIpv4AndLeaveOutTheIpv6EntriesOfADualStackNode() throws Exception {
+        final NodeConfig config = NodeConfigLoader.load(write("""
+            nodeName: node-a
+            nodeIPs: [192.168.56.10, "fd00:10::11"]
+            clusterCIDRs: [10.244.0.0/16, "fd00:244::/56"]
+            podCIDR: "fd00:244:0:1::/64"
+            serviceCIDRs: ["fd00:96::/112", 10.96.0.0/12]
+            nodePortAddresses: ["fd00:10::/64", 192.168.56.0/24]
+            """));
+        assertEquals(List.of(Ipv4.parse("192.168.56.10")), config.nodeIps());
+        assertEquals(List.of(Ipv4Cidr.parse("10.244.0.0/16")), config.clusterCidrs());
+        assertEquals(List.of(Ipv4Cidr.parse("10.96.0.0/12")), config.serviceCidrs());
+        assertEquals(List.of(Ipv4Cidr.parse("192.168.56.0/24")), config.nodePortAddresses());
+        assertNull(config.podCidr(), "an IPv6 pod range alone leaves the node without an IPv4 one");
+    }
+
+    @Test
+    void shouldRefuseANodeWithoutAnIpv4Address() throws Exception {
+        final String message = problemsOf("nodeName: a\nnodeIPs: [\"fd00:10::11\"]\n");
+        assertTrue(message.contains("nodeIPs: at least one IPv4 address"), message);
+    }
+
+    @Test
+    void shouldStillRejectAMalformedAddressThatLooksLikeIpv6() throws Exception {
+        final String message = problemsOf("nodeName: a\nnodeIPs: [192.168.56.10, \"fd00:::zz\"]\n");
+        assertTrue(message.contains("is not an IPv4 address"), message);
+    }
+
+    @Test
     void shouldRejectBadNodeIp() throws Exception {
         final String message = problemsOf("nodeName: a\nnodeIPs: [192.168.56.300]\n");
         assertTrue(message.contains("nodeIPs[0]: '192.168.56.300' is not an IPv4 address"), message);
