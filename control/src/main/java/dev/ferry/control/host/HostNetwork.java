@@ -49,7 +49,6 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     private final Set<Integer> routedAddresses = new HashSet<>();
     private final Map<Integer, List<Rule>> healthCheckRules = new java.util.HashMap<>();
     private final List<Rule> replyRules = new ArrayList<>();
-    private final int maxReplyRanges;
     private volatile ReplySteering replySteering = ReplySteering.NONE;
     private Ipv4Cidr podCidr;
     private List<Integer> nodePortIps = List.of();
@@ -58,14 +57,8 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     private InetAddress gateway;
 
     public HostNetwork(final Path runDir) {
-        this(runDir, HostRouting.DEFAULT_MAX_REPLY_RANGES);
-    }
-
-    /** @param maxReplyRanges the most source-port ranges per protocol and direction for endpoint replies */
-    public HostNetwork(final Path runDir, final int maxReplyRanges) {
         this.netlink = RtNetlink.open();
         this.stateFile = runDir.resolve(STATE_FILE);
-        this.maxReplyRanges = maxReplyRanges;
     }
 
     /** What the reply steering holds now, for metrics. Any thread. */
@@ -76,8 +69,8 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     /**
      * Takes over what a previous agent of the same port type left (its state file says which):
      * the sysctls' original values are kept from the state file, and {@link #install} then
-     * reconciles rules and routes instead of adding them anew. Anything else found (another
-     * port type, a state file without ferry0 rules) is removed first, as {@link #cleanupLeftovers}.
+     * reconciles rules and routes instead of adding them anew. Without a state file naming this
+     * port type, whatever is found is removed first, as {@link #cleanupLeftovers}.
      *
      * @return a line per thing adopted or cleaned, empty when the node was clean
      */
@@ -249,9 +242,9 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
      */
     @Override
     public void steerReplies(final EndpointPorts ports) {
-        final HostRouting.ReplyRules wanted = HostRouting.replyRules(podCidr, ports, maxReplyRanges);
+        final HostRouting.ReplyRules wanted = HostRouting.replyRules(podCidr, ports, HostRouting.DEFAULT_MAX_REPLY_RANGES);
         if (wanted.folded() && !replySteering.folded()) {
-            LOG.warning(ports.size() + " endpoint ports need more than " + maxReplyRanges + " source-port ranges per protocol:"
+            LOG.warning(ports.size() + " endpoint ports need more than " + HostRouting.DEFAULT_MAX_REPLY_RANGES + " source-port ranges per protocol:"
                 + " folded into fewer, wider ranges, so " + wanted.extraPorts() + " ports no endpoint uses are steered through "
                 + HostRouting.DEVICE + " as well (they pass unchanged; metric ferry_reply_steering_extra_ports)");
         }
@@ -352,7 +345,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     }
 
     private void writeState() {
-        final StringBuilder out = new StringBuilder("# sysctl values before ferry changed them; restored at exit or by the next start\n");
+        final StringBuilder out = new StringBuilder("# the port type and the sysctl values before ferry changed them; kept for the next start, restored by ferry agent --cleanup\n");
         if (portType != null) {
             out.append(PORT_TYPE_KEY).append('=').append(portType).append('\n');
         }

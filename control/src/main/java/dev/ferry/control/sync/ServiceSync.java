@@ -132,6 +132,7 @@ public final class ServiceSync {
         final EndpointPorts unused = firstSync ? null : steeredDuringSwap.minus(endpointPorts);
         final EndpointPorts retained = unused != null && unused.isEmpty() ? EndpointPorts.NONE : portsOfLiveFlows(unused);
         final EndpointPorts steered = endpointPorts.union(retained);
+        // the first call also reconciles the reply rules adopted from a previous agent
         if (!steered.equals(steeredDuringSwap) || firstSync) {
             host.steerReplies(steered);
         }
