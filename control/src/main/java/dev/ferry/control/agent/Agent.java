@@ -79,9 +79,9 @@ public final class Agent implements AutoCloseable {
         final NodeSpec node = config.toNodeSpec();
         NativeAccessProbe.check(config.portType() == PortType.TUN ? NativeAccessProbe.Need.TUN : NativeAccessProbe.Need.PACKET,
             NativeAccessProbe.Need.NETLINK).require();
-        final SnatRange snat = SnatRange.defaults(node.nodeIps().getFirst());
+        final SnatRange snat = config.snatRange();
         final String portClash = HostRouting.checkLocalPortRange(Sysctl.read("net.ipv4.ip_local_port_range"), snat,
-            node.nodePortMin(), node.nodePortMax());
+            config.hasMasqueradeAddress(), node.nodePortMin(), node.nodePortMax());
         if (portClash != null) {
             throw new IllegalStateException(portClash);
         }
@@ -111,7 +111,8 @@ public final class Agent implements AutoCloseable {
         for (final PacketPort port : link.ports()) {
             closeOnExit.push(port); // closed after the pipeline's threads stop: ferry0 disappears with the last
         }
-        host.install(link, node.serviceCidrs(), node.podCidr(), node.nodePortIps(), node.nodePortMin(), node.nodePortMax(), snat);
+        host.install(link, node.serviceCidrs(), node.podCidr(), node.nodePortIps(), node.nodePortMin(), node.nodePortMax(), snat,
+            config.hasMasqueradeAddress());
 
         final Pipeline pipeline = new Pipeline(new Pipeline.Context()
             .ports(link.ports())

@@ -1,6 +1,7 @@
 package dev.ferry.control.config;
 
 import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.service.NodeSpec;
 
 import java.util.List;
@@ -19,6 +20,9 @@ import java.util.List;
  * @param nodePortAddresses CIDRs of node addresses that accept NodePorts; empty means all nodeIps
  * @param masqueradeAll     masquerade every service connection
  * @param portType          how packets reach the dataplane
+ * @param masqueradeAddress an address of the node's own that masqueraded flows leave from, with
+ *                          the whole port space 1024-65535 (see {@link #snatRange()}); 0 when
+ *                          none is given and they leave from the first node IP
  */
 public record NodeConfig(
     String nodeName,
@@ -30,7 +34,8 @@ public record NodeConfig(
     int nodePortMax,
     List<Ipv4Cidr> nodePortAddresses,
     boolean masqueradeAll,
-    PortType portType) {
+    PortType portType,
+    int masqueradeAddress) {
 
     public static final String DEFAULT_NODE_PORT_RANGE = NodeSpec.DEFAULT_NODE_PORT_MIN + "-" + NodeSpec.DEFAULT_NODE_PORT_MAX;
     public static final PortType DEFAULT_PORT_TYPE = PortType.TUN;
@@ -40,6 +45,27 @@ public record NodeConfig(
         clusterCidrs = List.copyOf(clusterCidrs);
         serviceCidrs = List.copyOf(serviceCidrs);
         nodePortAddresses = List.copyOf(nodePortAddresses);
+    }
+
+    /** A config without a masquerade address: masqueraded flows leave from the first node IP. */
+    public NodeConfig(final String nodeName, final List<Integer> nodeIps, final List<Ipv4Cidr> clusterCidrs, final Ipv4Cidr podCidr,
+                      final List<Ipv4Cidr> serviceCidrs, final int nodePortMin, final int nodePortMax,
+                      final List<Ipv4Cidr> nodePortAddresses, final boolean masqueradeAll, final PortType portType) {
+        this(nodeName, nodeIps, clusterCidrs, podCidr, serviceCidrs, nodePortMin, nodePortMax, nodePortAddresses, masqueradeAll,
+            portType, 0);
+    }
+
+    /**
+     * Where masqueraded flows get their new source (docs/ARCHITECTURE.md, "Masquerade"): the
+     * masquerade address with every port from 1024 up, when one is given; else the first node IP
+     * with the ports above the kernel's ephemeral range ({@link SnatRange#defaults}).
+     */
+    public SnatRange snatRange() {
+        return hasMasqueradeAddress() ? SnatRange.wholeAddress(masqueradeAddress) : SnatRange.defaults(nodeIps.getFirst());
+    }
+
+    public boolean hasMasqueradeAddress() {
+        return masqueradeAddress != 0;
     }
 
     /** The part of the config the dataplane compiles its tables against. */

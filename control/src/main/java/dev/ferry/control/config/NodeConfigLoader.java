@@ -29,7 +29,7 @@ import java.util.function.Function;
  */
 public final class NodeConfigLoader {
     static final List<String> KEYS = List.of("nodeName", "nodeIPs", "clusterCIDRs", "podCIDR", "serviceCIDRs",
-        "nodePortRange", "nodePortAddresses", "masqueradeAll", "portType");
+        "nodePortRange", "nodePortAddresses", "masqueradeAll", "portType", "masqueradeAddress");
     private static final Set<String> KNOWN = Set.copyOf(KEYS);
 
     private final String file;
@@ -110,6 +110,7 @@ public final class NodeConfigLoader {
         final List<Ipv4Cidr> nodePortAddresses = check(root.get("nodePortAddresses"), this::cidrs);
         final Boolean masqueradeAll = check(root.get("masqueradeAll"), f -> f.boolOr(false));
         final PortType portType = check(root.get("portType"), NodeConfigLoader::portType);
+        final Integer masqueradeAddress = check(root.get("masqueradeAddress"), f -> f.isPresent() ? address(f) : 0);
 
         if (serviceCidrs != null) {
             for (int s = 0; s < serviceCidrs.size(); s++) {
@@ -134,6 +135,9 @@ public final class NodeConfigLoader {
                 checkOutside(i, nodeIps.get(i), "clusterCIDRs", clusterCidrs);
             }
         }
+        if (masqueradeAddress != null && masqueradeAddress != 0) {
+            checkMasqueradeAddress(masqueradeAddress, nodeIps, serviceCidrs);
+        }
         if (!problems.isEmpty()) {
             throw new NodeConfigException(problems);
         }
@@ -141,7 +145,23 @@ public final class NodeConfigLoader {
             LOG.info(file + ": IPv6 entries left out until Ferry serves IPv6 (IPv4 is served): " + String.join(", ", ignoredIpv6));
         }
         return new NodeConfig(nodeName, nodeIps, clusterCidrs, podCidr, serviceCidrs, nodePortRange[0], nodePortRange[1],
-            nodePortAddresses, masqueradeAll, portType);
+            nodePortAddresses, masqueradeAll, portType, masqueradeAddress);
+    }
+
+    /**
+     * A masquerade address is the node's alone: every packet to it is steered into ferry0, so it
+     * can be neither a node IP (the node's own sockets use those) nor a ClusterIP.
+     */
+    private void checkMasqueradeAddress(final int address, final List<Integer> nodeIps, final List<Ipv4Cidr> serviceCidrs) {
+        final String where = origin.apply("masqueradeAddress") + ": masqueradeAddress: " + Ipv4.format(address);
+        if (nodeIps != null && nodeIps.contains(address)) {
+            problems.add(where + " is one of nodeIPs; it must be an address nothing else on the node uses "
+                + "(leave masqueradeAddress out to masquerade to the node IP)");
+        }
+        if (serviceCidrs != null) {
+            serviceCidrs.stream().filter(c -> c.contains(address)).findFirst()
+                .ifPresent(c -> problems.add(where + " lies inside serviceCIDRs " + c + "; it must be routed to this node, not be a ClusterIP"));
+        }
     }
 
     /** The node's own addresses must not be mistaken for services or pods. */

@@ -35,7 +35,8 @@ public final class NodeConfigOptions {
         "nodePortRange", "--node-port-range",
         "nodePortAddresses", "--node-port-address",
         "masqueradeAll", "--masquerade-all",
-        "portType", "--port-type");
+        "portType", "--port-type",
+        "masqueradeAddress", "--masquerade-address");
 
     @Option(names = "--node-config", paramLabel = "FILE",
         description = "Node config YAML file (nodeName, nodeIPs, ...); the flags below override its keys.")
@@ -72,6 +73,11 @@ public final class NodeConfigOptions {
 
     @Option(names = "--port-type", paramLabel = "tun|packet", description = "How packets reach the dataplane (portType), default tun.")
     String portType;
+
+    @Option(names = "--masquerade-address", paramLabel = "IP", description = {
+        "An address routed to this node that nothing else uses (masqueradeAddress): masqueraded flows leave from it with "
+            + "ports 1024-65535. Default: the first node IP with ports 61000-65534 (see docs/OPERATIONS.md, Sizing the SNAT space)."})
+    String masqueradeAddress;
 
     /** The --node-config file, or null. */
     public Path nodeConfigFile() {
@@ -128,6 +134,7 @@ public final class NodeConfigOptions {
             fromFlags.put("masqueradeAll", FLAGS.get("masqueradeAll"));
         }
         text(document, fromFlags, "portType", portType);
+        text(document, fromFlags, "masqueradeAddress", masqueradeAddress);
         if (fill != null) {
             fill.apply(document.deepCopy()).forEach((key, value) -> {
                 if (!document.has(key)) {

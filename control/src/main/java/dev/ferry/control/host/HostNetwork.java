@@ -149,10 +149,14 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
 
     /**
      * With ferry0 created (by the port), brings it up and installs the device sysctls, routes
-     * and rules. Everything it adds is recorded for {@link #close()}.
+     * and rules. Everything it adds is recorded for {@link #close()}. {@code snatAddressOwned}:
+     * the SNAT address is a masquerade address of the node's own, put on ferry0 with scope host
+     * so that the node answers ARP for it (replies from other nodes reach it) but never picks it
+     * as the source of its own packets.
      */
     public void install(final PacketAttach.Link link, final List<Ipv4Cidr> serviceCidrs, final Ipv4Cidr podCidr,
-                        final List<Integer> nodePortIps, final int nodePortMin, final int nodePortMax, final SnatRange snat) {
+                        final List<Integer> nodePortIps, final int nodePortMin, final int nodePortMax, final SnatRange snat,
+                        final boolean snatAddressOwned) {
         for (final String[] sysctl : HostRouting.sysctls()) {
             if (sysctl[0].contains(HostRouting.DEVICE)) {
                 setSysctl(sysctl[0], sysctl[1]);
@@ -167,6 +171,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
             gateway = HostRouting.inet(PacketAttach.GATEWAY);
             netlink.addNeighbour(Neighbour.permanent(ifindex, gateway, link.peerMac()));
         }
+        ownAddresses(snatAddressOwned ? List.of(snat.address()) : List.of());
         for (final Route route : HostRouting.routes(ifindex, gateway, serviceCidrs)) {
             netlink.replaceRoute(route); // the same route again when adopted
         }
@@ -175,7 +180,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         }
         adoptAddressRoutes();
         final List<Rule> found = netlink.rules(false).stream().filter(r -> HostRouting.OWNED_PRIORITIES.contains(r.priority())).toList();
-        final List<Rule> wanted = HostRouting.rules(podCidr, nodePortIps, nodePortMin, nodePortMax, snat);
+        final List<Rule> wanted = HostRouting.rules(podCidr, nodePortIps, nodePortMin, nodePortMax, snat, snatAddressOwned);
         for (final Rule rule : wanted) {
             if (found.stream().noneMatch(rule::matches)) {
                 netlink.addRule(rule);
@@ -198,6 +203,30 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         // (already gone when adopted).
         if (netlink.rules(false).stream().anyMatch(r -> r.matches(HostRouting.defaultLocalRule()))) {
             netlink.deleteRule(HostRouting.defaultLocalRule());
+        }
+    }
+
+    /**
+     * Makes ferry0's addresses exactly {@code addresses} (each /32, scope host): a persistent
+     * ferry0 adopted from a previous agent keeps its address, or loses one the config dropped.
+     */
+    private void ownAddresses(final List<Integer> addresses) {
+        final List<Integer> present = new ArrayList<>();
+        for (final dev.ferry.nativeio.netlink.Address a : netlink.addresses(HostRouting.DEVICE)) {
+            if (!(a.address() instanceof java.net.Inet4Address)) {
+                continue;
+            }
+            final int address = Ipv4.parse(a.address().getHostAddress());
+            if (addresses.contains(address) && a.prefixLength() == 32) {
+                present.add(address);
+            } else {
+                netlink.deleteAddress(HostRouting.DEVICE, a.address(), a.prefixLength());
+            }
+        }
+        for (final int address : addresses) {
+            if (!present.contains(address)) {
+                netlink.addAddress(HostRouting.DEVICE, HostRouting.inet(address), 32, Rtnl.RT_SCOPE_HOST);
+            }
         }
     }
 

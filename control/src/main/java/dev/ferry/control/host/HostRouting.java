@@ -30,6 +30,8 @@ import java.util.List;
  *  pref 30   to NODE_IP ipproto tcp|udp|sctp dport NODEPORTS lookup 200   NodePorts
  *  pref 31   to NODE_IP ipproto tcp|udp|sctp dport SNAT_RANGE lookup 200  replies to masqueraded flows
  *  pref 31   to NODE_IP ipproto icmp                              lookup 200  ICMP errors about them
+ *     or, with a masquerade address of its own (masqueradeAddress, on ferry0 with scope host):
+ *  pref 31   to MASQ_ADDRESS ipproto tcp|udp|sctp|icmp            lookup 200  every packet to it, any port
  *  pref 100                                                lookup local   moved after ours (pref 0 removed)
  *  table 200: default dev ferry0        main: SERVICE_CIDR dev ferry0, EXTERNAL_IP/32 dev ferry0
  * </pre>
@@ -97,9 +99,15 @@ public final class HostRouting {
         return sysctls;
     }
 
-    /** The policy rules, in the order they are added (the moved local rule before pref 0 is removed). */
+    /**
+     * The policy rules, in the order they are added (the moved local rule before pref 0 is
+     * removed). {@code snatAddressOwned}: the SNAT address is a masquerade address of its own, so
+     * everything sent to it is a reply to a masqueraded flow (or ICMP about one), on any port.
+     * Its rules still name the protocols: an ARP request's route lookup (protocol 0) must fall
+     * through to the local table, so that the node answers for the address.
+     */
     public static List<Rule> rules(final Ipv4Cidr podCidr, final List<Integer> nodePortIps, final int nodePortMin,
-                                   final int nodePortMax, final SnatRange snat) {
+                                   final int nodePortMax, final SnatRange snat, final boolean snatAddressOwned) {
         final List<Rule> rules = new ArrayList<>();
         rules.add(Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(PREF_FROM_FERRY_LOCAL).iif(DEVICE));
         rules.add(Rule.lookup(Rtnl.RT_TABLE_MAIN).priority(PREF_FROM_FERRY_MAIN).iif(DEVICE));
@@ -116,8 +124,8 @@ public final class HostRouting {
             }
         }
         for (final int protocol : PROTOCOLS) {
-            rules.add(Rule.lookup(TABLE).priority(PREF_SNAT_REPLIES).to(inet(snat.address()), 32).ipProto(protocol)
-                .dport(snat.minPort(), snat.maxPort()));
+            final Rule toSnat = Rule.lookup(TABLE).priority(PREF_SNAT_REPLIES).to(inet(snat.address()), 32).ipProto(protocol);
+            rules.add(snatAddressOwned ? toSnat : toSnat.dport(snat.minPort(), snat.maxPort()));
         }
         // ICMP errors about masqueraded flows (port unreachable, fragmentation needed) come back
         // to the SNAT address too; ICMP that is not about a tracked flow is passed back and
@@ -192,17 +200,18 @@ public final class HostRouting {
 
     /**
      * Refuses a node whose ephemeral ports (net.ipv4.ip_local_port_range) overlap the SNAT range
-     * or the NodePort range: replies to the node's own connections would be steered into ferry0
-     * and could collide with translated flows.
+     * on the node address or the NodePort range: replies to the node's own connections would be
+     * steered into ferry0 and could collide with translated flows. (A masquerade address of its
+     * own holds no local sockets.)
      *
      * @return a problem to report, or null
      */
-    public static String checkLocalPortRange(final String ipLocalPortRange, final SnatRange snat, final int nodePortMin,
-                                             final int nodePortMax) {
+    public static String checkLocalPortRange(final String ipLocalPortRange, final SnatRange snat, final boolean snatAddressOwned,
+                                             final int nodePortMin, final int nodePortMax) {
         final String[] parts = ipLocalPortRange.trim().split("\\s+");
         final int min = Integer.parseInt(parts[0]);
         final int max = Integer.parseInt(parts[parts.length - 1]);
-        if (min <= snat.maxPort() && snat.minPort() <= max) {
+        if (!snatAddressOwned && min <= snat.maxPort() && snat.minPort() <= max) {
             return "net.ipv4.ip_local_port_range " + min + "-" + max + " overlaps Ferry's SNAT ports "
                 + snat.minPort() + "-" + snat.maxPort() + ": narrow it (sysctl -w net.ipv4.ip_local_port_range='32768 60999')";
         }

@@ -69,8 +69,9 @@ public final class LabManifests {
             serviceCIDRs: [%s]
             nodePortRange: 30000-32767
             portType: %s
+            masqueradeAddress: %s
             """.formatted(node.name(), node.name(), node.ip(), LabTopology.CLUSTER_CIDR, node.podCidr(),
-            LabTopology.SERVICE_CIDR, portType);
+            LabTopology.SERVICE_CIDR, portType, node.masqueradeIp());
     }
 
     /** The demo set of Services (and the Endpoints of the selector-less one). */

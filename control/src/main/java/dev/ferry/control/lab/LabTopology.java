@@ -18,7 +18,8 @@ import java.util.Optional;
  *   [router] br0 198.18.0.1/24 ── routes 10.244.K.0/24 via node K;
  *      |                           ECMP 10.96.0.0/12 and 198.18.100.0/24 over all nodes
  *      +──────────────────+─────────────────── 198.18.0.0/24
- *   [node-1] 198.18.0.11  [node-2] 198.18.0.12 ...   each runs its own ferry agent
+ *   [node-1] 198.18.0.11  [node-2] 198.18.0.12 ...   each runs its own ferry agent,
+ *    masquerades to .111    masquerades to .112         masquerading to an address of its own
  *    pods 10.244.1.0/24    pods 10.244.2.0/24         pods: /32, default via 169.254.1.1
  *    web-1 .11 web-2 .12   web-3 .11
  *    local-1 .13
@@ -47,8 +48,12 @@ public record LabTopology(String prefix, int nodeCount) {
     public static final int HTTP_PORT = 8080;
     public static final int UDP_PORT = 5353;
 
-    /** One node: a namespace with an uplink to the router's bridge, its pod range, its agent. */
-    public record Node(int index, String name, String netns, String ip, String podCidr, String routerPort) {
+    /**
+     * One node: a namespace with an uplink to the router's bridge, its pod range, its agent.
+     * {@code masqueradeIp} is the address on the node network its agent masquerades to
+     * (198.18.0.11X for node X): the node's own, used by nothing else, so every port is free.
+     */
+    public record Node(int index, String name, String netns, String ip, String podCidr, String routerPort, String masqueradeIp) {
     }
 
     /** One pod: a namespace wired to its node, running a {@link PodServer}. */
@@ -80,7 +85,8 @@ public record LabTopology(String prefix, int nodeCount) {
     public List<Node> nodes() {
         final List<Node> nodes = new ArrayList<>();
         for (int k = 1; k <= nodeCount; k++) {
-            nodes.add(new Node(k, "node-" + k, prefix + "node-" + k, "198.18.0." + (10 + k), "10.244." + k + ".0/24", "node-" + k));
+            nodes.add(new Node(k, "node-" + k, prefix + "node-" + k, "198.18.0." + (10 + k), "10.244." + k + ".0/24", "node-" + k,
+                "198.18.0." + (110 + k)));
         }
         return nodes;
     }

@@ -2,6 +2,7 @@ package dev.ferry.control.config;
 
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.service.NodeSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,6 +116,26 @@ class NodeConfigLoaderTest {
         assertEquals(List.of(Ipv4Cidr.parse("10.96.0.0/12")), config.serviceCidrs());
         assertEquals(List.of(Ipv4Cidr.parse("192.168.56.0/24")), config.nodePortAddresses());
         assertNull(config.podCidr(), "an IPv6 pod range alone leaves the node without an IPv4 one");
+    }
+
+    @Test
+    void shouldMasqueradeToTheNodeIpsUpperPortsUnlessGivenAnAddressOfItsOwn() throws Exception {
+        final NodeConfig plain = NodeConfigLoader.load(write(MINIMAL));
+        assertFalse(plain.hasMasqueradeAddress());
+        assertEquals(SnatRange.defaults(plain.nodeIps().getFirst()), plain.snatRange());
+        final NodeConfig own = NodeConfigLoader.load(write(MINIMAL + "masqueradeAddress: 192.168.56.111\n"));
+        assertTrue(own.hasMasqueradeAddress());
+        assertEquals(new SnatRange(Ipv4.parse("192.168.56.111"), 1024, 65535), own.snatRange(), "every port from 1024 up");
+    }
+
+    @Test
+    void shouldRefuseAMasqueradeAddressTheNodeOrAServiceAlreadyUses() throws Exception {
+        final String node = problemsOf(MINIMAL + "masqueradeAddress: 192.168.56.10\n");
+        assertTrue(node.contains("masqueradeAddress: 192.168.56.10 is one of nodeIPs"), node);
+        final String service = problemsOf(MINIMAL + "serviceCIDRs: [10.96.0.0/12]\nmasqueradeAddress: 10.96.0.5\n");
+        assertTrue(service.contains("masqueradeAddress: 10.96.0.5 lies inside serviceCIDRs 10.96.0.0/12"), service);
+        final String malformed = problemsOf(MINIMAL + "masqueradeAddress: not-an-ip\n");
+        assertTrue(malformed.contains("masqueradeAddress: 'not-an-ip' is not an IPv4 address"), malformed);
     }
 
     @Test

@@ -95,11 +95,40 @@ class HostRoutingTest {
 
     @Test
     void shouldNoLongerSteerAllPodTrafficIntoFerry0() {
-        final List<Rule> rules = HostRouting.rules(POD_CIDR, List.of(0xC6120B), 30000, 32767, SnatRange.defaults(0xC6120B));
+        final List<Rule> rules = HostRouting.rules(POD_CIDR, List.of(0xC6120B), 30000, 32767, SnatRange.defaults(0xC6120B), false);
         for (final Rule rule : rules) {
             if (rule.priority() == HostRouting.PREF_FROM_POD || rule.priority() == HostRouting.PREF_TO_POD) {
                 assertEquals(Protocol.ICMP_NUMBER, rule.ipProto(), "only ICMP to and from pods is steered as a whole: " + rule);
             }
         }
+    }
+
+    @Test
+    void shouldSteerEveryPortOfAMasqueradeAddressOfItsOwnButOnlyTheSnatRangeOfTheNodeAddress() {
+        final int nodeIp = 0xC612000B; // 198.18.0.11
+        final int masquerade = 0xC612006F; // 198.18.0.111
+        final List<String> onNode = strings(HostRouting.rules(POD_CIDR, List.of(nodeIp), 30000, 32767, SnatRange.defaults(nodeIp), false))
+            .stream().filter(r -> r.startsWith("pref 31 ")).toList();
+        assertEquals(List.of("pref 31 to 198.18.0.11/32 ipproto 6 dport 61000-65534 lookup 200",
+            "pref 31 to 198.18.0.11/32 ipproto 17 dport 61000-65534 lookup 200",
+            "pref 31 to 198.18.0.11/32 ipproto 132 dport 61000-65534 lookup 200",
+            "pref 31 to 198.18.0.11/32 ipproto 1 lookup 200"), onNode);
+        final List<String> owned = strings(HostRouting.rules(POD_CIDR, List.of(nodeIp), 30000, 32767,
+            SnatRange.wholeAddress(masquerade), true)).stream().filter(r -> r.startsWith("pref 31 ")).toList();
+        // by protocol, never bare: an ARP request's lookup (protocol 0) must reach the local table
+        assertEquals(List.of("pref 31 to 198.18.0.111/32 ipproto 6 lookup 200", "pref 31 to 198.18.0.111/32 ipproto 17 lookup 200",
+            "pref 31 to 198.18.0.111/32 ipproto 132 lookup 200", "pref 31 to 198.18.0.111/32 ipproto 1 lookup 200"), owned);
+    }
+
+    @Test
+    void shouldRefuseEphemeralPortsInTheSnatRangeOnlyOnTheNodeAddress() {
+        final int nodeIp = 0xC612000B;
+        assertTrue(HostRouting.checkLocalPortRange("32768 65000", SnatRange.defaults(nodeIp), false, 30000, 32767)
+            .contains("overlaps Ferry's SNAT ports 61000-65534"));
+        assertEquals(null, HostRouting.checkLocalPortRange("32768 60999", SnatRange.defaults(nodeIp), false, 30000, 32767));
+        assertEquals(null, HostRouting.checkLocalPortRange("32768 60999", SnatRange.wholeAddress(0xC612006F), true, 30000, 32767),
+            "a masquerade address of its own holds no local sockets");
+        assertTrue(HostRouting.checkLocalPortRange("30000 60999", SnatRange.wholeAddress(0xC612006F), true, 30000, 32767)
+            .contains("overlaps the NodePort range"));
     }
 }

@@ -3,10 +3,11 @@ package dev.ferry.dataplane.nat;
 import dev.ferry.dataplane.addr.Ipv4;
 
 /**
- * Where masqueraded flows get their new source: the node's address and a port range kept
- * outside the kernel's ip_local_port_range (default 32768-60999), so that the node's own
- * sockets never collide with Ferry's translations and the node's routing can steer replies
- * to this range back into ferry0.
+ * Where masqueraded flows get their new source: by default the node's address and a port range
+ * kept outside the kernel's ip_local_port_range (default 32768-60999), so that the node's own
+ * sockets never collide with Ferry's translations and the node's routing can steer replies to
+ * this range back into ferry0; or an address of the node's own that nothing else uses, with
+ * every port from {@value #WHOLE_ADDRESS_MIN_PORT} up ({@link #wholeAddress}).
  *
  * <p>The ports are numbered {@code 0 .. size() - 1} ({@link #portAt}); a new flow visits them in
  * the order {@code start, start + stride, ...} modulo the size, with a start and a stride drawn
@@ -17,11 +18,14 @@ import dev.ferry.dataplane.addr.Ipv4;
  *
  * @param address the node address masqueraded flows leave from
  * @param minPort first port (inclusive)
- * @param maxPort last port (inclusive); the kernel refuses policy-rule port ranges ending at 65535
+ * @param maxPort last port (inclusive); on the node address at most 65534, since the kernel refuses
+ *                policy-rule port ranges ending at 65535
  */
 public record SnatRange(int address, int minPort, int maxPort) {
     public static final int DEFAULT_MIN_PORT = 61000;
     public static final int DEFAULT_MAX_PORT = 65534;
+    /** The first port of a masquerade address of its own: below are the well-known ports, as netfilter's masquerade keeps them. */
+    public static final int WHOLE_ADDRESS_MIN_PORT = 1024;
 
     public SnatRange {
         if (minPort < 1 || maxPort > 65535 || minPort > maxPort) {
@@ -31,6 +35,11 @@ public record SnatRange(int address, int minPort, int maxPort) {
 
     public static SnatRange defaults(final int address) {
         return new SnatRange(address, DEFAULT_MIN_PORT, DEFAULT_MAX_PORT);
+    }
+
+    /** Every port from {@value #WHOLE_ADDRESS_MIN_PORT} to 65535 of an address that only masqueraded flows use. */
+    public static SnatRange wholeAddress(final int address) {
+        return new SnatRange(address, WHOLE_ADDRESS_MIN_PORT, 65535);
     }
 
     public int size() {

@@ -213,23 +213,32 @@ public final class RtNetlink implements AutoCloseable {
 
     // ---- addresses ----
 
-    /** Adds {@code address/prefixLength} to {@code ifname}. */
+    /** Adds {@code address/prefixLength} to {@code ifname} (scope global). */
     public void addAddress(String ifname, InetAddress address, int prefixLength) {
-        execute(addressMessage(Rtnl.RTM_NEWADDR, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_EXCL, ifindex(ifname), address, prefixLength),
+        addAddress(ifname, address, prefixLength, Rtnl.RT_SCOPE_UNIVERSE);
+    }
+
+    /**
+     * Adds {@code address/prefixLength} to {@code ifname} with {@code scope} ({@link Rtnl#RT_SCOPE_HOST}:
+     * the node answers for it, ARP included, but never picks it as the source of its own packets).
+     */
+    public void addAddress(String ifname, InetAddress address, int prefixLength, int scope) {
+        execute(addressMessage(Rtnl.RTM_NEWADDR, Rtnl.NLM_F_CREATE | Rtnl.NLM_F_EXCL, ifindex(ifname), address, prefixLength, scope),
                 "RTM_NEWADDR " + address.getHostAddress() + "/" + prefixLength + " dev " + ifname);
     }
 
     /** Removes {@code address/prefixLength} from {@code ifname}. */
     public void deleteAddress(String ifname, InetAddress address, int prefixLength) {
-        execute(addressMessage(Rtnl.RTM_DELADDR, 0, ifindex(ifname), address, prefixLength),
+        execute(addressMessage(Rtnl.RTM_DELADDR, 0, ifindex(ifname), address, prefixLength, Rtnl.RT_SCOPE_UNIVERSE),
                 "RTM_DELADDR " + address.getHostAddress() + "/" + prefixLength + " dev " + ifname);
     }
 
-    private NetlinkMessage addressMessage(int type, int flags, int index, InetAddress address, int prefixLength) {
+    private NetlinkMessage addressMessage(int type, int flags, int index, InetAddress address, int prefixLength, int scope) {
         NetlinkMessage m = message(type, flags);
         int ifa = m.struct(NetlinkStructs.IFADDRMSG.byteSize());
         m.u8(ifa + (int) NetlinkStructs.IFA_FAMILY, family(address));
         m.u8(ifa + (int) NetlinkStructs.IFA_PREFIXLEN, prefixLength);
+        m.u8(ifa + (int) NetlinkStructs.IFA_SCOPE, scope);
         m.u32(ifa + (int) NetlinkStructs.IFA_INDEX, index);
         if (address instanceof Inet4Address) {
             m.attrAddress(Rtnl.IFA_LOCAL, address);

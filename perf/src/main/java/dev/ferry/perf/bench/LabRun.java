@@ -1,6 +1,7 @@
 package dev.ferry.perf.bench;
 
 import dev.ferry.control.lab.LabException;
+import dev.ferry.perf.lab.BenchPath;
 import dev.ferry.perf.lab.Dataplane;
 import dev.ferry.perf.lab.LabBench;
 import dev.ferry.perf.lab.LabReport;
@@ -23,7 +24,9 @@ import java.util.concurrent.Callable;
     footer = {"", "Examples:",
         "  sudo ./ferry bench lab --out /tmp/lab                                # 1 and 10,000 services, every dataplane",
         "  sudo ./ferry bench lab --out /tmp/lab --services 1 --duration-s 3    # a quick look",
-        "  sudo ./ferry bench lab --out /tmp/lab --dataplane ferry-packet --dataplane nftables --mode udp --mode crr"})
+        "  sudo ./ferry bench lab --out /tmp/lab --dataplane ferry-packet --dataplane nftables --mode udp --mode crr",
+        "  sudo ./ferry bench lab --out /tmp/snat --services 1 --path node-port --mode crr --crr-graceful-close \\",
+        "       --duration-s 300 --changes 0 --dataplane nftables --dataplane ferry-tun   # masquerade for 5 minutes"})
 final class LabRun implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Folder for lab.json, lab.md and charts/.")
     Path out;
@@ -49,6 +52,16 @@ final class LabRun implements Callable<Integer> {
     int changes;
     @Option(names = "--workers", defaultValue = "1", description = "The Ferry agent's worker threads (default: ${DEFAULT-VALUE}).")
     int workers;
+    @Option(names = "--path", defaultValue = "cluster-ip", paramLabel = "PATH", description = {
+        "How the load reaches the bench service (default: ${DEFAULT-VALUE}):",
+        "  cluster-ip     pod local-1 -> ClusterIP (two backends, no masquerade)",
+        "  node-port      the lab's external client -> node-1:NodePort (one backend, masqueraded)",
+        "  load-balancer  the lab's external client -> LoadBalancer IP (one backend, masqueraded)",
+        "  hairpin        pod web-1 -> ClusterIP whose only backend is web-1 (masqueraded)"})
+    String path;
+    @Option(names = "--crr-graceful-close", description = "CRR: the server closes first and the client answers its FIN, so TIME_WAIT "
+        + "is held (as wrk -H 'Connection: close' against nginx); by default the client resets once answered.")
+    boolean crrGracefulClose;
     @Option(names = "--state-dir", defaultValue = LabBench.DEFAULT_STATE_DIR, description = "The bench lab's files (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
@@ -60,7 +73,7 @@ final class LabRun implements Callable<Integer> {
             : modes.stream().map(m -> LoadMode.valueOf(m.toUpperCase())).toList();
         final LabBench.Settings settings = new LabBench.Settings(out.toAbsolutePath(), stateDir, services.stream().sorted().toList(),
             planes, loadModes, Math.round(warmupS * 1000), Math.round(durationS * 1000), udpFlows, crrConcurrency, rrConcurrency,
-            bulkStreams, changes, workers);
+            bulkStreams, changes, workers, BenchPath.parse(path), crrGracefulClose);
         try {
             final LabResults results = new LabBench(settings, System.out).run();
             for (final Path f : LabReport.write(results, out)) {

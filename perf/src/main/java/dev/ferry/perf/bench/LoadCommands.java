@@ -66,11 +66,14 @@ final class LoadCommands {
         long maxCount;
         @Option(names = "--threads", defaultValue = "1", description = "Event loop threads (default: ${DEFAULT-VALUE}).")
         int threads;
+        @Option(names = "--graceful-close", description = "crr: wait for the server's FIN and close in turn (the server holds "
+            + "TIME_WAIT, as with wrk -H 'Connection: close'), instead of resetting once answered.")
+        boolean gracefulClose;
 
         @Override
         public Integer call() throws Exception {
             final LoadResult result = LoadClient.run(new LoadClient.Spec(LoadMode.valueOf(mode.toUpperCase()), targets, stats,
-                concurrency, payload, warmupMs, durationMs, maxCount, threads));
+                concurrency, payload, warmupMs, durationMs, maxCount, threads, gracefulClose));
             System.out.println(JSON.writeValueAsString(result));
             return 0;
         }

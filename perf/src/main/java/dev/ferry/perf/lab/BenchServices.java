@@ -14,6 +14,7 @@ import java.util.List;
  * same thing:
  * <pre>
  *   bench          10.96.100.10  7000/UDP, 7001/TCP (rr), 7002/TCP (crr), 7003/TCP (bulk) -> the load servers
+ *                  (on the external paths also NodePorts 30700-30703 and LB IP 198.18.100.10; see {@link BenchPath})
  *   svc-1..svc-K   10.97.0.1 ..  80/TCP -> 10 endpoints each in 10.248.0.0/14 (no such pods: rule-set weight only)
  *   change-N       10.96.100.20+N  80/TCP -> one load server's crr port (the "one-service change")
  * </pre>
@@ -33,10 +34,27 @@ public final class BenchServices {
     public record Endpoint(String ip, int port) {
     }
 
-    /** One service port: what kube-proxy calls a ServicePortName, with its ClusterIP and endpoints. */
-    public record ServicePort(String service, String portName, String protocol, String clusterIp, int port, List<Endpoint> endpoints) {
+    /**
+     * One service port: what kube-proxy calls a ServicePortName, with its ClusterIP and endpoints,
+     * and for a LoadBalancer service its NodePort and LoadBalancer IP ({@code 0} and null otherwise).
+     */
+    public record ServicePort(String service, String portName, String protocol, String clusterIp, int port, List<Endpoint> endpoints,
+                              int nodePort, String loadBalancerIp) {
         public ServicePort {
             endpoints = List.copyOf(endpoints);
+            if ((nodePort == 0) != (loadBalancerIp == null)) {
+                throw new IllegalArgumentException("a bench LoadBalancer port has both a NodePort and an LB IP, others neither");
+            }
+        }
+
+        /** A ClusterIP service port. */
+        public ServicePort(final String service, final String portName, final String protocol, final String clusterIp, final int port,
+                           final List<Endpoint> endpoints) {
+            this(service, portName, protocol, clusterIp, port, endpoints, 0, null);
+        }
+
+        public boolean external() {
+            return nodePort != 0;
         }
 
         /** {@code bench/svc-1/tcp/http}: kube-proxy's chain-name suffix. */
@@ -52,19 +70,26 @@ public final class BenchServices {
     private BenchServices() {
     }
 
-    /** The bench service's four ports over {@code servers}. */
-    public static List<ServicePort> bench(final List<String> servers) {
+    /**
+     * The bench service's four ports for {@code path}: over all {@code servers} for the ClusterIP
+     * path; over the first server alone on a masqueraded path (one backend: every connection
+     * needs its own SNAT tuple towards the same address and port); a LoadBalancer service
+     * (NodePorts {@link BenchPath#nodePort}, LB IP {@link BenchPath#LOAD_BALANCER_IP}) on the external paths.
+     */
+    public static List<ServicePort> bench(final List<String> servers, final BenchPath path) {
+        final List<String> backends = path.masqueraded() ? servers.subList(0, 1) : servers;
         final List<ServicePort> ports = new ArrayList<>();
-        ports.add(port("bench", "udp", "UDP", BENCH_IP, LoadPorts.UDP_SINK, servers));
-        ports.add(port("bench", "rr", "TCP", BENCH_IP, LoadPorts.TCP_RR, servers));
-        ports.add(port("bench", "crr", "TCP", BENCH_IP, LoadPorts.TCP_CRR, servers));
-        ports.add(port("bench", "bulk", "TCP", BENCH_IP, LoadPorts.TCP_BULK, servers));
+        ports.add(port("udp", "UDP", LoadPorts.UDP_SINK, backends, path));
+        ports.add(port("rr", "TCP", LoadPorts.TCP_RR, backends, path));
+        ports.add(port("crr", "TCP", LoadPorts.TCP_CRR, backends, path));
+        ports.add(port("bulk", "TCP", LoadPorts.TCP_BULK, backends, path));
         return ports;
     }
 
-    private static ServicePort port(final String service, final String name, final String protocol, final String ip, final int port,
-                                    final List<String> servers) {
-        return new ServicePort(service, name, protocol, ip, port, servers.stream().map(s -> new Endpoint(s, port)).toList());
+    private static ServicePort port(final String name, final String protocol, final int port, final List<String> servers,
+                                    final BenchPath path) {
+        return new ServicePort("bench", name, protocol, BENCH_IP, port, servers.stream().map(s -> new Endpoint(s, port)).toList(),
+            path.external() ? BenchPath.nodePort(port) : 0, path.external() ? BenchPath.LOAD_BALANCER_IP : null);
     }
 
     /** Filler {@code i} (1-based): 80/TCP with ten endpoints that no pod holds. */
@@ -76,12 +101,12 @@ public final class BenchServices {
         return new ServicePort("svc-" + i, "http", "TCP", text(FILLER_IP_BASE + i), 80, endpoints);
     }
 
-    /** The bench service plus {@code services - 1} fillers. */
-    public static List<ServicePort> all(final int services, final List<String> servers) {
+    /** The bench service (for {@code path}) plus {@code services - 1} fillers. */
+    public static List<ServicePort> all(final int services, final List<String> servers, final BenchPath path) {
         if (services < 1 || services > 100_000) {
             throw new IllegalArgumentException("services must be 1..100000, was " + services);
         }
-        final List<ServicePort> all = new ArrayList<>(bench(servers));
+        final List<ServicePort> all = new ArrayList<>(bench(servers, path));
         for (int i = 1; i < services; i++) {
             all.add(filler(i));
         }
@@ -91,7 +116,8 @@ public final class BenchServices {
     /** The same service ports with the bench service's endpoints moved {@code offset} ports up (fillers unchanged). */
     public static List<ServicePort> withTargetPortOffset(final List<ServicePort> ports, final int offset) {
         return ports.stream().map(p -> !p.service().equals("bench") ? p : new ServicePort(p.service(), p.portName(), p.protocol(),
-            p.clusterIp(), p.port(), p.endpoints().stream().map(e -> new Endpoint(e.ip(), e.port() + offset)).toList())).toList();
+            p.clusterIp(), p.port(), p.endpoints().stream().map(e -> new Endpoint(e.ip(), e.port() + offset)).toList(), p.nodePort(),
+            p.loadBalancerIp())).toList();
     }
 
     /** The {@code n}-th one-service change: a new service whose only endpoint is {@code server}'s crr port. */
@@ -112,11 +138,20 @@ public final class BenchServices {
                 j++;
             }
             final List<ServicePort> group = ports.subList(i, j);
+            final boolean external = group.get(0).external();
             y.append("---\napiVersion: v1\nkind: Service\nmetadata: {name: ").append(service).append(", namespace: ").append(NAMESPACE)
-                .append("}\nspec:\n  clusterIP: ").append(group.get(0).clusterIp()).append("\n  ports:\n");
+                .append("}\nspec:\n  type: ").append(external ? "LoadBalancer" : "ClusterIP").append("\n  clusterIP: ")
+                .append(group.get(0).clusterIp()).append("\n  ports:\n");
             for (final ServicePort p : group) {
                 y.append("  - {name: ").append(p.portName()).append(", protocol: ").append(p.protocol()).append(", port: ").append(p.port())
-                    .append(", targetPort: ").append(p.endpoints().get(0).port()).append("}\n");
+                    .append(", targetPort: ").append(p.endpoints().get(0).port());
+                if (external) {
+                    y.append(", nodePort: ").append(p.nodePort());
+                }
+                y.append("}\n");
+            }
+            if (external) {
+                y.append("status:\n  loadBalancer:\n    ingress:\n    - {ip: ").append(group.get(0).loadBalancerIp()).append("}\n");
             }
             // one slice per service port: endpoints of one port each
             for (final ServicePort p : group) {

@@ -22,8 +22,11 @@ import java.util.Locale;
  *       {@code statistic --mode random} probabilities 1/N, 1/(N-1), ...; a new connection walks
  *       the list until its service's rule. Masquerade through the 0x4000 mark as kube-proxy does.</li>
  * </ul>
- * Left out: NodePorts, LoadBalancer and external IPs, firewall (loadBalancerSourceRanges) and
- * health-check chains, which no benchmarked packet reaches.
+ * The bench service's LoadBalancer ports (the external {@link BenchPath}s) get nftables mode's
+ * external chain (externalTrafficPolicy Cluster: mark for masquerade, then the service chain),
+ * reached from {@code service-nodeports} on the node's address and from {@code service-ips} on
+ * the LB IP. Left out: external IPs, firewall (loadBalancerSourceRanges) and health-check
+ * chains, which no benchmarked packet reaches, and NodePorts in iptables mode.
  */
 public final class KernelRules {
     static final String MASQ_MARK = "0x4000";
@@ -35,13 +38,21 @@ public final class KernelRules {
         return "service-" + BenchServices.hash(p.id()) + "-" + p.id();
     }
 
+    static String externalChain(final ServicePort p) {
+        return "external-" + BenchServices.hash(p.id()) + "-" + p.id();
+    }
+
     static String endpointChain(final ServicePort p, final Endpoint e) {
         final String id = p.id() + "__" + e.ip() + "/" + e.port();
         return "endpoint-" + BenchServices.hash(id) + "-" + id;
     }
 
-    /** The whole {@code ip kube-proxy} table for {@code ports} (deleted first when it exists, so a load replaces it). */
-    public static String nftables(final List<ServicePort> ports) {
+    /**
+     * The whole {@code ip kube-proxy} table for {@code ports} (deleted first when it exists, so a
+     * load replaces it); {@code nodeIp} is the address NodePorts answer on.
+     */
+    public static String nftables(final List<ServicePort> ports, final String nodeIp) {
+        final List<ServicePort> external = ports.stream().filter(ServicePort::external).toList();
         final StringBuilder n = new StringBuilder(ports.size() * 1500);
         n.append("# kube-proxy nftables mode, as ferry bench generates it for ").append(ports.size()).append(" service ports\n");
         n.append("table ip kube-proxy\ndelete table ip kube-proxy\n");
@@ -49,12 +60,19 @@ public final class KernelRules {
         n.append("\tset cluster-ips {\n\t\ttype ipv4_addr\n\t\tcomment \"Active ClusterIPs\"\n");
         n.append(elements(ports.stream().map(ServicePort::clusterIp).distinct().toList()));
         n.append("\t}\n");
-        n.append("\tset nodeport-ips {\n\t\ttype ipv4_addr\n\t\tcomment \"IPs that accept NodePort traffic\"\n\t}\n");
+        n.append("\tset nodeport-ips {\n\t\ttype ipv4_addr\n\t\tcomment \"IPs that accept NodePort traffic\"\n");
+        n.append(elements(external.isEmpty() ? List.of() : List.of(nodeIp)));
+        n.append("\t}\n");
         n.append("\tmap service-ips {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n")
             .append("\t\tcomment \"ClusterIP, ExternalIP and LoadBalancer IP traffic\"\n");
-        n.append(elements(ports.stream().map(p -> p.clusterIp() + " . " + p.l4() + " . " + p.port() + " : goto " + serviceChain(p)).toList()));
+        final List<String> serviceIps = new java.util.ArrayList<>(
+            ports.stream().map(p -> p.clusterIp() + " . " + p.l4() + " . " + p.port() + " : goto " + serviceChain(p)).toList());
+        external.forEach(p -> serviceIps.add(p.loadBalancerIp() + " . " + p.l4() + " . " + p.port() + " : goto " + externalChain(p)));
+        n.append(elements(serviceIps));
         n.append("\t}\n");
-        n.append("\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n\t\tcomment \"NodePort traffic\"\n\t}\n");
+        n.append("\tmap service-nodeports {\n\t\ttype inet_proto . inet_service : verdict\n\t\tcomment \"NodePort traffic\"\n");
+        n.append(elements(external.stream().map(p -> p.l4() + " . " + p.nodePort() + " : goto " + externalChain(p)).toList()));
+        n.append("\t}\n");
         n.append("\tmap no-endpoint-services {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n")
             .append("\t\tcomment \"vmap to drop or reject packets to services with no endpoints\"\n\t}\n");
         n.append("""
@@ -118,6 +136,11 @@ public final class KernelRules {
     }
 
     private static void serviceChains(final StringBuilder n, final ServicePort p) {
+        if (p.external()) {
+            // externalTrafficPolicy Cluster: whatever comes in from outside may leave to another node, so it is masqueraded
+            n.append("\tchain ").append(externalChain(p)).append(" {\n\t\tjump mark-for-masquerade\n\t\tgoto ")
+                .append(serviceChain(p)).append("\n\t}\n");
+        }
         n.append("\tchain ").append(serviceChain(p)).append(" {\n");
         n.append("\t\tip daddr ").append(p.clusterIp()).append(' ').append(p.l4()).append(" dport ").append(p.port())
             .append(" ip saddr != ").append(BenchServices.CLUSTER_CIDR).append(" jump mark-for-masquerade\n");
@@ -174,6 +197,9 @@ public final class KernelRules {
 
     /** iptables-restore input for the nat and filter tables (replacing both). */
     public static String iptables(final List<ServicePort> ports) {
+        if (ports.stream().anyMatch(ServicePort::external)) {
+            throw new IllegalArgumentException("the iptables baseline has no NodePort or LoadBalancer rules: use nftables for the external paths");
+        }
         final StringBuilder r = new StringBuilder(ports.size() * 2500);
         r.append("# kube-proxy iptables mode, as ferry bench generates it for ").append(ports.size()).append(" service ports\n");
         r.append("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n");

@@ -59,10 +59,12 @@ public final class LabBench {
     /** How the run is shaped; every load is bounded by warmup + window and by maxCount. */
     public record Settings(Path out, Path stateDir, List<Integer> serviceCounts, List<Dataplane> dataplanes, List<LoadMode> modes,
                            long warmupMs, long durationMs, int udpFlows, int crrConcurrency, int rrConcurrency, int bulkStreams,
-                           int changes, int agentWorkers) {
+                           int changes, int agentWorkers, BenchPath path, boolean crrGracefulClose) {
         public String describe() {
-            return "window " + durationMs / 1000.0 + " s after " + warmupMs / 1000.0 + " s warmup; UDP " + udpFlows + " flows of 64 B datagrams; "
-                + "CRR " + crrConcurrency + " connections in flight; RR " + rrConcurrency + " connections; bulk " + bulkStreams
+            return "path " + path.label() + "; window " + durationMs / 1000.0 + " s after " + warmupMs / 1000.0 + " s warmup; UDP " + udpFlows
+                + " flows of 64 B datagrams; CRR " + crrConcurrency + " connections in flight"
+                + (crrGracefulClose ? " (server closes first: TIME_WAIT)" : " (client resets)") + "; RR " + rrConcurrency
+                + " connections; bulk " + bulkStreams
                 + " streams; services " + serviceCounts + "; Ferry agent with " + agentWorkers + " worker(s); " + changes
                 + " one-service changes per dataplane";
         }
@@ -77,7 +79,10 @@ public final class LabBench {
     private LabTopology topology;
     private LabTopology.Node node;
     private List<String> serverIps;
+    /** Pod local-1's namespace: where the serving probes connect from. */
     private String clientNetns;
+    /** Where the load client runs: local-1, the lab's external client, or web-1 (hairpin), by {@link Settings#path()}. */
+    private String loadNetns;
     private Process agent;
     private final List<BenchServices.ServicePort> changed = new ArrayList<>();
     private int changeCounter;
@@ -95,6 +100,10 @@ public final class LabBench {
         Shell.requireTools("ip", "setsid", "bash");
         if (settings.dataplanes().contains(Dataplane.NFTABLES) && Shell.which("nft").isEmpty()) {
             throw new LabException("nft is missing: apt-get install nftables (or leave out --dataplane nftables)");
+        }
+        if (settings.dataplanes().contains(Dataplane.IPTABLES) && settings.path().external()) {
+            throw new LabException("the iptables baseline has no NodePort or LoadBalancer rules: leave out --dataplane iptables for --path "
+                + settings.path().label());
         }
         if (settings.dataplanes().contains(Dataplane.IPTABLES) && Shell.which("iptables-restore").isEmpty()) {
             throw new LabException("iptables-restore is missing: apt-get install iptables (or leave out --dataplane iptables)");
@@ -115,12 +124,21 @@ public final class LabBench {
             node = topology.node(1);
             clientNetns = topology.requirePod(CLIENT_POD).netns();
             serverIps = SERVER_PODS.stream().map(p -> topology.requirePod(p).ip()).toList();
+            loadNetns = switch (settings.path()) {
+                case CLUSTER_IP -> clientNetns;
+                case NODE_PORT, LOAD_BALANCER -> topology.clientNetns();
+                case HAIRPIN -> topology.requirePod(SERVER_PODS.get(0)).netns();
+            };
+            if (settings.path() == BenchPath.LOAD_BALANCER) {
+                // the lab's router spreads the LB pool over every node; only node-1 runs a dataplane here
+                Shell.ip("-n", topology.routerNetns(), "route", "replace", BenchPath.LOAD_BALANCER_IP + "/32", "via", node.ip());
+            }
             // tens of thousands of connections per run: every client port once before any comes round again
-            Shell.run("ip", "netns", "exec", clientNetns, "sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65000");
+            Shell.run("ip", "netns", "exec", loadNetns, "sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65000");
             startServers();
             boolean first = true;
             for (final int services : settings.serviceCounts()) {
-                final List<BenchServices.ServicePort> ports = BenchServices.all(services, serverIps);
+                final List<BenchServices.ServicePort> ports = BenchServices.all(services, serverIps, settings.path());
                 for (final Dataplane dataplane : settings.dataplanes()) {
                     if (dataplane.direct() && !first) {
                         continue; // no services involved: once is enough
@@ -151,9 +169,17 @@ public final class LabBench {
         try {
             setUp(results, dataplane, services, ports);
             for (final LoadMode mode : settings.modes()) {
-                final LabResults.Load load = load(dataplane, services, mode);
+                final LabResults.Snat before = snatCounters(dataplane);
+                LabResults.Load load = load(dataplane, services, mode);
+                final LabResults.Snat after = snatCounters(dataplane);
+                if (before != null && after != null) {
+                    load = load.withSnat(new LabResults.Snat(after.portsExhausted() - before.portsExhausted(),
+                        after.tuplesReused() - before.tuplesReused()));
+                }
                 results.loads().add(load);
-                say("   " + mode + ": " + (load.result() == null ? "failed: " + load.error() : describe(load.result())));
+                say("   " + mode + ": " + (load.result() == null ? "failed: " + load.error() : describe(load.result()))
+                    + (load.snat() == null ? "" : String.format("; SNAT: %d SYNs dropped for want of a port, %d tuples taken over",
+                    load.snat().portsExhausted(), load.snat().tuplesReused())));
             }
             if (!dataplane.direct()) {
                 for (int i = 0; i < settings.changes(); i++) {
@@ -180,7 +206,7 @@ public final class LabBench {
             case NFTABLES, IPTABLES -> {
                 final String mode = dataplane == Dataplane.NFTABLES ? "nftables" : "iptables";
                 final Path rules = settings.stateDir().resolve("rules-" + mode + "-" + services + (mode.equals("nftables") ? ".nft" : ".rules"));
-                Files.writeString(rules, mode.equals("nftables") ? KernelRules.nftables(ports) : KernelRules.iptables(ports));
+                Files.writeString(rules, mode.equals("nftables") ? KernelRules.nftables(ports, node.ip()) : KernelRules.iptables(ports));
                 final long start = System.nanoTime();
                 final double commandMs = baseline("load", mode, rules);
                 final double servingMs = waitServing(BenchServices.BENCH_IP, LoadPorts.TCP_CRR, start);
@@ -345,9 +371,21 @@ public final class LabBench {
         return outcome.answered() ? outcome.body() : "";
     }
 
+    /** The agent's SNAT counters now, on a masqueraded path with an agent running; else null. */
+    private LabResults.Snat snatCounters(final Dataplane dataplane) {
+        if (!settings.path().masqueraded() || dataplane.portType() == null || dataplane.direct()) {
+            return null;
+        }
+        final String page = metrics();
+        final Double exhausted = metric(page, "ferry_packets_dropped_total{reason=\"snat_ports_exhausted\"}");
+        final Double reused = metric(page, "ferry_snat_tuples_reused_total");
+        return new LabResults.Snat(exhausted == null ? 0 : exhausted.longValue(), reused == null ? 0 : reused.longValue());
+    }
+
+    /** The value of the first sample named {@code name} (a bare name, or a name with its exact labels). */
     private static Double metric(final String page, final String name) {
         for (final String line : page.lines().toList()) {
-            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+            if (line.startsWith(name + " ") || (!name.contains("{") && line.startsWith(name + "{"))) {
                 return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
@@ -441,13 +479,21 @@ public final class LabBench {
                 case RR -> settings.rrConcurrency();
                 case BULK -> settings.bulkStreams();
             })));
-        if (dataplane.direct()) {
-            serverIps.forEach(ip -> args.addAll(List.of("--target", ip + ":" + port)));
-        } else {
-            args.addAll(List.of("--target", BenchServices.BENCH_IP + ":" + port));
+        if (mode == LoadMode.CRR && settings.crrGracefulClose()) {
+            args.add("--graceful-close");
         }
-        serverIps.forEach(ip -> args.addAll(List.of("--stats", ip)));
-        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", clientNetns));
+        final List<String> backends = settings.path().masqueraded() ? serverIps.subList(0, 1) : serverIps;
+        if (dataplane.direct()) {
+            backends.forEach(ip -> args.addAll(List.of("--target", ip + ":" + port)));
+        } else {
+            args.addAll(List.of("--target", switch (settings.path()) {
+                case CLUSTER_IP, HAIRPIN -> BenchServices.BENCH_IP + ":" + port;
+                case NODE_PORT -> node.ip() + ":" + BenchPath.nodePort(port);
+                case LOAD_BALANCER -> BenchPath.LOAD_BALANCER_IP + ":" + port;
+            }));
+        }
+        backends.forEach(ip -> args.addAll(List.of("--stats", ip)));
+        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", loadNetns));
         command.addAll(jvm.command(false, BENCH_MAIN, args));
         try {
             final Process process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -477,8 +523,9 @@ public final class LabBench {
     static String describe(final LoadResult r) {
         return switch (r.mode()) {
             case UDP -> String.format("%,.0f datagrams/s delivered (%.1f%% lost), %d errors", r.ratePerS(), r.lossRatio() * 100, r.errors());
-            case CRR -> String.format("%,.0f connections/s, p50 %.0f µs, p99 %.0f µs, %d errors", r.ratePerS(),
-                r.latency() == null ? Double.NaN : r.latency().p50Us(), r.latency() == null ? Double.NaN : r.latency().p99Us(), r.errors());
+            case CRR -> String.format("%,.0f connections/s (slowest second %,.0f), p50 %.0f µs, p99 %.0f µs, %d errors", r.ratePerS(),
+                r.slowestSecondPerS(), r.latency() == null ? Double.NaN : r.latency().p50Us(),
+                r.latency() == null ? Double.NaN : r.latency().p99Us(), r.errors());
             case RR -> String.format("%,.0f requests/s, p50 %.0f µs, p99 %.0f µs, %d errors", r.ratePerS(),
                 r.latency() == null ? Double.NaN : r.latency().p50Us(), r.latency() == null ? Double.NaN : r.latency().p99Us(), r.errors());
             case BULK -> String.format("%.2f Gbit/s", r.bitsPerS() / 1e9);

@@ -18,8 +18,23 @@ import java.util.List;
  */
 public record LabResults(Machine machine, String settings, List<Load> loads, List<Sync> syncs) {
 
-    /** One load run. {@code result} is null when the run failed; {@code error} then says why. */
-    public record Load(String dataplane, int services, LoadMode mode, LoadResult result, String error) {
+    /**
+     * One load run. {@code result} is null when the run failed; {@code error} then says why.
+     * {@code snat}: for a Ferry agent on a masqueraded path, what its SNAT counters did during
+     * the run (warmup included); null otherwise.
+     */
+    public record Load(String dataplane, int services, LoadMode mode, LoadResult result, String error, Snat snat) {
+        public Load(final String dataplane, final int services, final LoadMode mode, final LoadResult result, final String error) {
+            this(dataplane, services, mode, result, error, null);
+        }
+
+        public Load withSnat(final Snat counters) {
+            return new Load(dataplane, services, mode, result, error, counters);
+        }
+    }
+
+    /** SNAT counters over one load: SYNs dropped for want of a free tuple, tuples taken over from finished flows. */
+    public record Snat(long portsExhausted, long tuplesReused) {
     }
 
     /**

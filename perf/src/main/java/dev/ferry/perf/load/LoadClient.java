@@ -36,8 +36,11 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>UDP: {@code concurrency} connected sockets blast {@code payloadBytes} datagrams (written
  *       in batches, sent with sendmmsg); the servers count what arrives.</li>
  *   <li>CRR: {@code concurrency} connections in flight, each connect, request, answer, and
- *       close (the client aborts with a RST once answered, so no TIME_WAIT is left on either
- *       side); the next starts when one ends.</li>
+ *       close; the next starts when one ends. By default the client aborts with a RST once
+ *       answered, so no TIME_WAIT is left on either side; with {@code gracefulClose} it waits
+ *       for the server's FIN and closes in turn, as {@code wrk -H 'Connection: close'} against
+ *       nginx does: the server holds TIME_WAIT, and so does every conntrack table on the way
+ *       (the masquerade benchmarks need exactly that).</li>
  *   <li>RR: {@code concurrency} open connections, each one request in flight.</li>
  *   <li>BULK: {@code concurrency} connections writing 64 KiB chunks; the servers count bytes.</li>
  * </ul>
@@ -56,9 +59,10 @@ public final class LoadClient {
      * @param warmupMs      load before the window (JIT, conntrack, caches)
      * @param durationMs    the measurement window
      * @param maxCount      stop early after this many operations in all (0: no limit besides time)
+     * @param gracefulClose crr: the server closes first and the client answers its FIN (else the client resets)
      */
     public record Spec(LoadMode mode, List<String> targets, List<String> statsServers, int concurrency, int payloadBytes,
-                       long warmupMs, long durationMs, long maxCount, int threads) {
+                       long warmupMs, long durationMs, long maxCount, int threads, boolean gracefulClose) {
         public Spec {
             targets = List.copyOf(targets);
             statsServers = List.copyOf(statsServers);
@@ -68,8 +72,8 @@ public final class LoadClient {
             if (concurrency < 1 || concurrency > 4096) {
                 throw new IllegalArgumentException("concurrency must be 1..4096, was " + concurrency);
             }
-            if (durationMs < 100 || durationMs > 600_000 || warmupMs < 0 || warmupMs > 600_000) {
-                throw new IllegalArgumentException("duration must be 0.1..600 s and warmup 0..600 s");
+            if (durationMs < 100 || durationMs > 3_600_000 || warmupMs < 0 || warmupMs > 600_000) {
+                throw new IllegalArgumentException("duration must be 0.1..3600 s and warmup 0..600 s");
             }
             if ((mode == LoadMode.UDP || mode == LoadMode.BULK) && statsServers.isEmpty()) {
                 throw new IllegalArgumentException(mode + " needs the servers' addresses (--stats) to count what arrived");
@@ -131,8 +135,19 @@ public final class LoadClient {
         measuring = true;
         final long t0 = System.nanoTime();
         final long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(spec.durationMs());
+        long secondStart = t0;
+        long secondDone = done0;
+        double slowestSecond = Double.NaN;
         while (System.nanoTime() < deadline && (spec.maxCount() <= 0 || started.get() < spec.maxCount())) {
             sleepMs(Math.min(50, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+            final long now = System.nanoTime();
+            if (now - secondStart >= 1_000_000_000L) {
+                final long doneNow = done.sum();
+                final double rate = (doneNow - secondDone) / ((now - secondStart) / 1e9);
+                slowestSecond = Double.isNaN(slowestSecond) ? rate : Math.min(slowestSecond, rate);
+                secondStart = now;
+                secondDone = doneNow;
+            }
         }
         final long t1 = System.nanoTime();
         final List<ServerStats> after = needsServerStats() ? ServerStats.queryAll(spec.statsServers()) : List.of();
@@ -177,7 +192,7 @@ public final class LoadClient {
                 yield new LoadResult(LoadMode.BULK, target, serverWindowS, bytes, bytes, bits / 8, bits, failed, null);
             }
             case CRR, RR -> new LoadResult(spec.mode(), target, windowS, completed, completed, completed / windowS, 0, failed,
-                LoadResult.Latency.of(histogram));
+                LoadResult.Latency.of(histogram), Double.isNaN(slowestSecond) ? completed / windowS : slowestSecond);
         };
     }
 
@@ -309,6 +324,9 @@ public final class LoadClient {
                     latencies.recordValue(System.nanoTime() - startNs);
                 }
                 done.increment();
+                if (spec.gracefulClose()) {
+                    return; // the server's FIN ends the read side, and Netty closes ours in turn
+                }
                 // Abort (RST) rather than close: no TIME_WAIT on either side. A server TIME_WAIT
                 // for a client port that comes round again answers the new SYN with a challenge
                 // ACK, and the connect then stalls a full SYN retransmission (1 s).

@@ -17,9 +17,17 @@ import org.HdrHistogram.Histogram;
  * @param bitsPerS   payload bits per second delivered (UDP, bulk), 0 otherwise
  * @param errors     failed connects, timeouts, resets in the window
  * @param latency    TCP latency percentiles (connect to answer for crr, request to answer for rr), or null
+ * @param slowestSecondPerS crr and rr: the fewest operations completed in any whole second of the window (a
+ *                   collapse part way through a long window shows here, not in the mean); 0 otherwise
  */
 public record LoadResult(LoadMode mode, String target, double windowS, long count, long sent, double ratePerS, double bitsPerS,
-                         long errors, Latency latency) {
+                         long errors, Latency latency, double slowestSecondPerS) {
+
+    /** A result without a per-second figure (UDP, bulk). */
+    public LoadResult(final LoadMode mode, final String target, final double windowS, final long count, final long sent,
+                      final double ratePerS, final double bitsPerS, final long errors, final Latency latency) {
+        this(mode, target, windowS, count, sent, ratePerS, bitsPerS, errors, latency, 0);
+    }
 
     /** Latency percentiles in microseconds. */
     public record Latency(long samples, double p50Us, double p90Us, double p99Us, double p999Us, double maxUs, double meanUs) {

@@ -5,16 +5,18 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The kernel baselines' rule sets have kube-proxy's shape (no kernel needed: text only). */
 class KernelRulesTest {
     private static final List<String> SERVERS = List.of("10.244.1.11", "10.244.1.12");
+    private static final String NODE_IP = "198.18.0.11";
 
     @Test
     void shouldMapEveryServicePortToItsChainAndEveryEndpointToADnatChainInNftables() {
-        final List<BenchServices.ServicePort> ports = BenchServices.all(3, SERVERS);
-        final String nft = KernelRules.nftables(ports);
+        final List<BenchServices.ServicePort> ports = BenchServices.all(3, SERVERS, BenchPath.CLUSTER_IP);
+        final String nft = KernelRules.nftables(ports, NODE_IP);
         assertEquals(6, ports.size(), "four bench ports and two fillers");
         for (final BenchServices.ServicePort p : ports) {
             assertTrue(nft.contains(p.clusterIp() + " . " + p.l4() + " . " + p.port() + " : goto " + KernelRules.serviceChain(p)), p.id());
@@ -29,8 +31,24 @@ class KernelRulesTest {
     }
 
     @Test
+    void shouldMasqueradeTheExternalPathsThroughAnExternalChainFromNodePortsAndTheLoadBalancerIp() {
+        final List<BenchServices.ServicePort> ports = BenchServices.all(2, SERVERS, BenchPath.NODE_PORT);
+        final String nft = KernelRules.nftables(ports, NODE_IP);
+        final BenchServices.ServicePort crr = ports.stream().filter(p -> p.portName().equals("crr")).findFirst().orElseThrow();
+        assertEquals(List.of(new BenchServices.Endpoint(SERVERS.get(0), crr.port())), crr.endpoints(), "one backend on a masqueraded path");
+        assertTrue(nft.contains("tcp . " + BenchPath.nodePort(crr.port()) + " : goto " + KernelRules.externalChain(crr)), nft);
+        assertTrue(nft.contains(BenchPath.LOAD_BALANCER_IP + " . tcp . " + crr.port() + " : goto " + KernelRules.externalChain(crr)), nft);
+        assertTrue(nft.contains("\tchain " + KernelRules.externalChain(crr) + " {\n\t\tjump mark-for-masquerade\n\t\tgoto "
+            + KernelRules.serviceChain(crr) + "\n"), nft);
+        assertTrue(nft.contains("comment \"IPs that accept NodePort traffic\"\n\t\telements = {\n\t\t\t" + NODE_IP), nft);
+        assertThrows(IllegalArgumentException.class, () -> KernelRules.iptables(ports));
+        final String clusterOnly = KernelRules.nftables(BenchServices.all(2, SERVERS, BenchPath.HAIRPIN), NODE_IP);
+        assertTrue(!clusterOnly.contains("\tchain external-"), "hairpin needs no external chain");
+    }
+
+    @Test
     void shouldWalkKubeServicesInOrderAndSplitEndpointsByStatisticProbabilitiesInIptables() {
-        final List<BenchServices.ServicePort> ports = BenchServices.all(2, SERVERS);
+        final List<BenchServices.ServicePort> ports = BenchServices.all(2, SERVERS, BenchPath.CLUSTER_IP);
         final String rules = KernelRules.iptables(ports);
         final BenchServices.ServicePort filler = BenchServices.filler(1);
         assertTrue(rules.contains("-A KUBE-SERVICES -m comment --comment \"bench/svc-1:http cluster IP\" -d " + filler.clusterIp()
@@ -45,7 +63,7 @@ class KernelRulesTest {
 
     @Test
     void shouldRewriteKubeServicesWholeAndAddOnlyTheNewChainsForAChange() {
-        final List<BenchServices.ServicePort> ports = BenchServices.all(2, SERVERS);
+        final List<BenchServices.ServicePort> ports = BenchServices.all(2, SERVERS, BenchPath.CLUSTER_IP);
         final BenchServices.ServicePort added = BenchServices.change(1, SERVERS.get(0));
         final String delta = KernelRules.iptablesAdd(ports, added);
         assertEquals(ports.size() + 1, delta.lines().filter(l -> l.startsWith("-A KUBE-SERVICES") && l.contains("cluster IP")).count());
