@@ -73,6 +73,20 @@ public final class PacketProcessor {
     private static final long NO_TIME_WAIT_PREFERENCE = 1L << 62;
     private static final int REPLY_CAPACITY = PacketWriter.ICMP_ERROR_MAX_LENGTH + 64;
 
+    /**
+     * The reply tuple of the masqueraded flow a SYN re-opens (a client reusing its source port
+     * while the old flow is in TIME_WAIT or CLOSE), kept for {@link #insertAndTranslate}: the new
+     * flow gets the same SNAT tuple when its backend is the same. The backend then sees the same
+     * 4-tuple as before, whose TIME_WAIT socket the client's timestamps (per 4-tuple on Linux)
+     * pass; a new SNAT port would leave the old one free for a different client, whose older
+     * timestamps the backend's TIME_WAIT refuses (PAWS), stalling that connect a full SYN
+     * retransmission. {@code reopenedNatPort} is 0 when the packet re-opens nothing.
+     */
+    private int reopenedBackend;
+    private int reopenedBackendPort;
+    private int reopenedNatAddress;
+    private int reopenedNatPort;
+
     private final ConntrackTable conntrack;
     private final ServiceTableHolder tables;
     private final ServiceRouter router;
@@ -157,9 +171,11 @@ public final class PacketProcessor {
         final int srcPort = packet.srcPort();
         final int dstPort = packet.dstPort();
         key.setIpv4(protocol, src, srcPort, dst, dstPort);
+        reopenedNatPort = 0;
         final long handle = conntrack.find(key);
         if (handle >= 0) {
-            if (conntrack.expiresAtMs(handle) > nowMs && !reopensClosedFlow(handle)) {
+            final boolean reopens = reopensClosedFlow(handle);
+            if (conntrack.expiresAtMs(handle) > nowMs && !reopens) {
                 final Action action = translateTracked(handle, nowMs);
                 if (action != null) {
                     return action;
@@ -168,6 +184,12 @@ public final class PacketProcessor {
                 // Expired but not yet swept, or a new SYN on a connection in TIME_WAIT/CLOSE
                 // (a reused source port): the old flow is over and this packet starts a new one
                 // with a fresh routing decision, as netfilter does.
+                if (reopens && (conntrack.flags(handle) & FLAG_MASQUERADED) != 0 && readChecked(handle, false)) {
+                    reopenedBackend = reply.srcIpv4();
+                    reopenedBackendPort = reply.srcPort();
+                    reopenedNatAddress = reply.dstIpv4();
+                    reopenedNatPort = reply.dstPort();
+                }
                 conntrack.delete(handle);
             }
         }
@@ -270,6 +292,14 @@ public final class PacketProcessor {
         // netfilter's clash resolution, they move to a port of the SNAT range.
         if (!masquerade) {
             final Action action = insertWithReply(natSrc, srcPort, nowMs);
+            if (action != null) {
+                return action;
+            }
+        }
+
+        if (reopenedNatPort != 0 && reopenedNatAddress == natSrc && reopenedBackend == decision.backendAddress()
+            && reopenedBackendPort == decision.backendPort() && reopenedNatPort >= snat.minPort() && reopenedNatPort <= snat.maxPort()) {
+            final Action action = insertWithReply(natSrc, reopenedNatPort, nowMs); // the re-opened flow's own tuple, freed just now
             if (action != null) {
                 return action;
             }

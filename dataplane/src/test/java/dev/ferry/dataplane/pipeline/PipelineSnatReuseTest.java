@@ -111,6 +111,24 @@ class PipelineSnatReuseTest {
     }
 
     @Test
+    void shouldGiveAFlowReopenedFromTimeWaitItsOldSnatTupleBack() {
+        // A client reusing its source port while the old flow is in TIME_WAIT: the backend's own
+        // TIME_WAIT socket accepts the new SYN only on the same 4-tuple (the client's timestamps
+        // are per 4-tuple), so the new flow keeps the SNAT port although seven others are free.
+        final int first = open(0);
+        closeGracefully(0, first);
+        for (int round = 0; round < 20; round++) {
+            harness.clock.advance(500);
+            assertEquals(first, open(0), "round " + round + ": the re-opened flow's SNAT port");
+            closeGracefully(0, first);
+        }
+        // a different client gets some port, never blocked by the re-opened one
+        harness.clock.advance(500);
+        final int other = open(1);
+        assertTrue(other != first, "the re-opened flow holds its port: " + other);
+    }
+
+    @Test
     void shouldTakeOverTheTupleOfAFlowInTimeWaitWhenNoPortIsFree() {
         final Set<Integer> ports = new HashSet<>();
         for (int n = 0; n < PORTS; n++) {
