@@ -37,7 +37,8 @@ import java.util.Set;
  *       version, until it is no longer in any file;</li>
  *   <li>the allocations, so that every service keeps its ClusterIP and NodePorts.</li>
  * </ul>
- * Steps of a reload: list and read the files ({@link ManifestReader}), put back last good
+ * Steps of a reload: list the files and read those whose {@link FileState} changed since their
+ * last parse ({@link ManifestReader}; the others' parses are reused), put back last good
  * versions, allocate ({@link ServiceAllocator}), derive endpoints ({@link EndpointsController}),
  * compile ({@link ServicePortCompiler}), count changes. Never throws. Not thread-safe: the
  * {@link ManifestSource} serialises calls.
@@ -48,6 +49,8 @@ final class ManifestPipeline {
     private final AllocationStore store;
     private final ServiceAllocator allocator;
     private final Map<String, ManifestFile> lastParsed = new HashMap<>();
+    /** Each file's state when it was last parsed: an unchanged file is not read again. */
+    private final Map<String, FileState> parsedState = new HashMap<>();
     private Map<String, KubeObject> lastGood = Map.of();
     private Allocations stored;
     private ManifestError storeReadError;
@@ -106,17 +109,27 @@ final class ManifestPipeline {
         final List<ManifestFile> files = new ArrayList<>();
         final Set<String> present = new HashSet<>();
         for (final Path path : listing.files()) {
+            final FileState state = FileState.of(path);
+            final ManifestFile unchanged = lastParsed.get(path.toString());
+            if (unchanged != null && state.readable() && state.equals(parsedState.get(path.toString()))) {
+                present.add(unchanged.file());
+                files.add(unchanged);
+                continue;
+            }
             final ManifestFile read = ManifestReader.readFile(path);
             present.add(read.file());
             if (read.unreadable() == null) {
                 lastParsed.put(read.file(), read);
+                parsedState.put(read.file(), state);
                 files.add(read);
             } else {
+                parsedState.remove(read.file()); // read again next time, whatever its state
                 final ManifestFile last = lastParsed.get(read.file());
                 files.add(last == null ? read : new ManifestFile(read.file(), last.entries(), read.unreadable()));
             }
         }
         lastParsed.keySet().retainAll(present);
+        parsedState.keySet().retainAll(present);
 
         final ManifestSet manifests = ManifestReader.merge(listing.errors(), withLastGoodVersions(files));
         final ServiceAllocator.Result allocated = allocator.allocate(manifests.services(), lastGoodServices());

@@ -3,18 +3,17 @@ package dev.ferry.control.source;
 import dev.ferry.control.allocate.AllocationStore;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestReader;
+import dev.ferry.control.tree.DocumentReader;
 
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -33,12 +32,15 @@ import java.util.stream.Stream;
  * hands a new {@link SourceSnapshot} to a listener, on the source's own thread.
  *
  * <p>Changes are seen two ways: a {@link WatchService} on each directory (for a file, on its
- * parent), and a rescan every {@link Context#rescanPeriodMs} comparing each file's size,
- * modification time and file key, because watch events can be lost (overflow, directories that
- * appear later, network file systems). A burst of events is debounced: the reload happens once
- * no event came for {@link Context#debounceMs}, and at the latest {@link Context#maxDelayMs}
- * after the first. A reload whose result equals the previous one (an edited comment) is not
- * handed on.
+ * parent), and a rescan every {@link Context#rescanPeriodMs} comparing each file's
+ * {@link FileState}, because watch events can be lost (overflow, directories that appear later,
+ * network file systems). Reloads follow kube-proxy's minSyncPeriod: the first change after a
+ * quiet period is reloaded at once; changes within {@link Context#minIntervalMs} of the last
+ * reload wait for that interval to end and are reloaded together. So an isolated change costs
+ * no wait, and a burst at most one reload per interval. (A file caught half written, by a
+ * writer that does not rename into place, keeps its last good version until the next reload
+ * reads it whole.) A reload re-reads only the files whose state changed, and one whose result
+ * equals the previous one (an edited comment) is not handed on.
  *
  * <p>Manifest mode and "the last good state keeps serving" are {@link ManifestPipeline}'s job.
  * Problems are reported in the snapshot's errors, never thrown out of the watcher thread; a
@@ -57,8 +59,7 @@ import java.util.stream.Stream;
 public final class ManifestSource implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ManifestSource.class.getName());
 
-    public static final long DEFAULT_DEBOUNCE_MS = 100;
-    public static final long DEFAULT_MAX_DELAY_MS = 1000;
+    public static final long DEFAULT_MIN_INTERVAL_MS = 100;
     public static final long DEFAULT_RESCAN_PERIOD_MS = 2000;
     private static final long CLOSE_WAIT_MS = 5000;
 
@@ -68,8 +69,7 @@ public final class ManifestSource implements AutoCloseable {
         private NodeConfig nodeConfig;
         private Consumer<SourceSnapshot> listener;
         private Path allocationStateFile;
-        private long debounceMs = DEFAULT_DEBOUNCE_MS;
-        private long maxDelayMs = DEFAULT_MAX_DELAY_MS;
+        private long minIntervalMs = DEFAULT_MIN_INTERVAL_MS;
         private long rescanPeriodMs = DEFAULT_RESCAN_PERIOD_MS;
         private String threadName = "ferry-manifest-source";
 
@@ -97,15 +97,9 @@ public final class ManifestSource implements AutoCloseable {
             return this;
         }
 
-        /** Quiet time after the last event before reloading. */
-        public Context debounceMs(final long debounceMs) {
-            this.debounceMs = debounceMs;
-            return this;
-        }
-
-        /** Longest wait after the first event of a burst, however long the burst goes on. */
-        public Context maxDelayMs(final long maxDelayMs) {
-            this.maxDelayMs = maxDelayMs;
+        /** Least time between two reloads: changes within it of the last reload are batched until it ends. */
+        public Context minIntervalMs(final long minIntervalMs) {
+            this.minIntervalMs = minIntervalMs;
             return this;
         }
 
@@ -124,12 +118,8 @@ public final class ManifestSource implements AutoCloseable {
             return paths;
         }
 
-        public long debounceMs() {
-            return debounceMs;
-        }
-
-        public long maxDelayMs() {
-            return maxDelayMs;
+        public long minIntervalMs() {
+            return minIntervalMs;
         }
 
         public long rescanPeriodMs() {
@@ -143,9 +133,9 @@ public final class ManifestSource implements AutoCloseable {
             }
             Objects.requireNonNull(nodeConfig, "nodeConfig is required");
             Objects.requireNonNull(listener, "listener is required");
-            if (debounceMs < 0 || maxDelayMs < debounceMs || rescanPeriodMs <= 0) {
-                throw new IllegalArgumentException("need 0 <= debounceMs (" + debounceMs + ") <= maxDelayMs (" + maxDelayMs
-                    + ") and rescanPeriodMs (" + rescanPeriodMs + ") > 0");
+            if (minIntervalMs < 0 || rescanPeriodMs <= 0) {
+                throw new IllegalArgumentException("need minIntervalMs (" + minIntervalMs + ") >= 0 and rescanPeriodMs ("
+                    + rescanPeriodMs + ") > 0");
             }
             return this;
         }
@@ -257,8 +247,7 @@ public final class ManifestSource implements AutoCloseable {
     }
 
     private void run() {
-        final long debounceNs = TimeUnit.MILLISECONDS.toNanos(context.debounceMs);
-        final long maxDelayNs = TimeUnit.MILLISECONDS.toNanos(context.maxDelayMs);
+        final long minIntervalNs = TimeUnit.MILLISECONDS.toNanos(context.minIntervalMs);
         final long rescanNs = TimeUnit.MILLISECONDS.toNanos(context.rescanPeriodMs);
         try {
             register();
@@ -270,16 +259,12 @@ public final class ManifestSource implements AutoCloseable {
                 publish(System.currentTimeMillis());
             }
             long nextRescanNs = System.nanoTime() + rescanNs;
+            long lastReloadNs = System.nanoTime() - minIntervalNs; // the first change goes at once
             boolean dirty = false;
-            long dirtySinceNs = 0;
             long dirtySinceMs = 0;
-            long quietUntilNs = 0;
             while (running) {
                 long now = System.nanoTime();
-                long wakeAt = nextRescanNs;
-                if (dirty) {
-                    wakeAt = Math.min(wakeAt, Math.min(quietUntilNs, dirtySinceNs + maxDelayNs));
-                }
+                final long wakeAt = dirty ? Math.min(nextRescanNs, lastReloadNs + minIntervalNs) : nextRescanNs;
                 final WatchKey key = watchService.poll(Math.max(0, wakeAt - now), TimeUnit.NANOSECONDS);
                 now = System.nanoTime();
                 boolean changed = key != null && drain(key);
@@ -292,16 +277,13 @@ public final class ManifestSource implements AutoCloseable {
                     }
                     changed |= !scan().equals(seen);
                 }
-                if (changed) {
-                    if (!dirty) {
-                        dirty = true;
-                        dirtySinceNs = now;
-                        dirtySinceMs = System.currentTimeMillis();
-                    }
-                    quietUntilNs = now + debounceNs;
+                if (changed && !dirty) {
+                    dirty = true;
+                    dirtySinceMs = System.currentTimeMillis();
                 }
-                if (dirty && (now - quietUntilNs >= 0 || now - (dirtySinceNs + maxDelayNs) >= 0)) {
+                if (dirty && now - (lastReloadNs + minIntervalNs) >= 0) {
                     dirty = false;
+                    lastReloadNs = now;
                     publish(dirtySinceMs);
                 }
             }
@@ -344,24 +326,32 @@ public final class ManifestSource implements AutoCloseable {
     }
 
     /**
-     * Any event in a watched directory counts (editors save through temporary files, and
-     * Kubernetes volumes swap a "..data" symlink); in the parent of a watched file only events
-     * on that file or on such a symlink do.
+     * In a watched directory, an event on a manifest file's name counts (created, written,
+     * renamed into place or deleted), and one on a "..name" (Kubernetes volumes swap a "..data"
+     * symlink); a writer's temporary file (".web.yaml.tmp", vim's "4913") does not, so that the
+     * rename that follows it is the change reloaded at once. In the parent of a watched file only
+     * events on that file or on such a symlink count.
      */
     private boolean concerns(final Path directory, final WatchEvent<?> event) {
         if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
             return true;
         }
         final Path name = (Path) event.context();
+        final boolean volumeSwap = name.toString().startsWith("..");
         for (final Path path : context.paths) {
-            if (path.equals(directory)) {
+            if (path.equals(directory) && (volumeSwap || isManifestName(name))) {
                 return true;
             }
-            if (directory.equals(parentOf(path)) && (path.getFileName().equals(name) || name.toString().startsWith(".."))) {
+            if (directory.equals(parentOf(path)) && (path.getFileName().equals(name) || volumeSwap)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** A name the directory listing would read (the file itself may be gone: a deletion counts). */
+    private static boolean isManifestName(final Path name) {
+        return DocumentReader.isDocumentFile(name) && !name.toString().startsWith(".");
     }
 
     private static Path parentOf(final Path path) {
@@ -389,34 +379,20 @@ public final class ManifestSource implements AutoCloseable {
         }
     }
 
-    /** What a file looked like, as far as telling a change goes. */
-    private record FileState(Path path, long size, long modifiedNs, Object fileKey) {
-    }
-
     /** The manifest files as they are now, in reading order; a path that does not exist is an entry of its own. */
     private List<FileState> scan() {
         final List<FileState> states = new ArrayList<>();
         for (final Path path : context.paths) {
             if (Files.isDirectory(path)) {
                 try (Stream<Path> entries = Files.list(path)) {
-                    entries.filter(ManifestReader::isManifestFile).sorted().forEach(file -> states.add(state(file)));
+                    entries.filter(ManifestReader::isManifestFile).sorted().forEach(file -> states.add(FileState.of(file)));
                 } catch (final IOException e) {
-                    states.add(new FileState(path, -1, -1, e.getMessage()));
+                    states.add(FileState.unlistable(path, e.getMessage()));
                 }
             } else {
-                states.add(state(path));
+                states.add(FileState.of(path));
             }
         }
         return states;
-    }
-
-    private static FileState state(final Path file) {
-        try {
-            final BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-            return new FileState(file, attributes.size(), attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS),
-                attributes.fileKey());
-        } catch (final IOException e) {
-            return new FileState(file, -1, -1, Files.exists(file, LinkOption.NOFOLLOW_LINKS) ? "unreadable" : "absent");
-        }
     }
 }

@@ -51,12 +51,15 @@ class ManifestSourceTest {
     }
 
     private ManifestSource source(final List<Path> paths, final Consumer<SourceSnapshot> listener) {
+        return source(paths, listener, 20);
+    }
+
+    private ManifestSource source(final List<Path> paths, final Consumer<SourceSnapshot> listener, final long minIntervalMs) {
         final ManifestSource source = new ManifestSource(new ManifestSource.Context()
             .paths(paths)
             .nodeConfig(NODE)
             .listener(listener)
-            .debounceMs(20)
-            .maxDelayMs(200)
+            .minIntervalMs(minIntervalMs)
             .rescanPeriodMs(100));
         sources.add(source);
         return source;
@@ -207,11 +210,40 @@ class ManifestSourceTest {
     }
 
     @Test
+    void shouldReloadAnIsolatedChangeAtOnceAndBatchTheRestOfTheInterval() throws Exception {
+        final long intervalMs = 4_000;
+        final Path web = dir.resolve("web.yaml");
+        write(web, docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
+        final ManifestSource source = source(List.of(dir), snapshots::add, intervalMs);
+        source.loadNow();
+        source.start();
+
+        // isolated: reloaded long before an interval could have passed
+        final long writtenNs = System.nanoTime();
+        write(dir.resolve("db.yaml"), DB_SERVICE);
+        await("db", s -> hasPort(s, "default/db:5432"));
+        final long tookMs = (System.nanoTime() - writtenNs) / 1_000_000;
+        assertTrue(tookMs < intervalMs / 2, "an isolated change waits for no interval: " + tookMs + " ms");
+
+        // a burst right after: one reload at the interval's end with all of it
+        write(web, docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.1.6", true)));
+        write(web, docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.1.6", true),
+            pod("web-2", "10.244.1.7", true)));
+        Files.delete(dir.resolve("db.yaml"));
+        final SourceSnapshot batched = snapshots.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertTrue(batched != null, "the burst is reloaded");
+        assertEquals(List.of("10.244.1.5", "10.244.1.6", "10.244.1.7"), readyAddresses(batched, "default/web:http"),
+            "the first reload after the burst holds all of it");
+        assertFalse(hasPort(batched, "default/db:5432"));
+        assertTrue((System.nanoTime() - writtenNs) / 1_000_000 >= intervalMs, "the burst waited for the interval to end");
+    }
+
+    @Test
     void shouldRefuseAnIncompleteContext() {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> new ManifestSource(new ManifestSource.Context().nodeConfig(NODE).listener(s -> { })));
         assertEquals("at least one manifest path is required", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new ManifestSource(new ManifestSource.Context().paths(List.of(dir))
-            .nodeConfig(NODE).listener(s -> { }).debounceMs(500).maxDelayMs(100)));
+            .nodeConfig(NODE).listener(s -> { }).minIntervalMs(-1)));
     }
 }
