@@ -105,10 +105,30 @@ final class ManifestPipeline {
     }
 
     private SourceSnapshot compute(final long changedAtMs) {
-        final ManifestReader.Listing listing = ManifestReader.listFiles(paths);
         final List<ManifestFile> files = new ArrayList<>();
         final Set<String> present = new HashSet<>();
-        for (final Path path : listing.files()) {
+        final List<ManifestError> listingErrors = new ArrayList<>();
+        final List<Path> listed = new ArrayList<>();
+        for (final Path configured : paths) {
+            final ManifestReader.Listing listing = ManifestReader.listFiles(List.of(configured));
+            final List<ManifestFile> kept = listing.errors().isEmpty() ? List.of() : lastParsedUnder(configured);
+            if (kept.isEmpty()) {
+                listingErrors.addAll(listing.errors());
+                listed.addAll(listing.files());
+                continue;
+            }
+            // A manifest directory (or file) that went away, or cannot be listed: what it held
+            // keeps serving until it is back, as a file that stops parsing does.
+            for (final ManifestError error : listing.errors()) {
+                listingErrors.add(new ManifestError(error.file(), error.object(), error.field(), error.problem()
+                    + "; the last good state of its " + kept.size() + " file(s) keeps serving"));
+            }
+            for (final ManifestFile file : kept) {
+                present.add(file.file());
+                files.add(file);
+            }
+        }
+        for (final Path path : listed) {
             final FileState state = FileState.of(path);
             final ManifestFile unchanged = lastParsed.get(path.toString());
             if (unchanged != null && state.readable() && state.equals(parsedState.get(path.toString()))) {
@@ -131,7 +151,7 @@ final class ManifestPipeline {
         lastParsed.keySet().retainAll(present);
         parsedState.keySet().retainAll(present);
 
-        final ManifestSet manifests = ManifestReader.merge(listing.errors(), withLastGoodVersions(files));
+        final ManifestSet manifests = ManifestReader.merge(listingErrors, withLastGoodVersions(files));
         final ServiceAllocator.Result allocated = allocator.allocate(manifests.services(), lastGoodServices());
         final CompiledServices compiled = new ServicePortCompiler(config)
             .compile(ManifestSet.of(allocated.services(), EndpointsController.slices(allocated.services(), manifests)));
@@ -150,6 +170,15 @@ final class ManifestPipeline {
 
         rememberLastGood(manifests, allocated, compiled.ports());
         return snapshot(compiled.ports(), errors, changedAtMs);
+    }
+
+    /** The last parses of the files {@code configured} held (the file itself, or a directory's files), in name order. */
+    private List<ManifestFile> lastParsedUnder(final Path configured) {
+        final String self = configured.toString();
+        return lastParsed.values().stream()
+            .filter(f -> f.file().equals(self) || self.equals(String.valueOf(Path.of(f.file()).getParent())))
+            .sorted(java.util.Comparator.comparing(ManifestFile::file))
+            .toList();
     }
 
     /** Rejected objects not validly defined elsewhere come back as their last good versions, with a note on their error. */

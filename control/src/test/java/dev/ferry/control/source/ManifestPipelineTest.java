@@ -59,6 +59,30 @@ class ManifestPipelineTest {
     }
 
     @Test
+    void shouldKeepServingTheLastGoodStateWhenTheManifestDirectoryGoesAway() throws Exception {
+        write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
+        write("db.yaml", DB_SERVICE);
+        final ManifestPipeline pipeline = pipeline();
+        final SourceSnapshot before = pipeline.reload(1);
+        final Path directory = manifests();
+        Files.delete(directory.resolve("web.yaml"));
+        Files.delete(directory.resolve("db.yaml"));
+        Files.delete(directory);
+
+        final SourceSnapshot gone = pipeline.reload(2);
+        assertEquals(before.servicePorts(), gone.servicePorts(), "everything keeps serving");
+        assertTrue(errors(gone).stream().anyMatch(e -> e.contains("no such file or directory; the last good state of its 2 file(s) keeps serving")),
+            errors(gone).toString());
+
+        // back, with one service less: that is a change like any other
+        write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
+        final SourceSnapshot back = pipeline.reload(3);
+        assertTrue(hasPort(back, "default/web:http"));
+        assertFalse(hasPort(back, "default/db:5432"));
+        assertEquals(List.of(), back.errors());
+    }
+
+    @Test
     void shouldKeepAllocationsAcrossReloadsAndNewPipelines() throws Exception {
         write("web.yaml", WEB_SERVICE);
         write("db.yaml", DB_SERVICE);

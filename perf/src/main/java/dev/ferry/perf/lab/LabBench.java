@@ -224,6 +224,7 @@ public final class LabBench {
                 final long start = System.nanoTime();
                 startAgent(dataplane.portType(), ports);
                 final double servingMs = waitServing(BenchServices.BENCH_IP, LoadPorts.TCP_CRR, start);
+                awaitAgentSynced(); // the admin server starts after the first sync: serving comes first
                 final double syncMs = agentSyncSeconds().map(s -> s * 1000).orElse(Double.NaN);
                 results.syncs().add(new LabResults.Sync(dataplane.label(), services, "full", syncMs, servingMs));
                 say(String.format("   agent start → serving %d services: %.0f ms (its first sync: %.0f ms)", services, servingMs, syncMs));
