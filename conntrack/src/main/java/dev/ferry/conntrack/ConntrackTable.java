@@ -267,7 +267,8 @@ public final class ConntrackTable implements AutoCloseable
      * @param capacity maximum number of flows, 1 .. {@link #MAX_CAPACITY}.
      * @param timeouts per-state timeouts (not stored: they may change between runs).
      * @return the table.
-     * @throws UncheckedIOException if the file cannot be opened, sized or mapped.
+     * @throws UncheckedIOException if the file cannot be opened, written whole (a full file
+     *         system fails here, not later) or mapped.
      */
     public static ConntrackTable mapped(final Path file, final int capacity, final ConntrackTimeouts timeouts)
     {
@@ -281,7 +282,7 @@ public final class ConntrackTable implements AutoCloseable
             if (!attach)
             {
                 channel.truncate(0);
-                channel.write(ByteBuffer.allocate(1), length - 1);
+                preallocate(channel, length);
             }
             final Arena arena = Arena.ofShared();
             try
@@ -299,8 +300,32 @@ public final class ConntrackTable implements AutoCloseable
         {
             throw new UncheckedIOException(
                 "cannot open conntrack table file " + file + " (" + length + " bytes for capacity " + capacity +
-                "): check that its directory exists and is writable", ex);
+                ": " + ex.getMessage() + "): check that its directory exists, is writable and has room", ex);
         }
+    }
+
+    /** Zeros written per call while preallocating. */
+    private static final int PREALLOCATE_CHUNK = 1 << 20;
+
+    /**
+     * Writes the whole file with zeros rather than leaving it sparse: a full file system then
+     * fails here, at start, with "No space left on device", instead of later, when a packet
+     * touches a page of the mapping for the first time and the kernel can find no block for it
+     * (SIGBUS, which would kill the agent mid-traffic).
+     */
+    private static void preallocate(final FileChannel channel, final long length) throws IOException
+    {
+        final ByteBuffer zeros = ByteBuffer.allocateDirect((int)Math.min(PREALLOCATE_CHUNK, length));
+        long position = 0;
+        while (position < length)
+        {
+            zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
+            while (zeros.hasRemaining())
+            {
+                position += channel.write(zeros, position);
+            }
+        }
+        channel.force(false);
     }
 
     /**

@@ -32,6 +32,43 @@ class MappedConntrackTableTest
         return new FlowKey().setIpv4(FlowKey.PROTO_TCP, BACKEND, 8080, CLIENT, port);
     }
 
+    /**
+     * A full file system at start: a clear error, not a JVM killed by SIGBUS when the mapping's
+     * pages are first touched. Runs a child JVM in a private mount namespace (unshare -m) with
+     * a 1 MiB tmpfs as the state directory, so nothing outside the child sees the mount.
+     */
+    @Test
+    void shouldFailWithAClearErrorOnAFullFileSystemInsteadOfCrashing() throws Exception
+    {
+        final Path state = Files.createDirectories(dir.resolve("state"));
+        final Path probe = dir.resolve("Probe.java");
+        Files.writeString(probe, """
+            public class Probe {
+                public static void main(String[] args) {
+                    try (var table = dev.ferry.conntrack.ConntrackTable.mapped(java.nio.file.Path.of(args[0], "conntrack"), 100_000,
+                            dev.ferry.conntrack.ConntrackTimeouts.kubeProxyDefaults())) {
+                        System.out.println("created " + table.capacity());
+                    } catch (java.io.UncheckedIOException e) {
+                        System.out.println("refused: " + e.getMessage());
+                    }
+                }
+            }
+            """);
+        final String javaCommand = ProcessHandle.current().info().command().orElseThrow();
+        // the test JVM's module flags (Agrona needs jdk.internal.misc), as the agent's launcher passes them
+        final String flags = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+            .filter(a -> a.startsWith("--add-") || a.startsWith("--enable-native-access") || a.startsWith("--sun-misc"))
+            .map(a -> "'" + a + "' ").collect(java.util.stream.Collectors.joining());
+        final String script = "mount -t tmpfs -o size=1m ferry-test-full '" + state + "' && exec '" + javaCommand + "' " + flags + "-XX:ErrorFile='"
+            + dir.resolve("hs_err_%p.log") + "' -cp '" + System.getProperty("java.class.path") + "' '" + probe + "' '" + state + "'";
+        final Process child = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
+            .redirectErrorStream(true).start();
+        final String output = new String(child.getInputStream().readAllBytes());
+        assertTrue(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(0, child.exitValue(), "the child JVM crashed or could not run: " + output);
+        assertTrue(output.contains("refused: cannot open conntrack table file") && output.contains("No space left on device"), output);
+    }
+
     @Test
     void shouldAttachToExistingFileAndKeepEntries()
     {
