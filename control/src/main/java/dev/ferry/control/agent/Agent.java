@@ -15,6 +15,7 @@ import dev.ferry.control.sync.BoundedFrequencyRunner;
 import dev.ferry.control.sync.ServiceSync;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.counters.DataplaneCounters;
+import dev.ferry.control.files.FileModes;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.pipeline.Pipeline;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
@@ -30,6 +31,7 @@ import java.nio.file.Files;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
 
@@ -96,11 +98,13 @@ public final class Agent implements AutoCloseable {
         final ConntrackTable conntrack = ConntrackTable.mapped(options.conntrackFile(), options.conntrackCapacity(),
             ConntrackTimeouts.kubeProxyDefaults());
         closeOnExit.push(conntrack);
+        FileModes.ownerOnly(options.conntrackFile()); // every flow of the node: addresses and ports
         if (conntrack.attached()) {
             LOG.info("attached to conntrack " + options.conntrackFile() + ": " + conntrack.size() + " flows kept");
         }
         final DataplaneCounters counters = DataplaneCounters.mapped(options.countersFile(), options.workers()); // a set per queue
         closeOnExit.push(counters);
+        FileModes.groupReadable(options.countersFile());
 
         tables = new ServiceTableHolder(ServiceTable.empty(node));
         tracker = new SyncTracker(SystemEpochClock.INSTANCE, SyncTracker.defaultHealthzTimeoutMs(options.syncMaxIntervalMs()));
@@ -166,13 +170,11 @@ public final class Agent implements AutoCloseable {
             + "; " + tables.get().size() + " service ports");
     }
 
+    /** The run directory (counters: group-traversable for ferry stat) and the state directory (owner only). */
     private void createDirectories() {
-        try {
-            Files.createDirectories(options.runDir());
-            Files.createDirectories(options.stateDir());
-        } catch (final IOException e) {
-            throw new UncheckedIOException("cannot create " + options.runDir() + " or " + options.stateDir() + ": " + e.getMessage(), e);
-        }
+        FileModes.directory(options.runDir(), true, Set.of(options.countersFile().getFileName().toString(), HostNetwork.STATE_FILE));
+        FileModes.directory(options.stateDir(), false, Set.of(options.conntrackFile().getFileName().toString(),
+            options.allocationsFile().getFileName().toString()));
     }
 
     /** The current snapshot (for tests and trace against a running agent). */

@@ -59,6 +59,11 @@ public record AgentOptions(
         return runDir.resolve("counters");
     }
 
+    /** Manifest mode's ClusterIP and NodePort allocations, kept across restarts. */
+    public Path allocationsFile() {
+        return stateDir.resolve("allocations");
+    }
+
     public Path conntrackFile() {
         return stateDir.resolve("conntrack");
     }

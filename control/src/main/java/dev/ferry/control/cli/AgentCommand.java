@@ -164,7 +164,7 @@ final class AgentCommand implements Callable<Integer> {
                     restartBecause.set(change);
                     Thread.ofPlatform().name("ferry-stop").start(agent::close);
                 }))
-            : new ManifestStateSource(config, manifests, options.stateDir().resolve("allocations"));
+            : new ManifestStateSource(config, manifests, options.allocationsFile());
         try {
             agent.start(source, new ServiceHealthServer(config.toNodeSpec().nodePortIps()));
         } catch (final RuntimeException e) {

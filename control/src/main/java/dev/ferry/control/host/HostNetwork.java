@@ -38,7 +38,7 @@ import java.util.logging.Logger;
  */
 public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.ServiceSync.HostState {
     private static final Logger LOG = Logger.getLogger(HostNetwork.class.getName());
-    private static final String STATE_FILE = "host-state.properties";
+    public static final String STATE_FILE = "host-state.properties";
     /** The state file's line for the port type, beside the sysctls' original values. */
     private static final String PORT_TYPE_KEY = "ferry.portType";
 
@@ -382,6 +382,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         try {
             Files.createDirectories(stateFile.getParent());
             Files.writeString(stateFile, out);
+            dev.ferry.control.files.FileModes.ownerOnly(stateFile);
         } catch (final IOException e) {
             throw new UncheckedIOException("cannot write " + stateFile + ": " + e.getMessage(), e);
         }

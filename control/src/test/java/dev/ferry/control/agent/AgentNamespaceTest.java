@@ -26,6 +26,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.HashSet;
@@ -86,6 +87,10 @@ abstract class AgentNamespaceTest {
             portType: %s
             """.formatted(portType()));
         stateBefore = lab.nodeNetworkState();
+        // as an older version left them: world-readable, to be narrowed at start
+        final Path state = Files.createDirectories(dir.resolve("state"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(Files.createFile(state.resolve("conntrack")), PosixFilePermissions.fromString("rw-r--r--"));
         startTheAgent("agent.log");
     }
 
@@ -185,6 +190,26 @@ abstract class AgentNamespaceTest {
             pods.add(r.pod());
         }
         return pods;
+    }
+
+    @Test
+    @Order(1)
+    void shouldKeepFlowsAndStateReadableByTheOwnerOnly() throws Exception {
+        final Path state = dir.resolve("state");
+        final Path run = dir.resolve("run");
+        assertEquals("rwx------", mode(state), "the state directory, narrowed from rwxr-xr-x");
+        assertEquals("rw-------", mode(state.resolve("conntrack")), "every flow of the node, narrowed from rw-r--r--");
+        assertEquals("rw-------", mode(run.resolve("host-state.properties")));
+        assertEquals("rwx--x---", mode(run), "traversable by the ferry group, for ferry stat");
+        assertEquals("rw-r-----", mode(run.resolve("counters")));
+        if (Files.exists(state.resolve("allocations"))) {
+            assertEquals("rw-------", mode(state.resolve("allocations")));
+        }
+        assertTrue(agent.log().contains("narrowed " + state.resolve("conntrack") + " from rw-r--r-- to rw-------"), agent.log());
+    }
+
+    private static String mode(final Path path) throws Exception {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
     }
 
     @Test
