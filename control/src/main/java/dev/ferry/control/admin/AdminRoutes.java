@@ -32,8 +32,11 @@ final class AdminRoutes {
     static final String TEXT_TYPE = "text/plain; charset=utf-8";
     private static final ObjectMapper JSON = JsonMapper.builder().build();
 
-    /** Which listener a request came in on. */
-    enum Listener { HEALTHZ, METRICS }
+    /**
+     * Which listener a request came in on: the TCP ones serve reads only; the control socket
+     * (a Unix socket only root can open) also serves what changes the dataplane.
+     */
+    enum Listener { HEALTHZ, METRICS, CONTROL }
 
     /**
      * One answer.
@@ -77,13 +80,21 @@ final class AdminRoutes {
                 case "/trace" -> read ? trace(decoder.parameters()) : notAllowed("GET, HEAD");
                 case "/conntrack" -> switch (method) {
                     case "GET", "HEAD" -> conntrack(decoder.parameters(), false);
+                    case "DELETE" -> controlOnly();
+                    default -> notAllowed("GET, HEAD");
+                };
+                case "/" -> Response.of(200, TEXT_TYPE,
+                    "ferry agent admin endpoints: /metrics, /services, /conntrack (GET lists; filters: "
+                        + String.join(", ", ConntrackFilter.PARAMETERS) + "), /trace; deleting goes through the control socket\n");
+                default -> notFound(path, "/metrics, /services, /conntrack, /trace");
+            };
+            case CONTROL -> switch (path) {
+                case "/conntrack" -> switch (method) {
+                    case "GET", "HEAD" -> conntrack(decoder.parameters(), false);
                     case "DELETE" -> conntrack(decoder.parameters(), true);
                     default -> notAllowed("GET, HEAD, DELETE");
                 };
-                case "/" -> Response.of(200, TEXT_TYPE,
-                    "ferry agent admin endpoints: /metrics, /services, /conntrack (GET lists, DELETE deletes; filters: "
-                        + String.join(", ", ConntrackFilter.PARAMETERS) + ")\n");
-                default -> notFound(path, "/metrics, /services, /conntrack, /trace");
+                default -> notFound(path, "/conntrack");
             };
         };
     }
@@ -194,6 +205,13 @@ final class AdminRoutes {
 
     private static Response notFound(final String path, final String known) {
         return Response.of(404, TEXT_TYPE, "404 page not found: " + path + " (this port serves " + known + ")\n");
+    }
+
+    /** A change asked for on a TCP listener, which any process on the node can reach. */
+    private static Response controlOnly() {
+        return new Response(405, TEXT_TYPE, ("405 method not allowed here: the TCP listeners only read. Changes are served on the "
+            + "agent's control socket (" + AgentPaths.DEFAULT_CONTROL_SOCKET + ", root only): ferry conntrack -D [filters]\n")
+            .getBytes(StandardCharsets.UTF_8), Map.of("Allow", "GET, HEAD"));
     }
 
     private static Response notAllowed(final String allowed) {

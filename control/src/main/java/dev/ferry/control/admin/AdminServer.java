@@ -11,7 +11,9 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -21,7 +23,11 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
+import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
@@ -57,6 +63,9 @@ public final class AdminServer implements AutoCloseable {
     private final ExecutorService work;
     private final Channel healthzChannel;
     private final Channel metricsChannel;
+    /** The control socket's channel, or null when none was asked for. */
+    private final Channel controlChannel;
+    private final Path controlSocket;
 
     private AdminServer(final Context ctx) {
         final boolean epoll = ctx.useEpoll && Epoll.isAvailable();
@@ -78,15 +87,21 @@ public final class AdminServer implements AutoCloseable {
         this.work = Executors.newSingleThreadExecutor(new DefaultThreadFactory("ferry-admin-work", true));
         final AdminRoutes routes = new AdminRoutes(ctx.status, ctx.clock);
         Channel healthz = null;
+        Channel metrics = null;
         try {
             healthz = bind(channelClass, ctx.healthzBindAddress, ctx.healthzPort, "/healthz and /livez",
                 routes, AdminRoutes.Listener.HEALTHZ, null);
             this.healthzChannel = healthz;
-            this.metricsChannel = bind(channelClass, ctx.metricsBindAddress, ctx.metricsPort,
+            metrics = bind(channelClass, ctx.metricsBindAddress, ctx.metricsPort,
                 "/metrics, /services and /conntrack", routes, AdminRoutes.Listener.METRICS, work);
+            this.metricsChannel = metrics;
+            this.controlSocket = ctx.controlSocket;
+            this.controlChannel = ctx.controlSocket == null ? null : bindControl(epoll, ctx.controlSocket, routes);
         } catch (final RuntimeException e) {
-            if (healthz != null) {
-                healthz.close().syncUninterruptibly();
+            for (final Channel channel : new Channel[] {healthz, metrics}) {
+                if (channel != null) {
+                    channel.close().syncUninterruptibly();
+                }
             }
             shutdown();
             throw e;
@@ -128,6 +143,50 @@ public final class AdminServer implements AutoCloseable {
         return bound.channel();
     }
 
+    /**
+     * The control socket: a Unix socket, mode 0600, so only root (the agent's user) can change
+     * the dataplane through it, where every process on the node reaches the TCP listeners. A
+     * socket file left by a crashed agent is replaced. Needs the epoll transport (Linux).
+     */
+    private Channel bindControl(final boolean epoll, final Path socket, final AdminRoutes routes) {
+        if (!epoll) {
+            throw new IllegalStateException("the control socket " + socket + " needs Netty's epoll transport: "
+                + Epoll.unavailabilityCause());
+        }
+        try {
+            Files.deleteIfExists(socket);
+        } catch (final IOException e) {
+            throw new IllegalStateException("cannot replace the control socket " + socket + ": " + e.getMessage(), e);
+        }
+        final ServerBootstrap bootstrap = new ServerBootstrap()
+            .group(group)
+            .channel(EpollServerDomainSocketChannel.class)
+            .childHandler(new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(final Channel ch) {
+                    ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST_BYTES));
+                    ch.pipeline().addLast(new AdminHandler(routes, AdminRoutes.Listener.CONTROL, work));
+                }
+            });
+        final ChannelFuture bound = bootstrap.bind(new DomainSocketAddress(socket.toFile())).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw new IllegalStateException("cannot listen on the control socket " + socket + ": " + bound.cause().getMessage(),
+                bound.cause());
+        }
+        try {
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        } catch (final IOException e) {
+            bound.channel().close().syncUninterruptibly();
+            throw new IllegalStateException("cannot make the control socket " + socket + " owner-only: " + e.getMessage(), e);
+        }
+        return bound.channel();
+    }
+
+    /** The control socket's path, or null. */
+    public Path controlSocket() {
+        return controlSocket;
+    }
+
     private static InetAddress address(final String host) {
         try {
             return InetAddress.getByName(host);
@@ -164,6 +223,14 @@ public final class AdminServer implements AutoCloseable {
     public void close() {
         healthzChannel.close().syncUninterruptibly();
         metricsChannel.close().syncUninterruptibly();
+        if (controlChannel != null) {
+            controlChannel.close().syncUninterruptibly();
+            try {
+                Files.deleteIfExists(controlSocket);
+            } catch (final IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot remove the control socket " + controlSocket + ": " + e.getMessage());
+            }
+        }
         shutdown();
     }
 
@@ -192,6 +259,7 @@ public final class AdminServer implements AutoCloseable {
         private String metricsBindAddress = AgentPaths.DEFAULT_BIND_ADDRESS;
         private int metricsPort = AgentPaths.DEFAULT_METRICS_PORT;
         private boolean useEpoll = true;
+        private Path controlSocket;
 
         /** Where the endpoints read the agent's state. Required. */
         public Context status(final AgentStatus status) {
@@ -243,6 +311,12 @@ public final class AdminServer implements AutoCloseable {
         }
 
         /** False forces NIO (tests of the fallback); true uses epoll when it loads. */
+        /** Also serve the control socket (conntrack delete) at {@code socket}; none by default. */
+        public Context controlSocket(final Path socket) {
+            this.controlSocket = socket;
+            return this;
+        }
+
         public Context useEpoll(final boolean useEpoll) {
             this.useEpoll = useEpoll;
             return this;

@@ -15,6 +15,10 @@ public final class AgentPaths {
     public static final String COUNTERS_FILE_PATH = "/run/ferry/counters";
     /** The dataplane's counters file (Agrona counters), read live by {@code ferry stat}. */
     public static final Path COUNTERS_FILE = Path.of(COUNTERS_FILE_PATH);
+    /** The control socket's name in the run directory: the only listener that serves changes (conntrack delete). */
+    public static final String CONTROL_SOCKET_NAME = "control.sock";
+    /** {@link #CONTROL_SOCKET_NAME} in the default run directory, as a string for annotation defaults. */
+    public static final String DEFAULT_CONTROL_SOCKET = "/run/ferry/" + CONTROL_SOCKET_NAME;
     /** State that survives an agent restart. systemd's {@code StateDirectory=ferry}. */
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/ferry");
     /** The mapped conntrack table: a restarted agent attaches to it and keeps established flows. */

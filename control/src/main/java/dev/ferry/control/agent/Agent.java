@@ -159,7 +159,8 @@ public final class Agent implements AutoCloseable {
         admin = AdminServer.start(new AdminServer.Context()
             .status(AgentStatus.of(tables::get, conntrack, counters, tracker, host::replySteering))
             .healthzBindAddressAndPort(options.healthzBindAddress())
-            .metricsBindAddressAndPort(options.metricsBindAddress()));
+            .metricsBindAddressAndPort(options.metricsBindAddress())
+            .controlSocket(options.controlSocket()));
         closeOnExit.push(admin);
 
         LOG.info("ferry agent on node " + config.nodeName() + " (" + node.nodeIps().stream().map(Ipv4::format).toList()
@@ -167,12 +168,14 @@ public final class Agent implements AutoCloseable {
             + ", installed " + host.describe()
             + "; conntrack " + options.conntrackFile() + " (" + conntrack.capacity() + " entries), counters " + options.countersFile()
             + "; admin " + admin.transport() + " healthz " + admin.healthzAddress() + " metrics " + admin.metricsAddress()
+            + " control " + admin.controlSocket()
             + "; " + tables.get().size() + " service ports");
     }
 
     /** The run directory (counters: group-traversable for ferry stat) and the state directory (owner only). */
     private void createDirectories() {
-        FileModes.directory(options.runDir(), true, Set.of(options.countersFile().getFileName().toString(), HostNetwork.STATE_FILE));
+        FileModes.directory(options.runDir(), true, Set.of(options.countersFile().getFileName().toString(), HostNetwork.STATE_FILE,
+            options.controlSocket().getFileName().toString()));
         FileModes.directory(options.stateDir(), false, Set.of(options.conntrackFile().getFileName().toString(),
             options.allocationsFile().getFileName().toString()));
     }

@@ -59,6 +59,11 @@ public record AgentOptions(
         return runDir.resolve("counters");
     }
 
+    /** The control socket: the only listener that serves changes (conntrack delete). */
+    public Path controlSocket() {
+        return runDir.resolve(dev.ferry.control.admin.AgentPaths.CONTROL_SOCKET_NAME);
+    }
+
     /** Manifest mode's ClusterIP and NodePort allocations, kept across restarts. */
     public Path allocationsFile() {
         return stateDir.resolve("allocations");

@@ -2,7 +2,9 @@ package dev.ferry.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.control.admin.ConntrackFilter;
+import dev.ferry.control.admin.AgentPaths;
 import dev.ferry.control.ops.AgentClient;
+import dev.ferry.control.ops.ControlClient;
 import dev.ferry.control.ops.ConntrackView;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -15,6 +17,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
@@ -77,6 +80,10 @@ final class ConntrackCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON: one entry per line for -L, {\"deleted\": N} for -D.")
     boolean json;
 
+    @Option(names = "--control-socket", paramLabel = "PATH", defaultValue = AgentPaths.DEFAULT_CONTROL_SOCKET,
+        description = "-D: the agent's control socket, the only listener that deletes (root only). Default: ${DEFAULT-VALUE}.")
+    Path controlSocket;
+
     @Override
     public Integer call() {
         final PrintWriter out = spec.commandLine().getOut();
@@ -91,7 +98,7 @@ final class ConntrackCommand implements Callable<Integer> {
         final boolean delete = action != null && action.delete;
         try {
             if (delete) {
-                final JsonNode result = client.delete("/conntrack", query);
+                final JsonNode result = new ControlClient(controlSocket).delete("/conntrack", query);
                 final long deleted = result.path("deleted").asLong();
                 if (json) {
                     out.println(result);

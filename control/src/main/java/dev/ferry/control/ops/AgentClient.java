@@ -56,11 +56,6 @@ public final class AgentClient {
         return send("GET", path, query);
     }
 
-    /** DELETE path?query, parsed as JSON. */
-    public JsonNode delete(final String path, final String query) {
-        return send("DELETE", path, query);
-    }
-
     private JsonNode send(final String method, final String path, final String query) {
         final URI uri = URI.create(base + path + (query == null || query.isEmpty() ? "" : "?" + query));
         final HttpRequest request = HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT)

@@ -49,6 +49,8 @@ public final class AdminFixture implements AutoCloseable {
     public final ConntrackTable conntrack;
     public final DataplaneCounters counters;
     public final AdminServer server;
+    /** Holds the control socket; removed at close. */
+    public final java.nio.file.Path runDir;
     private final HttpClient http = HttpClient.newHttpClient();
 
     public AdminFixture() {
@@ -65,11 +67,17 @@ public final class AdminFixture implements AutoCloseable {
             insertFlows();
             countPackets();
         }
+        try {
+            runDir = java.nio.file.Files.createTempDirectory("ferry-admin-");
+        } catch (final java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         server = AdminServer.start(new AdminServer.Context()
             .status(AgentStatus.of(() -> services, conntrack, counters, tracker))
             .clock(clock)
             .healthzPort(0)
-            .metricsPort(0));
+            .metricsPort(0)
+            .controlSocket(runDir.resolve(AgentPaths.CONTROL_SOCKET_NAME)));
     }
 
     public static NodeSpec node() {
@@ -130,6 +138,10 @@ public final class AdminFixture implements AutoCloseable {
         return Ipv4.parse(text);
     }
 
+    public java.nio.file.Path controlSocket() {
+        return server.controlSocket();
+    }
+
     public String metricsUrl() {
         return "http://127.0.0.1:" + server.metricsAddress().getPort();
     }
@@ -157,6 +169,7 @@ public final class AdminFixture implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        runDir.toFile().delete(); // empty once the server removed its socket
         if (conntrack != null) {
             conntrack.close();
         }

@@ -3,6 +3,8 @@ package dev.ferry.control.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.conntrack.FlowKey;
+import dev.ferry.control.ops.AgentClient;
+import dev.ferry.control.ops.ControlClient;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -228,20 +230,50 @@ class AdminServerTest {
     }
 
     @Test
-    void shouldDeleteExactlyTheFilteredEntriesAndReturnTheCount() throws Exception {
+    void shouldDeleteExactlyTheFilteredEntriesOverTheControlSocketAndReturnTheCount() throws Exception {
         fixture = new AdminFixture();
-        final HttpResponse<String> deleted = fixture.send("DELETE", fixture.metricsUrl() + "/conntrack?proto=tcp&src=10.244.1.9");
-        assertEquals(200, deleted.statusCode(), deleted.body());
-        assertEquals(2, JSON.readTree(deleted.body()).get("deleted").asInt());
+        final ControlClient control = new ControlClient(fixture.controlSocket());
+        assertEquals(2, control.delete("/conntrack", "proto=tcp&src=10.244.1.9").get("deleted").asInt());
         assertEquals(2, fixture.conntrack.size());
         assertEquals(List.of(5353, 50000), sourcePorts(""));
         final FlowKey gone = new FlowKey().setIpv4(FlowKey.PROTO_TCP, AdminFixture.ip("10.244.1.9"), 40000,
             AdminFixture.ip("10.96.0.50"), 80);
         assertEquals(dev.ferry.conntrack.ConntrackTable.NOT_FOUND, fixture.conntrack.find(gone));
 
-        final HttpResponse<String> all = fixture.send("DELETE", fixture.metricsUrl() + "/conntrack");
-        assertEquals(2, JSON.readTree(all.body()).get("deleted").asInt(), "no filter deletes everything, like conntrack -D");
+        assertEquals(2, control.delete("/conntrack", "").get("deleted").asInt(), "no filter deletes everything, like conntrack -D");
         assertEquals(0, fixture.conntrack.size());
+    }
+
+    @Test
+    void shouldRefuseADeleteOnTheTcpListenerWith405PointingAtTheCliAndChangeNothing() {
+        fixture = new AdminFixture();
+        final HttpResponse<String> refused = fixture.send("DELETE", fixture.metricsUrl() + "/conntrack");
+        assertEquals(405, refused.statusCode());
+        assertEquals("GET, HEAD", refused.headers().firstValue("Allow").orElseThrow());
+        assertTrue(refused.body().contains("control socket") && refused.body().contains("ferry conntrack -D"), refused.body());
+        assertEquals(4, fixture.conntrack.size(), "nothing deleted");
+    }
+
+    @Test
+    void shouldKeepTheControlSocketRootsOnly() throws Exception {
+        fixture = new AdminFixture();
+        final java.nio.file.Path socket = fixture.controlSocket();
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(socket)));
+        // its directory open to all, so that only the socket's own mode stands in the way
+        java.nio.file.Files.setPosixFilePermissions(socket.getParent(), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        final String url = "http://ferry/conntrack?proto=udp";
+        final Process other = new ProcessBuilder("runuser", "-u", "nobody", "--", "curl", "-sS", "--unix-socket", socket.toString(),
+            "-X", "DELETE", url).redirectErrorStream(true).start();
+        final String refused = new String(other.getInputStream().readAllBytes());
+        assertEquals(7, other.waitFor(), "curl cannot connect as another user: " + refused);
+        assertTrue(refused.contains("Permission denied") || refused.contains("Couldn't connect"), refused);
+        assertEquals(4, fixture.conntrack.size());
+        final Process root = new ProcessBuilder("curl", "-sS", "--unix-socket", socket.toString(), "-X", "DELETE", url)
+            .redirectErrorStream(true).start();
+        final String deleted = new String(root.getInputStream().readAllBytes());
+        assertEquals(0, root.waitFor(), deleted);
+        assertEquals(1, JSON.readTree(deleted).get("deleted").asInt(), deleted);
+        assertEquals(3, fixture.conntrack.size());
     }
 
     @Test
@@ -250,9 +282,10 @@ class AdminServerTest {
         final HttpResponse<String> badAddress = fixture.get(fixture.metricsUrl() + "/conntrack?dst=10.96.0.300");
         assertEquals(400, badAddress.statusCode());
         assertEquals("dst: '10.96.0.300' is not an IPv4 address", JSON.readTree(badAddress.body()).get("error").asText());
-        final HttpResponse<String> unknown = fixture.send("DELETE", fixture.metricsUrl() + "/conntrack?port=80");
-        assertEquals(400, unknown.statusCode());
-        assertTrue(unknown.body().contains("unknown parameter 'port'"), unknown.body());
+        final AgentClient.AgentException unknown = assertThrows(AgentClient.AgentException.class,
+            () -> new ControlClient(fixture.controlSocket()).delete("/conntrack", "port=80"));
+        assertTrue(unknown.getMessage().contains("HTTP 400") && unknown.getMessage().contains("unknown parameter 'port'"),
+            unknown.getMessage());
         assertEquals(4, fixture.conntrack.size(), "a rejected delete deletes nothing");
     }
 

@@ -53,13 +53,21 @@ class ConntrackCommandTest {
 
     @Test
     void shouldDeleteOnlyTheServicesEntries() {
-        final CliRun run = CliRun.run("conntrack", "-D", "--service", "default/web", "--agent", agent.metricsUrl());
+        final CliRun run = CliRun.run("conntrack", "-D", "--service", "default/web", "--control-socket", agent.controlSocket().toString());
         assertEquals(0, run.exitCode(), run.err());
         assertEquals("ferry conntrack: 3 flow entries have been deleted.\n", run.err());
         assertEquals(1, agent.conntrack.size(), "only the dns flow is left");
 
         final CliRun left = CliRun.run("conntrack", "--json", "--agent", agent.metricsUrl());
         assertTrue(left.out().contains("\"service\":\"kube-system/dns:dns\""), left.out());
+    }
+
+    @Test
+    void shouldSayWhereTheControlSocketIsWhenThereIsNone() {
+        final CliRun run = CliRun.run("conntrack", "-D", "--control-socket", "/nonexistent/control.sock");
+        assertEquals(1, run.exitCode(), run.err());
+        assertTrue(run.err().contains("no control socket at /nonexistent/control.sock: is the agent running"), run.err());
+        assertEquals(4, agent.conntrack.size());
     }
 
     @Test
