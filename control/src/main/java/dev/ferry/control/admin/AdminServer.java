@@ -19,6 +19,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
@@ -31,8 +32,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -56,11 +58,19 @@ public final class AdminServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AdminServer.class.getName());
     /** Largest request accepted (requests carry no body; this bounds headers and junk). */
     static final int MAX_REQUEST_BYTES = 64 * 1024;
+    /** Admin connections open at once, over all listeners; more are closed at once. */
+    static final int MAX_CONNECTIONS = 64;
+    /** Requests waiting for the work thread; more are refused (the connection closed). */
+    private static final int MAX_QUEUED_REQUESTS = 2 * MAX_CONNECTIONS;
+    /** A connection that sends nothing for this long is closed (a slow or idle client holds no socket for ever). */
+    static final long DEFAULT_IDLE_TIMEOUT_MS = 10_000;
     private static final int SHUTDOWN_WAIT_SECONDS = 5;
 
     private final String transport;
     private final EventLoopGroup group;
     private final ExecutorService work;
+    private final ConnectionLimit limit;
+    private final long idleTimeoutMs;
     private final Channel healthzChannel;
     private final Channel metricsChannel;
     /** The control socket's channel, or null when none was asked for. */
@@ -84,7 +94,10 @@ public final class AdminServer implements AutoCloseable {
         }
         this.transport = epoll ? "epoll" : "nio";
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("ferry-admin", true), io);
-        this.work = Executors.newSingleThreadExecutor(new DefaultThreadFactory("ferry-admin-work", true));
+        this.work = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(MAX_QUEUED_REQUESTS),
+            new DefaultThreadFactory("ferry-admin-work", true)); // a full queue rejects: the request's connection is closed
+        this.limit = new ConnectionLimit(MAX_CONNECTIONS);
+        this.idleTimeoutMs = ctx.idleTimeoutMs;
         final AdminRoutes routes = new AdminRoutes(ctx.status, ctx.clock);
         Channel healthz = null;
         Channel metrics = null;
@@ -130,7 +143,7 @@ public final class AdminServer implements AutoCloseable {
             .childHandler(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(final SocketChannel ch) {
-                    ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST_BYTES));
+                    bounded(ch);
                     ch.pipeline().addLast(new AdminHandler(routes, listener, executor));
                 }
             });
@@ -164,7 +177,7 @@ public final class AdminServer implements AutoCloseable {
             .childHandler(new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(final Channel ch) {
-                    ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST_BYTES));
+                    bounded(ch);
                     ch.pipeline().addLast(new AdminHandler(routes, AdminRoutes.Listener.CONTROL, work));
                 }
             });
@@ -180,6 +193,20 @@ public final class AdminServer implements AutoCloseable {
             throw new IllegalStateException("cannot make the control socket " + socket + " owner-only: " + e.getMessage(), e);
         }
         return bound.channel();
+    }
+
+    /**
+     * Every admin connection's first handlers: the connection limit, the idle timeout, and HTTP
+     * with bounded request lines, headers (Netty's 4 KiB and 8 KiB) and bodies.
+     */
+    private void bounded(final Channel ch) {
+        ch.pipeline().addLast(limit, new ReadTimeoutHandler(idleTimeoutMs, TimeUnit.MILLISECONDS),
+            new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST_BYTES));
+    }
+
+    /** Connections refused by the connection limit since start. */
+    public int refusedConnections() {
+        return limit.refused();
     }
 
     /** The control socket's path, or null. */
@@ -260,6 +287,7 @@ public final class AdminServer implements AutoCloseable {
         private int metricsPort = AgentPaths.DEFAULT_METRICS_PORT;
         private boolean useEpoll = true;
         private Path controlSocket;
+        private long idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
 
         /** Where the endpoints read the agent's state. Required. */
         public Context status(final AgentStatus status) {
@@ -311,6 +339,12 @@ public final class AdminServer implements AutoCloseable {
         }
 
         /** False forces NIO (tests of the fallback); true uses epoll when it loads. */
+        /** How long a connection may send nothing before it is closed. */
+        public Context idleTimeoutMs(final long ms) {
+            this.idleTimeoutMs = ms;
+            return this;
+        }
+
         /** Also serve the control socket (conntrack delete) at {@code socket}; none by default. */
         public Context controlSocket(final Path socket) {
             this.controlSocket = socket;

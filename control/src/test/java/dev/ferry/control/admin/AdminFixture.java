@@ -58,6 +58,10 @@ public final class AdminFixture implements AutoCloseable {
     }
 
     public AdminFixture(final boolean withDataplane) {
+        this(withDataplane, AdminServer.DEFAULT_IDLE_TIMEOUT_MS);
+    }
+
+    public AdminFixture(final boolean withDataplane, final long idleTimeoutMs) {
         clock.update(START_MS);
         tracker = new SyncTracker(clock, HEALTHZ_TIMEOUT_MS);
         services = ServiceTable.compile(node(), servicePorts());
@@ -77,6 +81,7 @@ public final class AdminFixture implements AutoCloseable {
             .clock(clock)
             .healthzPort(0)
             .metricsPort(0)
+            .idleTimeoutMs(idleTimeoutMs)
             .controlSocket(runDir.resolve(AgentPaths.CONTROL_SOCKET_NAME)));
     }
 

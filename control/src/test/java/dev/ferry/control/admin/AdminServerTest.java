@@ -290,6 +290,51 @@ class AdminServerTest {
     }
 
     @Test
+    void shouldRefuseConnectionsBeyondTheLimitAndServeAgainOnceTheyClose() throws Exception {
+        fixture = new AdminFixture();
+        final List<java.net.Socket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < AdminServer.MAX_CONNECTIONS + 8; i++) {
+                idle.add(new java.net.Socket(InetAddress.getLoopbackAddress(), fixture.server.metricsAddress().getPort()));
+            }
+            final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (fixture.server.refusedConnections() < 8 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(8, fixture.server.refusedConnections(), "the connections beyond the limit are closed at once");
+        } finally {
+            for (final java.net.Socket socket : idle) {
+                socket.close();
+            }
+        }
+        final long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        int status = 0;
+        while (status != 200 && System.nanoTime() < deadline) { // the closes reach the server's loop first
+            status = fixture.get(fixture.metricsUrl() + "/metrics").statusCode();
+        }
+        assertEquals(200, status);
+    }
+
+    @Test
+    void shouldCloseAConnectionThatSendsNothingAndRefuseOversizedRequests() throws Exception {
+        fixture = new AdminFixture(true, 300);
+        try (java.net.Socket silent = new java.net.Socket(InetAddress.getLoopbackAddress(), fixture.server.metricsAddress().getPort())) {
+            silent.setSoTimeout(10_000);
+            assertEquals(-1, silent.getInputStream().read(), "closed by the server after its idle timeout");
+        }
+        final HttpResponse<String> longUri = fixture.get(fixture.metricsUrl() + "/conntrack?src=" + "1".repeat(10_000));
+        assertTrue(longUri.statusCode() == 400 || longUri.statusCode() == 414, "an oversized request line: " + longUri.statusCode());
+        try (java.net.Socket big = new java.net.Socket(InetAddress.getLoopbackAddress(), fixture.server.metricsAddress().getPort())) {
+            big.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: " + (AdminServer.MAX_REQUEST_BYTES + 1)
+                + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            big.setSoTimeout(10_000);
+            final String answer = new String(big.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertTrue(answer.startsWith("HTTP/1.1 413"), "a body over the limit is refused before it is read: " + answer);
+        }
+        assertEquals(200, fixture.get(fixture.metricsUrl() + "/metrics").statusCode(), "and the next request is served");
+    }
+
+    @Test
     void shouldAnswer404ForUnknownPathsAnd405ForWrongMethods() {
         fixture = new AdminFixture();
         assertEquals(404, fixture.get(fixture.healthzUrl() + "/metrics").statusCode(), "metrics live on the metrics port");
