@@ -111,10 +111,12 @@ public final class ServiceRouter {
                 masq = table.masqueradeAll() ? MasqueradeReason.MASQUERADE_ALL : MasqueradeReason.EXTERNAL_CLUSTER_POLICY;
             } else if (!sp.clusterEndpoints().isEmpty() && table.inClusterCidrs(srcAddr)) {
                 // Pod traffic to an external address is exempt from the Local policy, as if it
-                // had gone out to a load balancer and come back; its source is kept.
+                // had gone out to a load balancer and come back; its source is kept. Not even
+                // masqueradeAll masquerades it: kube-proxy's masqueradeAll rule matches the
+                // ClusterIP, and this traffic is addressed to the external address.
                 local = false;
                 set = sp.clusterEndpoints();
-                masq = table.masqueradeAll() ? MasqueradeReason.MASQUERADE_ALL : MasqueradeReason.NONE;
+                masq = MasqueradeReason.NONE;
             } else if (!sp.clusterEndpoints().isEmpty() && table.isNodeIp(srcAddr)) {
                 // The node itself goes the Cluster way and is masqueraded (its source would be
                 // a local address the backend cannot answer).
@@ -122,9 +124,11 @@ public final class ServiceRouter {
                 set = sp.clusterEndpoints();
                 masq = table.masqueradeAll() ? MasqueradeReason.MASQUERADE_ALL : MasqueradeReason.NODE_SOURCE;
             } else {
+                // externalTrafficPolicy Local keeps the client's address, masqueradeAll or not
+                // (kube-proxy's external chain for Local policy never marks it).
                 local = true;
                 set = sp.localEndpoints();
-                masq = table.masqueradeAll() ? MasqueradeReason.MASQUERADE_ALL : MasqueradeReason.NONE;
+                masq = MasqueradeReason.NONE;
             }
         }
         out.candidates = set;

@@ -131,7 +131,9 @@ class ServiceRouterFlowTest {
         pod to the internet passes                         | std | 10.244.1.9    | UDP  | 8.8.8.8       | 53    | PASS   | NOT_SERVICE_TRAFFIC        | -                               | NONE
         traffic to the node passes                         | std | 203.0.113.7   | TCP  | 198.18.0.11   | 22    | PASS   | NOT_SERVICE_TRAFFIC        | -                               | NONE
         masqueradeAll masquerades pod to ClusterIP         | all | 10.244.1.9    | TCP  | 10.96.0.10    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.5:8080 10.244.2.7:8080 | MASQUERADE_ALL
-        masqueradeAll masquerades NodePort Local           | all | 203.0.113.7   | TCP  | 198.18.0.11   | 30050 | DNAT   | ENDPOINT_SELECTED          | 10.244.1.50:80                  | MASQUERADE_ALL
+        masqueradeAll keeps a NodePort Local's client     | all | 203.0.113.7   | TCP  | 198.18.0.11   | 30050 | DNAT   | ENDPOINT_SELECTED          | 10.244.1.50:80                  | NONE
+        masqueradeAll keeps a pod to NodePort Local        | all | 10.244.2.9    | TCP  | 198.18.0.11   | 30050 | DNAT   | ENDPOINT_SELECTED          | 10.244.1.50:80 10.244.2.50:80   | NONE
+        masqueradeAll still masquerades NodePort Cluster   | all | 203.0.113.7   | TCP  | 198.18.0.11   | 30080 | DNAT   | ENDPOINT_SELECTED          | 10.244.1.40:80 10.244.2.40:80   | MASQUERADE_ALL
         masqueradeAll masquerades hairpin                  | all | 10.244.1.80   | TCP  | 10.96.0.80    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.80:80                  | MASQUERADE_ALL
         masqueradeAll does not change a reject             | all | 10.244.1.9    | TCP  | 10.96.0.90    | 80    | REJECT | NO_ENDPOINTS               | -                               | NONE
         no clusterCIDRs: the node is still masqueraded     | nocidr | 198.18.0.11 | TCP  | 10.96.0.10    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.5:8080 10.244.2.7:8080 | NODE_SOURCE
