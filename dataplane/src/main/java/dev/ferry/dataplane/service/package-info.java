@@ -21,8 +21,9 @@
  *       {@code nodeIps}, not every local address as {@code fib saddr type local} would.</li>
  *   <li>loadBalancerSourceRanges filter LoadBalancer IPs only; when a range holds a node IP the LB
  *       IPs themselves are allowed as sources too (kube-proxy's allowFromNode).</li>
- *   <li>masqueradeAll masquerades every DNAT, external Local traffic included (the node config's
- *       meaning in Ferry); kube-proxy applies it to ClusterIP traffic.</li>
+ *   <li>masqueradeAll masquerades ClusterIP traffic, as kube-proxy's rule (which matches the
+ *       ClusterIP) does; external traffic follows its policy: Cluster is masqueraded anyway, Local
+ *       keeps the client's address (kube-proxy's Local external chain never marks).</li>
  *   <li>healthCheckNodePorts are answered (LOCAL) on the NodePort addresses, where kube-proxy's
  *       service health server listens.</li>
  *   <li>Only TCP, UDP and SCTP are looked up; other protocols (ICMP to a ClusterIP included) pass.</li>
