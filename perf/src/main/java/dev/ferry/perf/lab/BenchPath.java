@@ -14,10 +14,10 @@ package dev.ferry.perf.lab;
  * source port towards the same backend address and port, the hardest case for it.
  */
 public enum BenchPath {
-    CLUSTER_IP("cluster-ip", false),
-    NODE_PORT("node-port", true),
-    LOAD_BALANCER("load-balancer", true),
-    HAIRPIN("hairpin", true);
+    CLUSTER_IP("cluster-ip", false, "pod local-1 → ClusterIP 10.96.100.10 → pods web-1 and web-2"),
+    NODE_PORT("node-port", true, "the lab's external client → node-1's IP:NodePort → pod web-1, masqueraded"),
+    LOAD_BALANCER("load-balancer", true, "the lab's external client → LoadBalancer IP 198.18.100.10 → pod web-1, masqueraded"),
+    HAIRPIN("hairpin", true, "pod web-1 → ClusterIP 10.96.100.10 → pod web-1 itself, masqueraded");
 
     /** The LoadBalancer IP of the bench service (in the lab's pool), routed by the lab's router to node-1 for the bench. */
     public static final String LOAD_BALANCER_IP = "198.18.100.10";
@@ -26,10 +26,23 @@ public enum BenchPath {
 
     private final String label;
     private final boolean masqueraded;
+    private final String description;
 
-    BenchPath(final String label, final boolean masqueraded) {
+    BenchPath(final String label, final boolean masqueraded, final String description) {
         this.label = label;
         this.masqueraded = masqueraded;
+        this.description = description;
+    }
+
+    /** Who sends where, for the report. */
+    public String describe() {
+        return description;
+    }
+
+    /** The path a run's settings line names ("path node-port; ..."); runs from before paths existed were ClusterIP runs. */
+    public static BenchPath fromSettings(final String settings) {
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("^path ([a-z-]+);").matcher(settings);
+        return m.find() ? parse(m.group(1)) : CLUSTER_IP;
     }
 
     public String label() {

@@ -80,8 +80,8 @@ public final class LabReport {
         final StringBuilder md = new StringBuilder("# Ferry lab benchmarks\n\n");
         md.append("- Machine: ").append(results.machine().describe()).append('\n');
         md.append("- Run: ").append(results.settings()).append('\n');
-        md.append("- Path: pod local-1 → ClusterIP 10.96.100.10 → pods web-1 and web-2, all on node-1 of a two-node netns lab; ")
-            .append("\"direct\" sends to the pods' own addresses. Kernel runs load kube-proxy-shaped rules into node-1 with no agent ")
+        md.append("- Path: ").append(BenchPath.fromSettings(results.settings()).describe()).append(", all on node-1 of a two-node netns lab; ")
+            .append("\"direct\" sends to the backends' own addresses. Kernel runs load kube-proxy-shaped rules into node-1 with no agent ")
             .append("running; Ferry runs start one agent on node-1 with the given port type. Everything shares this machine's cores.\n");
         md.append("- Ratios: × direct is the figure over the direct path's (1); × nftables and × iptables over the kernel baselines' (2) ")
             .append("at the same number of services. For latencies lower is better, so a ratio above 1 is slower.\n\n");

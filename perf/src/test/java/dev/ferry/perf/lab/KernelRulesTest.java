@@ -74,6 +74,13 @@ class KernelRulesTest {
     }
 
     @Test
+    void shouldReadThePathBackFromARunsSettings() {
+        assertEquals(BenchPath.HAIRPIN, BenchPath.fromSettings("path hairpin; window 300.0 s after 5.0 s warmup"));
+        assertEquals(BenchPath.CLUSTER_IP, BenchPath.fromSettings("window 5.0 s after 2.0 s warmup"), "runs from before --path");
+        assertThrows(IllegalArgumentException.class, () -> BenchPath.parse("nodeport"));
+    }
+
+    @Test
     void shouldHashLikeKubeProxyIntoEightBase32Characters() {
         final String h = BenchServices.hash("bench/svc-1/tcp/http");
         assertEquals(8, h.length());
