@@ -21,6 +21,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -438,6 +440,7 @@ abstract class AgentNamespaceTest {
             }
         });
         final List<Socket> connections = new java.util.ArrayList<>();
+        final List<DatagramSocket> udpFlows = new java.util.ArrayList<>();
         try (echo) {
             Files.writeString(manifests.resolve("keep.yaml"), """
                 apiVersion: v1
@@ -461,24 +464,55 @@ abstract class AgentNamespaceTest {
             for (final Socket c : connections) {
                 assertEquals("before", roundTrip(c, "before"), agent.log());
             }
+            // UDP flows pod -> ClusterIP dns (both pods): each keeps the backend it was given
+            for (int i = 0; i < 8; i++) {
+                udpFlows.add(NetworkNamespace.call(lab.pod(1), () -> {
+                    final DatagramSocket socket = new DatagramSocket();
+                    socket.connect(InetAddress.getByName("10.96.0.53"), 53);
+                    socket.setSoTimeout(5000);
+                    return socket;
+                }));
+            }
+            final List<String> backends = new java.util.ArrayList<>();
+            for (final DatagramSocket flow : udpFlows) {
+                backends.add(udpBackend(flow));
+            }
 
             agent.kill(); // kill -9: nothing runs on the way out
             sendWhileAway(connections, "after-kill");
             startTheAgent("agent-after-kill.log");
             assertEchoes(connections, "after-kill", "killed and started again");
+            assertEquals(backends, udpFlows.stream().map(AgentNamespaceTest::udpBackend).toList(), "UDP flows keep their backend");
 
             assertEquals(0, agent.stop(), agent.log()); // SIGTERM, as systemctl restart does
             sendWhileAway(connections, "after-term");
             startTheAgent("agent-after-term.log");
             assertEchoes(connections, "after-term", "stopped with SIGTERM and started again");
+            assertEquals(backends, udpFlows.stream().map(AgentNamespaceTest::udpBackend).toList(), "UDP flows keep their backend");
             assertTrue(agent.log().contains("adopted the previous agent's"), agent.log());
         } finally {
             for (final Socket c : connections) {
                 c.close();
             }
+            udpFlows.forEach(DatagramSocket::close);
             Files.deleteIfExists(manifests.resolve("keep.yaml"));
         }
         acceptor.join(5000);
+    }
+
+    /** One datagram on the flow; the pod that answered ("web-1"), or what went wrong. */
+    private static String udpBackend(final DatagramSocket flow) {
+        try {
+            final byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
+            flow.send(new java.net.DatagramPacket(hello, hello.length));
+            final byte[] buffer = new byte[2048];
+            final java.net.DatagramPacket in = new java.net.DatagramPacket(buffer, buffer.length);
+            flow.receive(in);
+            final String answer = new String(buffer, 0, in.getLength(), StandardCharsets.UTF_8);
+            return answer.startsWith("pod=") ? answer.substring(4).split("[ \\n]")[0] : answer;
+        } catch (final IOException e) {
+            return "no answer: " + e.getMessage();
+        }
     }
 
     private static Socket connect(final String ns, final String host, final int port) {
