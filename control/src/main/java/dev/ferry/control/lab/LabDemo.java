@@ -217,9 +217,11 @@ final class LabDemo implements Callable<Integer> {
         for (final LabTopology.Node node : topology.nodes()) {
             final Curl c = curl("client", null, "http://" + node.ip() + ":" + LabManifests.NODEPORT_HTTP + "/", 3, true);
             expect(c.answered(), "client -> " + node.name() + " NodePort got no answer: " + c.output());
-            expect(!LabTopology.CLIENT_IP.equals(c.clientIp()), "Cluster policy should masquerade the client");
+            expect(node.masqueradeIp().equals(c.clientIp()), "Cluster policy should masquerade the client to "
+                + node.masqueradeIp() + ": " + c.output());
         }
-        note("any backend may answer, on any node; the pod sees the node's address, not the client's (masquerade)");
+        note("any backend may answer, on any node; the pod sees the node's masquerade address (198.18.0.11K: the node's own,"
+            + " all its ports for masqueraded flows), not the client's");
 
         heading("NodePort, externalTrafficPolicy Local: port " + LabManifests.LOCAL_NODE_PORT + ", whose only backend local-1 is on node-1");
         final Curl local = curl("client", null, "http://" + topology.node(1).ip() + ":" + LabManifests.LOCAL_NODE_PORT + "/", 3, true);
