@@ -25,9 +25,6 @@ import dev.ferry.dataplane.service.ServiceTable;
 import dev.ferry.nativeio.probe.NativeAccessProbe;
 import org.agrona.concurrent.SystemEpochClock;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
