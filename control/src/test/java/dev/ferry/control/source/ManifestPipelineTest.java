@@ -83,6 +83,26 @@ class ManifestPipelineTest {
     }
 
     @Test
+    void shouldKeepServingAndSayItOnceWhenTheAllocationsCannotBeStored() throws Exception {
+        write("web.yaml", WEB_SERVICE);
+        // the state directory's place is taken by a file: every store fails, as on a read-only or full disk
+        final Path blocker = Files.writeString(dir.resolve("state"), "not a directory");
+        final ManifestPipeline pipeline = new ManifestPipeline(List.of(manifests()), NODE, new AllocationStore(blocker.resolve("allocations")));
+        final SourceSnapshot first = pipeline.reload(1);
+        assertTrue(hasPort(first, "default/web:http"), "served although its allocation could not be stored");
+        assertEquals(1, first.newErrors().stream().filter(e -> e.toString().contains("cannot store the allocations")).count(),
+            errors(first).toString());
+
+        write("db.yaml", DB_SERVICE);
+        final SourceSnapshot second = pipeline.reload(2);
+        assertTrue(hasPort(second, "default/db:5432") && hasPort(second, "default/web:http"));
+        assertEquals(port(first, "default/web:http").clusterIps(), port(second, "default/web:http").clusterIps(),
+            "allocations hold in memory");
+        assertTrue(second.newErrors().stream().noneMatch(e -> e.toString().contains("cannot store the allocations")),
+            "logged once, not at every reload: " + second.newErrors());
+    }
+
+    @Test
     void shouldKeepAllocationsAcrossReloadsAndNewPipelines() throws Exception {
         write("web.yaml", WEB_SERVICE);
         write("db.yaml", DB_SERVICE);
