@@ -1,5 +1,6 @@
 package dev.ferry.control.agent;
 
+import dev.ferry.control.admin.AgentPaths;
 import dev.ferry.control.config.NodeConfig;
 
 import java.nio.file.Path;
@@ -61,7 +62,7 @@ public record AgentOptions(
 
     /** The control socket: the only listener that serves changes (conntrack delete). */
     public Path controlSocket() {
-        return runDir.resolve(dev.ferry.control.admin.AgentPaths.CONTROL_SOCKET_NAME);
+        return runDir.resolve(AgentPaths.CONTROL_SOCKET_NAME);
     }
 
     /** Manifest mode's ClusterIP and NodePort allocations, kept across restarts. */

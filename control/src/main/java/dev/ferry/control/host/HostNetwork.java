@@ -1,10 +1,12 @@
 package dev.ferry.control.host;
 
+import dev.ferry.control.files.FileModes;
 import dev.ferry.control.sync.EndpointPorts;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.nativeio.libc.NativeException;
+import dev.ferry.nativeio.netlink.Address;
 import dev.ferry.nativeio.netlink.Neighbour;
 import dev.ferry.nativeio.netlink.Route;
 import dev.ferry.nativeio.netlink.RtNetlink;
@@ -14,6 +16,7 @@ import dev.ferry.nativeio.netlink.Sysctl;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -212,8 +215,8 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
      */
     private void ownAddresses(final List<Integer> addresses) {
         final List<Integer> present = new ArrayList<>();
-        for (final dev.ferry.nativeio.netlink.Address a : netlink.addresses(HostRouting.DEVICE)) {
-            if (!(a.address() instanceof java.net.Inet4Address)) {
+        for (final Address a : netlink.addresses(HostRouting.DEVICE)) {
+            if (!(a.address() instanceof Inet4Address)) {
                 continue;
             }
             final int address = Ipv4.parse(a.address().getHostAddress());
@@ -382,7 +385,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         try {
             Files.createDirectories(stateFile.getParent());
             Files.writeString(stateFile, out);
-            dev.ferry.control.files.FileModes.ownerOnly(stateFile);
+            FileModes.ownerOnly(stateFile);
         } catch (final IOException e) {
             throw new UncheckedIOException("cannot write " + stateFile + ": " + e.getMessage(), e);
         }

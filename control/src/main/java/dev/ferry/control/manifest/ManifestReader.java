@@ -93,7 +93,12 @@ public final class ManifestReader {
 
     /** True for the directory entries read as manifests: regular *.yaml, *.yml and *.json files, not dot files. */
     public static boolean isManifestFile(final Path path) {
-        return Files.isRegularFile(path) && DocumentReader.isDocumentFile(path) && !path.getFileName().toString().startsWith(".");
+        return Files.isRegularFile(path) && isManifestName(path.getFileName());
+    }
+
+    /** True for the names {@link #isManifestFile} reads (*.yaml, *.yml, *.json, not dot files), whether or not the file exists. */
+    public static boolean isManifestName(final Path name) {
+        return DocumentReader.isDocumentFile(name) && !name.toString().startsWith(".");
     }
 
     /** Parses and validates one file, object by object. Never throws: problems become entries or {@code unreadable}. */

@@ -3,7 +3,6 @@ package dev.ferry.control.source;
 import dev.ferry.control.allocate.AllocationStore;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestReader;
-import dev.ferry.control.tree.DocumentReader;
 
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
@@ -339,7 +338,7 @@ public final class ManifestSource implements AutoCloseable {
         final Path name = (Path) event.context();
         final boolean volumeSwap = name.toString().startsWith("..");
         for (final Path path : context.paths) {
-            if (path.equals(directory) && (volumeSwap || isManifestName(name))) {
+            if (path.equals(directory) && (volumeSwap || ManifestReader.isManifestName(name))) {
                 return true;
             }
             if (directory.equals(parentOf(path)) && (path.getFileName().equals(name) || volumeSwap)) {
@@ -347,11 +346,6 @@ public final class ManifestSource implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    /** A name the directory listing would read (the file itself may be gone: a deletion counts). */
-    private static boolean isManifestName(final Path name) {
-        return DocumentReader.isDocumentFile(name) && !name.toString().startsWith(".");
     }
 
     private static Path parentOf(final Path path) {
