@@ -34,7 +34,7 @@ final class AdminRoutes {
 
     /**
      * Which listener a request came in on: the TCP ones serve reads only; the control socket
-     * (a Unix socket only root can open) also serves what changes the dataplane.
+     * (a Unix socket only the agent's user and root can open) also serves what changes the dataplane.
      */
     enum Listener { HEALTHZ, METRICS, CONTROL }
 

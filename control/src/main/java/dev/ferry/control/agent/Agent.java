@@ -76,8 +76,11 @@ public final class Agent implements AutoCloseable {
     private void doStart(final DesiredStateSource source, final List<StateHook> hooks) {
         final NodeConfig config = options.config();
         final NodeSpec node = config.toNodeSpec();
-        NativeAccessProbe.check(config.portType() == PortType.TUN ? NativeAccessProbe.Need.TUN : NativeAccessProbe.Need.PACKET,
-            NativeAccessProbe.Need.NETLINK).require();
+        // the packet port's socket opens in a network namespace of its own (PacketAttach): CAP_SYS_ADMIN
+        final NativeAccessProbe.Need[] needs = config.portType() == PortType.TUN
+            ? new NativeAccessProbe.Need[] {NativeAccessProbe.Need.TUN, NativeAccessProbe.Need.NETLINK}
+            : new NativeAccessProbe.Need[] {NativeAccessProbe.Need.PACKET, NativeAccessProbe.Need.NAMESPACE, NativeAccessProbe.Need.NETLINK};
+        NativeAccessProbe.check(needs).require();
         final SnatRange snat = config.snatRange();
         final String portClash = HostRouting.checkLocalPortRange(Sysctl.read("net.ipv4.ip_local_port_range"), snat,
             config.hasMasqueradeAddress(), node.nodePortMin(), node.nodePortMax());

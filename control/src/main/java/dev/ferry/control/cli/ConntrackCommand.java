@@ -81,7 +81,7 @@ final class ConntrackCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--control-socket", paramLabel = "PATH", defaultValue = AgentPaths.DEFAULT_CONTROL_SOCKET,
-        description = "-D: the agent's control socket, the only listener that deletes (root only). Default: ${DEFAULT-VALUE}.")
+        description = "-D: the agent's control socket, the only listener that deletes (the agent's user and root only). Default: ${DEFAULT-VALUE}.")
     Path controlSocket;
 
     @Override

@@ -16,7 +16,7 @@ import java.nio.file.Path;
 
 /**
  * Asks a running agent for a change over its control socket (a Unix socket in the run
- * directory, {@code /run/ferry/control.sock}, that only root can open): the one listener that
+ * directory, {@code /run/ferry/control.sock}, that only the agent's user and root can open): the one listener that
  * serves what changes the dataplane, such as {@code ferry conntrack -D}. One HTTP/1.0 request
  * per connection; the answer is JSON.
  */

@@ -2,6 +2,7 @@ package dev.ferry.control.admin;
 
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.NodeConfigLoader;
+import dev.ferry.control.files.FileModes;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -33,5 +34,15 @@ class DistFilesTest {
         assertTrue(lines.contains("CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW"), unit);
         assertEquals(AgentPaths.DEFAULT_RUN_DIR.resolve("counters"), AgentPaths.COUNTERS_FILE);
         assertTrue(Files.isExecutable(DIST.resolve("ferry")), "the launcher is executable");
+    }
+
+    @Test
+    void shouldRunTheAgentAsTheSystemUserSysusersCreatesWhoseGroupReadsTheCounters() throws Exception {
+        final List<String> unit = Files.readString(DIST.resolve("ferry.service")).lines().toList();
+        final List<String> users = Files.readString(DIST.resolve("ferry.sysusers")).lines()
+            .filter(l -> l.startsWith("u ")).map(l -> l.split("\\s+")[1]).toList();
+        assertEquals(List.of(FileModes.READERS_GROUP), users, "sysusers creates one user (and its group)");
+        assertTrue(unit.contains("User=" + FileModes.READERS_GROUP), "the unit runs as that user");
+        assertTrue(unit.contains("Group=" + FileModes.READERS_GROUP), "the counters' readers group is the agent's own");
     }
 }

@@ -26,7 +26,9 @@ public final class NativeAccessProbe {
         /** The packet port type: CAP_NET_RAW (socket) and CAP_NET_ADMIN (setns, devices). */
         PACKET,
         /** rtnetlink changes and sysctls: CAP_NET_ADMIN. */
-        NETLINK
+        NETLINK,
+        /** Creating and entering network namespaces (unshare, setns): CAP_SYS_ADMIN. */
+        NAMESPACE
     }
 
     /** The outcome: empty {@code missing} means available. */
@@ -73,6 +75,7 @@ public final class NativeAccessProbe {
         long capEff = effectiveCapabilities();
         boolean wantAdmin = false;
         boolean wantRaw = false;
+        boolean wantSysAdmin = false;
         for (Need need : needs) {
             switch (need) {
                 case TUN -> {
@@ -81,7 +84,8 @@ public final class NativeAccessProbe {
                     if (!Files.exists(tun)) {
                         missing.add("/dev/net/tun (load the tun module: modprobe tun; in a container pass --device /dev/net/tun)");
                     } else if (!Files.isReadable(tun) || !Files.isWritable(tun)) {
-                        missing.add("read/write access to /dev/net/tun");
+                        missing.add("read/write access to /dev/net/tun (" + describeMode(tun) + "; udev makes it 0666 on"
+                                + " mainstream distributions, which a non-root agent needs; or run as root)");
                     }
                 }
                 case PACKET -> {
@@ -89,6 +93,7 @@ public final class NativeAccessProbe {
                     wantRaw = true;
                 }
                 case NETLINK -> wantAdmin = true;
+                case NAMESPACE -> wantSysAdmin = true;
             }
         }
         if (capEff < 0) {
@@ -101,8 +106,22 @@ public final class NativeAccessProbe {
             if (wantRaw && (capEff & (1L << CAP_NET_RAW)) == 0) {
                 missing.add("CAP_NET_RAW (" + caps + "): needed for AF_PACKET sockets");
             }
+            if (wantSysAdmin && (capEff & (1L << CAP_SYS_ADMIN)) == 0) {
+                missing.add("CAP_SYS_ADMIN (" + caps + "): needed to create and enter a network namespace"
+                        + " (with systemd: the packet-port.conf drop-in)");
+            }
         }
         return new Availability(List.copyOf(missing));
+    }
+
+    private static String describeMode(Path path) {
+        try {
+            var attributes = Files.readAttributes(path, java.nio.file.attribute.PosixFileAttributes.class);
+            return "mode " + java.nio.file.attribute.PosixFilePermissions.toString(attributes.permissions())
+                    + ", owner " + attributes.owner().getName() + ":" + attributes.group().getName();
+        } catch (IOException | UnsupportedOperationException e) {
+            return "mode unreadable: " + e.getMessage();
+        }
     }
 
     /** The CapEff bit set of this process, or -1 when it cannot be read. */
