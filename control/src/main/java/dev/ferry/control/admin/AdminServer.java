@@ -59,7 +59,7 @@ public final class AdminServer implements AutoCloseable {
     /** Largest request accepted (requests carry no body; this bounds headers and junk). */
     static final int MAX_REQUEST_BYTES = 64 * 1024;
     /** Admin connections open at once, over all listeners; more are closed at once. */
-    static final int MAX_CONNECTIONS = 64;
+    public static final int MAX_CONNECTIONS = 64;
     /** Requests waiting for the work thread; more are refused (the connection closed). */
     private static final int MAX_QUEUED_REQUESTS = 2 * MAX_CONNECTIONS;
     /** A connection that sends nothing for this long is closed (a slow or idle client holds no socket for ever). */

@@ -254,6 +254,36 @@ abstract class AgentNamespaceTest {
 
     @Test
     @Order(5)
+    void shouldKeepServingWhileTheAdminListenersAreFloodedWithIdleAndOversizedRequests() throws Exception {
+        final List<Socket> flood = new java.util.ArrayList<>();
+        try {
+            NetworkNamespace.call(lab.node(), () -> {
+                for (int i = 0; i < dev.ferry.control.admin.AdminServer.MAX_CONNECTIONS + 8; i++) { // past the limit
+                    flood.add(new Socket("127.0.0.1", 10249));
+                }
+                final Socket big = flood.get(0);
+                big.getOutputStream().write(("GET /trace HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+                return null;
+            });
+            for (int i = 0; i < 10; i++) {
+                assertEquals("200", get(lab.pod(1), "10.96.0.10", 80).status(), "the dataplane serves while the admin is flooded\n" + agent.log());
+            }
+        } finally {
+            for (final Socket socket : flood) {
+                socket.close();
+            }
+        }
+        final long deadline = System.nanoTime() + 10_000_000_000L; // the closes reach the admin's loop first
+        String status = "";
+        while (!"200".equals(status) && System.nanoTime() < deadline) {
+            status = NetworkNamespace.call(lab.node(), () -> Http.get("127.0.0.1", 10249, "/metrics", 1000)).status();
+        }
+        assertEquals("200", status, "the admin serves again once the flood is gone");
+    }
+
+    @Test
+    @Order(5)
     void shouldRefuseAtOnceWhenAServiceHasNoEndpoints() {
         final Http.Response r = get(lab.pod(1), "10.96.0.20", 80);
         assertEquals("refused", r.status(), "a TCP reset, not a timeout (took " + r.elapsedMs() + " ms)");
