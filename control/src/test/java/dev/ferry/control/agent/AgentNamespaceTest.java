@@ -3,6 +3,7 @@ package dev.ferry.control.agent;
 import dev.ferry.control.lab.PodServer;
 import dev.ferry.control.testing.AgentProcess;
 import dev.ferry.control.testing.BulkServer;
+import dev.ferry.control.testing.EchoServer;
 import dev.ferry.control.testing.Http;
 import dev.ferry.control.testing.NodeLab;
 import dev.ferry.nativeio.netns.NetworkNamespace;
@@ -452,26 +453,9 @@ abstract class AgentNamespaceTest {
     @Order(13)
     void shouldKeepEstablishedConnectionsAcrossAgentRestarts() throws Exception {
         // keep (ClusterIP 10.96.0.40:9, NodePort 30090) -> web-1:7070, an echo for many connections
-        final ServerSocket echo = NetworkNamespace.call(lab.pod(1), () -> new ServerSocket(7070));
-        final Thread acceptor = Thread.ofPlatform().daemon().start(() -> {
-            while (!echo.isClosed()) {
-                try {
-                    final Socket s = echo.accept();
-                    Thread.ofPlatform().daemon().start(() -> {
-                        try (s) {
-                            s.getInputStream().transferTo(s.getOutputStream());
-                        } catch (final IOException e) {
-                            // the client went away
-                        }
-                    });
-                } catch (final IOException e) {
-                    return; // closed
-                }
-            }
-        });
         final List<Socket> connections = new java.util.ArrayList<>();
         final List<DatagramSocket> udpFlows = new java.util.ArrayList<>();
-        try (echo) {
+        try (EchoServer echo = EchoServer.start(lab.pod(1), 7070)) {
             Files.writeString(manifests.resolve("keep.yaml"), """
                 apiVersion: v1
                 kind: Service
@@ -527,7 +511,6 @@ abstract class AgentNamespaceTest {
             udpFlows.forEach(DatagramSocket::close);
             Files.deleteIfExists(manifests.resolve("keep.yaml"));
         }
-        acceptor.join(5000);
     }
 
     /** One datagram on the flow; the pod that answered ("web-1"), or what went wrong. */
@@ -546,13 +529,7 @@ abstract class AgentNamespaceTest {
     }
 
     private static Socket connect(final String ns, final String host, final int port) {
-        // connected inside the call: a Socket's descriptor is made at connect, in the calling thread's namespace
-        return NetworkNamespace.call(ns, () -> {
-            final Socket s = new Socket();
-            s.connect(new java.net.InetSocketAddress(host, port), 3000);
-            s.setSoTimeout(20_000); // TCP retransmits what was sent while no agent ran: up to a few backoffs
-            return s;
-        });
+        return EchoServer.connect(ns, host, port, 3000);
     }
 
     /** Writes a line on every connection while no agent runs: it must not come back as a reset. */
@@ -581,20 +558,11 @@ abstract class AgentNamespaceTest {
     }
 
     private static String readLine(final Socket socket) throws IOException {
-        final StringBuilder answer = new StringBuilder();
-        for (int c = socket.getInputStream().read(); c >= 0 && c != '\n'; c = socket.getInputStream().read()) {
-            answer.append((char) c);
-        }
-        return answer.toString();
+        return EchoServer.readLine(socket);
     }
 
     private static String roundTrip(final Socket socket, final String line) throws IOException {
-        socket.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
-        final StringBuilder answer = new StringBuilder();
-        for (int c = socket.getInputStream().read(); c >= 0 && c != '\n'; c = socket.getInputStream().read()) {
-            answer.append((char) c);
-        }
-        return answer.toString();
+        return EchoServer.roundTrip(socket, line);
     }
 
     /** Waits (bounded) until the agent's /services answer satisfies {@code done}. */
