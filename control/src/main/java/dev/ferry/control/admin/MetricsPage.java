@@ -46,6 +46,9 @@ final class MetricsPage {
             .sample("ferry_syncs_total", sync.syncsTotal());
         text.header("ferry_sync_failures_total", "counter", "Syncs that failed; their changes stay pending")
             .sample("ferry_sync_failures_total", sync.syncFailuresTotal());
+        text.header("ferry_state_write_errors_total", "counter",
+                "Writes of the agent's state (manifest mode's allocations) that failed; serving went on, the error is logged once")
+            .sample("ferry_state_write_errors_total", sync.stateWriteErrorsTotal());
 
         final ServiceTable services = status.serviceTable();
         if (services != null) {

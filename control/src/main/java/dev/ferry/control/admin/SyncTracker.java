@@ -46,6 +46,7 @@ public final class SyncTracker {
     private long endpointChangesPending;
     private long syncsTotal;
     private long syncFailuresTotal;
+    private long stateWriteErrorsTotal;
     private volatile boolean nodeEligible = true;
     private long sourceUnavailableSinceMs;
 
@@ -144,6 +145,11 @@ public final class SyncTracker {
         sourceUnavailableSinceMs = 0;
     }
 
+    /** {@code count} more writes of the agent's state (the allocations) failed; serving goes on. */
+    public synchronized void stateWritesFailed(final long count) {
+        stateWriteErrorsTotal += count;
+    }
+
     /** The health verdict now. */
     public synchronized Health health() {
         final long now = clock.time();
@@ -155,7 +161,7 @@ public final class SyncTracker {
     /** A consistent copy of everything {@code /metrics} shows. */
     public synchronized Snapshot snapshot() {
         return new Snapshot(syncDuration.copy(), networkProgramming.copy(), lastSyncSucceededMs, serviceChangesTotal,
-            endpointChangesTotal, serviceChangesPending, endpointChangesPending, syncsTotal, syncFailuresTotal);
+            endpointChangesTotal, serviceChangesPending, endpointChangesPending, syncsTotal, syncFailuresTotal, stateWriteErrorsTotal);
     }
 
     /**
@@ -194,6 +200,7 @@ public final class SyncTracker {
         long serviceChangesPending,
         long endpointChangesPending,
         long syncsTotal,
-        long syncFailuresTotal) {
+        long syncFailuresTotal,
+        long stateWriteErrorsTotal) {
     }
 }

@@ -54,6 +54,7 @@ final class ManifestPipeline {
     private Map<String, KubeObject> lastGood = Map.of();
     private Allocations stored;
     private ManifestError storeReadError;
+    private long storeWriteErrors;
     private SourceSnapshot previous;
 
     /** @param store where allocations survive restarts (read now, written after each change), or null to keep them in memory only */
@@ -257,6 +258,7 @@ final class ManifestPipeline {
             storeReadError = null;
             return null;
         } catch (final IOException e) {
+            storeWriteErrors++;
             return new ManifestError(store.file().toString(), null, null, "cannot store the allocations (" + e
                 + "); they hold until the agent restarts");
         }
@@ -268,9 +270,10 @@ final class ManifestPipeline {
         final Set<ManifestError> known = new LinkedHashSet<>(previous == null ? List.of() : previous.errors());
         final List<ManifestError> fresh = errors.stream().filter(e -> !known.contains(e)).toList();
         final SourceSnapshot candidate = new SourceSnapshot(previous == null ? 1 : previous.generation(), ports, errors, fresh,
-            changes[0], changes[1], changedAtMs);
+            changes[0], changes[1], changedAtMs, storeWriteErrors);
         if (previous != null && candidate.differsFrom(previous)) {
-            return new SourceSnapshot(previous.generation() + 1, ports, errors, fresh, changes[0], changes[1], changedAtMs);
+            return new SourceSnapshot(previous.generation() + 1, ports, errors, fresh, changes[0], changes[1], changedAtMs,
+                storeWriteErrors);
         }
         return candidate;
     }

@@ -1,5 +1,6 @@
 package dev.ferry.control.source;
 
+import dev.ferry.control.admin.SyncTracker;
 import dev.ferry.control.agent.Agent;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestError;
@@ -24,6 +25,8 @@ public final class ManifestStateSource implements Agent.DesiredStateSource {
     private final List<Path> paths;
     private final Path allocationFile;
     private ManifestSource source;
+    private SyncTracker tracker;
+    private long stateWriteErrorsSeen;
 
     public ManifestStateSource(final NodeConfig config, final List<Path> paths, final Path allocationFile) {
         this.config = config;
@@ -32,9 +35,18 @@ public final class ManifestStateSource implements Agent.DesiredStateSource {
     }
 
     @Override
+    public void health(final SyncTracker syncTracker) {
+        this.tracker = syncTracker;
+    }
+
+    @Override
     public void start(final Consumer<Agent.DesiredState> listener) {
         final Consumer<SourceSnapshot> forward = snapshot -> {
             logErrors(snapshot.newErrors());
+            if (tracker != null && snapshot.stateWriteErrors() > stateWriteErrorsSeen) {
+                tracker.stateWritesFailed(snapshot.stateWriteErrors() - stateWriteErrorsSeen);
+            }
+            stateWriteErrorsSeen = snapshot.stateWriteErrors();
             listener.accept(new Agent.DesiredState(snapshot.servicePorts(), snapshot.serviceChanges(), snapshot.endpointChanges()));
         };
         source = new ManifestSource(new ManifestSource.Context()

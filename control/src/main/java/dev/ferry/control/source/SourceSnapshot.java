@@ -19,9 +19,12 @@ import java.util.List;
  * @param endpointChanges services whose endpoints changed, for {@code kubeproxy_sync_proxy_rules_endpoint_changes_total}
  * @param changedAtMs     wall-clock time the first change that led to this snapshot was seen (for
  *                        {@code kubeproxy_network_programming_duration_seconds})
+ * @param stateWriteErrors writes of the allocations to the state directory that failed since the
+ *                        source started (serving went on; for {@code ferry_state_write_errors_total})
  */
 public record SourceSnapshot(long generation, List<ServicePortSpec> servicePorts, List<ManifestError> errors,
-                             List<ManifestError> newErrors, int serviceChanges, int endpointChanges, long changedAtMs) {
+                             List<ManifestError> newErrors, int serviceChanges, int endpointChanges, long changedAtMs,
+                             long stateWriteErrors) {
     public SourceSnapshot {
         servicePorts = List.copyOf(servicePorts);
         errors = List.copyOf(errors);

@@ -95,6 +95,7 @@ class AdminServerTest {
         fixture.tracker.endpointsChanged(3);
         fixture.clock.advance(1_500);
         fixture.tracker.syncSucceeded(3_000_000); // 3 ms
+        fixture.tracker.stateWritesFailed(2);
 
         final HttpResponse<String> response = fixture.get(fixture.metricsUrl() + "/metrics");
         assertEquals(200, response.statusCode());
@@ -115,6 +116,7 @@ class AdminServerTest {
             "kubeproxy_sync_proxy_rules_service_changes_total 2",
             "kubeproxy_sync_proxy_rules_endpoint_changes_total 3",
             "kubeproxy_sync_proxy_rules_endpoint_changes_pending 0",
+            "ferry_state_write_errors_total 2",
             "ferry_service_ports 4",
             "# TYPE ferry_packets_received_total counter",
             "ferry_packets_received_total 16",

@@ -100,6 +100,8 @@ class ManifestPipelineTest {
             "allocations hold in memory");
         assertTrue(second.newErrors().stream().noneMatch(e -> e.toString().contains("cannot store the allocations")),
             "logged once, not at every reload: " + second.newErrors());
+        assertEquals(1, first.stateWriteErrors(), "counted");
+        assertEquals(2, second.stateWriteErrors(), "counted at every failed write (ferry_state_write_errors_total)");
     }
 
     @Test
