@@ -2,16 +2,11 @@ package dev.ferry.conntrack;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -267,65 +262,16 @@ public final class ConntrackTable implements AutoCloseable
      * @param capacity maximum number of flows, 1 .. {@link #MAX_CAPACITY}.
      * @param timeouts per-state timeouts (not stored: they may change between runs).
      * @return the table.
-     * @throws UncheckedIOException if the file cannot be opened, written whole (a full file
+     * @throws java.io.UncheckedIOException if the file cannot be opened, written whole (a full file
      *         system fails here, not later) or mapped.
      */
     public static ConntrackTable mapped(final Path file, final int capacity, final ConntrackTimeouts timeouts)
     {
         checkCapacity(capacity);
         final int slotCount = slotCountFor(capacity);
-        final long length = regionLength(capacity, slotCount);
-        try (FileChannel channel = FileChannel.open(
-            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE))
-        {
-            final boolean attach = channel.size() == length && headerMatches(channel, capacity, slotCount);
-            if (!attach)
-            {
-                channel.truncate(0);
-                preallocate(channel, length);
-            }
-            final Arena arena = Arena.ofShared();
-            try
-            {
-                final MemorySegment region = channel.map(FileChannel.MapMode.READ_WRITE, 0, length, arena);
-                return new ConntrackTable(arena, region, capacity, slotCount, timeouts, attach);
-            }
-            catch (final RuntimeException | IOException ex)
-            {
-                arena.close();
-                throw ex;
-            }
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(
-                "cannot open conntrack table file " + file + " (" + length + " bytes for capacity " + capacity +
-                ": " + ex.getMessage() + "): check that its directory exists, is writable and has room", ex);
-        }
-    }
-
-    /** Zeros written per call while preallocating. */
-    private static final int PREALLOCATE_CHUNK = 1 << 20;
-
-    /**
-     * Writes the whole file with zeros rather than leaving it sparse: a full file system then
-     * fails here, at start, with "No space left on device", instead of later, when a packet
-     * touches a page of the mapping for the first time and the kernel can find no block for it
-     * (SIGBUS, which would kill the agent mid-traffic).
-     */
-    private static void preallocate(final FileChannel channel, final long length) throws IOException
-    {
-        final ByteBuffer zeros = ByteBuffer.allocateDirect((int)Math.min(PREALLOCATE_CHUNK, length));
-        long position = 0;
-        while (position < length)
-        {
-            zeros.clear().limit((int)Math.min(zeros.capacity(), length - position));
-            while (zeros.hasRemaining())
-            {
-                position += channel.write(zeros, position);
-            }
-        }
-        channel.force(false);
+        final MappedStateFile.Mapping mapping = MappedStateFile.map(file, regionLength(capacity, slotCount), 24,
+            header -> headerMatches(header, capacity, slotCount), "conntrack table");
+        return new ConntrackTable(mapping.arena(), mapping.region(), capacity, slotCount, timeouts, mapping.attached());
     }
 
     /**
@@ -1304,17 +1250,8 @@ public final class ConntrackTable implements AutoCloseable
         header.putIntVolatile(SIZE_OFFSET, live);
     }
 
-    private static boolean headerMatches(final FileChannel channel, final int capacity, final int slotCount)
-        throws IOException
+    private static boolean headerMatches(final ByteBuffer buffer, final int capacity, final int slotCount)
     {
-        final ByteBuffer buffer = ByteBuffer.allocate(24).order(ByteOrder.nativeOrder());
-        while (buffer.hasRemaining())
-        {
-            if (channel.read(buffer, buffer.position()) < 0)
-            {
-                return false;
-            }
-        }
         return buffer.getLong(MAGIC_OFFSET) == MAGIC &&
             buffer.getInt(VERSION_OFFSET) == LAYOUT_VERSION &&
             buffer.getInt(CAPACITY_OFFSET) == capacity &&

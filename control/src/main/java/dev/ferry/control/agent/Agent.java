@@ -15,6 +15,7 @@ import dev.ferry.control.sync.BoundedFrequencyRunner;
 import dev.ferry.control.sync.ServiceSync;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.counters.DataplaneCounters;
+import dev.ferry.dataplane.lb.ClientIpAffinityTable;
 import dev.ferry.control.files.FileModes;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.pipeline.Pipeline;
@@ -25,8 +26,11 @@ import dev.ferry.dataplane.service.ServiceTable;
 import dev.ferry.nativeio.probe.NativeAccessProbe;
 import org.agrona.concurrent.SystemEpochClock;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -49,6 +53,8 @@ public final class Agent implements AutoCloseable {
     private final AgentOptions options;
     private final Deque<AutoCloseable> closeOnExit = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** The state files a previous agent left (not empty) when this one started. */
+    private final Set<Path> startFiles = new HashSet<>();
     private ServiceTableHolder tables;
     private ServiceSync sync;
     private BoundedFrequencyRunner runner;
@@ -101,6 +107,19 @@ public final class Agent implements AutoCloseable {
         FileModes.ownerOnly(options.conntrackFile()); // every flow of the node: addresses and ports
         if (conntrack.attached()) {
             LOG.info("attached to conntrack " + options.conntrackFile() + ": " + conntrack.size() + " flows kept");
+        } else if (existedBefore(options.conntrackFile())) {
+            LOG.warning("conntrack " + options.conntrackFile() + " was of another layout version or capacity: replaced by an empty table");
+        }
+        final boolean affinityExisted = existedBefore(options.affinityFile());
+        final ClientIpAffinityTable affinity = ClientIpAffinityTable.mapped(options.affinityFile(), ClientIpAffinityTable.DEFAULT_CAPACITY);
+        closeOnExit.push(affinity); // unmapped after the pipeline (pushed later, so closed first) has stopped its threads
+        FileModes.ownerOnly(options.affinityFile()); // which client goes to which pod
+        if (affinity.attached()) {
+            LOG.info("attached to ClientIP affinity records " + options.affinityFile() + ": " + affinity.liveRecords(System.currentTimeMillis())
+                + " live records kept");
+        } else if (affinityExisted) {
+            LOG.warning("ClientIP affinity records " + options.affinityFile() + " were of another layout version or size:"
+                + " replaced by an empty table");
         }
         final DataplaneCounters counters = DataplaneCounters.mapped(options.countersFile(), options.workers()); // a set per queue
         closeOnExit.push(counters);
@@ -124,6 +143,7 @@ public final class Agent implements AutoCloseable {
             .tables(tables)
             .snat(snat)
             .counters(counters)
+            .affinity(affinity)
             .errorHandler(t -> LOG.severe("dataplane agent error: " + t)));
         pipeline.start();
         closeOnExit.push(pipeline);
@@ -172,12 +192,26 @@ public final class Agent implements AutoCloseable {
             + "; " + tables.get().size() + " service ports");
     }
 
+    /** True when {@code file} is there and not empty: a previous agent's, before this start mapped it. */
+    private boolean existedBefore(final Path file) {
+        return startFiles.contains(file);
+    }
+
     /** The run directory (counters: group-traversable for ferry stat) and the state directory (owner only). */
     private void createDirectories() {
         FileModes.directory(options.runDir(), true, Set.of(options.countersFile().getFileName().toString(), HostNetwork.STATE_FILE,
             options.controlSocket().getFileName().toString()));
         FileModes.directory(options.stateDir(), false, Set.of(options.conntrackFile().getFileName().toString(),
-            options.allocationsFile().getFileName().toString()));
+            options.allocationsFile().getFileName().toString(), options.affinityFile().getFileName().toString()));
+        for (final Path file : List.of(options.conntrackFile(), options.affinityFile())) {
+            try {
+                if (Files.size(file) > 0) {
+                    startFiles.add(file);
+                }
+            } catch (final java.io.IOException e) {
+                // not there: a first start
+            }
+        }
     }
 
     /** The current snapshot (for tests and trace against a running agent). */

@@ -73,4 +73,9 @@ public record AgentOptions(
     public Path conntrackFile() {
         return stateDir.resolve("conntrack");
     }
+
+    /** The ClientIP affinity records, kept across restarts as the conntrack table is. */
+    public Path affinityFile() {
+        return stateDir.resolve("affinity");
+    }
 }

@@ -202,6 +202,7 @@ abstract class AgentNamespaceTest {
         final Path run = dir.resolve("run");
         assertEquals("rwx------", mode(state), "the state directory, narrowed from rwxr-xr-x");
         assertEquals("rw-------", mode(state.resolve("conntrack")), "every flow of the node, narrowed from rw-r--r--");
+        assertEquals("rw-------", mode(state.resolve("affinity")), "which client goes to which pod");
         assertEquals("rw-------", mode(run.resolve("host-state.properties")));
         assertEquals("rwx--x---", mode(run), "traversable by the ferry group, for ferry stat");
         assertEquals("rw-r-----", mode(run.resolve("counters")));
@@ -465,8 +466,9 @@ abstract class AgentNamespaceTest {
                   clusterIP: 10.96.0.40
                   selector: {app: web, pod: web-1}
                   ports: [{port: 9, targetPort: 7070, nodePort: 30090}]
-                """);
-            awaitServices(services -> services.contains("default/keep"));
+                """ + stickyServices());
+            awaitServices(services -> services.contains("default/keep") && services.contains("default/sticky-" + (STICKY - 1)));
+            final List<String> stickyBefore = stickyBackends();
             for (int i = 0; i < 7; i++) {
                 connections.add(connect(lab.pod(2), "10.96.0.40", 9));       // pod -> ClusterIP, local endpoint
                 connections.add(connect(lab.client(), NodeLab.NODE_IP, 30090)); // external -> NodePort, masqueraded
@@ -497,12 +499,15 @@ abstract class AgentNamespaceTest {
             startTheAgent("agent-after-kill.log");
             assertEchoes(connections, "after-kill", "killed and started again");
             assertEquals(backends, udpFlows.stream().map(AgentNamespaceTest::udpBackend).toList(), "UDP flows keep their backend");
+            assertEquals(stickyBefore, stickyBackends(), "ClientIP affinity: each client's new connections keep their endpoint");
+            assertTrue(agent.log().contains("attached to ClientIP affinity records"), agent.log());
 
             assertEquals(0, agent.stop(), agent.log()); // SIGTERM, as systemctl restart does
             sendWhileAway(connections, "after-term");
             startTheAgent("agent-after-term.log");
             assertEchoes(connections, "after-term", "stopped with SIGTERM and started again");
             assertEquals(backends, udpFlows.stream().map(AgentNamespaceTest::udpBackend).toList(), "UDP flows keep their backend");
+            assertEquals(stickyBefore, stickyBackends(), "ClientIP affinity: each client's new connections keep their endpoint");
             assertTrue(agent.log().contains("adopted the previous agent's"), agent.log());
         } finally {
             for (final Socket c : connections) {
@@ -511,6 +516,40 @@ abstract class AgentNamespaceTest {
             udpFlows.forEach(DatagramSocket::close);
             Files.deleteIfExists(manifests.resolve("keep.yaml"));
         }
+    }
+
+    /** ClientIP-affinity services over both pods: with four clients each, 20 records a restart must keep (2^-20 to keep them by chance). */
+    private static final int STICKY = 5;
+
+    private static String stickyServices() {
+        final StringBuilder y = new StringBuilder();
+        for (int i = 0; i < STICKY; i++) {
+            y.append("""
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: sticky-%d}
+                spec:
+                  clusterIP: 10.96.0.%d
+                  selector: {app: web}
+                  sessionAffinity: ClientIP
+                  ports: [{port: 80, targetPort: 8080}]
+                """.formatted(i, 60 + i));
+        }
+        return y.toString();
+    }
+
+    /** The pod each (sticky service, client) pair reaches with a new connection. */
+    private List<String> stickyBackends() {
+        final List<String> pods = new java.util.ArrayList<>();
+        for (int i = 0; i < STICKY; i++) {
+            for (final String client : List.of(lab.pod(1), lab.pod(2), lab.node(), lab.client())) {
+                final Http.Response r = get(client, "10.96.0." + (60 + i), 80);
+                assertEquals("200", r.status(), "sticky-" + i + " from " + client + "\n" + agent.log());
+                pods.add(r.pod());
+            }
+        }
+        return pods;
     }
 
     /** One datagram on the flow; the pod that answered ("web-1"), or what went wrong. */

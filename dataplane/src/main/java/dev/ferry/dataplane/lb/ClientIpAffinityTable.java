@@ -1,9 +1,14 @@
 package dev.ferry.dataplane.lb;
 
+import dev.ferry.conntrack.MappedStateFile;
 import dev.ferry.dataplane.service.EndpointSet;
+import org.agrona.concurrent.UnsafeBuffer;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * ClientIP session-affinity records shared by all workers: (service port, client IP) → the
@@ -11,8 +16,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * new connection that uses it pushes its expiry to now + the service's timeout, as kube-proxy's
  * affinity sets do.
  *
- * <p>Fixed capacity, chosen at construction, in one {@link AtomicLongArray}; nothing is allocated
- * after that. Open addressing with linear probing over a bounded window of
+ * <p>Fixed capacity, chosen at construction, in one off-heap region: process memory, or a file
+ * mapped with {@link #mapped} so that the records outlive the agent (a restarted agent keeps
+ * every client on its backend, as kube-proxy's kernel affinity sets do). Nothing is allocated
+ * after that. The region starts with a header (magic, layout version, slot count) by which a
+ * restarted agent recognises the file; one of another layout or size is replaced by an empty
+ * table. Open addressing with linear probing over a bounded window of
  * {@value #PROBE_WINDOW} slots; slots are never emptied, an expired one is reused in place, so
  * probe chains stay intact. Each slot is four longs guarded by a per-slot sequence number:
  * <pre>
@@ -36,13 +45,21 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * across snapshots, so records survive a table swap. A stored backend that is no longer in the
  * eligible set is ignored (and replaced on the next record).
  */
-public final class ClientIpAffinityTable {
+public final class ClientIpAffinityTable implements AutoCloseable {
     /** Slots probed per lookup or insert. */
     public static final int PROBE_WINDOW = 16;
     /** Default slot count: 64 Ki records, 2 MiB. */
     public static final int DEFAULT_CAPACITY = 1 << 16;
-    /** Upper bound on the slot count: 64 Mi records, 2 GiB. */
-    public static final int MAX_CAPACITY = 1 << 26;
+    /** Upper bound on the slot count: 32 Mi records, 1 GiB. */
+    public static final int MAX_CAPACITY = 1 << 25;
+
+    static final long MAGIC = 0x3146_4159_5252_4546L; // "FERRYAF1" in little-endian bytes
+    static final int LAYOUT_VERSION = 1;
+    private static final int MAGIC_OFFSET = 0;
+    private static final int VERSION_OFFSET = 8;
+    private static final int SLOT_COUNT_OFFSET = 12;
+    /** Header bytes before the first slot (a cache line). */
+    static final int HEADER_LENGTH = 64;
 
     private static final int SLOT_LONGS = 4;
     private static final int READ_ATTEMPTS = 8;
@@ -51,25 +68,131 @@ public final class ClientIpAffinityTable {
     private static final int BACKEND = 2;
     private static final int EXPIRY = 3;
 
-    private final AtomicLongArray slots;
+    private final Arena arena;
+    /** Held so that an in-memory region (an automatic arena's) lives as long as the table. */
+    private final MemorySegment segment;
+    /** The whole region: header, then slots of {@value #SLOT_LONGS} longs. */
+    private final UnsafeBuffer region;
+    private final boolean attached;
     private final int mask;
     private final int window;
     private final AtomicLong failedInserts = new AtomicLong();
     private final AtomicLong contendedWrites = new AtomicLong();
 
-    /** @param capacity number of records, rounded up to a power of two, 16..{@value #MAX_CAPACITY} */
+    /** An in-memory table. @param capacity number of records, rounded up to a power of two, 16..{@value #MAX_CAPACITY} */
     public ClientIpAffinityTable(final int capacity) {
-        if (capacity < 1 || capacity > MAX_CAPACITY) {
-            throw new IllegalArgumentException("affinity table capacity " + capacity + " is outside 1.." + MAX_CAPACITY);
-        }
-        final int slotCount = Math.max(16, Integer.highestOneBit(capacity - 1) << 1);
-        this.slots = new AtomicLongArray(slotCount * SLOT_LONGS);
-        this.mask = slotCount - 1;
-        this.window = Math.min(PROBE_WINDOW, slotCount);
+        this(null, null, slotCountFor(capacity));
     }
 
     public ClientIpAffinityTable() {
         this(DEFAULT_CAPACITY);
+    }
+
+    /**
+     * A table in a memory-mapped file that survives the agent: attached to as it is when its
+     * header says this layout and slot count (live records keep their backends), else recreated
+     * empty ({@link #attached()} tells which).
+     *
+     * @throws java.io.UncheckedIOException when the file cannot be opened, written whole or mapped
+     */
+    public static ClientIpAffinityTable mapped(final Path file, final int capacity) {
+        final int slotCount = slotCountFor(capacity);
+        final MappedStateFile.Mapping mapping = MappedStateFile.map(file, regionLength(slotCount), HEADER_LENGTH,
+            header -> header.getLong(MAGIC_OFFSET) == MAGIC && header.getInt(VERSION_OFFSET) == LAYOUT_VERSION
+                && header.getInt(SLOT_COUNT_OFFSET) == slotCount, "ClientIP affinity table");
+        return new ClientIpAffinityTable(mapping.arena(), mapping.attached() ? mapping.region() : format(mapping.region(), slotCount),
+            slotCount, mapping.attached());
+    }
+
+    private ClientIpAffinityTable(final Arena arena, final MemorySegment region, final int slotCount) {
+        this(arena, region, slotCount, false);
+    }
+
+    private ClientIpAffinityTable(final Arena arena, final MemorySegment mapped, final int slotCount, final boolean attached) {
+        this.segment = mapped != null ? mapped
+            : format(Arena.ofAuto().allocate(regionLength(slotCount), 64), slotCount); // freed with the table
+        this.arena = arena;
+        this.region = new UnsafeBuffer(segment.address(), (int) segment.byteSize());
+        this.attached = attached;
+        this.mask = slotCount - 1;
+        this.window = Math.min(PROBE_WINDOW, slotCount);
+        if (attached) {
+            settleTornSlots();
+        }
+    }
+
+    private static int slotCountFor(final int capacity) {
+        if (capacity < 1 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("affinity table capacity " + capacity + " is outside 1.." + MAX_CAPACITY);
+        }
+        return Math.max(16, Integer.highestOneBit(capacity - 1) << 1);
+    }
+
+    private static long regionLength(final int slotCount) {
+        return HEADER_LENGTH + (long) slotCount * SLOT_LONGS * Long.BYTES;
+    }
+
+    /** Zeroed slots, then the header, magic last: a crash while formatting leaves a file the next start recreates. */
+    private static MemorySegment format(final MemorySegment segment, final int slotCount) {
+        segment.fill((byte) 0);
+        final ByteBuffer header = segment.asSlice(0, HEADER_LENGTH).asByteBuffer().order(java.nio.ByteOrder.nativeOrder());
+        header.putInt(VERSION_OFFSET, LAYOUT_VERSION);
+        header.putInt(SLOT_COUNT_OFFSET, slotCount);
+        header.putLong(MAGIC_OFFSET, MAGIC);
+        return segment;
+    }
+
+    /**
+     * A slot whose writer died inside it (odd version: the agent was killed mid-write) is made
+     * stable and expired, so that it reads as a free slot of the probe chain instead of a
+     * writer that never leaves.
+     */
+    private void settleTornSlots() {
+        for (int s = 0; s <= mask; s++) {
+            final int base = s * SLOT_LONGS;
+            final long version = get(base + VERSION);
+            if ((version & 1) != 0) {
+                region.putLong(offset(base + EXPIRY), 0);
+                region.putLongRelease(offset(base + VERSION), version + 1);
+            }
+        }
+    }
+
+    /** True when {@link #mapped} kept the file's records. */
+    public boolean attached() {
+        return attached;
+    }
+
+    private static int offset(final int longIndex) {
+        return HEADER_LENGTH + longIndex * Long.BYTES;
+    }
+
+    private long get(final int longIndex) {
+        return region.getLong(offset(longIndex));
+    }
+
+    private long getAcquire(final int longIndex) {
+        return region.getLongAcquire(offset(longIndex));
+    }
+
+    private void set(final int longIndex, final long value) {
+        region.putLong(offset(longIndex), value);
+    }
+
+    private void setRelease(final int longIndex, final long value) {
+        region.putLongRelease(offset(longIndex), value);
+    }
+
+    private boolean compareAndSet(final int longIndex, final long expected, final long value) {
+        return region.compareAndSetLong(offset(longIndex), expected, value);
+    }
+
+    /** Unmaps a mapped table (its records stay in the file). The table must not be used after. */
+    @Override
+    public void close() {
+        if (arena != null) {
+            arena.close();
+        }
     }
 
     /** Number of record slots. */
@@ -89,11 +212,11 @@ public final class ClientIpAffinityTable {
         for (int p = 0; p < window; p++) {
             final int base = ((start + p) & mask) * SLOT_LONGS;
             for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-                final long v1 = slots.getAcquire(base + VERSION);
-                final long k = slots.getAcquire(base + KEY);
-                final long backend = slots.getAcquire(base + BACKEND);
-                final long expiryMs = slots.getAcquire(base + EXPIRY);
-                final long v2 = slots.getAcquire(base + VERSION);
+                final long v1 = getAcquire(base + VERSION);
+                final long k = getAcquire(base + KEY);
+                final long backend = getAcquire(base + BACKEND);
+                final long expiryMs = getAcquire(base + EXPIRY);
+                final long v2 = getAcquire(base + VERSION);
                 if ((v1 & 1) != 0 || v1 != v2) {
                     Thread.onSpinWait();
                     continue; // a writer is inside this slot: read it again
@@ -128,9 +251,9 @@ public final class ClientIpAffinityTable {
     }
 
     private void raiseExpiry(final int base, final long newExpiryMs) {
-        long current = slots.get(base + EXPIRY);
-        while (current < newExpiryMs && !slots.weakCompareAndSetVolatile(base + EXPIRY, current, newExpiryMs)) {
-            current = slots.get(base + EXPIRY);
+        long current = get(base + EXPIRY);
+        while (current < newExpiryMs && !compareAndSet(base + EXPIRY, current, newExpiryMs)) {
+            current = get(base + EXPIRY);
         }
     }
 
@@ -157,9 +280,9 @@ public final class ClientIpAffinityTable {
         long freeKey = 0;
         for (int p = 0; p < window; p++) {
             final int base = ((start + p) & mask) * SLOT_LONGS;
-            final long v = slots.getAcquire(base + VERSION);
-            final long k = slots.getAcquire(base + KEY);
-            final long e = slots.getAcquire(base + EXPIRY);
+            final long v = getAcquire(base + VERSION);
+            final long k = getAcquire(base + KEY);
+            final long e = getAcquire(base + EXPIRY);
             if ((v & 1) != 0) {
                 contendedWrites.getAndIncrement();
                 return false;
@@ -193,19 +316,19 @@ public final class ClientIpAffinityTable {
      */
     private boolean write(
         final int base, final long version, final long key, final long backend, final long expiryMs, final boolean reclaim, final long nowMs) {
-        if (!slots.compareAndSet(base + VERSION, version, version + 1)) {
+        if (!compareAndSet(base + VERSION, version, version + 1)) {
             contendedWrites.getAndIncrement();
             return false;
         }
-        if (reclaim && nowMs <= slots.get(base + EXPIRY)) {
-            slots.setRelease(base + VERSION, version + 2); // refreshed meanwhile: leave it to its owner
+        if (reclaim && nowMs <= get(base + EXPIRY)) {
+            setRelease(base + VERSION, version + 2); // refreshed meanwhile: leave it to its owner
             contendedWrites.getAndIncrement();
             return false;
         }
-        slots.set(base + KEY, key);
-        slots.set(base + BACKEND, backend);
-        slots.set(base + EXPIRY, expiryMs);
-        slots.setRelease(base + VERSION, version + 2);
+        set(base + KEY, key);
+        set(base + BACKEND, backend);
+        set(base + EXPIRY, expiryMs);
+        setRelease(base + VERSION, version + 2);
         return true;
     }
 
@@ -214,7 +337,7 @@ public final class ClientIpAffinityTable {
         int live = 0;
         for (int s = 0; s <= mask; s++) {
             final int base = s * SLOT_LONGS;
-            if (slots.get(base + KEY) != 0 && nowMs <= slots.get(base + EXPIRY)) {
+            if (get(base + KEY) != 0 && nowMs <= get(base + EXPIRY)) {
                 live++;
             }
         }
