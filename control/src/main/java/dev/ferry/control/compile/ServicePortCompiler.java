@@ -30,7 +30,8 @@ import java.util.Map;
  *   <li>a slice port serves the service port with the same name and protocol, and its number is the
  *       endpoints' port (targetPort is the EndpointSlice controller's business, not the proxy's);</li>
  *   <li>the endpoints of several slices merge; the same address and port twice counts once;</li>
- *   <li>an endpoint is local when its nodeName is this node's name.</li>
+ *   <li>an endpoint is local when its nodeName is this node's name;</li>
+ *   <li>topology hints decide which endpoints the cluster set may use on this node ({@link Topology}).</li>
  * </ul>
  * It also does the API server's checks that need the node config: a given nodePort must lie in
  * the node port range and not be taken, a ClusterIP must lie in a service CIDR and not be taken;
@@ -41,9 +42,18 @@ import java.util.Map;
  */
 public final class ServicePortCompiler {
     private final NodeConfig config;
+    /** This node's topology zone, for hints (null: none). */
+    private final String zone;
 
+    /** A compiler for manifest mode: the zone is the node config's. */
     public ServicePortCompiler(final NodeConfig config) {
+        this(config, config.zone());
+    }
+
+    /** @param zone this node's zone (API mode: its Node's topology.kubernetes.io/zone label), null when it has none */
+    public ServicePortCompiler(final NodeConfig config, final String zone) {
         this.config = config;
+        this.zone = zone;
     }
 
     public CompiledServices compile(final ManifestSet manifests) {
@@ -162,7 +172,8 @@ public final class ServicePortCompiler {
     }
 
     private List<EndpointSpec> endpoints(final ServicePort port, final List<EndpointSlice> slices) {
-        final Map<Long, EndpointSpec> endpoints = new LinkedHashMap<>();
+        final Map<Long, SliceEndpoint> endpoints = new LinkedHashMap<>();
+        final Map<Long, Integer> ports = new HashMap<>();
         for (final EndpointSlice slice : slices) {
             for (final SlicePort slicePort : slice.ports()) {
                 if (slicePort.port() == 0 || !slicePort.name().equals(port.name()) || slicePort.protocol() != port.protocol()) {
@@ -170,12 +181,18 @@ public final class ServicePortCompiler {
                 }
                 for (final SliceEndpoint endpoint : slice.endpoints()) {
                     final long key = ((long) endpoint.address() << 16) | slicePort.port();
-                    endpoints.putIfAbsent(key, new EndpointSpec(endpoint.address(), slicePort.port(), endpoint.ready(),
-                        endpoint.serving(), endpoint.terminating(), config.nodeName().equals(endpoint.nodeName())));
+                    if (endpoints.putIfAbsent(key, endpoint) == null) {
+                        ports.put(key, slicePort.port());
+                    }
                 }
             }
         }
-        return List.copyOf(endpoints.values());
+        final Topology.Mode mode = Topology.mode(List.copyOf(endpoints.values()), config.nodeName(), zone);
+        final List<EndpointSpec> specs = new ArrayList<>(endpoints.size());
+        endpoints.forEach((key, endpoint) -> specs.add(new EndpointSpec(endpoint.address(), ports.get(key), endpoint.ready(),
+            endpoint.serving(), endpoint.terminating(), config.nodeName().equals(endpoint.nodeName()),
+            Topology.available(endpoint, mode, config.nodeName(), zone))));
+        return List.copyOf(specs);
     }
 
     private static ServicePortSpec toSpec(final Service service, final ServicePort port, final List<EndpointSpec> endpoints) {

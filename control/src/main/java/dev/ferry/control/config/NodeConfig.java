@@ -23,6 +23,8 @@ import java.util.List;
  * @param masqueradeAddress an address of the node's own that masqueraded flows leave from, with
  *                          the whole port space 1024-65535 (see {@link #snatRange()}); 0 when
  *                          none is given and they leave from the first node IP
+ * @param zone              this node's topology zone (its topology.kubernetes.io/zone label), for
+ *                          topology-aware routing hints; null when it has none
  */
 public record NodeConfig(
     String nodeName,
@@ -35,7 +37,8 @@ public record NodeConfig(
     List<Ipv4Cidr> nodePortAddresses,
     boolean masqueradeAll,
     PortType portType,
-    int masqueradeAddress) {
+    int masqueradeAddress,
+    String zone) {
 
     public static final String DEFAULT_NODE_PORT_RANGE = NodeSpec.DEFAULT_NODE_PORT_MIN + "-" + NodeSpec.DEFAULT_NODE_PORT_MAX;
     public static final PortType DEFAULT_PORT_TYPE = PortType.TUN;
@@ -53,6 +56,15 @@ public record NodeConfig(
                       final List<Ipv4Cidr> nodePortAddresses, final boolean masqueradeAll, final PortType portType) {
         this(nodeName, nodeIps, clusterCidrs, podCidr, serviceCidrs, nodePortMin, nodePortMax, nodePortAddresses, masqueradeAll,
             portType, 0);
+    }
+
+    /** A config without a zone. */
+    public NodeConfig(final String nodeName, final List<Integer> nodeIps, final List<Ipv4Cidr> clusterCidrs, final Ipv4Cidr podCidr,
+                      final List<Ipv4Cidr> serviceCidrs, final int nodePortMin, final int nodePortMax,
+                      final List<Ipv4Cidr> nodePortAddresses, final boolean masqueradeAll, final PortType portType,
+                      final int masqueradeAddress) {
+        this(nodeName, nodeIps, clusterCidrs, podCidr, serviceCidrs, nodePortMin, nodePortMax, nodePortAddresses, masqueradeAll,
+            portType, masqueradeAddress, null);
     }
 
     /**

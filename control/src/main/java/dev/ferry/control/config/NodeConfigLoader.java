@@ -29,7 +29,7 @@ import java.util.function.Function;
  */
 public final class NodeConfigLoader {
     static final List<String> KEYS = List.of("nodeName", "nodeIPs", "clusterCIDRs", "podCIDR", "serviceCIDRs",
-        "nodePortRange", "nodePortAddresses", "masqueradeAll", "portType", "masqueradeAddress");
+        "nodePortRange", "nodePortAddresses", "masqueradeAll", "portType", "masqueradeAddress", "zone");
     private static final Set<String> KNOWN = Set.copyOf(KEYS);
 
     private final String file;
@@ -111,6 +111,15 @@ public final class NodeConfigLoader {
         final Boolean masqueradeAll = check(root.get("masqueradeAll"), f -> f.boolOr(false));
         final PortType portType = check(root.get("portType"), NodeConfigLoader::portType);
         final Integer masqueradeAddress = check(root.get("masqueradeAddress"), f -> f.isPresent() ? address(f) : 0);
+        final String zone = check(root.get("zone"), f -> {
+            if (!f.isPresent()) {
+                return null;
+            }
+            if (f.text().isBlank()) {
+                throw f.error("must not be empty (leave it out when the node has no zone)");
+            }
+            return f.text();
+        });
 
         if (serviceCidrs != null) {
             for (int s = 0; s < serviceCidrs.size(); s++) {
@@ -145,7 +154,7 @@ public final class NodeConfigLoader {
             LOG.info(file + ": IPv6 entries left out until Ferry serves IPv6 (IPv4 is served): " + String.join(", ", ignoredIpv6));
         }
         return new NodeConfig(nodeName, nodeIps, clusterCidrs, podCidr, serviceCidrs, nodePortRange[0], nodePortRange[1],
-            nodePortAddresses, masqueradeAll, portType, masqueradeAddress);
+            nodePortAddresses, masqueradeAll, portType, masqueradeAddress, zone);
     }
 
     /**

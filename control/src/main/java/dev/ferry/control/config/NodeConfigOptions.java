@@ -26,17 +26,18 @@ import java.util.function.Function;
  */
 public final class NodeConfigOptions {
     /** The flag of each node config key, for messages. */
-    static final Map<String, String> FLAGS = Map.of(
-        "nodeName", "--node-name",
-        "nodeIPs", "--node-ip",
-        "clusterCIDRs", "--cluster-cidr",
-        "podCIDR", "--pod-cidr",
-        "serviceCIDRs", "--service-cidr",
-        "nodePortRange", "--node-port-range",
-        "nodePortAddresses", "--node-port-address",
-        "masqueradeAll", "--masquerade-all",
-        "portType", "--port-type",
-        "masqueradeAddress", "--masquerade-address");
+    static final Map<String, String> FLAGS = Map.ofEntries(
+        Map.entry("nodeName", "--node-name"),
+        Map.entry("nodeIPs", "--node-ip"),
+        Map.entry("clusterCIDRs", "--cluster-cidr"),
+        Map.entry("podCIDR", "--pod-cidr"),
+        Map.entry("serviceCIDRs", "--service-cidr"),
+        Map.entry("nodePortRange", "--node-port-range"),
+        Map.entry("nodePortAddresses", "--node-port-address"),
+        Map.entry("masqueradeAll", "--masquerade-all"),
+        Map.entry("portType", "--port-type"),
+        Map.entry("masqueradeAddress", "--masquerade-address"),
+        Map.entry("zone", "--zone"));
 
     @Option(names = "--node-config", paramLabel = "FILE",
         description = "Node config YAML file (nodeName, nodeIPs, ...); the flags below override its keys.")
@@ -78,6 +79,11 @@ public final class NodeConfigOptions {
         "An address routed to this node that nothing else uses (masqueradeAddress): masqueraded flows leave from it with "
             + "ports 1024-65535. Default: the first node IP with ports 61000-65534 (see docs/OPERATIONS.md, Sizing the SNAT space)."})
     String masqueradeAddress;
+
+    @Option(names = "--zone", paramLabel = "ZONE", description = {
+        "This node's topology zone (zone; its topology.kubernetes.io/zone label), for topology-aware routing hints. "
+            + "In API mode the Node's label is used."})
+    String zone;
 
     /** The --node-config file, or null. */
     public Path nodeConfigFile() {
@@ -135,6 +141,7 @@ public final class NodeConfigOptions {
         }
         text(document, fromFlags, "portType", portType);
         text(document, fromFlags, "masqueradeAddress", masqueradeAddress);
+        text(document, fromFlags, "zone", zone);
         if (fill != null) {
             fill.apply(document.deepCopy()).forEach((key, value) -> {
                 if (!document.has(key)) {

@@ -75,6 +75,15 @@ public final class EndpointsController {
     }
 
     /**
+     * trafficDistribution PreferSameNode: the controller hints each endpoint for its own node.
+     * (It also hints zones, and PreferClose and PreferSameZone hint zones only; manifest mode
+     * knows no pod's zone, so it writes no zone hints: written EndpointSlices carry them.)
+     */
+    private static List<String> sameNodeHints(final Service service, final Pod pod) {
+        return "PreferSameNode".equals(service.trafficDistribution()) && pod.nodeName() != null ? List.of(pod.nodeName()) : List.of();
+    }
+
+    /**
      * The slices the EndpointSlice controller would write: pods grouped by the ports they resolve
      * to, one slice per group, pods in file order.
      */
@@ -97,7 +106,8 @@ public final class EndpointsController {
             final boolean serving = pod.ready();
             final boolean ready = service.publishNotReadyAddresses() || serving && !pod.terminating();
             groups.computeIfAbsent(List.copyOf(ports), k -> new ArrayList<>())
-                .add(new SliceEndpoint(pod.ip(), ready, serving, pod.terminating(), pod.nodeName()));
+                .add(new SliceEndpoint(pod.ip(), ready, serving, pod.terminating(), pod.nodeName(), List.of(),
+                    sameNodeHints(service, pod)));
         }
         final List<EndpointSlice> slices = new ArrayList<>();
         int index = 0;

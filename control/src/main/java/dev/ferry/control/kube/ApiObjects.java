@@ -168,7 +168,7 @@ final class ApiObjects {
         return new Service(ref, type, false, clusterIps, ports, externalIps, sourceRanges, loadBalancerIps, external, internal,
             affinity, timeoutSeconds, healthCheckNodePort, spec.getSelector() == null ? Map.of() : spec.getSelector(),
             Boolean.TRUE.equals(spec.getPublishNotReadyAddresses()),
-            !Boolean.FALSE.equals(spec.getAllocateLoadBalancerNodePorts()), false);
+            !Boolean.FALSE.equals(spec.getAllocateLoadBalancerNodePorts()), false, spec.getTrafficDistribution());
     }
 
     /**
@@ -209,7 +209,10 @@ final class ApiObjects {
             final boolean ready = conditions == null || conditions.getReady() == null || conditions.getReady();
             final boolean serving = conditions == null || conditions.getServing() == null ? ready : conditions.getServing();
             final boolean terminating = conditions != null && Boolean.TRUE.equals(conditions.getTerminating());
-            endpoints.add(new SliceEndpoint(address, ready, serving, terminating, endpoint.getNodeName()));
+            final var hints = endpoint.getHints();
+            endpoints.add(new SliceEndpoint(address, ready, serving, terminating, endpoint.getNodeName(),
+                hints == null ? List.of() : orEmpty(hints.getForZones()).stream().map(z -> z.getName()).filter(n -> n != null).toList(),
+                hints == null ? List.of() : orEmpty(hints.getForNodes()).stream().map(n -> n.getName()).filter(n -> n != null).toList()));
         }
         return new EndpointSlice(ref, serviceName, ports, endpoints);
     }

@@ -246,7 +246,10 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
                 errors.add(e.error());
             }
         }
-        final CompiledServices compiled = new ServicePortCompiler(ctx.config).compile(ManifestSet.of(services, slices));
+        // topology hints name zones: this node's is its Node's label (kube-proxy watches it), else the node config's
+        final String zone = current.node().getStore().list().stream().filter(n -> ctx.config.nodeName().equals(n.getMetadata().getName()))
+            .findFirst().map(n -> NodeFacts.of(n).zone()).orElse(ctx.config.zone());
+        final CompiledServices compiled = new ServicePortCompiler(ctx.config, zone).compile(ManifestSet.of(services, slices));
         errors.addAll(compiled.errors());
         logNewErrors(errors);
         checkNode(current.node().getStore().list());

@@ -16,11 +16,15 @@ import java.util.List;
  * @param nodeIp   the node's primary IPv4 address: the first IPv4 InternalIP of status.addresses,
  *                 else the first IPv4 ExternalIP ({@link Ipv4} int); null when it has neither
  * @param podCidr  the first IPv4 range of spec.podCIDRs (or spec.podCIDR); null when none is assigned
+ * @param zone     metadata.labels[topology.kubernetes.io/zone], null when absent: the zone topology hints name
  * @param eligible false while the node is being deleted or is tainted
  *                 {@value #TO_BE_DELETED_TAINT}: load balancers should stop sending to it
  *                 ({@code /healthz} fails, as kube-proxy's does)
  */
-record NodeFacts(String name, Integer nodeIp, Ipv4Cidr podCidr, boolean eligible) {
+record NodeFacts(String name, Integer nodeIp, Ipv4Cidr podCidr, String zone, boolean eligible) {
+    /** The well-known label of a node's zone. */
+    static final String ZONE_LABEL = "topology.kubernetes.io/zone";
+
     /** The cluster autoscaler's taint on a node it is about to remove. */
     static final String TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler";
 
@@ -57,7 +61,8 @@ record NodeFacts(String name, Integer nodeIp, Ipv4Cidr podCidr, boolean eligible
                 }
             }
         }
-        return new NodeFacts(node.getMetadata().getName(), nodeIp, podCidr, eligible);
+        final String zone = node.getMetadata().getLabels() == null ? null : node.getMetadata().getLabels().get(ZONE_LABEL);
+        return new NodeFacts(node.getMetadata().getName(), nodeIp, podCidr, zone, eligible);
     }
 
     private static Integer firstIpv4(final Node node, final String type) {

@@ -54,9 +54,25 @@ final class EndpointSliceDecoder {
             final boolean serving = conditions.get("serving").boolOr(ready);
             final boolean terminating = conditions.get("terminating").boolOr(false);
             final Field nodeName = item.get("nodeName");
+            final Field hints = item.get("hints");
+            hints.requireObject();
             endpoints.add(new SliceEndpoint(Addresses.ipv4(addresses.get(0)), ready, serving, terminating,
-                nodeName.isPresent() ? nodeName.text() : null));
+                nodeName.isPresent() ? nodeName.text() : null, hintNames(hints.get("forZones")), hintNames(hints.get("forNodes"))));
         }
         return new EndpointSlice(ref, serviceName, ports, endpoints);
+    }
+
+    /** hints.forZones or hints.forNodes: a list of {name: ...}. */
+    private static List<String> hintNames(final Field list) {
+        final List<String> names = new ArrayList<>();
+        for (final Field item : list.list()) {
+            item.requireObject();
+            final Field name = item.get("name");
+            if (!name.isPresent() || name.text().isEmpty()) {
+                throw name.error("is required: a hint names a zone or a node");
+            }
+            names.add(name.text());
+        }
+        return names;
     }
 }

@@ -106,10 +106,15 @@ final class ServiceDecoder {
         }
         final Map<String, String> selector = Names.labels(spec.get("selector"));
         final boolean publishNotReady = spec.get("publishNotReadyAddresses").boolOr(false);
+        final Field distribution = spec.get("trafficDistribution");
+        final String trafficDistribution = distribution.isPresent() ? distribution.text() : null;
+        if (trafficDistribution != null && !Service.TRAFFIC_DISTRIBUTIONS.contains(trafficDistribution)) {
+            throw distribution.error("must be one of " + Service.TRAFFIC_DISTRIBUTIONS + ", not " + trafficDistribution);
+        }
 
         return new Service(ref, type, headless, clusterIps, ports, externalIps, sourceRanges, loadBalancerIps,
             external, internal, affinity, timeoutSeconds, healthCheckNodePort, selector, publishNotReady, allocateNodePorts,
-            clusterIpUnset);
+            clusterIpUnset, trafficDistribution);
     }
 
     /** spec.ipFamilies absent (the cluster's default, IPv4 here) or naming IPv4. */

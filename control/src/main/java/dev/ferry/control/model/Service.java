@@ -31,6 +31,9 @@ import java.util.Map;
  * @param clusterIpUnset                neither spec.clusterIP nor spec.clusterIPs gave an address,
  *                                      the service has a data path and wants the IPv4 family:
  *                                      manifest mode allocates one
+ * @param trafficDistribution           spec.trafficDistribution (PreferClose, PreferSameZone,
+ *                                      PreferSameNode), null when absent: the endpoint slice
+ *                                      controller's input for topology hints, which the proxy reads
  */
 public record Service(
     ObjectRef ref,
@@ -49,7 +52,11 @@ public record Service(
     Map<String, String> selector,
     boolean publishNotReadyAddresses,
     boolean allocateLoadBalancerNodePorts,
-    boolean clusterIpUnset) implements KubeObject {
+    boolean clusterIpUnset,
+    String trafficDistribution) implements KubeObject {
+
+    /** The trafficDistribution values the API accepts. */
+    public static final List<String> TRAFFIC_DISTRIBUTIONS = List.of("PreferClose", "PreferSameZone", "PreferSameNode");
 
     public Service {
         clusterIps = List.copyOf(clusterIps);
@@ -93,6 +100,6 @@ public record Service(
         return new Service(ref, type, headless, newClusterIps, newPorts, externalIps, loadBalancerSourceRanges,
             loadBalancerIps, externalTrafficPolicy, internalTrafficPolicy, sessionAffinity, affinityTimeoutSeconds,
             newHealthCheckNodePort, selector, publishNotReadyAddresses, allocateLoadBalancerNodePorts,
-            clusterIpUnset && newClusterIps.isEmpty());
+            clusterIpUnset && newClusterIps.isEmpty(), trafficDistribution);
     }
 }

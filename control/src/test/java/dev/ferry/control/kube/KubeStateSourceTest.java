@@ -3,6 +3,7 @@ package dev.ferry.control.kube;
 import dev.ferry.control.testing.Http;
 import dev.ferry.dataplane.trace.TraceResult;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterEach;
@@ -153,6 +154,24 @@ class KubeStateSourceTest {
         final TraceResult external = harness.trace(dev.ferry.dataplane.service.Protocol.TCP, "198.18.1.50", ApiFixtures.NODE_IP, 30080);
         assertTrue(dnatTo(external, LOCAL_POD + ":8080"), "externalTrafficPolicy Local: this node's endpoints only: " + external);
         assertFalse(external.masquerade(), "Local policy keeps the client's address");
+    }
+
+    @Test
+    void shouldRouteByZoneHintsForTheZoneOfThisNodesLabelAndFollowItsChanges() throws Exception {
+        api.writer.resource(ApiFixtures.node().editMetadata().addToLabels(NodeFacts.ZONE_LABEL, "zone-a").endMetadata().build()).create();
+        create(plain("web", WEB, 80));
+        final Endpoint inZoneA = ready(LOCAL_POD, NODE);
+        inZoneA.setHints(new io.fabric8.kubernetes.api.model.discovery.v1.EndpointHintsBuilder().addNewForZone().withName("zone-a")
+            .endForZone().build());
+        final Endpoint inZoneB = ready(REMOTE_POD, "node-2");
+        inZoneB.setHints(new io.fabric8.kubernetes.api.model.discovery.v1.EndpointHintsBuilder().addNewForZone().withName("zone-b")
+            .endForZone().build());
+        create(slice("web-a", "web", inZoneA, inZoneB));
+        startSource();
+        assertTrue(dnatTo(harness.fromPod(WEB, 80), LOCAL_POD + ":8080"), "zone-a's endpoint only");
+
+        api.writer.resource(ApiFixtures.node().editMetadata().addToLabels(NodeFacts.ZONE_LABEL, "zone-b").endMetadata().build()).update();
+        harness.awaitFromPod(WEB, 80, r -> dnatTo(r, REMOTE_POD + ":8080"), "the node's new zone, zone-b's endpoint");
     }
 
     @Test

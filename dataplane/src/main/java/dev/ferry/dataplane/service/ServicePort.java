@@ -10,7 +10,10 @@ import java.util.List;
  * One compiled service port: its spec plus everything {@link ServiceRouter} needs precomputed,
  * chiefly the two eligible endpoint sets of kube-proxy's CategorizeEndpoints:
  * <ul>
- *   <li>cluster set: the ready endpoints; when none is ready anywhere, the serving-and-terminating ones;</li>
+ *   <li>cluster set: the ready endpoints that topology leaves to this node
+ *       ({@link EndpointSpec#inTopology()}); when there is none, the serving-and-terminating ones,
+ *       whatever the topology (kube-proxy decides the topology mode only when some endpoint is
+ *       ready, so an empty topology set means none is ready anywhere);</li>
  *   <li>local set: the same rule applied to this node's endpoints only.</li>
  * </ul>
  * Created only by {@link ServiceTable#compile}; immutable.
@@ -72,7 +75,7 @@ public final class ServicePort {
         this.affinityKey = stableKey(spec);
     }
 
-    /** kube-proxy's rule: ready endpoints, else (none ready) serving-and-terminating ones. */
+    /** kube-proxy's rule: ready endpoints (for the cluster set: in topology), else serving-and-terminating ones. */
     private static List<EndpointSpec> eligible(final List<EndpointSpec> endpoints, final boolean localOnly) {
         final List<EndpointSpec> ready = new ArrayList<>();
         final List<EndpointSpec> terminating = new ArrayList<>();
@@ -81,7 +84,9 @@ public final class ServicePort {
                 continue;
             }
             if (ep.ready()) {
-                ready.add(ep);
+                if (localOnly || ep.inTopology()) { // topology is for Cluster policy; Local ignores it
+                    ready.add(ep);
+                }
             } else if (ep.serving() && ep.terminating()) {
                 terminating.add(ep);
             }
