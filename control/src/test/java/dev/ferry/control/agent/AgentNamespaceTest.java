@@ -1,5 +1,6 @@
 package dev.ferry.control.agent;
 
+import dev.ferry.control.testing.TempFiles;
 import dev.ferry.control.lab.PodServer;
 import dev.ferry.control.testing.AgentProcess;
 import dev.ferry.control.testing.BulkServer;
@@ -117,11 +118,7 @@ abstract class AgentNamespaceTest {
         if (lab != null) {
             lab.close();
         }
-        if (dir != null) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
+        TempFiles.deleteRecursively(dir);
     }
 
     /** web (ClusterIP 10.96.0.10, NodePort 30080) over both pods, web-2 Ready as given; self (only web-1); empty; dns (UDP). */

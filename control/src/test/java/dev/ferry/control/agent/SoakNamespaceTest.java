@@ -1,5 +1,6 @@
 package dev.ferry.control.agent;
 
+import dev.ferry.control.testing.TempFiles;
 import dev.ferry.control.testing.AgentProcess;
 import dev.ferry.control.testing.EchoServer;
 import dev.ferry.control.testing.Http;
@@ -58,11 +59,7 @@ class SoakNamespaceTest {
         if (lab != null) {
             lab.close();
         }
-        if (dir != null) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
+        TempFiles.deleteRecursively(dir);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.ferry.control.agent;
 
+import dev.ferry.control.testing.TempFiles;
 import dev.ferry.control.lab.PodServer;
 import dev.ferry.control.testing.AgentProcess;
 import dev.ferry.control.testing.AgentProcess.AgentUser;
@@ -47,11 +48,7 @@ class UnprivilegedAgentNamespaceTest {
         if (lab != null) {
             lab.close();
         }
-        if (dir != null) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
+        TempFiles.deleteRecursively(dir);
     }
 
     @ParameterizedTest(name = "portType {0}")

@@ -102,12 +102,7 @@ class TopologyTableTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void shouldChooseTheEndpointsKubeProxyChooses(final Case c) throws Exception {
-        final NodeConfig node = NodeConfigLoader.load(Files.writeString(dir.resolve("node.yaml"), """
-            nodeName: node-1
-            nodeIPs: [198.18.0.11]
-            clusterCIDRs: [10.244.0.0/16]
-            serviceCIDRs: [10.96.0.0/12]
-            """));
+        final NodeConfig node = nodeOne();
         final Path manifests = Files.createDirectories(dir.resolve("manifests"));
         Files.writeString(manifests.resolve("svc.yaml"), manifest(c));
         final ManifestSet set = ManifestReader.read(List.of(manifests));
@@ -123,12 +118,7 @@ class TopologyTableTest {
 
     @Test
     void shouldHintEachDerivedEndpointForItsNodeUnderPreferSameNode() throws Exception {
-        final NodeConfig node = NodeConfigLoader.load(Files.writeString(dir.resolve("node.yaml"), """
-            nodeName: node-1
-            nodeIPs: [198.18.0.11]
-            clusterCIDRs: [10.244.0.0/16]
-            serviceCIDRs: [10.96.0.0/12]
-            """));
+        final NodeConfig node = nodeOne();
         final Path manifests = Files.createDirectories(dir.resolve("manifests"));
         Files.writeString(manifests.resolve("svc.yaml"), """
             apiVersion: v1
@@ -157,6 +147,16 @@ class TopologyTableTest {
         final ServicePort port = ServiceTable.compile(node.toNodeSpec(), compiled.ports()).ports().getFirst();
         assertEquals(1, port.clusterEndpoints().size(), "only this node's pod: " + port);
         assertEquals(Ipv4.parse("10.244.1.5"), port.clusterEndpoints().address(0));
+    }
+
+    /** node-1, without a zone of its own (each case gives the compiler its zone). */
+    private NodeConfig nodeOne() throws Exception {
+        return NodeConfigLoader.load(Files.writeString(dir.resolve("node.yaml"), """
+            nodeName: node-1
+            nodeIPs: [198.18.0.11]
+            clusterCIDRs: [10.244.0.0/16]
+            serviceCIDRs: [10.96.0.0/12]
+            """));
     }
 
     private static String pod(final String name, final String nodeName, final String ip) {

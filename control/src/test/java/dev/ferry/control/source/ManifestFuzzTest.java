@@ -1,5 +1,6 @@
 package dev.ferry.control.source;
 
+import dev.ferry.control.testing.TempFiles;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.ferry.control.config.NodeConfig;
@@ -54,11 +55,7 @@ class ManifestFuzzTest {
 
     @AfterAll
     static void removeFiles() throws IOException {
-        if (dir != null) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
+        TempFiles.deleteRecursively(dir);
     }
 
     @FuzzTest(maxDuration = "30s")
