@@ -244,10 +244,20 @@ public final class ServiceSync {
         void steerReplies(EndpointPorts ports);
     }
 
-    /** externalIPs and LoadBalancer IPs outside the service CIDRs (those are routed as a whole). */
+    /**
+     * ClusterIPs, externalIPs and LoadBalancer IPs outside the node's service CIDRs (those are
+     * routed as a whole). A ClusterIP outside them comes from a range the cluster added
+     * (a ServiceCIDR object, or a serviceCIDRs list that names fewer ranges than the cluster has):
+     * without its /32 a pod's packet to it would leave untranslated.
+     */
     static Set<Integer> routedAddresses(final ServiceTable table) {
         final Set<Integer> out = new TreeSet<>();
         for (final ServicePort port : table.ports()) {
+            for (final int address : port.spec().clusterIps()) {
+                if (!table.inServiceCidrs(address)) {
+                    out.add(address);
+                }
+            }
             for (final int address : port.spec().externalIps()) {
                 if (!table.inServiceCidrs(address)) {
                     out.add(address);

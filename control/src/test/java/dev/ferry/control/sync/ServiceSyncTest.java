@@ -189,6 +189,17 @@ class ServiceSyncTest {
     }
 
     @Test
+    void shouldRouteAClusterIpOutsideTheServiceCidrsOnItsOwn() {
+        final ServicePortSpec extraRange = new ServicePortSpec("default", "dns-b", "", Protocol.UDP, 53, 0, List.of(Ipv4.parse("10.200.0.53")),
+            List.of(), List.of(), List.of(), false, false, false, 10800, 0, dns("10.96.0.53", null, "10.244.2.8").endpoints());
+        sync.setDesired(List.of(dns("10.96.0.53", null, "10.244.2.8"), extraRange), 1L);
+        sync.sync();
+        assertEquals(Set.of(Ipv4.parse("10.200.0.53")), routed.getLast(),
+            "a ClusterIP of a range the node config does not list (a cluster ServiceCIDR) gets its /32; 10.96.0.53 is routed with 10.96.0.0/12");
+        assertNotNull(holder.get().find(Ipv4.parse("10.200.0.53"), 17, 53), "and is served");
+    }
+
+    @Test
     void shouldReportHealthCheckNodePortsToKeepLocal() {
         final ServicePortSpec lb = new ServicePortSpec("default", "lb", "", Protocol.TCP, 80, 30080, List.of(Ipv4.parse("10.96.0.80")),
             List.of(), List.of(Ipv4.parse("198.18.100.1")), List.of(), true, false, false, 10800, 32000, List.of());
