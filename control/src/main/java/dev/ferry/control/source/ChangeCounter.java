@@ -22,8 +22,26 @@ public final class ChangeCounter {
 
     /** Changes from {@code before} to {@code after}: [services, endpoints]. */
     public static int[] count(final List<ServicePortSpec> before, final List<ServicePortSpec> after) {
-        final Map<String, Map<String, ServicePortSpec>> old = byService(before);
-        final Map<String, Map<String, ServicePortSpec>> now = byService(after);
+        // Only services with a port spec in one list and not (equal) in the other can have
+        // changed: find those first, by hashing, and compare only them below.
+        final Map<ServicePortSpec, Integer> unmatched = new HashMap<>();
+        for (final ServicePortSpec spec : before) {
+            unmatched.merge(spec, 1, Integer::sum);
+        }
+        for (final ServicePortSpec spec : after) {
+            unmatched.merge(spec, -1, Integer::sum);
+        }
+        final Set<String> touched = new HashSet<>();
+        unmatched.forEach((spec, balance) -> {
+            if (balance != 0) {
+                touched.add(spec.namespace() + "/" + spec.name());
+            }
+        });
+        if (touched.isEmpty()) {
+            return new int[] {0, 0};
+        }
+        final Map<String, Map<String, ServicePortSpec>> old = byService(before, touched);
+        final Map<String, Map<String, ServicePortSpec>> now = byService(after, touched);
         final Set<String> names = new HashSet<>(old.keySet());
         names.addAll(now.keySet());
         int services = 0;
@@ -31,6 +49,9 @@ public final class ChangeCounter {
         for (final String name : names) {
             final Map<String, ServicePortSpec> a = old.getOrDefault(name, Map.of());
             final Map<String, ServicePortSpec> b = now.getOrDefault(name, Map.of());
+            if (a.equals(b)) {
+                continue; // the common case by far: nothing of this service changed
+            }
             if (!withoutEndpoints(a).equals(withoutEndpoints(b))) {
                 services++;
             }
@@ -41,11 +62,14 @@ public final class ChangeCounter {
         return new int[] {services, endpoints};
     }
 
-    private static Map<String, Map<String, ServicePortSpec>> byService(final List<ServicePortSpec> specs) {
+    /** The ports of the services named in {@code names}, by service and then port. */
+    private static Map<String, Map<String, ServicePortSpec>> byService(final List<ServicePortSpec> specs, final Set<String> names) {
         final Map<String, Map<String, ServicePortSpec>> services = new HashMap<>();
         for (final ServicePortSpec spec : specs) {
-            services.computeIfAbsent(spec.namespace() + "/" + spec.name(), k -> new TreeMap<>())
-                .put(spec.portName() + "/" + spec.protocol() + "/" + spec.port(), spec);
+            final String name = spec.namespace() + "/" + spec.name();
+            if (names.contains(name)) {
+                services.computeIfAbsent(name, k -> new TreeMap<>()).put(spec.portName() + "/" + spec.protocol() + "/" + spec.port(), spec);
+            }
         }
         return services;
     }

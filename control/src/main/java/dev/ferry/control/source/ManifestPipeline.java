@@ -184,6 +184,9 @@ final class ManifestPipeline {
 
     /** Rejected objects not validly defined elsewhere come back as their last good versions, with a note on their error. */
     private List<ManifestFile> withLastGoodVersions(final List<ManifestFile> files) {
+        if (files.stream().allMatch(f -> f.entries().stream().noneMatch(e -> e instanceof ManifestFile.Rejected r && r.ref() != null))) {
+            return files; // nothing rejected: nothing to put back
+        }
         final Set<String> valid = new HashSet<>();
         for (final ManifestFile file : files) {
             for (final ManifestFile.Entry entry : file.entries()) {
