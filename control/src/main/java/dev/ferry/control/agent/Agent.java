@@ -145,8 +145,7 @@ public final class Agent implements AutoCloseable {
             .counters(counters)
             .affinity(affinity)
             .errorHandler(t -> LOG.severe("dataplane agent error: " + t)));
-        pipeline.start();
-        closeOnExit.push(pipeline);
+        closeOnExit.push(pipeline); // started below, once the first desired state is in the table
 
         sync = new ServiceSync(node, tables, conntrack, host, (durationNs, queuedAtMs, ok) -> {
             if (ok) {
@@ -174,6 +173,10 @@ public final class Agent implements AutoCloseable {
         });
         closeOnExit.push(source);
         sync.sync(); // the first state is in place before the periodic runs begin
+        // Only now read ferry0: a packet read before the first sync would meet an empty table and
+        // pass untranslated (after a restart, a SYN to a NodePort would reach the node's own
+        // stack and be refused). Until then packets wait in the device's queue.
+        pipeline.start();
         runner.start();
 
         admin = AdminServer.start(new AdminServer.Context()

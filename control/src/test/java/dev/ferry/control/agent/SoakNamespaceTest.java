@@ -223,7 +223,11 @@ class SoakNamespaceTest {
                     }
                     made.incrementAndGet();
                 } catch (final IOException | RuntimeException e) {
-                    failures.add(name + ": a new connection to " + host + ":" + port + " failed: " + e);
+                    Throwable root = e;
+                    while (root.getCause() != null) {
+                        root = root.getCause();
+                    }
+                    failures.add(name + ": a new connection to " + host + ":" + port + " failed at " + java.time.Instant.now() + ": " + root);
                     return;
                 }
                 sleep(200);
