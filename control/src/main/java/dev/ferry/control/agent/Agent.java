@@ -30,7 +30,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -53,8 +52,6 @@ public final class Agent implements AutoCloseable {
     private final AgentOptions options;
     private final Deque<AutoCloseable> closeOnExit = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
-    /** The state files a previous agent left (not empty) when this one started. */
-    private final Set<Path> startFiles = new HashSet<>();
     private ServiceTableHolder tables;
     private ServiceSync sync;
     private BoundedFrequencyRunner runner;
@@ -101,16 +98,17 @@ public final class Agent implements AutoCloseable {
             LOG.warning("found from a previous run: " + line);
         }
 
+        final boolean conntrackExisted = hasContent(options.conntrackFile());
         final ConntrackTable conntrack = ConntrackTable.mapped(options.conntrackFile(), options.conntrackCapacity(),
             ConntrackTimeouts.kubeProxyDefaults());
         closeOnExit.push(conntrack);
         FileModes.ownerOnly(options.conntrackFile()); // every flow of the node: addresses and ports
         if (conntrack.attached()) {
             LOG.info("attached to conntrack " + options.conntrackFile() + ": " + conntrack.size() + " flows kept");
-        } else if (existedBefore(options.conntrackFile())) {
+        } else if (conntrackExisted) {
             LOG.warning("conntrack " + options.conntrackFile() + " was of another layout version or capacity: replaced by an empty table");
         }
-        final boolean affinityExisted = existedBefore(options.affinityFile());
+        final boolean affinityExisted = hasContent(options.affinityFile());
         final ClientIpAffinityTable affinity = ClientIpAffinityTable.mapped(options.affinityFile(), ClientIpAffinityTable.DEFAULT_CAPACITY);
         closeOnExit.push(affinity); // unmapped after the pipeline (pushed later, so closed first) has stopped its threads
         FileModes.ownerOnly(options.affinityFile()); // which client goes to which pod
@@ -195,9 +193,13 @@ public final class Agent implements AutoCloseable {
             + "; " + tables.get().size() + " service ports");
     }
 
-    /** True when {@code file} is there and not empty: a previous agent's, before this start mapped it. */
-    private boolean existedBefore(final Path file) {
-        return startFiles.contains(file);
+    /** True when {@code file} is there and not empty: a previous agent's table, to be attached or replaced. */
+    private static boolean hasContent(final Path file) {
+        try {
+            return Files.size(file) > 0;
+        } catch (final java.io.IOException e) {
+            return false; // not there: a first start
+        }
     }
 
     /** The run directory (counters: group-traversable for ferry stat) and the state directory (owner only). */
@@ -206,15 +208,6 @@ public final class Agent implements AutoCloseable {
             options.controlSocket().getFileName().toString()));
         FileModes.directory(options.stateDir(), false, Set.of(options.conntrackFile().getFileName().toString(),
             options.allocationsFile().getFileName().toString(), options.affinityFile().getFileName().toString()));
-        for (final Path file : List.of(options.conntrackFile(), options.affinityFile())) {
-            try {
-                if (Files.size(file) > 0) {
-                    startFiles.add(file);
-                }
-            } catch (final java.io.IOException e) {
-                // not there: a first start
-            }
-        }
     }
 
     /** The current snapshot (for tests and trace against a running agent). */

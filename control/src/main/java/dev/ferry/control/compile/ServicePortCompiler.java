@@ -172,8 +172,8 @@ public final class ServicePortCompiler {
     }
 
     private List<EndpointSpec> endpoints(final ServicePort port, final List<EndpointSlice> slices) {
+        // keyed by address and port (the low 16 bits), the first slice's version of each
         final Map<Long, SliceEndpoint> endpoints = new LinkedHashMap<>();
-        final Map<Long, Integer> ports = new HashMap<>();
         for (final EndpointSlice slice : slices) {
             for (final SlicePort slicePort : slice.ports()) {
                 if (slicePort.port() == 0 || !slicePort.name().equals(port.name()) || slicePort.protocol() != port.protocol()) {
@@ -181,15 +181,13 @@ public final class ServicePortCompiler {
                 }
                 for (final SliceEndpoint endpoint : slice.endpoints()) {
                     final long key = ((long) endpoint.address() << 16) | slicePort.port();
-                    if (endpoints.putIfAbsent(key, endpoint) == null) {
-                        ports.put(key, slicePort.port());
-                    }
+                    endpoints.putIfAbsent(key, endpoint);
                 }
             }
         }
-        final Topology.Mode mode = Topology.mode(List.copyOf(endpoints.values()), config.nodeName(), zone);
+        final Topology.Mode mode = Topology.mode(endpoints.values(), config.nodeName(), zone);
         final List<EndpointSpec> specs = new ArrayList<>(endpoints.size());
-        endpoints.forEach((key, endpoint) -> specs.add(new EndpointSpec(endpoint.address(), ports.get(key), endpoint.ready(),
+        endpoints.forEach((key, endpoint) -> specs.add(new EndpointSpec(endpoint.address(), (int) (key & 0xFFFF), endpoint.ready(),
             endpoint.serving(), endpoint.terminating(), config.nodeName().equals(endpoint.nodeName()),
             Topology.available(endpoint, mode, config.nodeName(), zone))));
         return List.copyOf(specs);

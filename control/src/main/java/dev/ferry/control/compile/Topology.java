@@ -2,7 +2,7 @@ package dev.ferry.control.compile;
 
 import dev.ferry.control.model.SliceEndpoint;
 
-import java.util.List;
+import java.util.Collection;
 
 /**
  * Topology-aware routing as kube-proxy decides it (pkg/proxy/topology.go,
@@ -22,7 +22,7 @@ final class Topology {
     }
 
     /** The mode for one service port's endpoints on {@code nodeName} in {@code zone} (null when the node has no zone label). */
-    static Mode mode(final List<SliceEndpoint> endpoints, final String nodeName, final String zone) {
+    static Mode mode(final Collection<SliceEndpoint> endpoints, final String nodeName, final String zone) {
         boolean anyReady = false;
         boolean allNodeHints = true;
         boolean hintedForNode = false;

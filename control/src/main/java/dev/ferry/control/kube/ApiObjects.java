@@ -211,10 +211,15 @@ final class ApiObjects {
             final boolean terminating = conditions != null && Boolean.TRUE.equals(conditions.getTerminating());
             final var hints = endpoint.getHints();
             endpoints.add(new SliceEndpoint(address, ready, serving, terminating, endpoint.getNodeName(),
-                hints == null ? List.of() : orEmpty(hints.getForZones()).stream().map(z -> z.getName()).filter(n -> n != null).toList(),
-                hints == null ? List.of() : orEmpty(hints.getForNodes()).stream().map(n -> n.getName()).filter(n -> n != null).toList()));
+                hints == null ? List.of() : names(hints.getForZones(), io.fabric8.kubernetes.api.model.discovery.v1.ForZone::getName),
+                hints == null ? List.of() : names(hints.getForNodes(), io.fabric8.kubernetes.api.model.discovery.v1.ForNode::getName)));
         }
         return new EndpointSlice(ref, serviceName, ports, endpoints);
+    }
+
+    /** The names of hints.forZones or hints.forNodes, those without one left out. */
+    private static <T> List<String> names(final List<T> hints, final java.util.function.Function<T, String> name) {
+        return orEmpty(hints).stream().map(name).filter(java.util.Objects::nonNull).toList();
     }
 
     private static ServiceType serviceType(final ObjectRef ref, final String text) {

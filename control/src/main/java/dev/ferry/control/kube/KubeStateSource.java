@@ -246,13 +246,14 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
                 errors.add(e.error());
             }
         }
+        final NodeFacts node = current.node().getStore().list().stream().filter(n -> ctx.config.nodeName().equals(n.getMetadata().getName()))
+            .findFirst().map(NodeFacts::of).orElse(null);
         // topology hints name zones: this node's is its Node's label (kube-proxy watches it), else the node config's
-        final String zone = current.node().getStore().list().stream().filter(n -> ctx.config.nodeName().equals(n.getMetadata().getName()))
-            .findFirst().map(n -> NodeFacts.of(n).zone()).orElse(ctx.config.zone());
+        final String zone = node != null ? node.zone() : ctx.config.zone();
         final CompiledServices compiled = new ServicePortCompiler(ctx.config, zone).compile(ManifestSet.of(services, slices));
         errors.addAll(compiled.errors());
         logNewErrors(errors);
-        checkNode(current.node().getStore().list());
+        checkNode(node);
 
         final List<ServicePortSpec> ports = compiled.ports();
         if (delivered && ports.equals(lastPorts)) {
@@ -283,9 +284,8 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
         lastErrors = now;
     }
 
-    private void checkNode(final List<Node> nodes) {
-        final NodeFacts facts = nodes.stream().filter(n -> ctx.config.nodeName().equals(n.getMetadata().getName()))
-            .findFirst().map(NodeFacts::of).orElse(null);
+    /** @param facts this node's Node as last seen, null when there is none */
+    private void checkNode(final NodeFacts facts) {
         if (facts == null) {
             if (nodeSeen && tracker != null) {
                 tracker.nodeEligible(false); // the Node was deleted

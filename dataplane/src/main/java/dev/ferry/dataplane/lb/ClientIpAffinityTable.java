@@ -81,7 +81,7 @@ public final class ClientIpAffinityTable implements AutoCloseable {
 
     /** An in-memory table. @param capacity number of records, rounded up to a power of two, 16..{@value #MAX_CAPACITY} */
     public ClientIpAffinityTable(final int capacity) {
-        this(null, null, slotCountFor(capacity));
+        this(null, null, slotCountFor(capacity), false);
     }
 
     public ClientIpAffinityTable() {
@@ -102,10 +102,6 @@ public final class ClientIpAffinityTable implements AutoCloseable {
                 && header.getInt(SLOT_COUNT_OFFSET) == slotCount, "ClientIP affinity table");
         return new ClientIpAffinityTable(mapping.arena(), mapping.attached() ? mapping.region() : format(mapping.region(), slotCount),
             slotCount, mapping.attached());
-    }
-
-    private ClientIpAffinityTable(final Arena arena, final MemorySegment region, final int slotCount) {
-        this(arena, region, slotCount, false);
     }
 
     private ClientIpAffinityTable(final Arena arena, final MemorySegment mapped, final int slotCount, final boolean attached) {
@@ -132,9 +128,11 @@ public final class ClientIpAffinityTable implements AutoCloseable {
         return HEADER_LENGTH + (long) slotCount * SLOT_LONGS * Long.BYTES;
     }
 
-    /** Zeroed slots, then the header, magic last: a crash while formatting leaves a file the next start recreates. */
+    /**
+     * The header of a new table, magic last: a crash while formatting leaves a file the next start
+     * recreates. The slots are zero already (an arena's memory, or MappedStateFile's fresh file).
+     */
     private static MemorySegment format(final MemorySegment segment, final int slotCount) {
-        segment.fill((byte) 0);
         final ByteBuffer header = segment.asSlice(0, HEADER_LENGTH).asByteBuffer().order(java.nio.ByteOrder.nativeOrder());
         header.putInt(VERSION_OFFSET, LAYOUT_VERSION);
         header.putInt(SLOT_COUNT_OFFSET, slotCount);

@@ -11,8 +11,8 @@ import java.util.Locale;
  * Says, before anything is opened, whether this process can do native packet I/O, and if not
  * exactly what is missing: a Linux x86-64/aarch64 host, native access for this module
  * ({@code --enable-native-access}), {@code /dev/net/tun}, and the effective capabilities
- * {@code CAP_NET_ADMIN} (devices, netlink, setns) and {@code CAP_NET_RAW} (AF_PACKET) read from
- * {@code /proc/self/status}.
+ * {@code CAP_NET_ADMIN} (devices, netlink), {@code CAP_NET_RAW} (AF_PACKET) and {@code CAP_SYS_ADMIN}
+ * (network namespaces) read from {@code /proc/self/status}.
  */
 public final class NativeAccessProbe {
     public static final int CAP_NET_ADMIN = 12;
@@ -23,7 +23,7 @@ public final class NativeAccessProbe {
     public enum Need {
         /** The TUN port type: /dev/net/tun and CAP_NET_ADMIN. */
         TUN,
-        /** The packet port type: CAP_NET_RAW (socket) and CAP_NET_ADMIN (setns, devices). */
+        /** The packet port type: CAP_NET_RAW (socket) and CAP_NET_ADMIN (devices). */
         PACKET,
         /** rtnetlink changes and sysctls: CAP_NET_ADMIN. */
         NETLINK,
