@@ -25,6 +25,8 @@ import java.util.concurrent.Callable;
         "  sudo ./ferry bench lab --out /tmp/lab                                # 1 and 10,000 services, every dataplane",
         "  sudo ./ferry bench lab --out /tmp/lab --services 1 --duration-s 3    # a quick look",
         "  sudo ./ferry bench lab --out /tmp/lab --dataplane ferry-packet --dataplane nftables --mode udp --mode crr",
+        "  sudo ./ferry bench lab --out /tmp/p2p --services 1 --rounds 5 --mode rr --mode bulk --changes 0 \\",
+        "       --dataplane direct --dataplane pod-to-pod-ferry-tun   # the agent's cost to other traffic, 5 interleaved rounds",
         "  sudo ./ferry bench lab --out /tmp/snat --services 1 --path node-port --mode crr --crr-graceful-close \\",
         "       --duration-s 300 --changes 0 --dataplane nftables --dataplane ferry-tun   # masquerade for 5 minutes"})
 final class LabRun implements Callable<Integer> {
@@ -62,18 +64,26 @@ final class LabRun implements Callable<Integer> {
     @Option(names = "--crr-graceful-close", description = "CRR: the server closes first and the client answers its FIN, so TIME_WAIT "
         + "is held (as wrk -H 'Connection: close' against nginx); by default the client resets once answered.")
     boolean crrGracefulClose;
+    @Option(names = "--rounds", defaultValue = "1", description = {"Passes over the dataplanes, every other one in reverse order; "
+        + "the report gives each figure's median over the rounds with its range, and each ratio from figures of the same round "
+        + "(default: ${DEFAULT-VALUE})."})
+    int rounds;
     @Option(names = "--state-dir", defaultValue = LabBench.DEFAULT_STATE_DIR, description = "The bench lab's files (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
     @Override
     public Integer call() throws Exception {
+        if (rounds < 1) {
+            System.err.println("ferry bench lab: --rounds must be at least 1");
+            return 2;
+        }
         final List<Dataplane> planes = dataplanes.isEmpty() ? Arrays.asList(Dataplane.values())
             : dataplanes.stream().map(Dataplane::parse).sorted().toList();
         final List<LoadMode> loadModes = modes.isEmpty() ? Arrays.asList(LoadMode.values())
             : modes.stream().map(m -> LoadMode.valueOf(m.toUpperCase())).toList();
         final LabBench.Settings settings = new LabBench.Settings(out.toAbsolutePath(), stateDir, services.stream().sorted().toList(),
             planes, loadModes, Math.round(warmupS * 1000), Math.round(durationS * 1000), udpFlows, crrConcurrency, rrConcurrency,
-            bulkStreams, changes, workers, BenchPath.parse(path), crrGracefulClose);
+            bulkStreams, changes, workers, BenchPath.parse(path), crrGracefulClose, rounds);
         try {
             final LabResults results = new LabBench(settings, System.out).run();
             for (final Path f : LabReport.write(results, out)) {

@@ -9,8 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.function.ToDoubleFunction;
 
 import static dev.ferry.perf.report.JmhReport.fmt;
@@ -125,10 +128,9 @@ public final class LabReport {
             for (final String p : planes) {
                 md.append("| ").append(p).append(" |");
                 for (final int n : counts) {
-                    final double v = value(results, p, n, m);
-                    md.append(' ').append(fmt(v)).append(" | ").append(ratio(v, value(results, Dataplane.DIRECT.label(), n, m)))
-                        .append(" | ").append(ratio(v, value(results, Dataplane.NFTABLES.label(), n, m)))
-                        .append(" | ").append(ratio(v, value(results, Dataplane.IPTABLES.label(), n, m))).append(" |");
+                    md.append(' ').append(cell(results, p, n, m)).append(" | ").append(ratio(results, p, Dataplane.DIRECT.label(), n, m))
+                        .append(" | ").append(ratio(results, p, Dataplane.NFTABLES.label(), n, m))
+                        .append(" | ").append(ratio(results, p, Dataplane.IPTABLES.label(), n, m)).append(" |");
                 }
                 md.append('\n');
             }
@@ -168,32 +170,28 @@ public final class LabReport {
         final String packet = Dataplane.FERRY_PACKET.label();
         for (final int n : counts) {
             for (final Metric m : List.of(METRICS.get(0), METRICS.get(1))) {
-                final double p = value(results, packet, n, m);
-                final double nft = value(results, Dataplane.NFTABLES.label(), n, m);
-                if (!Double.isNaN(p) && !Double.isNaN(nft)) {
+                final Ratio r = Ratio.of(results, packet, Dataplane.NFTABLES.label(), n, m);
+                if (r != null) {
                     rows.add(new String[] {"packet port ≥ ½ nftables, " + m.unit() + ", " + n + " services",
-                        fmt(p) + " vs " + fmt(nft) + " = " + fmt(p / nft) + "×", p >= nft / 2 ? "met" : "not met"});
+                        r.describe(), r.median() >= 0.5 ? "met" : "not met"});
                 }
             }
         }
         final int most = counts.isEmpty() ? 0 : counts.get(counts.size() - 1);
         if (most >= 10_000) {
             for (final Metric m : List.of(METRICS.get(0), METRICS.get(1))) {
-                final double p = value(results, packet, most, m);
-                final double ipt = value(results, Dataplane.IPTABLES.label(), most, m);
-                if (!Double.isNaN(p) && !Double.isNaN(ipt)) {
+                final Ratio r = Ratio.of(results, packet, Dataplane.IPTABLES.label(), most, m);
+                if (r != null) {
                     rows.add(new String[] {"packet port ahead of iptables, " + m.unit() + ", " + most + " services",
-                        fmt(p) + " vs " + fmt(ipt) + " = " + fmt(p / ipt) + "×", p > ipt ? "met" : "not met"});
+                        r.describe(), r.median() > 1 ? "met" : "not met"});
                 }
             }
         }
         for (final Dataplane d : List.of(Dataplane.POD_TO_POD_FERRY_TUN, Dataplane.POD_TO_POD_FERRY_PACKET)) {
             for (final Metric m : METRICS) {
-                final double with = value(results, d.label(), counts.isEmpty() ? 1 : counts.get(0), m);
-                final double without = value(results, Dataplane.DIRECT.label(), counts.isEmpty() ? 1 : counts.get(0), m);
-                if (m.higherIsBetter() && !Double.isNaN(with) && !Double.isNaN(without)) {
-                    rows.add(new String[] {d.label() + " ≥ 0.95× direct, " + m.unit(),
-                        fmt(with) + " vs " + fmt(without) + " = " + fmt(with / without) + "×", with >= 0.95 * without ? "met" : "not met"});
+                final Ratio r = Ratio.of(results, d.label(), Dataplane.DIRECT.label(), counts.isEmpty() ? 1 : counts.get(0), m);
+                if (m.higherIsBetter() && r != null) {
+                    rows.add(new String[] {d.label() + " ≥ 0.95× direct, " + m.unit(), r.describe(), r.median() >= 0.95 ? "met" : "not met"});
                 }
             }
         }
@@ -209,28 +207,90 @@ public final class LabReport {
         return rows;
     }
 
-    private static Optional<LoadResult> result(final LabResults results, final String plane, final int services, final LoadMode mode) {
-        // the direct paths involve no service: their one run stands for every count
-        return results.loads().stream().filter(l -> l.dataplane().equals(plane) && l.mode() == mode && l.result() != null
-            && (Dataplane.isDirect(plane) || l.services() == services)).map(LabResults.Load::result).findFirst();
+    /**
+     * The figure {@code f} of each round that measured it, by round. A direct path involves no
+     * service: its run in a round stands for every service count.
+     */
+    static SortedMap<Integer, Double> byRound(final LabResults results, final String plane, final int services, final LoadMode mode,
+                                              final ToDoubleFunction<LoadResult> f) {
+        final SortedMap<Integer, Double> figures = new TreeMap<>();
+        for (final LabResults.Load l : results.loads()) {
+            if (l.dataplane().equals(plane) && l.mode() == mode && l.result() != null && (Dataplane.isDirect(plane) || l.services() == services)) {
+                final double v = f.applyAsDouble(l.result());
+                if (!Double.isNaN(v)) {
+                    figures.putIfAbsent(l.round(), v);
+                }
+            }
+        }
+        return figures;
     }
 
+    /** The median over the rounds of a metric's figure, or NaN when nothing measured it. */
     static double value(final LabResults results, final String plane, final int services, final Metric m) {
-        return result(results, plane, services, m.mode()).map(m.value()::applyAsDouble).orElse(Double.NaN);
+        return median(byRound(results, plane, services, m.mode(), m.value()).values());
     }
 
+    /**
+     * A dataplane's figure over a baseline's, each round's ratio taken from the two figures of
+     * that round (measured minutes apart, not a whole run apart), then the median and range of
+     * those ratios.
+     */
+    record Ratio(double median, double min, double max, int rounds, double figure, double base) {
+        static Ratio of(final LabResults results, final String plane, final String basePlane, final int services, final Metric m) {
+            final SortedMap<Integer, Double> figures = byRound(results, plane, services, m.mode(), m.value());
+            final SortedMap<Integer, Double> bases = byRound(results, basePlane, services, m.mode(), m.value());
+            final List<Double> ratios = new ArrayList<>();
+            figures.forEach((round, v) -> {
+                final Double base = bases.get(round);
+                if (base != null && base != 0) {
+                    ratios.add(v / base);
+                }
+            });
+            if (ratios.isEmpty()) {
+                return null;
+            }
+            return new Ratio(LabReport.median(ratios), Collections.min(ratios), Collections.max(ratios), ratios.size(),
+                LabReport.median(figures.values()), LabReport.median(bases.values()));
+        }
+
+        /** "1,000 vs 2,000 = 0.500×", and with several rounds the medians and the ratios' range. */
+        String describe() {
+            return fmt(figure) + " vs " + fmt(base) + " = " + fmt(median) + "×"
+                + (rounds > 1 ? " (" + fmt(min) + "–" + fmt(max) + ", median of " + rounds + " rounds)" : "");
+        }
+
+        /** The table cell: "0.500×", or "0.500× (0.40–0.60)" over several rounds. */
+        String cell() {
+            return fmt(median) + "×" + (rounds > 1 ? " (" + fmt(min) + "–" + fmt(max) + ")" : "");
+        }
+    }
+
+    /** A figure's cell: the median over the rounds, and with several rounds their range. */
     private static String cell(final LabResults results, final String plane, final int services, final LoadMode mode,
                                final ToDoubleFunction<LoadResult> f) {
-        return result(results, plane, services, mode).map(r -> fmt(f.applyAsDouble(r))).orElse("–");
+        final SortedMap<Integer, Double> figures = byRound(results, plane, services, mode, f);
+        if (figures.isEmpty()) {
+            return "–";
+        }
+        final String median = fmt(median(figures.values()));
+        return figures.size() == 1 ? median
+            : median + " (" + fmt(Collections.min(figures.values())) + "–" + fmt(Collections.max(figures.values())) + ")";
+    }
+
+    private static String cell(final LabResults results, final String plane, final int services, final Metric m) {
+        final String cell = cell(results, plane, services, m.mode(), m.value());
+        return cell.equals("–") ? "n/a" : cell;
     }
 
     private static String latency(final LabResults results, final String plane, final int services, final LoadMode mode) {
-        return result(results, plane, services, mode).filter(r -> r.latency() != null)
-            .map(r -> fmt(r.latency().p50Us()) + " / " + fmt(r.latency().p99Us())).orElse("–");
+        final String p50 = cell(results, plane, services, mode, r -> r.latency() == null ? Double.NaN : r.latency().p50Us());
+        final String p99 = cell(results, plane, services, mode, r -> r.latency() == null ? Double.NaN : r.latency().p99Us());
+        return p50.equals("–") ? "–" : p50 + " / " + p99;
     }
 
-    private static String ratio(final double v, final double base) {
-        return Double.isNaN(v) || Double.isNaN(base) || base == 0 ? "–" : fmt(v / base) + "×";
+    private static String ratio(final LabResults results, final String plane, final String basePlane, final int services, final Metric m) {
+        final Ratio r = Ratio.of(results, plane, basePlane, services, m);
+        return r == null ? "–" : r.cell();
     }
 
     private static List<LabResults.Sync> syncs(final LabResults results, final String plane, final int services, final String kind) {
@@ -239,7 +299,11 @@ public final class LabReport {
 
     private static double median(final LabResults results, final String plane, final int services, final String kind,
                                  final ToDoubleFunction<LabResults.Sync> f) {
-        final double[] v = syncs(results, plane, services, kind).stream().mapToDouble(f).filter(x -> !Double.isNaN(x)).sorted().toArray();
+        return median(syncs(results, plane, services, kind).stream().map(f::applyAsDouble).filter(x -> !Double.isNaN(x)).toList());
+    }
+
+    private static double median(final Collection<Double> values) {
+        final double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         if (v.length == 0) {
             return Double.NaN;
         }

@@ -21,15 +21,20 @@ public record LabResults(Machine machine, String settings, List<Load> loads, Lis
     /**
      * One load run. {@code result} is null when the run failed; {@code error} then says why.
      * {@code snat}: for a Ferry agent on a masqueraded path, what its SNAT counters did during
-     * the run (warmup included); null otherwise.
+     * the run (warmup included); null otherwise. {@code round}: which pass over the dataplanes
+     * measured it (1, 2, ...; 0 in files written before rounds existed, read as one round).
      */
-    public record Load(String dataplane, int services, LoadMode mode, LoadResult result, String error, Snat snat) {
+    public record Load(String dataplane, int services, LoadMode mode, LoadResult result, String error, Snat snat, int round) {
         public Load(final String dataplane, final int services, final LoadMode mode, final LoadResult result, final String error) {
-            this(dataplane, services, mode, result, error, null);
+            this(dataplane, services, mode, result, error, null, 1);
         }
 
         public Load withSnat(final Snat counters) {
-            return new Load(dataplane, services, mode, result, error, counters);
+            return new Load(dataplane, services, mode, result, error, counters, round);
+        }
+
+        public Load inRound(final int number) {
+            return new Load(dataplane, services, mode, result, error, snat, number);
         }
     }
 

@@ -50,4 +50,22 @@ class LabReportTest {
             assertTrue(Files.readString(dir.resolve("charts").resolve(chart + ".svg")).contains("<svg"), chart);
         }
     }
+
+    @Test
+    void shouldTakeEachRatioFromTheFiguresOfOneRoundAndGiveTheMedianWithItsRange() throws IOException {
+        // the machine slows down between rounds: each round's ratio is 0.9, 1.0 and 0.8, while
+        // the medians of the figures (direct 300,000, pod to pod 200,000) would make it 0.667
+        final List<LabResults.Load> loads = List.of(
+            udp(Dataplane.DIRECT, 1, 400_000).inRound(1), udp(Dataplane.POD_TO_POD_FERRY_TUN, 1, 360_000).inRound(1),
+            udp(Dataplane.DIRECT, 1, 200_000).inRound(2), udp(Dataplane.POD_TO_POD_FERRY_TUN, 1, 200_000).inRound(2),
+            udp(Dataplane.DIRECT, 1, 300_000).inRound(3), udp(Dataplane.POD_TO_POD_FERRY_TUN, 1, 240_000).inRound(3));
+        final LabResults results = new LabResults(new Machine("CPU", 2, 1024, "6.1", "VM"), "test", loads, List.of());
+
+        LabReport.write(results, dir);
+        final String md = Files.readString(dir.resolve(LabReport.MARKDOWN));
+        assertTrue(md.contains("| pod to pod, ferry tun running ≥ 0.95× direct, datagrams/s "
+            + "| 240,000 vs 300,000 = 0.900× (0.800–1.00, median of 3 rounds) | not met |"), md);
+        assertTrue(md.contains("| pod to pod, ferry tun running | 240,000 (200,000–360,000) | 0.900× (0.800–1.00) |"), md);
+        assertTrue(md.contains("| direct | – | 300,000 (200,000–400,000) |"), md);
+    }
 }
