@@ -31,6 +31,7 @@ DIST="$SRC/control/src/main/dist"
 install -d -m 0755 "$LIB" "$LIB/provision" /etc/ferry /etc/ferry/manifests
 install -m 0644 "$SRC/control/target/ferry.jar" "$LIB/ferry.jar"
 install -m 0755 "$DIST/ferry" "$LIB/ferry"
+install -m 0644 "$DIST/jvm.options" "$LIB/jvm.options"
 ln -sf "$LIB/ferry" /usr/local/bin/ferry
 install -m 0644 "$SRC"/vagrant/provision/*.sh "$LIB/provision/"
 [ -f /etc/default/ferry ] || install -m 0644 "$DIST/ferry.default" /etc/default/ferry
@@ -41,7 +42,7 @@ install -m 0644 "$DIST/packet-port.conf" /etc/systemd/system/ferry.service.d/pac
 # The lab's own helpers (pod servers, readiness controller) run `ferry lab` from the same jar.
 cat > "$LIB/ferry-lab" <<LAB
 #!/bin/sh
-exec "$JDK/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \\
+exec "$JDK/bin/java" "@$LIB/jvm.options" \\
   -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$LIB/ferry.jar" dev.ferry.control.lab.LabCommand "\$@"
 LAB
 chmod 0755 "$LIB/ferry-lab"

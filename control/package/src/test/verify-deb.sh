@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 dpkg-deb --info "$deb" > "$work/info"
 grep -q "Package: ferry" "$work/info" || die "no Package: ferry in the control file"
 dpkg-deb --contents "$deb" > "$work/contents"
-for path in ./usr/lib/ferry/ferry ./usr/lib/ferry/ferry.jar ./usr/lib/ferry/runtime/bin/java ./usr/bin/ferry \
+for path in ./usr/lib/ferry/ferry ./usr/lib/ferry/ferry.jar ./usr/lib/ferry/jvm.options ./usr/lib/ferry/runtime/bin/java ./usr/bin/ferry \
             ./usr/lib/systemd/system/ferry.service ./usr/lib/sysusers.d/ferry.conf ./etc/default/ferry ./etc/ferry/node.yaml \
             ./etc/ferry/manifests/; do
   grep -q " $path\( \|$\)" "$work/contents" || die "the package lacks $path"

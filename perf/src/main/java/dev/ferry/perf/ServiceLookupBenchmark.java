@@ -39,7 +39,7 @@ import static dev.ferry.perf.SyntheticCluster.SERVICE_PORT;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {BenchmarkJvm.NATIVE_ACCESS, BenchmarkJvm.UNSAFE_MEMORY, BenchmarkJvm.OPEN_MISC, BenchmarkJvm.OPEN_NIO})
+@Fork(1) // the fork inherits this JVM's options: jvm.options (perf/README.md)
 public class ServiceLookupBenchmark {
     private static final int CLIENT_PORT = 40000;
 

@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {BenchmarkJvm.NATIVE_ACCESS, BenchmarkJvm.UNSAFE_MEMORY, BenchmarkJvm.OPEN_MISC, BenchmarkJvm.OPEN_NIO})
+@Fork(1) // the fork inherits this JVM's options: jvm.options (perf/README.md)
 public class SnapshotCompileBenchmark {
     @Param({"1", "10000"})
     public int services;

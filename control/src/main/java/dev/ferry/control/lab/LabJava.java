@@ -1,6 +1,10 @@
 package dev.ferry.control.lab;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,10 +23,12 @@ public record LabJava(String javaBinary, String classpath) {
     public static final String FERRY_MAIN = "dev.ferry.control.cli.FerryCli";
     /** Main class of {@code ferry lab}, for the lab's own helper processes. */
     public static final String LAB_MAIN = "dev.ferry.control.lab.LabCommand";
-    /** The flags of the ./ferry launcher and of the tests: FFM and Agrona's off-heap access. */
-    public static final List<String> JVM_FLAGS = List.of("--enable-native-access=ALL-UNNAMED",
-        "--sun-misc-unsafe-memory-access=allow", "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
-        "--add-opens", "java.base/java.nio=ALL-UNNAMED");
+    /**
+     * The options every Ferry JVM needs (FFM and Agrona's off-heap access), from
+     * {@code control/src/main/dist/jvm.options}, the one list the launchers, Maven's test forks
+     * and the package use too; the build copies it into the jar beside this class.
+     */
+    public static final List<String> JVM_FLAGS = jvmOptions();
     /** Small helper JVMs: a pod server needs little heap, and eight of them share two cores. */
     public static final List<String> SMALL_JVM = List.of("-Xmx64m", "-Xss512k", "-XX:+UseSerialGC",
         "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1");
@@ -49,6 +55,20 @@ public record LabJava(String javaBinary, String classpath) {
         command.add(mainClass);
         command.addAll(args);
         return command;
+    }
+
+    /** The options of jvm.options: one per line, without the comment lines and blank lines. */
+    static List<String> jvmOptions() {
+        try (InputStream in = LabJava.class.getResourceAsStream("/dev/ferry/control/jvm.options")) {
+            if (in == null) {
+                throw new IllegalStateException("jvm.options is not on the class path beside " + LabJava.class.getName()
+                    + " (the build copies control/src/main/dist/jvm.options there)");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::strip)
+                .filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot read jvm.options from the class path", e);
+        }
     }
 
     /** Where this code was loaded from: ferry.jar or a classes directory. */

@@ -3,6 +3,7 @@ package dev.ferry.control.admin;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.NodeConfigLoader;
 import dev.ferry.control.files.FileModes;
+import dev.ferry.control.lab.LabJava;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -44,5 +45,30 @@ class DistFilesTest {
         assertEquals(List.of(FileModes.READERS_GROUP), users, "sysusers creates one user (and its group)");
         assertTrue(unit.contains("User=" + FileModes.READERS_GROUP), "the unit runs as that user");
         assertTrue(unit.contains("Group=" + FileModes.READERS_GROUP), "the counters' readers group is the agent's own");
+    }
+
+    /**
+     * jvm.options is the one list of the JVM's options: every launcher and build file that
+     * starts a Ferry JVM reads it, and none spells an option out again (a copy goes stale: the
+     * Vagrant launcher's had lost two of the four once).
+     */
+    @Test
+    void shouldKeepTheJvmOptionsInOneFileThatEveryLauncherReads() throws Exception {
+        final List<String> options = LabJava.JVM_FLAGS;
+        assertTrue(options.contains("--enable-native-access=ALL-UNNAMED"), options.toString());
+        final Path root = Path.of("..");
+        final List<Path> starters = List.of(root.resolve("ferry"), DIST.resolve("ferry"), root.resolve("pom.xml"),
+            root.resolve("vagrant/provision/vm-install.sh"), root.resolve("control/package/pom.xml"));
+        for (final Path starter : starters) {
+            final String text = Files.readString(starter);
+            assertTrue(text.contains("jvm.options"), starter + " reads jvm.options");
+            // Maven's own JVM is not a Ferry JVM: MAVEN_OPTS may name an option for itself
+            final List<String> lines = text.lines().filter(l -> !l.contains("MAVEN_OPTS")).toList();
+            for (final String option : options) {
+                // the option's own part: --enable-native-access, or the package an --add-opens opens
+                final String token = option.contains("/") ? option.substring(option.lastIndexOf('/') + 1) : option.split("=")[0];
+                assertTrue(lines.stream().noneMatch(l -> l.contains(token)), starter + " spells out " + token + " instead of reading jvm.options");
+            }
+        }
     }
 }

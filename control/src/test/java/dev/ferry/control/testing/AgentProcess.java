@@ -1,5 +1,6 @@
 package dev.ferry.control.testing;
 
+import dev.ferry.control.lab.LabJava;
 import dev.ferry.nativeio.netns.NetworkNamespace;
 
 import java.io.IOException;
@@ -72,10 +73,9 @@ public final class AgentProcess implements AutoCloseable {
     }
 
     private static List<String> agentCommand(final String classPath, final String... agentArgs) {
-        final List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-            "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED", "--add-opens", "java.base/java.nio=ALL-UNNAMED",
-            "-cp", classPath, "dev.ferry.control.cli.FerryCli", "agent"));
+        final List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(LabJava.JVM_FLAGS);
+        command.addAll(List.of("-cp", classPath, LabJava.FERRY_MAIN, "agent"));
         command.addAll(List.of(agentArgs));
         return command;
     }

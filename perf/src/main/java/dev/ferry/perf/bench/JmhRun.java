@@ -5,6 +5,7 @@ import dev.ferry.perf.report.JmhResult;
 import dev.ferry.perf.report.Machine;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
+import dev.ferry.control.lab.LabJava;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
@@ -87,7 +88,9 @@ final class JmhRun implements Callable<Integer> {
         params.forEach((name, values) -> options.param(name, values.split(",")));
         options.forks(forks).warmupIterations(warmupIterations).measurementIterations(iterations)
             .warmupTime(TimeValue.seconds(warmupSeconds)).measurementTime(TimeValue.seconds(iterationSeconds))
-            .resultFormat(ResultFormatType.JSON).result(json.toString()).shouldFailOnError(true);
+            .resultFormat(ResultFormatType.JSON).result(json.toString()).shouldFailOnError(true)
+            // the forks inherit this JVM's options too; named here so that they never depend on how this JVM was started
+            .jvmArgsAppend(LabJava.JVM_FLAGS.toArray(String[]::new));
         if (!noGcProfiler) {
             options.addProfiler(GCProfiler.class);
         }

@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       between PACKET_VNET_HDR with default offloads and offloads turned off on ferry0.</li>
  * </ul>
  * A benchmark, not a test: run as root with
- * {@code java --enable-native-access=ALL-UNNAMED -cp perf/target/ferry-bench.jar dev.ferry.perf.nativeio.NativeIoBenchmark [seconds]}.
+ * {@code java @control/src/main/dist/jvm.options -cp perf/target/ferry-bench.jar dev.ferry.perf.nativeio.NativeIoBenchmark [seconds]}.
  */
 public final class NativeIoBenchmark {
     private static final String PREFIX = "ferrybench-" + ProcessHandle.current().pid() + "-";
