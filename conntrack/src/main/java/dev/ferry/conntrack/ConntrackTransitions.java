@@ -1,5 +1,7 @@
 package dev.ferry.conntrack;
 
+import dev.ferry.nativeio.IpProtocol;
+
 /**
  * The per-packet state machine: a pure function from (state, direction, TCP flags) to the next
  * state. The state is carried as a 16-bit word: the {@link ConntrackState} in the low byte and
@@ -27,9 +29,9 @@ final class ConntrackTransitions
     {
         return switch (protocol)
         {
-            case FlowKey.PROTO_TCP -> ConntrackState.NONE;
-            case FlowKey.PROTO_ICMP, FlowKey.PROTO_ICMPV6 -> ConntrackState.ICMP;
-            case FlowKey.PROTO_SCTP -> ConntrackState.SCTP_UNREPLIED;
+            case IpProtocol.TCP -> ConntrackState.NONE;
+            case IpProtocol.ICMP, IpProtocol.ICMPV6 -> ConntrackState.ICMP;
+            case IpProtocol.SCTP -> ConntrackState.SCTP_UNREPLIED;
             default -> ConntrackState.UDP_UNREPLIED;
         };
     }

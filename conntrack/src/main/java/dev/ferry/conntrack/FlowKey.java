@@ -1,5 +1,7 @@
 package dev.ferry.conntrack;
 
+import dev.ferry.nativeio.IpProtocol;
+
 /**
  * A mutable, reusable 5-tuple: protocol, source and destination address and port. Addresses are
  * 128 bits, held as two longs each (high and low halves, network order), so IPv6 fits without a
@@ -12,16 +14,6 @@ package dev.ferry.conntrack;
  */
 public final class FlowKey
 {
-    /** Protocol number of ICMP. */
-    public static final int PROTO_ICMP = 1;
-    /** Protocol number of TCP. */
-    public static final int PROTO_TCP = 6;
-    /** Protocol number of UDP. */
-    public static final int PROTO_UDP = 17;
-    /** Protocol number of ICMPv6. */
-    public static final int PROTO_ICMPV6 = 58;
-    /** Protocol number of SCTP. */
-    public static final int PROTO_SCTP = 132;
 
     /** Low half of an IPv4-mapped address without the IPv4 part: {@code 0000:0000:ffff:}. */
     static final long IPV4_MAPPED_PREFIX = 0x0000_FFFF_0000_0000L;
@@ -261,30 +253,11 @@ public final class FlowKey
     public String toString()
     {
         final StringBuilder sb = new StringBuilder(64);
-        sb.append(protocolName(protocol)).append(' ');
+        sb.append(IpProtocol.name(protocol)).append(' ');
         appendAddress(sb, srcHi, srcLo, srcPort);
         sb.append(" -> ");
         appendAddress(sb, dstHi, dstLo, dstPort);
         return sb.toString();
-    }
-
-    /**
-     * Name of a protocol number as printed by {@link #toString()}.
-     *
-     * @param protocol IP protocol number.
-     * @return "TCP", "UDP", "ICMP", "ICMPv6", "SCTP" or "proto-N".
-     */
-    public static String protocolName(final int protocol)
-    {
-        return switch (protocol)
-        {
-            case PROTO_TCP -> "TCP";
-            case PROTO_UDP -> "UDP";
-            case PROTO_ICMP -> "ICMP";
-            case PROTO_ICMPV6 -> "ICMPv6";
-            case PROTO_SCTP -> "SCTP";
-            default -> "proto-" + protocol;
-        };
     }
 
     static boolean isMapped(final long hi, final long lo)

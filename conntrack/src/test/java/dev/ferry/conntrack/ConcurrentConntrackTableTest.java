@@ -1,5 +1,6 @@
 package dev.ferry.conntrack;
 
+import dev.ferry.nativeio.IpProtocol;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -66,8 +67,8 @@ class ConcurrentConntrackTableTest
                     // Every worker inserts the same flows in the same order: they collide constantly.
                     for (int flow = 0; flow < flows; flow++)
                     {
-                        original.setIpv4(FlowKey.PROTO_UDP, CLIENT, flow, CLUSTER_IP, 53);
-                        reply.setIpv4(FlowKey.PROTO_UDP, BACKEND, 53, ip(198, 18, 0, 1), flow);
+                        original.setIpv4(IpProtocol.UDP, CLIENT, flow, CLUSTER_IP, 53);
+                        reply.setIpv4(IpProtocol.UDP, BACKEND, 53, ip(198, 18, 0, 1), flow);
                         final long handle = table.insert(original, reply, 0, 0, T0);
                         if (handle >= 0)
                         {
@@ -92,7 +93,7 @@ class ConcurrentConntrackTableTest
             {
                 assertTrue(wins.get(flow) <= 1, "flow " + flow + " inserted " + wins.get(flow) + " times");
                 won += wins.get(flow);
-                key.setIpv4(FlowKey.PROTO_UDP, CLIENT, flow, CLUSTER_IP, 53);
+                key.setIpv4(IpProtocol.UDP, CLIENT, flow, CLUSTER_IP, 53);
                 assertEquals(wins.get(flow) == 1, table.find(key) >= 0);
             }
             assertEquals(won, table.size());
@@ -181,7 +182,7 @@ class ConcurrentConntrackTableTest
                         }
                         clientPort = (clientPort + 1) & 0xFFFF;
                         originalOfTakeover(thread, clientPort, original);
-                        reply.setIpv4(FlowKey.PROTO_TCP, BACKEND, 8080, ip(198, 18, 0, 1), 61000 + random.nextInt(tuples));
+                        reply.setIpv4(IpProtocol.TCP, BACKEND, 8080, ip(198, 18, 0, 1), 61000 + random.nextInt(tuples));
                         long handle = table.insert(original, reply, thread, 0, T0);
                         if (handle == ConntrackTable.REPLY_EXISTS)
                         {
@@ -238,18 +239,18 @@ class ConcurrentConntrackTableTest
 
     private static FlowKey originalOfTakeover(final int thread, final int clientPort, final FlowKey out)
     {
-        return out.setIpv4(FlowKey.PROTO_TCP, ip(203, 0, 113, 1 + thread), clientPort, CLUSTER_IP, 80);
+        return out.setIpv4(IpProtocol.TCP, ip(203, 0, 113, 1 + thread), clientPort, CLUSTER_IP, 80);
     }
 
     private static FlowKey originalOf(final int thread, final int flow, final FlowKey out)
     {
         // thread -1: the shared flows
-        return out.setIpv4(FlowKey.PROTO_TCP, CLIENT + thread + 1, 10_000 + flow, CLUSTER_IP, 80);
+        return out.setIpv4(IpProtocol.TCP, CLIENT + thread + 1, 10_000 + flow, CLUSTER_IP, 80);
     }
 
     private static FlowKey replyOf(final int thread, final int flow, final FlowKey out)
     {
-        return out.setIpv4(FlowKey.PROTO_TCP, BACKEND, 8080, ip(198, 18, 0, 1), 20_000 + (thread + 1) * 1000 + flow);
+        return out.setIpv4(IpProtocol.TCP, BACKEND, 8080, ip(198, 18, 0, 1), 20_000 + (thread + 1) * 1000 + flow);
     }
 
     private void runRound(final int round) throws Exception

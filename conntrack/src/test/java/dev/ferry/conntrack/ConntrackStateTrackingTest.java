@@ -1,5 +1,6 @@
 package dev.ferry.conntrack;
 
+import dev.ferry.nativeio.IpProtocol;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -53,7 +54,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldTrackTcpHandshakeAndEstablishFor24Hours()
     {
-        final long orig = insert(FlowKey.PROTO_TCP);
+        final long orig = insert(IpProtocol.TCP);
         final long reply = orig | 1;
         assertEquals(ConntrackState.NONE, table.state(orig));
 
@@ -82,7 +83,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldWalkActiveCloseThroughFinWaitCloseWaitLastAckTimeWait()
     {
-        final long orig = insert(FlowKey.PROTO_TCP);
+        final long orig = insert(IpProtocol.TCP);
         final long reply = orig | 1;
         packet(orig, SYN);
         packet(reply, SYN | ACK);
@@ -113,7 +114,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldGoToLastAckWhenFinsCross()
     {
-        final long orig = insert(FlowKey.PROTO_TCP);
+        final long orig = insert(IpProtocol.TCP);
         packet(orig, SYN);
         packet(orig | 1, SYN | ACK);
         packet(orig, ACK);
@@ -126,7 +127,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldCloseOnResetFromAnyState()
     {
-        final long orig = insert(FlowKey.PROTO_TCP);
+        final long orig = insert(IpProtocol.TCP);
         packet(orig, SYN);
         packet(orig | 1, SYN | ACK);
         packet(orig, ACK);
@@ -142,7 +143,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldResetDuringHandshake()
     {
-        final long orig = insert(FlowKey.PROTO_TCP);
+        final long orig = insert(IpProtocol.TCP);
         packet(orig, SYN);
 
         assertEquals(ConntrackState.CLOSE, packet(orig | 1, RST | ACK));
@@ -151,7 +152,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldPickUpMidStreamTcpAsEstablished()
     {
-        final long orig = insert(FlowKey.PROTO_TCP);
+        final long orig = insert(IpProtocol.TCP);
 
         assertEquals(ConntrackState.ESTABLISHED, packet(orig, ACK));
         assertState(ConntrackState.ESTABLISHED, 24 * HOUR, orig);
@@ -160,7 +161,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldIgnoreOutOfStateSegments()
     {
-        final long orig = insert(FlowKey.PROTO_TCP);
+        final long orig = insert(IpProtocol.TCP);
         packet(orig, SYN);
 
         assertEquals(ConntrackState.SYN_SENT, packet(orig, FIN), "FIN before the handshake");
@@ -171,7 +172,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldKeepUdpUnrepliedFor30SecondsAndAssuredFor120()
     {
-        final long orig = insert(FlowKey.PROTO_UDP);
+        final long orig = insert(IpProtocol.UDP);
         assertState(ConntrackState.UDP_UNREPLIED, 30 * SECOND, orig);
 
         nowMs += 5 * SECOND;
@@ -195,7 +196,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldExpireUnrepliedUdpAfter30Seconds()
     {
-        final long orig = insert(FlowKey.PROTO_UDP);
+        final long orig = insert(IpProtocol.UDP);
         packet(orig, 0);
 
         nowMs += 30 * SECOND;
@@ -206,12 +207,12 @@ class ConntrackStateTrackingTest
     @Test
     void shouldTrackIcmpAndSctpGenerically()
     {
-        final long icmp = insert(FlowKey.PROTO_ICMP);
+        final long icmp = insert(IpProtocol.ICMP);
         assertEquals(ConntrackState.ICMP, packet(icmp | 1, 0));
         assertState(ConntrackState.ICMP, 30 * SECOND, icmp);
 
-        final FlowKey original = new FlowKey().setIpv4(FlowKey.PROTO_SCTP, CLIENT, 5000, CLUSTER_IP, 3868);
-        final FlowKey reply = new FlowKey().setIpv4(FlowKey.PROTO_SCTP, BACKEND, 3868, CLIENT, 5000);
+        final FlowKey original = new FlowKey().setIpv4(IpProtocol.SCTP, CLIENT, 5000, CLUSTER_IP, 3868);
+        final FlowKey reply = new FlowKey().setIpv4(IpProtocol.SCTP, BACKEND, 3868, CLIENT, 5000);
         final long sctp = table.insert(original, reply, 0, 0, nowMs);
         assertEquals(ConntrackState.SCTP_UNREPLIED, packet(sctp, 0));
         assertState(ConntrackState.SCTP_UNREPLIED, 30 * SECOND, sctp);
@@ -222,7 +223,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldSkipExpiryWritesWithinRefreshGranularity()
     {
-        final long orig = insert(FlowKey.PROTO_UDP);
+        final long orig = insert(IpProtocol.UDP);
         packet(orig | 1, 0);
         final long expiresAtMs = table.expiresAtMs(orig);
 
@@ -238,7 +239,7 @@ class ConntrackStateTrackingTest
     @Test
     void shouldNotReviveEntryThatGcIsDeleting()
     {
-        final long orig = insert(FlowKey.PROTO_UDP);
+        final long orig = insert(IpProtocol.UDP);
         assertTrue(table.delete(orig));
 
         assertEquals(ConntrackState.NONE, packet(orig, 0));

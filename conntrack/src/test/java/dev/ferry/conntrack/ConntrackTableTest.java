@@ -1,5 +1,6 @@
 package dev.ferry.conntrack;
 
+import dev.ferry.nativeio.IpProtocol;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +42,7 @@ class ConntrackTableTest
     @Test
     void shouldFindFlowByOriginalAndReplyTuple()
     {
-        final long handle = insertServiceFlow(FlowKey.PROTO_TCP, 40000, BACKEND, 8080);
+        final long handle = insertServiceFlow(IpProtocol.TCP, 40000, BACKEND, 8080);
 
         assertTrue(handle >= 0);
         assertEquals(0, ConntrackTable.direction(handle));
@@ -143,8 +144,8 @@ class ConntrackTableTest
     /** A masqueraded TCP flow driven through the handshake; the reply tuple is the SNAT tuple. */
     private long openTcpFlow(final int clientPort, final int snatPort)
     {
-        original.setIpv4(FlowKey.PROTO_TCP, CLIENT, clientPort, CLUSTER_IP, 80);
-        reply.setIpv4(FlowKey.PROTO_TCP, BACKEND, 8080, NODE_IP, snatPort);
+        original.setIpv4(IpProtocol.TCP, CLIENT, clientPort, CLUSTER_IP, 80);
+        reply.setIpv4(IpProtocol.TCP, BACKEND, 8080, NODE_IP, snatPort);
         final long handle = table.insert(original, reply, 7, 0, T0);
         assertTrue(handle >= 0);
         table.onPacket(handle, TcpFlags.SYN, 60, T0);
@@ -176,7 +177,7 @@ class ConntrackTableTest
         assertFalse(table.deleteIfOver(holder, T0 + 2000), "deleted once");
         assertEquals(ConntrackTable.NOT_FOUND, table.find(reply));
 
-        original.setIpv4(FlowKey.PROTO_TCP, ip(10, 244, 1, 6), 50000, CLUSTER_IP, 80);
+        original.setIpv4(IpProtocol.TCP, ip(10, 244, 1, 6), 50000, CLUSTER_IP, 80);
         final long taken = table.insert(original, reply, 7, 0, T0 + 2000);
         assertTrue(taken >= 0, "the new flow gets the finished flow's reply tuple");
         assertEquals(taken | 1, table.find(reply));
@@ -199,14 +200,14 @@ class ConntrackTableTest
     void shouldNeverDeleteALiveFlowAsOver()
     {
         final long established = openTcpFlow(40000, 61000);
-        original.setIpv4(FlowKey.PROTO_TCP, CLIENT, 40001, CLUSTER_IP, 80);
-        reply.setIpv4(FlowKey.PROTO_TCP, BACKEND, 8080, NODE_IP, 61001);
+        original.setIpv4(IpProtocol.TCP, CLIENT, 40001, CLUSTER_IP, 80);
+        reply.setIpv4(IpProtocol.TCP, BACKEND, 8080, NODE_IP, 61001);
         final long synSent = table.insert(original, reply, 7, 0, T0);
         table.onPacket(synSent, TcpFlags.SYN, 60, T0);
         final long finWait = openTcpFlow(40002, 61002);
         table.onPacket(finWait, TcpFlags.FIN | TcpFlags.ACK, 52, T0);
-        original.setIpv4(FlowKey.PROTO_UDP, CLIENT, 40003, CLUSTER_IP, 53);
-        reply.setIpv4(FlowKey.PROTO_UDP, BACKEND, 53, NODE_IP, 61003);
+        original.setIpv4(IpProtocol.UDP, CLIENT, 40003, CLUSTER_IP, 53);
+        reply.setIpv4(IpProtocol.UDP, BACKEND, 53, NODE_IP, 61003);
         final long udp = table.insert(original, reply, 7, 0, T0);
         table.onPacket(udp, 0, 60, T0);
 
@@ -225,8 +226,8 @@ class ConntrackTableTest
     @Test
     void shouldTakeOverAnExpiredUdpFlowBeforeGcSweepsIt()
     {
-        original.setIpv4(FlowKey.PROTO_UDP, CLIENT, 40000, CLUSTER_IP, 53);
-        reply.setIpv4(FlowKey.PROTO_UDP, BACKEND, 53, NODE_IP, 61000);
+        original.setIpv4(IpProtocol.UDP, CLIENT, 40000, CLUSTER_IP, 53);
+        reply.setIpv4(IpProtocol.UDP, BACKEND, 53, NODE_IP, 61000);
         final long udp = table.insert(original, reply, 7, 0, T0);
         table.onPacket(udp, 0, 60, T0);
         table.onPacket(udp | 1, 0, 60, T0);
@@ -373,7 +374,7 @@ class ConntrackTableTest
             insertServiceFlow(17, 23000 + i, BACKEND, 5353);
         }
 
-        assertEquals(5, table.flushBackendIpv4(FlowKey.PROTO_UDP, BACKEND, 53));
+        assertEquals(5, table.flushBackendIpv4(IpProtocol.UDP, BACKEND, 53));
         assertEquals(15, table.size());
         assertEquals(ConntrackTable.NOT_FOUND, table.find(probe.setIpv4(17, BACKEND, 53, CLIENT, 20000)));
         assertTrue(table.find(probe.setIpv4(17, otherBackend, 53, CLIENT, 21000)) >= 0);

@@ -1,5 +1,6 @@
 package dev.ferry.conntrack;
 
+import dev.ferry.nativeio.IpProtocol;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,12 +25,12 @@ class MappedConntrackTableTest
 
     private static FlowKey original(final int port)
     {
-        return new FlowKey().setIpv4(FlowKey.PROTO_TCP, CLIENT, port, CLUSTER_IP, 80);
+        return new FlowKey().setIpv4(IpProtocol.TCP, CLIENT, port, CLUSTER_IP, 80);
     }
 
     private static FlowKey reply(final int port)
     {
-        return new FlowKey().setIpv4(FlowKey.PROTO_TCP, BACKEND, 8080, CLIENT, port);
+        return new FlowKey().setIpv4(IpProtocol.TCP, BACKEND, 8080, CLIENT, port);
     }
 
     /**

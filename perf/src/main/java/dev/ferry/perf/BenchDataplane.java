@@ -10,13 +10,13 @@ import dev.ferry.dataplane.lb.ClientIpAffinitySelector;
 import dev.ferry.dataplane.lb.ClientIpAffinityTable;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.packet.DropReason;
-import dev.ferry.dataplane.packet.IpProtocol;
 import dev.ferry.dataplane.packet.Ipv4Packet;
 import dev.ferry.dataplane.packet.PacketWriter;
 import dev.ferry.dataplane.pipeline.PacketProcessor;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
 import dev.ferry.dataplane.service.ServiceRouter;
 import dev.ferry.dataplane.service.ServiceTable;
+import dev.ferry.nativeio.IpProtocol;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 

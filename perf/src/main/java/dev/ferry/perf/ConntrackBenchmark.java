@@ -3,7 +3,7 @@ package dev.ferry.perf;
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.conntrack.ConntrackTimeouts;
 import dev.ferry.conntrack.FlowKey;
-import dev.ferry.dataplane.packet.IpProtocol;
+import dev.ferry.nativeio.IpProtocol;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -2,11 +2,11 @@ package dev.ferry.perf;
 
 import dev.ferry.dataplane.lb.ClientIpAffinitySelector;
 import dev.ferry.dataplane.lb.ClientIpAffinityTable;
-import dev.ferry.dataplane.packet.IpProtocol;
 import dev.ferry.dataplane.service.RouteDecision;
 import dev.ferry.dataplane.service.ServiceRouter;
 import dev.ferry.dataplane.service.ServiceTable;
 import dev.ferry.dataplane.service.Verdict;
+import dev.ferry.nativeio.IpProtocol;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

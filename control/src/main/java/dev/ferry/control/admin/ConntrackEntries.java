@@ -10,6 +10,7 @@ import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.pipeline.PacketProcessor;
 import dev.ferry.dataplane.service.ServicePort;
 import dev.ferry.dataplane.service.ServiceTable;
+import dev.ferry.nativeio.IpProtocol;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -104,7 +105,7 @@ public final class ConntrackEntries {
         final String service,
         final long nowMs) throws IOException {
         json.writeStartObject();
-        json.writeStringField("proto", FlowKey.protocolName(original.protocol()));
+        json.writeStringField("proto", IpProtocol.name(original.protocol()));
         json.writeFieldName("original");
         writeTuple(json, original);
         json.writeFieldName("reply");

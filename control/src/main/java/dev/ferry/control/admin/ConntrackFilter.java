@@ -2,6 +2,7 @@ package dev.ferry.control.admin;
 
 import dev.ferry.conntrack.FlowKey;
 import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.nativeio.IpProtocol;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -61,13 +62,13 @@ public record ConntrackFilter(Integer protocol, Integer src, Integer dst, Intege
         final String t = text.trim().toLowerCase(Locale.ROOT);
         switch (t) {
             case "tcp":
-                return FlowKey.PROTO_TCP;
+                return IpProtocol.TCP;
             case "udp":
-                return FlowKey.PROTO_UDP;
+                return IpProtocol.UDP;
             case "sctp":
-                return FlowKey.PROTO_SCTP;
+                return IpProtocol.SCTP;
             case "icmp":
-                return FlowKey.PROTO_ICMP;
+                return IpProtocol.ICMP;
             default:
                 break;
         }

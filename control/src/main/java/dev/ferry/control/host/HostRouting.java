@@ -5,6 +5,7 @@ import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.control.sync.EndpointPorts;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.service.Protocol;
+import dev.ferry.nativeio.IpProtocol;
 import dev.ferry.nativeio.netlink.Route;
 import dev.ferry.nativeio.netlink.Rule;
 import dev.ferry.nativeio.netlink.Rtnl;
@@ -69,7 +70,6 @@ public final class HostRouting {
     /** Every priority Ferry installs rules at: a crashed predecessor's rules are found by these. */
     public static final List<Integer> OWNED_PRIORITIES = List.of(PREF_FROM_FERRY_LOCAL, PREF_FROM_FERRY_MAIN, PREF_FROM_POD,
         PREF_TO_POD, PREF_HEALTH_CHECK, PREF_NODE_PORTS, PREF_SNAT_REPLIES, PREF_LOCAL_MOVED);
-    private static final int IPPROTO_ICMP = Protocol.ICMP_NUMBER;
     private static final int PORT_MAX = 65535;
     private static final int[] PROTOCOLS = {Protocol.TCP.number(), Protocol.UDP.number(), Protocol.SCTP.number()};
 
@@ -114,8 +114,8 @@ public final class HostRouting {
         if (podCidr != null) {
             // ICMP errors about NATed flows (port unreachable, fragmentation needed) quote the
             // translated packet and must be translated too; ICMP is rare enough to take it all.
-            rules.add(fromPods(podCidr).ipProto(IPPROTO_ICMP));
-            rules.add(toPods(podCidr).ipProto(IPPROTO_ICMP));
+            rules.add(fromPods(podCidr).ipProto(IpProtocol.ICMP));
+            rules.add(toPods(podCidr).ipProto(IpProtocol.ICMP));
         }
         for (final int ip : nodePortIps) {
             for (final int protocol : PROTOCOLS) {
@@ -130,7 +130,7 @@ public final class HostRouting {
         // ICMP errors about masqueraded flows (port unreachable, fragmentation needed) come back
         // to the SNAT address too; ICMP that is not about a tracked flow is passed back and
         // delivered locally through pref 10.
-        rules.add(Rule.lookup(TABLE).priority(PREF_SNAT_REPLIES).to(inet(snat.address()), 32).ipProto(IPPROTO_ICMP));
+        rules.add(Rule.lookup(TABLE).priority(PREF_SNAT_REPLIES).to(inet(snat.address()), 32).ipProto(IpProtocol.ICMP));
         rules.add(Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(PREF_LOCAL_MOVED));
         return rules;
     }

@@ -15,6 +15,7 @@ import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.dataplane.service.ServicePortSpec;
 import dev.ferry.dataplane.service.ServiceTable;
+import dev.ferry.nativeio.IpProtocol;
 import org.agrona.concurrent.CachedEpochClock;
 
 import java.io.IOException;
@@ -112,10 +113,10 @@ public final class AdminFixture implements AutoCloseable {
     }
 
     private void insertFlows() {
-        flow(FlowKey.PROTO_TCP, "10.244.1.9", 40000, "10.96.0.50", 80, "10.244.1.5", 8080, "10.244.1.9", 40000, 0, 0);
-        flow(FlowKey.PROTO_TCP, "10.244.1.9", 40001, "10.96.0.50", 80, "10.244.2.7", 8080, "10.244.1.9", 40001, 0, 0);
-        flow(FlowKey.PROTO_UDP, "10.244.1.9", 5353, "10.96.0.10", 53, "10.244.1.20", 53, "10.244.1.9", 5353, 1, 0);
-        flow(FlowKey.PROTO_TCP, "198.18.1.50", 50000, "198.18.0.11", 30080, "10.244.2.7", 8080, "198.18.0.11", 61000, 0,
+        flow(IpProtocol.TCP, "10.244.1.9", 40000, "10.96.0.50", 80, "10.244.1.5", 8080, "10.244.1.9", 40000, 0, 0);
+        flow(IpProtocol.TCP, "10.244.1.9", 40001, "10.96.0.50", 80, "10.244.2.7", 8080, "10.244.1.9", 40001, 0, 0);
+        flow(IpProtocol.UDP, "10.244.1.9", 5353, "10.96.0.10", 53, "10.244.1.20", 53, "10.244.1.9", 5353, 1, 0);
+        flow(IpProtocol.TCP, "198.18.1.50", 50000, "198.18.0.11", 30080, "10.244.2.7", 8080, "198.18.0.11", 61000, 0,
             PacketProcessor.FLAG_MASQUERADED);
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.conntrack.FlowKey;
 import dev.ferry.control.ops.AgentClient;
 import dev.ferry.control.ops.ControlClient;
+import dev.ferry.nativeio.IpProtocol;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -238,7 +239,7 @@ class AdminServerTest {
         assertEquals(2, control.delete("/conntrack", "proto=tcp&src=10.244.1.9").get("deleted").asInt());
         assertEquals(2, fixture.conntrack.size());
         assertEquals(List.of(5353, 50000), sourcePorts(""));
-        final FlowKey gone = new FlowKey().setIpv4(FlowKey.PROTO_TCP, AdminFixture.ip("10.244.1.9"), 40000,
+        final FlowKey gone = new FlowKey().setIpv4(IpProtocol.TCP, AdminFixture.ip("10.244.1.9"), 40000,
             AdminFixture.ip("10.96.0.50"), 80);
         assertEquals(dev.ferry.conntrack.ConntrackTable.NOT_FOUND, fixture.conntrack.find(gone));
 

@@ -4,6 +4,7 @@ import dev.ferry.control.sync.EndpointPorts;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.service.Protocol;
+import dev.ferry.nativeio.IpProtocol;
 import dev.ferry.nativeio.netlink.Rule;
 import org.junit.jupiter.api.Test;
 
@@ -98,7 +99,7 @@ class HostRoutingTest {
         final List<Rule> rules = HostRouting.rules(POD_CIDR, List.of(0xC6120B), 30000, 32767, SnatRange.defaults(0xC6120B), false);
         for (final Rule rule : rules) {
             if (rule.priority() == HostRouting.PREF_FROM_POD || rule.priority() == HostRouting.PREF_TO_POD) {
-                assertEquals(Protocol.ICMP_NUMBER, rule.ipProto(), "only ICMP to and from pods is steered as a whole: " + rule);
+                assertEquals(IpProtocol.ICMP, rule.ipProto(), "only ICMP to and from pods is steered as a whole: " + rule);
             }
         }
     }

@@ -1,8 +1,8 @@
 package dev.ferry.dataplane.nat;
 
 import dev.ferry.dataplane.packet.Checksums;
-import dev.ferry.dataplane.packet.IpProtocol;
 import dev.ferry.dataplane.packet.Ipv4Packet;
+import dev.ferry.nativeio.IpProtocol;
 import org.agrona.MutableDirectBuffer;
 
 import java.nio.ByteOrder;

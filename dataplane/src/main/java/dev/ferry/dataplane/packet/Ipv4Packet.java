@@ -1,5 +1,6 @@
 package dev.ferry.dataplane.packet;
 
+import dev.ferry.nativeio.IpProtocol;
 import org.agrona.MutableDirectBuffer;
 
 import java.nio.ByteOrder;

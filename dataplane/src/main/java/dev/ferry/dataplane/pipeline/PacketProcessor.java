@@ -9,12 +9,12 @@ import dev.ferry.dataplane.counters.WorkerCounters;
 import dev.ferry.dataplane.nat.NatRewriter;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.packet.DropReason;
-import dev.ferry.dataplane.packet.IpProtocol;
 import dev.ferry.dataplane.packet.Ipv4Packet;
 import dev.ferry.dataplane.packet.PacketWriter;
 import dev.ferry.dataplane.service.RouteDecision;
 import dev.ferry.dataplane.service.ServiceRouter;
 import dev.ferry.dataplane.service.ServiceTable;
+import dev.ferry.nativeio.IpProtocol;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 

@@ -1,7 +1,7 @@
 package dev.ferry.dataplane.port;
 
 import dev.ferry.dataplane.packet.DropReason;
-import dev.ferry.dataplane.packet.IpProtocol;
+import dev.ferry.nativeio.IpProtocol;
 import dev.ferry.nativeio.virtio.VirtioNetHdr;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;

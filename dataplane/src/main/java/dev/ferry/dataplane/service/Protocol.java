@@ -1,12 +1,12 @@
 package dev.ferry.dataplane.service;
 
+import dev.ferry.nativeio.IpProtocol;
+
 /** Transport protocols a Service port can carry, with their IP protocol numbers. */
 public enum Protocol {
-    TCP(6),
-    UDP(17),
-    SCTP(132);
-
-    public static final int ICMP_NUMBER = 1;
+    TCP(IpProtocol.TCP),
+    UDP(IpProtocol.UDP),
+    SCTP(IpProtocol.SCTP);
 
     private final int number;
 
@@ -22,9 +22,9 @@ public enum Protocol {
     /** The protocol for an IP protocol number, or null when it is not a Service protocol. */
     public static Protocol fromNumber(final int number) {
         return switch (number) {
-            case 6 -> TCP;
-            case 17 -> UDP;
-            case 132 -> SCTP;
+            case IpProtocol.TCP -> TCP;
+            case IpProtocol.UDP -> UDP;
+            case IpProtocol.SCTP -> SCTP;
             default -> null;
         };
     }

@@ -1,7 +1,7 @@
 package dev.ferry.dataplane.service;
 
 import dev.ferry.dataplane.lb.BackendSelector;
-import dev.ferry.dataplane.packet.IpProtocol;
+import dev.ferry.nativeio.IpProtocol;
 
 /**
  * Decides the fate of the first packet of a new flow the way kube-proxy's nftables mode does:

@@ -1,9 +1,9 @@
 package dev.ferry.dataplane.nat;
 
 import dev.ferry.dataplane.packet.Checksums;
-import dev.ferry.dataplane.packet.IpProtocol;
 import dev.ferry.dataplane.packet.Ipv4Packet;
 import dev.ferry.dataplane.packet.PacketWriter;
+import dev.ferry.nativeio.IpProtocol;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 

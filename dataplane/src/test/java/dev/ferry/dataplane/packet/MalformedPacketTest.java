@@ -1,5 +1,6 @@
 package dev.ferry.dataplane.packet;
 
+import dev.ferry.nativeio.IpProtocol;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

@@ -2,10 +2,10 @@ package dev.ferry.dataplane.pipeline;
 
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.nat.NatRewriterTestAccess;
-import dev.ferry.dataplane.packet.IpProtocol;
 import dev.ferry.dataplane.packet.Ipv4Packet;
 import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.dataplane.service.ServicePortSpec;
+import dev.ferry.nativeio.IpProtocol;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -12,8 +12,6 @@ import java.util.Objects;
  */
 public record Rule(boolean ipv6, int priority, String iif, InetAddress from, int fromLength, InetAddress to,
                    int toLength, int ipProto, int sportStart, int sportEnd, int dportStart, int dportEnd, int table) {
-    public static final int IPPROTO_TCP = 6;
-    public static final int IPPROTO_UDP = 17;
     /** The highest port a rule's port range can end at. */
     public static final int MAX_RANGE_PORT = 65534;
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.nativeio.IpProtocol;
 import dev.ferry.nativeio.libc.NativeException;
 import dev.ferry.nativeio.netns.NetworkNamespace;
 import dev.ferry.nativeio.probe.NativeAccessProbe.Need;
@@ -135,10 +136,10 @@ class RtNetlinkTest {
                     Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(10).iif("ferry0"),
                     Rule.lookup(200).priority(20).from(ip("10.244.1.0"), 24),
                     Rule.lookup(200).priority(21).to(ip("10.244.1.0"), 24),
-                    Rule.lookup(200).priority(30).to(ip("198.18.0.10"), 32).ipProto(Rule.IPPROTO_TCP).dport(30000, 32767),
-                    Rule.lookup(1000).priority(31).to(ip("198.18.0.10"), 32).ipProto(Rule.IPPROTO_UDP).dport(61000, 65534),
-                    Rule.lookup(200).priority(20).from(ip("10.244.1.0"), 24).ipProto(Rule.IPPROTO_TCP).sport(8080, 8080),
-                    Rule.lookup(200).priority(21).to(ip("10.244.1.0"), 24).ipProto(Rule.IPPROTO_UDP).sport(5353, 5360));
+                    Rule.lookup(200).priority(30).to(ip("198.18.0.10"), 32).ipProto(IpProtocol.TCP).dport(30000, 32767),
+                    Rule.lookup(1000).priority(31).to(ip("198.18.0.10"), 32).ipProto(IpProtocol.UDP).dport(61000, 65534),
+                    Rule.lookup(200).priority(20).from(ip("10.244.1.0"), 24).ipProto(IpProtocol.TCP).sport(8080, 8080),
+                    Rule.lookup(200).priority(21).to(ip("10.244.1.0"), 24).ipProto(IpProtocol.UDP).sport(5353, 5360));
             for (Rule r : rules) {
                 nl.addRule(r);
             }
@@ -198,7 +199,7 @@ class RtNetlinkTest {
             assertErrno("RTM_GETLINK ferrynope0", "ENODEV", () -> nl.link("ferrynope0"));
             assertErrno("RTM_NEWLINK tun ferrytun1", "EOPNOTSUPP", () -> nl.createLink("ferrytun1", "tun"));
             assertErrno("RTM_NEWRULE pref 31", "EINVAL", () -> nl.addRule(
-                    Rule.lookup(200).priority(31).ipProto(Rule.IPPROTO_TCP).dport(61000, 65535)));
+                    Rule.lookup(200).priority(31).ipProto(IpProtocol.TCP).dport(61000, 65535)));
             assertErrno("RTM_NEWROUTE default via 169.254.77.1", "ENETUNREACH", () -> nl.addRoute(
                     Route.defaultRoute(false).via(ip("169.254.77.1")).dev(dev).table(200)));
             Route r = Route.to(ip("10.96.0.0"), 12).dev(dev);
