@@ -477,6 +477,39 @@ public final class ConntrackTable implements AutoCloseable
     }
 
     /**
+     * Copies the original tuple of the handle's entry and tells whether the entry is still the
+     * flow the handle names. Another thread (a worker's insert, gc, a flush, a delete) may free
+     * the entry and reuse it while it is copied; the copy, an acquire fence, then the liveness
+     * check of the handle's generation make this a seqlock-style read: on true {@code out}
+     * holds that flow's tuple, on false it may hold another flow's or a torn mix and is to be
+     * ignored. Every reader that acts on a tuple reads it this way.
+     *
+     * @param handle either direction.
+     * @param out    overwritten.
+     * @return true if {@code out} holds the tuple of the live flow the handle names.
+     */
+    public boolean readOriginalIfLive(final long handle, final FlowKey out)
+    {
+        readOriginal(handle, out);
+        VarHandle.acquireFence();
+        return isLive(handle);
+    }
+
+    /**
+     * As {@link #readOriginalIfLive}, for the reply tuple.
+     *
+     * @param handle either direction.
+     * @param out    overwritten.
+     * @return true if {@code out} holds the reply tuple of the live flow the handle names.
+     */
+    public boolean readReplyIfLive(final long handle, final FlowKey out)
+    {
+        readReply(handle, out);
+        VarHandle.acquireFence();
+        return isLive(handle);
+    }
+
+    /**
      * @param handle either direction.
      * @return the {@link ConntrackState} constant.
      */

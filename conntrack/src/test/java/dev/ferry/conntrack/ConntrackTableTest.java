@@ -65,6 +65,27 @@ class ConntrackTableTest
     }
 
     @Test
+    void shouldReadATupleOnlyWhileTheHandlesFlowIsLiveNotAfterItsEntryWasReused()
+    {
+        final long handle = insertServiceFlow(IpProtocol.TCP, 40000, BACKEND, 8080);
+        final FlowKey out = new FlowKey();
+        assertTrue(table.readOriginalIfLive(handle, out));
+        assertEquals(original, out);
+        assertTrue(table.readReplyIfLive(handle, out));
+        assertEquals(reply, out);
+
+        assertTrue(table.delete(handle));
+        assertFalse(table.readOriginalIfLive(handle, out), "deleted");
+        // the freed entry goes to the next insert: the old handle names a flow that is gone
+        final long next = insertServiceFlow(IpProtocol.TCP, 40001, BACKEND, 8080);
+        assertEquals(ConntrackTable.entryIndex(handle), ConntrackTable.entryIndex(next), "the entry was reused");
+        assertFalse(table.readOriginalIfLive(handle, out), "reused by another flow");
+        assertFalse(table.readReplyIfLive(handle, out), "reused by another flow");
+        assertTrue(table.readOriginalIfLive(next, out));
+        assertEquals(40001, out.srcPort());
+    }
+
+    @Test
     void shouldStoreOpaqueServiceIdAndFlags()
     {
         original.setIpv4(17, CLIENT, 1, CLUSTER_IP, 53);

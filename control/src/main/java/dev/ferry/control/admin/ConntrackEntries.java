@@ -54,12 +54,13 @@ public final class ConntrackEntries {
         try (JsonGenerator json = JSON.createGenerator(out, JsonEncoding.UTF8)) {
             json.writeStartArray();
             table.forEach(handle -> {
-                table.readOriginal(handle, original);
+                if (!table.readOriginalIfLive(handle, original)) {
+                    return; // ended (and maybe reused) while we looked: not a flow to list
+                }
                 final String service = serviceOf(services, original);
-                if (!filter.matches(original, service)) {
+                if (!filter.matches(original, service) || !table.readReplyIfLive(handle, reply)) {
                     return;
                 }
-                table.readReply(handle, reply);
                 try {
                     writeEntry(json, table, handle, original, reply, service, nowMs);
                 } catch (final IOException e) {
@@ -79,8 +80,8 @@ public final class ConntrackEntries {
         final FlowKey original = new FlowKey();
         final int[] deleted = {0};
         table.forEach(handle -> {
-            table.readOriginal(handle, original);
-            if (filter.matches(original, serviceOf(services, original)) && table.delete(handle)) {
+            if (table.readOriginalIfLive(handle, original) && filter.matches(original, serviceOf(services, original))
+                && table.delete(handle)) {
                 deleted[0]++;
             }
         });

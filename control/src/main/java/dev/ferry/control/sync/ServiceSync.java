@@ -148,10 +148,11 @@ public final class ServiceSync {
         final EndpointPorts.Builder out = EndpointPorts.builder();
         final FlowKey reply = new FlowKey();
         conntrack.forEach(handle -> {
-            conntrack.readReply(handle, reply);
+            if (!conntrack.readReplyIfLive(handle, reply)) {
+                return; // ended while we looked
+            }
             final Protocol protocol = Protocol.fromNumber(reply.protocol());
-            if (protocol != null && reply.srcPort() > 0 && conntrack.isLive(handle)
-                && (among == null || among.contains(protocol, reply.srcPort()))) {
+            if (protocol != null && reply.srcPort() > 0 && (among == null || among.contains(protocol, reply.srcPort()))) {
                 out.add(protocol, reply.srcPort());
             }
         });

@@ -213,18 +213,12 @@ public final class PacketProcessor {
     }
 
     /**
-     * Reads one tuple of the entry into {@link #original} or {@link #reply}, then checks that the
-     * entry is still the flow the handle names: another worker, gc or a flush may have deleted
-     * it and an insert reused it between the lookup and the read (a seqlock-style check).
+     * Reads one tuple of the entry into {@link #original} or {@link #reply}, if the entry is
+     * still the flow the handle names (another queue, gc or a flush may have deleted it and an
+     * insert reused it since the lookup: {@link ConntrackTable#readOriginalIfLive}).
      */
     private boolean readChecked(final long handle, final boolean readOriginal) {
-        if (readOriginal) {
-            conntrack.readOriginal(handle, original);
-        } else {
-            conntrack.readReply(handle, reply);
-        }
-        java.lang.invoke.VarHandle.acquireFence();
-        return conntrack.isLive(handle);
+        return readOriginal ? conntrack.readOriginalIfLive(handle, original) : conntrack.readReplyIfLive(handle, reply);
     }
 
     /** An original-direction SYN (no ACK) on a connection that is closing or closed. */
