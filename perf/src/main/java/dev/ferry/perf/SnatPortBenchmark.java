@@ -7,6 +7,7 @@ import dev.ferry.conntrack.TcpFlags;
 import dev.ferry.dataplane.counters.DataplaneCounters;
 import dev.ferry.dataplane.lb.ClientIpAffinitySelector;
 import dev.ferry.dataplane.lb.ClientIpAffinityTable;
+import dev.ferry.dataplane.nat.FlowFlags;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.packet.DropReason;
 import dev.ferry.dataplane.packet.PacketWriter;
@@ -153,7 +154,7 @@ public class SnatPortBenchmark {
     private void fill(final int index) {
         original.setIpv4(IpProtocol.TCP, FILLER_BASE + index, 40000, VIP, SyntheticCluster.SERVICE_PORT);
         reply.setIpv4(IpProtocol.TCP, BACKEND, BACKEND_PORT, SyntheticCluster.NODE_IP, snat.portAt(index));
-        final long handle = conntrack.insert(original, reply, 0, PacketProcessor.FLAG_MASQUERADED, NOW_MS);
+        final long handle = conntrack.insert(original, reply, 0, FlowFlags.MASQUERADED, NOW_MS);
         if (handle < 0) {
             throw new IllegalStateException("filler insert returned " + handle);
         }

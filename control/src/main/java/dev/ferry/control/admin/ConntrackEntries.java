@@ -7,7 +7,7 @@ import dev.ferry.conntrack.ConntrackState;
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.conntrack.FlowKey;
 import dev.ferry.dataplane.addr.Ipv4;
-import dev.ferry.dataplane.pipeline.PacketProcessor;
+import dev.ferry.dataplane.nat.FlowFlags;
 import dev.ferry.dataplane.service.ServicePort;
 import dev.ferry.dataplane.service.ServiceTable;
 import dev.ferry.nativeio.IpProtocol;
@@ -119,7 +119,7 @@ public final class ConntrackEntries {
             json.writeStringField("service", service);
         }
         json.writeArrayFieldStart("flags");
-        if ((table.flags(handle) & PacketProcessor.FLAG_MASQUERADED) != 0) {
+        if (FlowFlags.masqueraded(table.flags(handle))) {
             json.writeString("MASQUERADED");
         }
         json.writeEndArray();

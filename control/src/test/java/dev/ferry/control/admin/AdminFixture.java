@@ -8,8 +8,8 @@ import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.counters.CounterType;
 import dev.ferry.dataplane.counters.DataplaneCounters;
+import dev.ferry.dataplane.nat.FlowFlags;
 import dev.ferry.dataplane.packet.DropReason;
-import dev.ferry.dataplane.pipeline.PacketProcessor;
 import dev.ferry.dataplane.service.EndpointSpec;
 import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.Protocol;
@@ -117,7 +117,7 @@ public final class AdminFixture implements AutoCloseable {
         flow(IpProtocol.TCP, "10.244.1.9", 40001, "10.96.0.50", 80, "10.244.2.7", 8080, "10.244.1.9", 40001, 0, 0);
         flow(IpProtocol.UDP, "10.244.1.9", 5353, "10.96.0.10", 53, "10.244.1.20", 53, "10.244.1.9", 5353, 1, 0);
         flow(IpProtocol.TCP, "198.18.1.50", 50000, "198.18.0.11", 30080, "10.244.2.7", 8080, "198.18.0.11", 61000, 0,
-            PacketProcessor.FLAG_MASQUERADED);
+            FlowFlags.MASQUERADED);
     }
 
     private void flow(final int proto, final String src, final int sport, final String dst, final int dport,

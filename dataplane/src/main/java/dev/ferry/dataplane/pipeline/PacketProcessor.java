@@ -6,6 +6,7 @@ import dev.ferry.conntrack.FlowKey;
 import dev.ferry.conntrack.TcpFlags;
 import dev.ferry.dataplane.counters.CounterType;
 import dev.ferry.dataplane.counters.WorkerCounters;
+import dev.ferry.dataplane.nat.FlowFlags;
 import dev.ferry.dataplane.nat.NatRewriter;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.packet.DropReason;
@@ -54,8 +55,6 @@ public final class PacketProcessor {
         DROP
     }
 
-    /** The conntrack flag recording that a flow's source was masqueraded. */
-    public static final int FLAG_MASQUERADED = 1;
     /**
      * SNAT tuples a new flow looks at before it takes over a finished flow's or is refused
      * (netfilter's first round is 128 as well): bounds the cost of a SYN when the range is full.
@@ -184,7 +183,7 @@ public final class PacketProcessor {
                 // Expired but not yet swept, or a new SYN on a connection in TIME_WAIT/CLOSE
                 // (a reused source port): the old flow is over and this packet starts a new one
                 // with a fresh routing decision, as netfilter does.
-                if (reopens && (conntrack.flags(handle) & FLAG_MASQUERADED) != 0 && readChecked(handle, false)) {
+                if (reopens && FlowFlags.masqueraded(conntrack.flags(handle)) && readChecked(handle, false)) {
                     reopenedBackend = reply.srcIpv4();
                     reopenedBackendPort = reply.srcPort();
                     reopenedNatAddress = reply.dstIpv4();
@@ -365,7 +364,7 @@ public final class PacketProcessor {
         reply.setIpv4(original.protocol(), backend, backendPort, natSrc, natPort);
         for (int attempt = 0; attempt < 2; attempt++) {
             final long handle = conntrack.insert(original, reply, decision.servicePort().id(),
-                decision.masquerade() ? FLAG_MASQUERADED : 0, nowMs);
+                decision.masquerade() ? FlowFlags.MASQUERADED : 0, nowMs);
             if (handle >= 0) {
                 conntrack.onPacket(handle, packet.tcpFlags(), packet.totalLength(), nowMs);
                 NatRewriter.translate(packet, natSrc, natPort, backend, backendPort, checksumPartial);
