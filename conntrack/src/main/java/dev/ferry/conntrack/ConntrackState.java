@@ -8,8 +8,7 @@ package dev.ferry.conntrack;
  * direction, then replied. Protocols other than TCP, ICMP (1 and 58) and SCTP use the UDP states
  * and timeouts.
  */
-public final class ConntrackState
-{
+public final class ConntrackState {
     /** TCP entry inserted but no packet accounted yet (or an unknown state). */
     public static final int NONE = 0;
     /** TCP: SYN seen from the originator. */
@@ -46,8 +45,7 @@ public final class ConntrackState
         "NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK",
         "TIME_WAIT", "CLOSE", "UDP_UNREPLIED", "UDP_ASSURED", "ICMP", "SCTP_UNREPLIED", "SCTP_REPLIED" };
 
-    private ConntrackState()
-    {
+    private ConntrackState() {
     }
 
     /**
@@ -56,8 +54,7 @@ public final class ConntrackState
      * @param state one of the constants.
      * @return its name, or {@code "UNKNOWN(n)"}.
      */
-    public static String name(final int state)
-    {
+    public static String name(final int state) {
         return state >= 0 && state < COUNT ? NAMES[state] : "UNKNOWN(" + state + ")";
     }
 
@@ -69,8 +66,7 @@ public final class ConntrackState
      * @param state one of the constants.
      * @return true for {@link #TIME_WAIT} and {@link #CLOSE}.
      */
-    public static boolean isFinished(final int state)
-    {
+    public static boolean isFinished(final int state) {
         return state == TIME_WAIT || state == CLOSE;
     }
 
@@ -80,8 +76,7 @@ public final class ConntrackState
      * @param state one of the constants.
      * @return true for {@link #NONE} .. {@link #CLOSE}.
      */
-    public static boolean isTcp(final int state)
-    {
+    public static boolean isTcp(final int state) {
         return state >= NONE && state <= CLOSE;
     }
 }

@@ -119,8 +119,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * mismatch recreates the file empty. One process at a time may own a file. {@link #close()}
  * unmaps the region: stop every worker first.
  */
-public final class ConntrackTable implements AutoCloseable
-{
+public final class ConntrackTable implements AutoCloseable {
     /** Not found, or no live entry behind a handle. */
     public static final long NOT_FOUND = -1;
     /** No free entry: the new flow is refused (count it); established flows are untouched. */
@@ -211,28 +210,23 @@ public final class ConntrackTable implements AutoCloseable
         final int capacity,
         final int slotCount,
         final ConntrackTimeouts timeouts,
-        final boolean attach)
-    {
+        final boolean attach) {
         this.arena = arena;
         this.capacity = capacity;
         this.slotCount = slotCount;
         this.slotMask = slotCount - 1;
         this.timeouts = timeouts;
         this.timeoutByStateMs = new long[ConntrackState.COUNT];
-        for (int state = 0; state < ConntrackState.COUNT; state++)
-        {
+        for (int state = 0; state < ConntrackState.COUNT; state++) {
             timeoutByStateMs[state] = timeouts.timeoutMs(state);
         }
         final long address = region.address();
         this.header = new UnsafeBuffer(address, HEADER_LENGTH);
         this.slots = new UnsafeBuffer(address + HEADER_LENGTH, slotCount * 8);
         this.entries = new UnsafeBuffer(address + HEADER_LENGTH + slotCount * 8L, capacity * ENTRY_LENGTH);
-        if (attach)
-        {
+        if (attach) {
             recover();
-        }
-        else
-        {
+        } else {
             format();
         }
         this.attached = attach;
@@ -245,8 +239,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param timeouts per-state timeouts.
      * @return an empty table.
      */
-    public static ConntrackTable inMemory(final int capacity, final ConntrackTimeouts timeouts)
-    {
+    public static ConntrackTable inMemory(final int capacity, final ConntrackTimeouts timeouts) {
         checkCapacity(capacity);
         final int slotCount = slotCountFor(capacity);
         final Arena arena = Arena.ofShared();
@@ -265,8 +258,7 @@ public final class ConntrackTable implements AutoCloseable
      * @throws java.io.UncheckedIOException if the file cannot be opened, written whole (a full file
      *         system fails here, not later) or mapped.
      */
-    public static ConntrackTable mapped(final Path file, final int capacity, final ConntrackTimeouts timeouts)
-    {
+    public static ConntrackTable mapped(final Path file, final int capacity, final ConntrackTimeouts timeouts) {
         checkCapacity(capacity);
         final int slotCount = slotCountFor(capacity);
         final MappedStateFile.Mapping mapping = MappedStateFile.map(file, regionLength(capacity, slotCount), 24,
@@ -280,24 +272,19 @@ public final class ConntrackTable implements AutoCloseable
      * @param key the tuple as seen on the wire.
      * @return {@code generation << 32 | entryIndex << 1 | direction}, or {@link #NOT_FOUND}.
      */
-    public long find(final FlowKey key)
-    {
+    public long find(final FlowKey key) {
         final int hash = key.hash();
         final long meta = key.meta();
         int slot = hash & slotMask;
-        for (int i = 0; i < slotCount; i++)
-        {
+        for (int i = 0; i < slotCount; i++) {
             final long word = slots.getLongVolatile(slot << 3);
-            if (word == EMPTY)
-            {
+            if (word == EMPTY) {
                 return NOT_FOUND;
             }
-            if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash)
-            {
+            if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash) {
                 final long slotHandle = (word & 0xFFFF_FFFFL) - 1;
                 final int ctrl = matches(slotHandle, meta, key, false);
-                if (ctrl != NO_MATCH)
-                {
+                if (ctrl != NO_MATCH) {
                     return ((long)(ctrl >>> 2) << 32) | slotHandle;
                 }
             }
@@ -310,8 +297,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle a handle.
      * @return 0 for the original direction, 1 for the reply.
      */
-    public static int direction(final long handle)
-    {
+    public static int direction(final long handle) {
         return (int)handle & 1;
     }
 
@@ -319,8 +305,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle a handle.
      * @return the entry index.
      */
-    public static int entryIndex(final long handle)
-    {
+    public static int entryIndex(final long handle) {
         return (int)(handle >>> 1) & 0x7FFF_FFFF;
     }
 
@@ -328,13 +313,11 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle a handle.
      * @return the entry generation the handle was issued for (bits 32..61).
      */
-    public static int generation(final long handle)
-    {
+    public static int generation(final long handle) {
         return (int)(handle >>> 32);
     }
 
-    private static int liveCtrl(final long handle)
-    {
+    private static int liveCtrl(final long handle) {
         return (generation(handle) << 2) | STATUS_LIVE;
     }
 
@@ -356,22 +339,18 @@ public final class ConntrackTable implements AutoCloseable
      * @return the original-direction handle, or {@link #TABLE_FULL}, {@link #ORIGINAL_EXISTS},
      *     {@link #REPLY_EXISTS}.
      */
-    public long insert(final FlowKey original, final FlowKey reply, final int serviceId, final int flags, final long nowMs)
-    {
+    public long insert(final FlowKey original, final FlowKey reply, final int serviceId, final int flags, final long nowMs) {
         final long existing = probeExisting(original);
-        if (existing >= 0)
-        {
+        if (existing >= 0) {
             awaitSettled(entryIndex(existing));
             return ORIGINAL_EXISTS;
         }
 
         int index = popFree();
-        if (index < 0)
-        {
+        if (index < 0) {
             gc(nowMs, FULL_TABLE_RECLAIM_SCAN);
             index = popFree();
-            if (index < 0)
-            {
+            if (index < 0) {
                 return TABLE_FULL;
             }
         }
@@ -391,19 +370,16 @@ public final class ConntrackTable implements AutoCloseable
 
         final long originalHandle = (long)index << 1;
         final long originalResult = publish(original, originalHandle);
-        if (originalResult != PUBLISHED)
-        {
+        if (originalResult != PUBLISHED) {
             release(index, generation);
-            if (originalResult == INDEX_FULL)
-            {
+            if (originalResult == INDEX_FULL) {
                 return TABLE_FULL;
             }
             awaitSettled(entryIndex(originalResult));
             return ORIGINAL_EXISTS;
         }
         final long replyResult = publish(reply, originalHandle | 1);
-        if (replyResult != PUBLISHED)
-        {
+        if (replyResult != PUBLISHED) {
             unpublish(original.hash(), originalHandle);
             release(index, generation);
             return replyResult == INDEX_FULL ? TABLE_FULL : REPLY_EXISTS;
@@ -426,29 +402,24 @@ public final class ConntrackTable implements AutoCloseable
      * @param nowMs    current time, epoch milliseconds.
      * @return the state after the update, or {@link ConntrackState#NONE} if the entry is not live.
      */
-    public int onPacket(final long handle, final int tcpFlags, final int bytes, final long nowMs)
-    {
+    public int onPacket(final long handle, final int tcpFlags, final int bytes, final long nowMs) {
         final int base = entryIndex(handle) * ENTRY_LENGTH;
         final int direction = direction(handle);
-        if (entries.getIntVolatile(base + CTRL_OFFSET) != liveCtrl(handle))
-        {
+        if (entries.getIntVolatile(base + CTRL_OFFSET) != liveCtrl(handle)) {
             return ConntrackState.NONE;
         }
         entries.getAndAddInt(base + PACKETS_OFFSET + 4 * direction, 1);
         entries.getAndAddLong(base + BYTES_OFFSET + 8 * direction, bytes);
-        while (true)
-        {
+        while (true) {
             final long current = entries.getLongVolatile(base + STATE_WORD_OFFSET);
             final int word = (int)current & 0xFFFF;
             final int next = ConntrackTransitions.next(word, direction, tcpFlags);
             final int nextState = next & 0xFF;
             final long expiresAtMs = nowMs + timeoutByStateMs[nextState];
-            if (next == word && expiresAtMs - (current >>> 16) < REFRESH_GRANULARITY_MS)
-            {
+            if (next == word && expiresAtMs - (current >>> 16) < REFRESH_GRANULARITY_MS) {
                 return nextState;
             }
-            if (entries.compareAndSetLong(base + STATE_WORD_OFFSET, current, stateWord(expiresAtMs, next)))
-            {
+            if (entries.compareAndSetLong(base + STATE_WORD_OFFSET, current, stateWord(expiresAtMs, next))) {
                 return nextState;
             }
         }
@@ -460,8 +431,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle either direction.
      * @param out    overwritten.
      */
-    public void readOriginal(final long handle, final FlowKey out)
-    {
+    public void readOriginal(final long handle, final FlowKey out) {
         readKey(entryIndex(handle) * ENTRY_LENGTH + ORIGINAL_KEY_OFFSET, out);
     }
 
@@ -471,8 +441,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle either direction.
      * @param out    overwritten.
      */
-    public void readReply(final long handle, final FlowKey out)
-    {
+    public void readReply(final long handle, final FlowKey out) {
         readKey(entryIndex(handle) * ENTRY_LENGTH + REPLY_KEY_OFFSET, out);
     }
 
@@ -488,8 +457,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param out    overwritten.
      * @return true if {@code out} holds the tuple of the live flow the handle names.
      */
-    public boolean readOriginalIfLive(final long handle, final FlowKey out)
-    {
+    public boolean readOriginalIfLive(final long handle, final FlowKey out) {
         readOriginal(handle, out);
         VarHandle.acquireFence();
         return isLive(handle);
@@ -502,8 +470,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param out    overwritten.
      * @return true if {@code out} holds the reply tuple of the live flow the handle names.
      */
-    public boolean readReplyIfLive(final long handle, final FlowKey out)
-    {
+    public boolean readReplyIfLive(final long handle, final FlowKey out) {
         readReply(handle, out);
         VarHandle.acquireFence();
         return isLive(handle);
@@ -513,8 +480,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle either direction.
      * @return the {@link ConntrackState} constant.
      */
-    public int state(final long handle)
-    {
+    public int state(final long handle) {
         return (int)entries.getLongVolatile(entryIndex(handle) * ENTRY_LENGTH + STATE_WORD_OFFSET) & 0xFF;
     }
 
@@ -522,8 +488,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle either direction.
      * @return the service id given to insert.
      */
-    public int serviceId(final long handle)
-    {
+    public int serviceId(final long handle) {
         return entries.getInt(entryIndex(handle) * ENTRY_LENGTH + SERVICE_ID_OFFSET);
     }
 
@@ -531,8 +496,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle either direction.
      * @return the flags given to insert.
      */
-    public int flags(final long handle)
-    {
+    public int flags(final long handle) {
         return entries.getInt(entryIndex(handle) * ENTRY_LENGTH + FLAGS_OFFSET);
     }
 
@@ -540,8 +504,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle either direction.
      * @return epoch milliseconds at which gc may reclaim the entry.
      */
-    public long expiresAtMs(final long handle)
-    {
+    public long expiresAtMs(final long handle) {
         return entries.getLongVolatile(entryIndex(handle) * ENTRY_LENGTH + STATE_WORD_OFFSET) >>> 16;
     }
 
@@ -549,8 +512,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle selects the entry and the direction.
      * @return packets counted in that direction (32-bit, wrapping; read as unsigned).
      */
-    public long packets(final long handle)
-    {
+    public long packets(final long handle) {
         return entries.getIntVolatile(entryIndex(handle) * ENTRY_LENGTH + PACKETS_OFFSET + 4 * direction(handle)) &
             0xFFFF_FFFFL;
     }
@@ -559,8 +521,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle selects the entry and the direction.
      * @return bytes counted in that direction.
      */
-    public long bytes(final long handle)
-    {
+    public long bytes(final long handle) {
         return entries.getLongVolatile(entryIndex(handle) * ENTRY_LENGTH + BYTES_OFFSET + 8 * direction(handle));
     }
 
@@ -571,8 +532,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle either direction.
      * @return true if live.
      */
-    public boolean isLive(final long handle)
-    {
+    public boolean isLive(final long handle) {
         return entries.getIntVolatile(entryIndex(handle) * ENTRY_LENGTH + CTRL_OFFSET) == liveCtrl(handle);
     }
 
@@ -583,8 +543,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle either direction.
      * @return true if this call deleted a live entry.
      */
-    public boolean delete(final long handle)
-    {
+    public boolean delete(final long handle) {
         return deleteEntry(entryIndex(handle), liveCtrl(handle), DELETE_ALWAYS, 0);
     }
 
@@ -598,8 +557,7 @@ public final class ConntrackTable implements AutoCloseable
      * @param nowMs  current time, epoch milliseconds.
      * @return true if the entry is live and its flow is over.
      */
-    public boolean isOver(final long handle, final long nowMs)
-    {
+    public boolean isOver(final long handle, final long nowMs) {
         final int base = entryIndex(handle) * ENTRY_LENGTH;
         final long stateWord = entries.getLongVolatile(base + STATE_WORD_OFFSET);
         VarHandle.acquireFence();
@@ -617,8 +575,7 @@ public final class ConntrackTable implements AutoCloseable
      * @return true if this call deleted it; false if it was live, or already deleted by another
      *     thread (the caller's insert then tells whether the tuple is free).
      */
-    public boolean deleteIfOver(final long handle, final long nowMs)
-    {
+    public boolean deleteIfOver(final long handle, final long nowMs) {
         return deleteEntry(entryIndex(handle), liveCtrl(handle), DELETE_IF_OVER, nowMs);
     }
 
@@ -629,14 +586,12 @@ public final class ConntrackTable implements AutoCloseable
      * @param handle either direction.
      * @return epoch milliseconds.
      */
-    public long lastPacketMs(final long handle)
-    {
+    public long lastPacketMs(final long handle) {
         final long stateWord = entries.getLongVolatile(entryIndex(handle) * ENTRY_LENGTH + STATE_WORD_OFFSET);
         return (stateWord >>> 16) - timeoutByStateMs[(int)stateWord & 0xFF];
     }
 
-    private static boolean over(final long stateWord, final long nowMs)
-    {
+    private static boolean over(final long stateWord, final long nowMs) {
         return ConntrackState.isFinished((int)stateWord & 0xFF) || (stateWord >>> 16) <= nowMs;
     }
 
@@ -650,35 +605,29 @@ public final class ConntrackTable implements AutoCloseable
      * @param maxEntriesToScan bound of the work done by this call.
      * @return entries reclaimed.
      */
-    public int gc(final long nowMs, final int maxEntriesToScan)
-    {
-        if (maxEntriesToScan <= 0)
-        {
+    public int gc(final long nowMs, final int maxEntriesToScan) {
+        if (maxEntriesToScan <= 0) {
             return 0;
         }
         final int scan = Math.min(maxEntriesToScan, capacity);
         final long start = header.getAndAddLong(GC_CURSOR_OFFSET, scan);
         int reclaimed = 0;
-        for (int i = 0; i < scan; i++)
-        {
+        for (int i = 0; i < scan; i++) {
             final int index = (int)((start + i) % capacity);
             final int base = index * ENTRY_LENGTH;
             final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
             if ((ctrl & 3) == STATUS_LIVE &&
                 (entries.getLongVolatile(base + STATE_WORD_OFFSET) >>> 16) <= nowMs &&
-                deleteEntry(index, ctrl, DELETE_IF_EXPIRED, nowMs))
-            {
+                deleteEntry(index, ctrl, DELETE_IF_EXPIRED, nowMs)) {
                 reclaimed++;
             }
         }
 
         final int slotScan = (int)Math.min((long)scan * SLOTS_SWEPT_PER_ENTRY, slotCount);
         final long slotStart = header.getAndAddLong(SLOT_GC_CURSOR_OFFSET, slotScan);
-        for (int i = 0; i < slotScan; i++)
-        {
+        for (int i = 0; i < slotScan; i++) {
             final int slot = (int)((slotStart + i) & slotMask);
-            if (slots.getLongVolatile(slot << 3) == TOMBSTONE)
-            {
+            if (slots.getLongVolatile(slot << 3) == TOMBSTONE) {
                 clean(slot);
             }
         }
@@ -695,16 +644,13 @@ public final class ConntrackTable implements AutoCloseable
      * @param backendPort backend port.
      * @return flows deleted.
      */
-    public int flushBackendIpv4(final int protocol, final int backendAddr, final int backendPort)
-    {
+    public int flushBackendIpv4(final int protocol, final int backendAddr, final int backendPort) {
         final long srcLo = FlowKey.IPV4_MAPPED_PREFIX | (backendAddr & 0xFFFF_FFFFL);
         int deleted = 0;
-        for (int index = 0; index < capacity; index++)
-        {
+        for (int index = 0; index < capacity; index++) {
             final int base = index * ENTRY_LENGTH;
             final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
-            if ((ctrl & 3) != STATUS_LIVE)
-            {
+            if ((ctrl & 3) != STATUS_LIVE) {
                 continue;
             }
             final int key = base + REPLY_KEY_OFFSET;
@@ -712,15 +658,13 @@ public final class ConntrackTable implements AutoCloseable
             final long hi = entries.getLong(key + KEY_SRC_HI);
             final long lo = entries.getLong(key + KEY_SRC_LO);
             VarHandle.acquireFence();
-            if (entries.getIntVolatile(base + CTRL_OFFSET) != ctrl)
-            {
+            if (entries.getIntVolatile(base + CTRL_OFFSET) != ctrl) {
                 continue;
             }
             final int entryProtocol = (int)(meta >>> 32) & 0xFF;
             final int srcPort = (int)(meta >>> 16) & 0xFFFF;
             if ((protocol == 0 || protocol == entryProtocol) && hi == 0 && lo == srcLo &&
-                srcPort == (backendPort & 0xFFFF) && deleteEntry(index, ctrl, DELETE_ALWAYS, 0))
-            {
+                srcPort == (backendPort & 0xFFFF) && deleteEntry(index, ctrl, DELETE_ALWAYS, 0)) {
                 deleted++;
             }
         }
@@ -733,45 +677,37 @@ public final class ConntrackTable implements AutoCloseable
      *
      * @param visitor called per live entry.
      */
-    public void forEach(final EntryVisitor visitor)
-    {
-        for (int index = 0; index < capacity; index++)
-        {
+    public void forEach(final EntryVisitor visitor) {
+        for (int index = 0; index < capacity; index++) {
             final int ctrl = entries.getIntVolatile(index * ENTRY_LENGTH + CTRL_OFFSET);
-            if ((ctrl & 3) == STATUS_LIVE)
-            {
+            if ((ctrl & 3) == STATUS_LIVE) {
                 visitor.visit(((long)(ctrl >>> 2) << 32) | ((long)index << 1));
             }
         }
     }
 
     /** @return live flows. */
-    public int size()
-    {
+    public int size() {
         return header.getIntVolatile(SIZE_OFFSET);
     }
 
     /** @return maximum number of flows. */
-    public int capacity()
-    {
+    public int capacity() {
         return capacity;
     }
 
     /** @return index slots (a power of two, at least 4 x capacity). */
-    public int slotCount()
-    {
+    public int slotCount() {
         return slotCount;
     }
 
     /** @return the timeouts this table applies. */
-    public ConntrackTimeouts timeouts()
-    {
+    public ConntrackTimeouts timeouts() {
         return timeouts;
     }
 
     /** @return true if {@link #mapped} attached to an existing file and kept its entries. */
-    public boolean attached()
-    {
+    public boolean attached() {
         return attached;
     }
 
@@ -781,12 +717,10 @@ public final class ConntrackTable implements AutoCloseable
      *
      * @return free entries.
      */
-    public int freeCount()
-    {
+    public int freeCount() {
         int count = 0;
         int top = (int)header.getLongVolatile(FREE_HEAD_OFFSET);
-        while (top != 0 && count <= capacity)
-        {
+        while (top != 0 && count <= capacity) {
             count++;
             top = entries.getIntVolatile((top - 1) * ENTRY_LENGTH + NEXT_FREE_OFFSET);
         }
@@ -798,14 +732,11 @@ public final class ConntrackTable implements AutoCloseable
      *
      * @return tombstone count.
      */
-    public int tombstoneCount()
-    {
+    public int tombstoneCount() {
         int count = 0;
-        for (int slot = 0; slot < slotCount; slot++)
-        {
+        for (int slot = 0; slot < slotCount; slot++) {
             final long word = slots.getLongVolatile(slot << 3);
-            if (word == TOMBSTONE || word == LOCKED)
-            {
+            if (word == TOMBSTONE || word == LOCKED) {
                 count++;
             }
         }
@@ -817,17 +748,14 @@ public final class ConntrackTable implements AutoCloseable
      * worker must have stopped using the table: access after close faults. Idempotent.
      */
     @Override
-    public void close()
-    {
-        if (closed.compareAndSet(false, true))
-        {
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
             arena.close();
         }
     }
 
     /** Test hook: overwrites an entry's status as a crash would leave it. */
-    void testOnlySetStatus(final long handle, final int status)
-    {
+    void testOnlySetStatus(final long handle, final int status) {
         final int offset = entryIndex(handle) * ENTRY_LENGTH + CTRL_OFFSET;
         entries.putIntVolatile(offset, (entries.getIntVolatile(offset) & ~3) | status);
     }
@@ -840,53 +768,41 @@ public final class ConntrackTable implements AutoCloseable
      * @return {@link #PUBLISHED}, {@link #INDEX_FULL}, or the handle of a CLAIMED/LIVE entry
      *     that holds the same key (this key is then not in the index).
      */
-    private long publish(final FlowKey key, final long handle)
-    {
+    private long publish(final FlowKey key, final long handle) {
         final int hash = key.hash();
         final long meta = key.meta();
         final long ownWord = ((long)hash << 32) | (handle + 1);
         final int home = hash & slotMask;
-        while (true)
-        {
+        while (true) {
             int target = -1;
             long targetSeen = EMPTY;
             int slot = home;
-            for (int i = 0; i < slotCount; i++)
-            {
+            for (int i = 0; i < slotCount; i++) {
                 final long word = slots.getLongVolatile(slot << 3);
-                if (word == EMPTY)
-                {
-                    if (target < 0)
-                    {
+                if (word == EMPTY) {
+                    if (target < 0) {
                         target = slot;
                         targetSeen = EMPTY;
                     }
                     break;
                 }
-                if (word == TOMBSTONE)
-                {
-                    if (target < 0)
-                    {
+                if (word == TOMBSTONE) {
+                    if (target < 0) {
                         target = slot;
                         targetSeen = TOMBSTONE;
                     }
-                }
-                else if (word != LOCKED && (int)(word >>> 32) == hash)
-                {
+                } else if (word != LOCKED && (int)(word >>> 32) == hash) {
                     final long other = (word & 0xFFFF_FFFFL) - 1;
-                    if (matches(other, meta, key, true) != NO_MATCH)
-                    {
+                    if (matches(other, meta, key, true) != NO_MATCH) {
                         return other;
                     }
                 }
                 slot = (slot + 1) & slotMask;
             }
-            if (target < 0)
-            {
+            if (target < 0) {
                 return INDEX_FULL;
             }
-            if (!slots.compareAndSetLong(target << 3, targetSeen, ownWord))
-            {
+            if (!slots.compareAndSetLong(target << 3, targetSeen, ownWord)) {
                 continue;
             }
 
@@ -895,32 +811,22 @@ public final class ConntrackTable implements AutoCloseable
             boolean passedOwn = false;
             boolean repeat = false;
             slot = home;
-            for (int i = 0; i < slotCount; i++)
-            {
-                if (slot == target)
-                {
+            for (int i = 0; i < slotCount; i++) {
+                if (slot == target) {
                     passedOwn = true;
-                }
-                else
-                {
+                } else {
                     final long word = slots.getLongVolatile(slot << 3);
-                    if (word == EMPTY || word == LOCKED)
-                    {
-                        if (!passedOwn)
-                        {
+                    if (word == EMPTY || word == LOCKED) {
+                        if (!passedOwn) {
                             repeat = true;
                             break;
                         }
-                        if (word == EMPTY)
-                        {
+                        if (word == EMPTY) {
                             break;
                         }
-                    }
-                    else if (word != TOMBSTONE && (int)(word >>> 32) == hash)
-                    {
+                    } else if (word != TOMBSTONE && (int)(word >>> 32) == hash) {
                         final long other = (word & 0xFFFF_FFFFL) - 1;
-                        if (matches(other, meta, key, true) != NO_MATCH)
-                        {
+                        if (matches(other, meta, key, true) != NO_MATCH) {
                             retract(target, ownWord);
                             return other;
                         }
@@ -928,8 +834,7 @@ public final class ConntrackTable implements AutoCloseable
                 }
                 slot = (slot + 1) & slotMask;
             }
-            if (!repeat)
-            {
+            if (!repeat) {
                 return PUBLISHED;
             }
             retract(target, ownWord);
@@ -937,23 +842,18 @@ public final class ConntrackTable implements AutoCloseable
     }
 
     /** Probe without publishing: a CLAIMED or LIVE entry holding the key, or -1. */
-    private long probeExisting(final FlowKey key)
-    {
+    private long probeExisting(final FlowKey key) {
         final int hash = key.hash();
         final long meta = key.meta();
         int slot = hash & slotMask;
-        for (int i = 0; i < slotCount; i++)
-        {
+        for (int i = 0; i < slotCount; i++) {
             final long word = slots.getLongVolatile(slot << 3);
-            if (word == EMPTY)
-            {
+            if (word == EMPTY) {
                 return -1;
             }
-            if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash)
-            {
+            if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash) {
                 final long handle = (word & 0xFFFF_FFFFL) - 1;
-                if (matches(handle, meta, key, true) != NO_MATCH)
-                {
+                if (matches(handle, meta, key, true) != NO_MATCH) {
                     return handle;
                 }
             }
@@ -962,39 +862,31 @@ public final class ConntrackTable implements AutoCloseable
         return -1;
     }
 
-    private void retract(final int slot, final long ownWord)
-    {
-        if (slots.compareAndSetLong(slot << 3, ownWord, TOMBSTONE))
-        {
+    private void retract(final int slot, final long ownWord) {
+        if (slots.compareAndSetLong(slot << 3, ownWord, TOMBSTONE)) {
             clean(slot);
         }
     }
 
     /** Removes the slot word of a handle (owned by the caller: CLAIMED or DYING entry). */
-    private void unpublish(final int hash, final long handle)
-    {
+    private void unpublish(final int hash, final long handle) {
         final long ownWord = ((long)hash << 32) | (handle + 1);
         int slot = hash & slotMask;
-        for (int i = 0; i < slotCount; i++)
-        {
+        for (int i = 0; i < slotCount; i++) {
             final long word = slots.getLongVolatile(slot << 3);
-            if (word == ownWord)
-            {
+            if (word == ownWord) {
                 retract(slot, ownWord);
                 return;
             }
-            if (word == EMPTY)
-            {
+            if (word == EMPTY) {
                 break;
             }
             slot = (slot + 1) & slotMask;
         }
         // Not on its chain: cannot happen by the cleaning argument; a full sweep keeps the index
         // free of dangling words even if it did.
-        for (slot = 0; slot < slotCount; slot++)
-        {
-            if (slots.getLongVolatile(slot << 3) == ownWord)
-            {
+        for (slot = 0; slot < slotCount; slot++) {
+            if (slots.getLongVolatile(slot << 3) == ownWord) {
                 retract(slot, ownWord);
                 return;
             }
@@ -1007,46 +899,36 @@ public final class ConntrackTable implements AutoCloseable
      * checked, so an insert that publishes behind it afterwards sees LOCKED or EMPTY on its path
      * in its re-scan and publishes again.
      */
-    private void clean(final int fromSlot)
-    {
+    private void clean(final int fromSlot) {
         int slot = fromSlot;
-        for (int step = 0; step < MAX_CLEAN_STEPS; step++)
-        {
-            if (!slots.compareAndSetLong(slot << 3, TOMBSTONE, LOCKED))
-            {
+        for (int step = 0; step < MAX_CLEAN_STEPS; step++) {
+            if (!slots.compareAndSetLong(slot << 3, TOMBSTONE, LOCKED)) {
                 return;
             }
-            if (hasDependents(slot))
-            {
+            if (hasDependents(slot)) {
                 slots.putLongVolatile(slot << 3, TOMBSTONE);
                 return;
             }
             slots.putLongVolatile(slot << 3, EMPTY);
             slot = (slot - 1) & slotMask;
-            if (slots.getLongVolatile(slot << 3) != TOMBSTONE)
-            {
+            if (slots.getLongVolatile(slot << 3) != TOMBSTONE) {
                 return;
             }
         }
     }
 
     /** Whether a key between this slot and the end of its cluster has its home at or before it. */
-    private boolean hasDependents(final int slot)
-    {
+    private boolean hasDependents(final int slot) {
         final int limit = Math.min(MAX_CLUSTER_SCAN, slotCount - 1);
         int probe = (slot + 1) & slotMask;
-        for (int distance = 1; distance <= limit; distance++)
-        {
+        for (int distance = 1; distance <= limit; distance++) {
             final long word = slots.getLongVolatile(probe << 3);
-            if (word == EMPTY)
-            {
+            if (word == EMPTY) {
                 return false;
             }
-            if (word != TOMBSTONE && word != LOCKED)
-            {
+            if (word != TOMBSTONE && word != LOCKED) {
                 final int home = (int)(word >>> 32) & slotMask;
-                if (((probe - home) & slotMask) >= distance)
-                {
+                if (((probe - home) & slotMask) >= distance) {
                     return true;
                 }
             }
@@ -1060,17 +942,14 @@ public final class ConntrackTable implements AutoCloseable
      * validated by re-reading ctrl. {@code includeClaimed} also accepts entries whose insert is in
      * progress (for duplicate detection); a torn read there can only cause a spurious conflict.
      */
-    private int matches(final long handle, final long meta, final FlowKey key, final boolean includeClaimed)
-    {
+    private int matches(final long handle, final long meta, final FlowKey key, final boolean includeClaimed) {
         final int base = entryIndex(handle) * ENTRY_LENGTH;
-        if (base < 0 || base >= capacity * ENTRY_LENGTH)
-        {
+        if (base < 0 || base >= capacity * ENTRY_LENGTH) {
             return NO_MATCH;
         }
         final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
         final int status = ctrl & 3;
-        if (status != STATUS_LIVE && (!includeClaimed || status != STATUS_CLAIMED))
-        {
+        if (status != STATUS_LIVE && (!includeClaimed || status != STATUS_CLAIMED)) {
             return NO_MATCH;
         }
         final int keyOffset = base + (direction(handle) == 0 ? ORIGINAL_KEY_OFFSET : REPLY_KEY_OFFSET);
@@ -1092,23 +971,19 @@ public final class ConntrackTable implements AutoCloseable
      * {@link #DELETE_IF_OVER}: {@link #over}), checked on the state word once the entry is DYING,
      * gives the entry back if it no longer holds (a packet refreshed it since the caller looked).
      */
-    private boolean deleteEntry(final int index, final int expectedCtrl, final int condition, final long nowMs)
-    {
+    private boolean deleteEntry(final int index, final int expectedCtrl, final int condition, final long nowMs) {
         final int base = index * ENTRY_LENGTH;
         final int generation = expectedCtrl >>> 2;
         final int dying = (generation << 2) | STATUS_DYING;
         // A condition is checked before the claim too: a DYING entry is invisible to find, so a
         // live flow must not be claimed only to be given back.
-        if (condition != DELETE_ALWAYS && !qualifies(base, condition, nowMs))
-        {
+        if (condition != DELETE_ALWAYS && !qualifies(base, condition, nowMs)) {
             return false;
         }
-        if (!entries.compareAndSetInt(base + CTRL_OFFSET, expectedCtrl, dying))
-        {
+        if (!entries.compareAndSetInt(base + CTRL_OFFSET, expectedCtrl, dying)) {
             return false;
         }
-        if (condition != DELETE_ALWAYS && !qualifies(base, condition, nowMs))
-        {
+        if (condition != DELETE_ALWAYS && !qualifies(base, condition, nowMs)) {
             entries.putIntVolatile(base + CTRL_OFFSET, expectedCtrl);
             return false;
         }
@@ -1119,63 +994,51 @@ public final class ConntrackTable implements AutoCloseable
         return true;
     }
 
-    private boolean qualifies(final int base, final int condition, final long nowMs)
-    {
+    private boolean qualifies(final int base, final int condition, final long nowMs) {
         final long stateWord = entries.getLongVolatile(base + STATE_WORD_OFFSET);
         return condition == DELETE_IF_EXPIRED ? (stateWord >>> 16) <= nowMs : over(stateWord, nowMs);
     }
 
-    private void release(final int index, final int generation)
-    {
+    private void release(final int index, final int generation) {
         entries.putIntVolatile(index * ENTRY_LENGTH + CTRL_OFFSET, (((generation + 1) & GENERATION_MASK) << 2) | STATUS_FREE);
         pushFree(index);
     }
 
-    private int popFree()
-    {
-        while (true)
-        {
+    private int popFree() {
+        while (true) {
             final long head = header.getLongVolatile(FREE_HEAD_OFFSET);
             final int top = (int)head;
-            if (top == 0)
-            {
+            if (top == 0) {
                 return -1;
             }
             final int next = entries.getIntVolatile((top - 1) * ENTRY_LENGTH + NEXT_FREE_OFFSET);
             final long newHead = (((head >>> 32) + 1) << 32) | (next & 0xFFFF_FFFFL);
-            if (header.compareAndSetLong(FREE_HEAD_OFFSET, head, newHead))
-            {
+            if (header.compareAndSetLong(FREE_HEAD_OFFSET, head, newHead)) {
                 return top - 1;
             }
         }
     }
 
-    private void pushFree(final int index)
-    {
+    private void pushFree(final int index) {
         final int nextOffset = index * ENTRY_LENGTH + NEXT_FREE_OFFSET;
-        while (true)
-        {
+        while (true) {
             final long head = header.getLongVolatile(FREE_HEAD_OFFSET);
             entries.putIntVolatile(nextOffset, (int)head);
             final long newHead = (((head >>> 32) + 1) << 32) | (index + 1);
-            if (header.compareAndSetLong(FREE_HEAD_OFFSET, head, newHead))
-            {
+            if (header.compareAndSetLong(FREE_HEAD_OFFSET, head, newHead)) {
                 return;
             }
         }
     }
 
-    private void awaitSettled(final int index)
-    {
+    private void awaitSettled(final int index) {
         final int offset = index * ENTRY_LENGTH + CTRL_OFFSET;
-        for (int i = 0; i < CLAIMED_SPIN_LIMIT && (entries.getIntVolatile(offset) & 3) == STATUS_CLAIMED; i++)
-        {
+        for (int i = 0; i < CLAIMED_SPIN_LIMIT && (entries.getIntVolatile(offset) & 3) == STATUS_CLAIMED; i++) {
             Thread.onSpinWait();
         }
     }
 
-    private int storedHash(final int keyOffset)
-    {
+    private int storedHash(final int keyOffset) {
         return FlowKey.hash(
             entries.getLong(keyOffset + KEY_META),
             entries.getLong(keyOffset + KEY_SRC_HI),
@@ -1184,8 +1047,7 @@ public final class ConntrackTable implements AutoCloseable
             entries.getLong(keyOffset + KEY_DST_LO));
     }
 
-    private void writeKey(final int keyOffset, final FlowKey key)
-    {
+    private void writeKey(final int keyOffset, final FlowKey key) {
         entries.putLong(keyOffset + KEY_META, key.meta());
         entries.putLong(keyOffset + KEY_SRC_HI, key.srcAddrHi());
         entries.putLong(keyOffset + KEY_SRC_LO, key.srcAddrLo());
@@ -1193,8 +1055,7 @@ public final class ConntrackTable implements AutoCloseable
         entries.putLong(keyOffset + KEY_DST_LO, key.dstAddrLo());
     }
 
-    private void readKey(final int keyOffset, final FlowKey out)
-    {
+    private void readKey(final int keyOffset, final FlowKey out) {
         out.setFromStored(
             entries.getLong(keyOffset + KEY_META),
             entries.getLong(keyOffset + KEY_SRC_HI),
@@ -1203,15 +1064,13 @@ public final class ConntrackTable implements AutoCloseable
             entries.getLong(keyOffset + KEY_DST_LO));
     }
 
-    private static long stateWord(final long expiresAtMs, final int state)
-    {
+    private static long stateWord(final long expiresAtMs, final int state) {
         return (expiresAtMs << 16) | (state & 0xFFFF);
     }
 
     // ------------------------------------------------------------------ setup
 
-    private void format()
-    {
+    private void format() {
         header.putInt(VERSION_OFFSET, LAYOUT_VERSION);
         header.putInt(CAPACITY_OFFSET, capacity);
         header.putInt(SLOT_COUNT_OFFSET, slotCount);
@@ -1220,8 +1079,7 @@ public final class ConntrackTable implements AutoCloseable
         header.putLong(GC_CURSOR_OFFSET, 0);
         header.putLong(SLOT_GC_CURSOR_OFFSET, 0);
         slots.setMemory(0, slots.capacity(), (byte)0);
-        for (int index = 0; index < capacity; index++)
-        {
+        for (int index = 0; index < capacity; index++) {
             final int base = index * ENTRY_LENGTH;
             entries.putInt(base + CTRL_OFFSET, STATUS_FREE);
             entries.putInt(base + NEXT_FREE_OFFSET, index + 1 < capacity ? index + 2 : 0);
@@ -1235,28 +1093,23 @@ public final class ConntrackTable implements AutoCloseable
      * Rebuilds the index and the free stack from the LIVE entries of an attached file: entries
      * caught CLAIMED or DYING by a crash are freed, duplicate keys keep the first entry.
      */
-    private void recover()
-    {
+    private void recover() {
         slots.setMemory(0, slots.capacity(), (byte)0);
         header.putLong(FREE_HEAD_OFFSET, 0);
         final FlowKey key = new FlowKey();
         int live = 0;
-        for (int index = 0; index < capacity; index++)
-        {
+        for (int index = 0; index < capacity; index++) {
             final int base = index * ENTRY_LENGTH;
             final int ctrl = entries.getInt(base + CTRL_OFFSET);
-            if ((ctrl & 3) != STATUS_LIVE)
-            {
+            if ((ctrl & 3) != STATUS_LIVE) {
                 continue;
             }
             final long handle = (long)index << 1;
             readKey(base + ORIGINAL_KEY_OFFSET, key);
-            if (publish(key, handle) == PUBLISHED)
-            {
+            if (publish(key, handle) == PUBLISHED) {
                 final int originalHash = key.hash();
                 readKey(base + REPLY_KEY_OFFSET, key);
-                if (publish(key, handle | 1) == PUBLISHED)
-                {
+                if (publish(key, handle | 1) == PUBLISHED) {
                     live++;
                     continue;
                 }
@@ -1265,14 +1118,11 @@ public final class ConntrackTable implements AutoCloseable
             entries.putInt(base + CTRL_OFFSET, (ctrl & ~3) | STATUS_DYING); // rebuilt as free below
         }
         long head = 0;
-        for (int index = capacity - 1; index >= 0; index--)
-        {
+        for (int index = capacity - 1; index >= 0; index--) {
             final int base = index * ENTRY_LENGTH;
             final int ctrl = entries.getInt(base + CTRL_OFFSET);
-            if ((ctrl & 3) != STATUS_LIVE)
-            {
-                if ((ctrl & 3) != STATUS_FREE)
-                {
+            if ((ctrl & 3) != STATUS_LIVE) {
+                if ((ctrl & 3) != STATUS_FREE) {
                     entries.putInt(base + CTRL_OFFSET, ((((ctrl >>> 2) + 1) & GENERATION_MASK) << 2) | STATUS_FREE);
                 }
                 entries.putInt(base + NEXT_FREE_OFFSET, (int)head);
@@ -1283,8 +1133,7 @@ public final class ConntrackTable implements AutoCloseable
         header.putIntVolatile(SIZE_OFFSET, live);
     }
 
-    private static boolean headerMatches(final ByteBuffer buffer, final int capacity, final int slotCount)
-    {
+    private static boolean headerMatches(final ByteBuffer buffer, final int capacity, final int slotCount) {
         return buffer.getLong(MAGIC_OFFSET) == MAGIC &&
             buffer.getInt(VERSION_OFFSET) == LAYOUT_VERSION &&
             buffer.getInt(CAPACITY_OFFSET) == capacity &&
@@ -1292,23 +1141,19 @@ public final class ConntrackTable implements AutoCloseable
             buffer.getInt(ENTRY_LENGTH_OFFSET) == ENTRY_LENGTH;
     }
 
-    private static void checkCapacity(final int capacity)
-    {
-        if (capacity < 1 || capacity > MAX_CAPACITY)
-        {
+    private static void checkCapacity(final int capacity) {
+        if (capacity < 1 || capacity > MAX_CAPACITY) {
             throw new IllegalArgumentException(
                 "conntrack capacity " + capacity + " is out of range: use 1 .. " + MAX_CAPACITY);
         }
     }
 
-    static int slotCountFor(final int capacity)
-    {
+    static int slotCountFor(final int capacity) {
         final int wanted = Math.max(8, capacity * 4);
         return Integer.highestOneBit(wanted - 1) << 1;
     }
 
-    static long regionLength(final int capacity, final int slotCount)
-    {
+    static long regionLength(final int capacity, final int slotCount) {
         return HEADER_LENGTH + slotCount * 8L + (long)capacity * ENTRY_LENGTH;
     }
 }

@@ -35,16 +35,14 @@ public record ConntrackTimeouts(
     long udpAssuredMs,
     long icmpMs,
     long sctpUnrepliedMs,
-    long sctpRepliedMs)
-{
+    long sctpRepliedMs) {
     /** Upper bound of any timeout: keeps {@code expiresAtMs} within the 48 bits it is stored in. */
     public static final long MAX_TIMEOUT_MS = 365L * 24 * 3600 * 1000;
 
     /**
      * Validates that every timeout is positive and at most {@link #MAX_TIMEOUT_MS}.
      */
-    public ConntrackTimeouts
-    {
+    public ConntrackTimeouts {
         check("tcpSynSentMs", tcpSynSentMs);
         check("tcpSynRecvMs", tcpSynRecvMs);
         check("tcpEstablishedMs", tcpEstablishedMs);
@@ -67,8 +65,7 @@ public record ConntrackTimeouts(
      *
      * @return the defaults.
      */
-    public static ConntrackTimeouts kubeProxyDefaults()
-    {
+    public static ConntrackTimeouts kubeProxyDefaults() {
         return new ConntrackTimeouts(
             120_000L, 60_000L, 24L * 3600 * 1000, 120_000L, 3600_000L, 30_000L, 120_000L, 10_000L,
             30_000L, 120_000L, 30_000L, 30_000L, 210_000L);
@@ -80,10 +77,8 @@ public record ConntrackTimeouts(
      * @param state a {@link ConntrackState} constant.
      * @return its timeout in milliseconds.
      */
-    public long timeoutMs(final int state)
-    {
-        return switch (state)
-        {
+    public long timeoutMs(final int state) {
+        return switch (state) {
             case ConntrackState.SYN_SENT, ConntrackState.NONE -> tcpSynSentMs;
             case ConntrackState.SYN_RECV -> tcpSynRecvMs;
             case ConntrackState.ESTABLISHED -> tcpEstablishedMs;
@@ -100,10 +95,8 @@ public record ConntrackTimeouts(
         };
     }
 
-    private static void check(final String name, final long valueMs)
-    {
-        if (valueMs <= 0 || valueMs > MAX_TIMEOUT_MS)
-        {
+    private static void check(final String name, final long valueMs) {
+        if (valueMs <= 0 || valueMs > MAX_TIMEOUT_MS) {
             throw new IllegalArgumentException(
                 "conntrack timeout " + name + "=" + valueMs + " ms is out of range: use 1 .. " + MAX_TIMEOUT_MS);
         }

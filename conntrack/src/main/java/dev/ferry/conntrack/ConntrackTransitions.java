@@ -15,20 +15,16 @@ import dev.ferry.nativeio.IpProtocol;
  * ESTABLISHED (netfilter's {@code nf_conntrack_tcp_loose=1}), which is what lets a flow seen
  * first mid-stream keep working. Packets that fit no transition leave the state unchanged.
  */
-final class ConntrackTransitions
-{
+final class ConntrackTransitions {
     static final int AUX_FIN_ORIGINAL = 1;
     static final int AUX_FIN_REPLY = 2;
     static final int AUX_LAST_FIN_REPLY = 4;
 
-    private ConntrackTransitions()
-    {
+    private ConntrackTransitions() {
     }
 
-    static int initialState(final int protocol)
-    {
-        return switch (protocol)
-        {
+    static int initialState(final int protocol) {
+        return switch (protocol) {
             case IpProtocol.TCP -> ConntrackState.NONE;
             case IpProtocol.ICMP, IpProtocol.ICMPV6 -> ConntrackState.ICMP;
             case IpProtocol.SCTP -> ConntrackState.SCTP_UNREPLIED;
@@ -42,51 +38,40 @@ final class ConntrackTransitions
      * @param tcpFlags  TCP header flags (ignored for non-TCP states).
      * @return next {@code aux << 8 | state}.
      */
-    static int next(final int word, final int direction, final int tcpFlags)
-    {
+    static int next(final int word, final int direction, final int tcpFlags) {
         final int state = word & 0xFF;
-        if (ConntrackState.isTcp(state))
-        {
+        if (ConntrackState.isTcp(state)) {
             return tcp(word, direction, tcpFlags);
         }
-        if (direction == 1)
-        {
-            if (state == ConntrackState.UDP_UNREPLIED)
-            {
+        if (direction == 1) {
+            if (state == ConntrackState.UDP_UNREPLIED) {
                 return ConntrackState.UDP_ASSURED;
             }
-            if (state == ConntrackState.SCTP_UNREPLIED)
-            {
+            if (state == ConntrackState.SCTP_UNREPLIED) {
                 return ConntrackState.SCTP_REPLIED;
             }
         }
         return word;
     }
 
-    private static int tcp(final int word, final int direction, final int flags)
-    {
+    private static int tcp(final int word, final int direction, final int flags) {
         final int state = word & 0xFF;
         final int aux = word >>> 8;
-        if ((flags & TcpFlags.RST) != 0)
-        {
+        if ((flags & TcpFlags.RST) != 0) {
             return pack(ConntrackState.CLOSE, aux);
         }
 
         final boolean ack = (flags & TcpFlags.ACK) != 0;
-        if ((flags & TcpFlags.SYN) != 0)
-        {
-            if (direction == 0)
-            {
+        if ((flags & TcpFlags.SYN) != 0) {
+            if (direction == 0) {
                 if (!ack && (state == ConntrackState.NONE || state == ConntrackState.SYN_SENT ||
-                    state == ConntrackState.TIME_WAIT || state == ConntrackState.CLOSE))
-                {
+                    state == ConntrackState.TIME_WAIT || state == ConntrackState.CLOSE)) {
                     return ConntrackState.SYN_SENT; // open, retransmit or re-open: FIN history cleared
                 }
                 return word;
             }
             // reply side: SYN/ACK, or a bare SYN of a simultaneous open
-            if (state == ConntrackState.SYN_SENT || state == ConntrackState.SYN_RECV)
-            {
+            if (state == ConntrackState.SYN_SENT || state == ConntrackState.SYN_RECV) {
                 return pack(ConntrackState.SYN_RECV, aux);
             }
             return word;
@@ -94,15 +79,12 @@ final class ConntrackTransitions
 
         final int finBit = direction == 0 ? AUX_FIN_ORIGINAL : AUX_FIN_REPLY;
         final int otherFinBit = direction == 0 ? AUX_FIN_REPLY : AUX_FIN_ORIGINAL;
-        if ((flags & TcpFlags.FIN) != 0)
-        {
-            switch (state)
-            {
+        if ((flags & TcpFlags.FIN) != 0) {
+            switch (state) {
                 case ConntrackState.NONE, ConntrackState.SYN_RECV, ConntrackState.ESTABLISHED:
                     return pack(ConntrackState.FIN_WAIT, aux | finBit);
                 case ConntrackState.FIN_WAIT, ConntrackState.CLOSE_WAIT:
-                    if ((aux & otherFinBit) != 0 && (aux & finBit) == 0)
-                    {
+                    if ((aux & otherFinBit) != 0 && (aux & finBit) == 0) {
                         return pack(ConntrackState.LAST_ACK, aux | finBit | (direction == 1 ? AUX_LAST_FIN_REPLY : 0));
                     }
                     return word; // retransmitted FIN
@@ -111,10 +93,8 @@ final class ConntrackTransitions
             }
         }
 
-        if (ack)
-        {
-            switch (state)
-            {
+        if (ack) {
+            switch (state) {
                 case ConntrackState.NONE:
                     return pack(ConntrackState.ESTABLISHED, aux);
                 case ConntrackState.SYN_RECV:
@@ -131,8 +111,7 @@ final class ConntrackTransitions
         return word;
     }
 
-    private static int pack(final int state, final int aux)
-    {
+    private static int pack(final int state, final int aux) {
         return (aux << 8) | state;
     }
 }

@@ -7,8 +7,7 @@ package dev.ferry.conntrack;
  * walk early (a walk is bounded by the capacity anyway).
  */
 @FunctionalInterface
-public interface EntryVisitor
-{
+public interface EntryVisitor {
     /**
      * Called once per live entry seen by the walk.
      *

@@ -12,8 +12,7 @@ import dev.ferry.nativeio.IpProtocol;
  * <p>{@link #hash()} is a fixed function of the tuple (no per-process seed), because the hash
  * decides slot positions in a table that outlives the process in a mapped file.
  */
-public final class FlowKey
-{
+public final class FlowKey {
 
     /** Low half of an IPv4-mapped address without the IPv4 part: {@code 0000:0000:ffff:}. */
     static final long IPV4_MAPPED_PREFIX = 0x0000_FFFF_0000_0000L;
@@ -36,8 +35,7 @@ public final class FlowKey
      * @param dstPort  destination port, 0..65535.
      * @return this.
      */
-    public FlowKey setIpv4(final int protocol, final int srcAddr, final int srcPort, final int dstAddr, final int dstPort)
-    {
+    public FlowKey setIpv4(final int protocol, final int srcAddr, final int srcPort, final int dstAddr, final int dstPort) {
         this.protocol = protocol & 0xFF;
         this.srcPort = srcPort & 0xFFFF;
         this.dstPort = dstPort & 0xFFFF;
@@ -67,8 +65,7 @@ public final class FlowKey
         final int srcPort,
         final long dstHi,
         final long dstLo,
-        final int dstPort)
-    {
+        final int dstPort) {
         this.protocol = protocol & 0xFF;
         this.srcPort = srcPort & 0xFFFF;
         this.dstPort = dstPort & 0xFFFF;
@@ -80,62 +77,52 @@ public final class FlowKey
     }
 
     /** @return IP protocol number. */
-    public int protocol()
-    {
+    public int protocol() {
         return protocol;
     }
 
     /** @return source port. */
-    public int srcPort()
-    {
+    public int srcPort() {
         return srcPort;
     }
 
     /** @return destination port. */
-    public int dstPort()
-    {
+    public int dstPort() {
         return dstPort;
     }
 
     /** @return first 8 bytes of the source address. */
-    public long srcAddrHi()
-    {
+    public long srcAddrHi() {
         return srcHi;
     }
 
     /** @return last 8 bytes of the source address. */
-    public long srcAddrLo()
-    {
+    public long srcAddrLo() {
         return srcLo;
     }
 
     /** @return first 8 bytes of the destination address. */
-    public long dstAddrHi()
-    {
+    public long dstAddrHi() {
         return dstHi;
     }
 
     /** @return last 8 bytes of the destination address. */
-    public long dstAddrLo()
-    {
+    public long dstAddrLo() {
         return dstLo;
     }
 
     /** @return true when both addresses are IPv4-mapped. */
-    public boolean isIpv4()
-    {
+    public boolean isIpv4() {
         return isMapped(srcHi, srcLo) && isMapped(dstHi, dstLo);
     }
 
     /** @return source IPv4 address (valid when {@link #isIpv4()}). */
-    public int srcIpv4()
-    {
+    public int srcIpv4() {
         return (int)srcLo;
     }
 
     /** @return destination IPv4 address (valid when {@link #isIpv4()}). */
-    public int dstIpv4()
-    {
+    public int dstIpv4() {
         return (int)dstLo;
     }
 
@@ -145,8 +132,7 @@ public final class FlowKey
      * @param out key to overwrite; may be this.
      * @return out.
      */
-    public FlowKey reverseInto(final FlowKey out)
-    {
+    public FlowKey reverseInto(final FlowKey out) {
         final long sHi = srcHi;
         final long sLo = srcLo;
         final int sPort = srcPort;
@@ -166,8 +152,7 @@ public final class FlowKey
      * @param other source.
      * @return this.
      */
-    public FlowKey copyFrom(final FlowKey other)
-    {
+    public FlowKey copyFrom(final FlowKey other) {
         protocol = other.protocol;
         srcPort = other.srcPort;
         dstPort = other.dstPort;
@@ -183,13 +168,11 @@ public final class FlowKey
      *
      * @return the packed word.
      */
-    long meta()
-    {
+    long meta() {
         return ((long)protocol << 32) | ((long)srcPort << 16) | dstPort;
     }
 
-    void setFromStored(final long meta, final long srcHi, final long srcLo, final long dstHi, final long dstLo)
-    {
+    void setFromStored(final long meta, final long srcHi, final long srcLo, final long dstHi, final long dstLo) {
         this.protocol = (int)(meta >>> 32) & 0xFF;
         this.srcPort = (int)(meta >>> 16) & 0xFFFF;
         this.dstPort = (int)meta & 0xFFFF;
@@ -205,13 +188,11 @@ public final class FlowKey
      *
      * @return the hash.
      */
-    public int hash()
-    {
+    public int hash() {
         return hash(meta(), srcHi, srcLo, dstHi, dstLo);
     }
 
-    static int hash(final long meta, final long srcHi, final long srcLo, final long dstHi, final long dstLo)
-    {
+    static int hash(final long meta, final long srcHi, final long srcLo, final long dstHi, final long dstLo) {
         long h = mix(0x9E37_79B9_7F4A_7C15L ^ meta);
         h = mix(h ^ srcHi);
         h = mix(h + srcLo);
@@ -220,8 +201,7 @@ public final class FlowKey
         return (int)(h ^ (h >>> 32));
     }
 
-    private static long mix(final long value)
-    {
+    private static long mix(final long value) {
         // SplitMix64 / Stafford variant 13 finaliser.
         long z = value;
         z = (z ^ (z >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
@@ -231,8 +211,7 @@ public final class FlowKey
 
     /** {@inheritDoc} */
     @Override
-    public boolean equals(final Object obj)
-    {
+    public boolean equals(final Object obj) {
         return obj instanceof FlowKey other &&
             protocol == other.protocol && srcPort == other.srcPort && dstPort == other.dstPort &&
             srcHi == other.srcHi && srcLo == other.srcLo && dstHi == other.dstHi && dstLo == other.dstLo;
@@ -240,8 +219,7 @@ public final class FlowKey
 
     /** {@inheritDoc} */
     @Override
-    public int hashCode()
-    {
+    public int hashCode() {
         return hash();
     }
 
@@ -250,8 +228,7 @@ public final class FlowKey
      * {@code "[2001:db8:0:0:0:0:0:1]:80"}.
      */
     @Override
-    public String toString()
-    {
+    public String toString() {
         final StringBuilder sb = new StringBuilder(64);
         sb.append(IpProtocol.name(protocol)).append(' ');
         appendAddress(sb, srcHi, srcLo, srcPort);
@@ -260,27 +237,20 @@ public final class FlowKey
         return sb.toString();
     }
 
-    static boolean isMapped(final long hi, final long lo)
-    {
+    static boolean isMapped(final long hi, final long lo) {
         return hi == 0 && (lo & 0xFFFF_FFFF_0000_0000L) == IPV4_MAPPED_PREFIX;
     }
 
-    private static void appendAddress(final StringBuilder sb, final long hi, final long lo, final int port)
-    {
-        if (isMapped(hi, lo))
-        {
+    private static void appendAddress(final StringBuilder sb, final long hi, final long lo, final int port) {
+        if (isMapped(hi, lo)) {
             sb.append((lo >>> 24) & 0xFF).append('.').append((lo >>> 16) & 0xFF).append('.')
                 .append((lo >>> 8) & 0xFF).append('.').append(lo & 0xFF);
-        }
-        else
-        {
+        } else {
             sb.append('[');
-            for (int i = 0; i < 8; i++)
-            {
+            for (int i = 0; i < 8; i++) {
                 final long half = i < 4 ? hi : lo;
                 final int shift = 48 - 16 * (i & 3);
-                if (i > 0)
-                {
+                if (i > 0) {
                     sb.append(':');
                 }
                 sb.append(Long.toHexString((half >>> shift) & 0xFFFF));

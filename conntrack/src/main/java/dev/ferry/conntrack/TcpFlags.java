@@ -5,8 +5,7 @@ package dev.ferry.conntrack;
  * {@link ConntrackTable#onPacket(long, int, int, long)}. Only FIN, SYN, RST and ACK drive the
  * state machine; PSH (and URG, ECE, CWR) are accepted and ignored.
  */
-public final class TcpFlags
-{
+public final class TcpFlags {
     /** No more data from the sender. */
     public static final int FIN = 0x01;
     /** Synchronise sequence numbers: opens a connection. */
@@ -18,7 +17,6 @@ public final class TcpFlags
     /** Acknowledgement field is significant. */
     public static final int ACK = 0x10;
 
-    private TcpFlags()
-    {
+    private TcpFlags() {
     }
 }

@@ -17,8 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ConntrackStateTrackingTest
-{
+class ConntrackStateTrackingTest {
     static final long SECOND = 1000;
     static final long HOUR = 3600 * SECOND;
 
@@ -26,13 +25,11 @@ class ConntrackStateTrackingTest
     private long nowMs = T0;
 
     @AfterEach
-    void close()
-    {
+    void close() {
         table.close();
     }
 
-    private long insert(final int protocol)
-    {
+    private long insert(final int protocol) {
         final FlowKey original = new FlowKey().setIpv4(protocol, CLIENT, 40000, CLUSTER_IP, 80);
         final FlowKey reply = new FlowKey().setIpv4(protocol, BACKEND, 8080, CLIENT, 40000);
         final long handle = table.insert(original, reply, 1, 0, nowMs);
@@ -40,20 +37,17 @@ class ConntrackStateTrackingTest
         return handle;
     }
 
-    private int packet(final long handle, final int flags)
-    {
+    private int packet(final long handle, final int flags) {
         return table.onPacket(handle, flags, 60, nowMs);
     }
 
-    private void assertState(final int expectedState, final long expectedTimeoutMs, final long handle)
-    {
+    private void assertState(final int expectedState, final long expectedTimeoutMs, final long handle) {
         assertEquals(ConntrackState.name(expectedState), ConntrackState.name(table.state(handle)));
         assertEquals(nowMs + expectedTimeoutMs, table.expiresAtMs(handle));
     }
 
     @Test
-    void shouldTrackTcpHandshakeAndEstablishFor24Hours()
-    {
+    void shouldTrackTcpHandshakeAndEstablishFor24Hours() {
         final long orig = insert(IpProtocol.TCP);
         final long reply = orig | 1;
         assertEquals(ConntrackState.NONE, table.state(orig));
@@ -81,8 +75,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldWalkActiveCloseThroughFinWaitCloseWaitLastAckTimeWait()
-    {
+    void shouldWalkActiveCloseThroughFinWaitCloseWaitLastAckTimeWait() {
         final long orig = insert(IpProtocol.TCP);
         final long reply = orig | 1;
         packet(orig, SYN);
@@ -112,8 +105,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldGoToLastAckWhenFinsCross()
-    {
+    void shouldGoToLastAckWhenFinsCross() {
         final long orig = insert(IpProtocol.TCP);
         packet(orig, SYN);
         packet(orig | 1, SYN | ACK);
@@ -125,8 +117,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldCloseOnResetFromAnyState()
-    {
+    void shouldCloseOnResetFromAnyState() {
         final long orig = insert(IpProtocol.TCP);
         packet(orig, SYN);
         packet(orig | 1, SYN | ACK);
@@ -141,8 +132,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldResetDuringHandshake()
-    {
+    void shouldResetDuringHandshake() {
         final long orig = insert(IpProtocol.TCP);
         packet(orig, SYN);
 
@@ -150,8 +140,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldPickUpMidStreamTcpAsEstablished()
-    {
+    void shouldPickUpMidStreamTcpAsEstablished() {
         final long orig = insert(IpProtocol.TCP);
 
         assertEquals(ConntrackState.ESTABLISHED, packet(orig, ACK));
@@ -159,8 +148,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldIgnoreOutOfStateSegments()
-    {
+    void shouldIgnoreOutOfStateSegments() {
         final long orig = insert(IpProtocol.TCP);
         packet(orig, SYN);
 
@@ -170,8 +158,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldKeepUdpUnrepliedFor30SecondsAndAssuredFor120()
-    {
+    void shouldKeepUdpUnrepliedFor30SecondsAndAssuredFor120() {
         final long orig = insert(IpProtocol.UDP);
         assertState(ConntrackState.UDP_UNREPLIED, 30 * SECOND, orig);
 
@@ -194,8 +181,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldExpireUnrepliedUdpAfter30Seconds()
-    {
+    void shouldExpireUnrepliedUdpAfter30Seconds() {
         final long orig = insert(IpProtocol.UDP);
         packet(orig, 0);
 
@@ -205,8 +191,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldTrackIcmpAndSctpGenerically()
-    {
+    void shouldTrackIcmpAndSctpGenerically() {
         final long icmp = insert(IpProtocol.ICMP);
         assertEquals(ConntrackState.ICMP, packet(icmp | 1, 0));
         assertState(ConntrackState.ICMP, 30 * SECOND, icmp);
@@ -221,8 +206,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldSkipExpiryWritesWithinRefreshGranularity()
-    {
+    void shouldSkipExpiryWritesWithinRefreshGranularity() {
         final long orig = insert(IpProtocol.UDP);
         packet(orig | 1, 0);
         final long expiresAtMs = table.expiresAtMs(orig);
@@ -237,8 +221,7 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldNotReviveEntryThatGcIsDeleting()
-    {
+    void shouldNotReviveEntryThatGcIsDeleting() {
         final long orig = insert(IpProtocol.UDP);
         assertTrue(table.delete(orig));
 
@@ -246,20 +229,17 @@ class ConntrackStateTrackingTest
     }
 
     @Test
-    void shouldNameEveryState()
-    {
+    void shouldNameEveryState() {
         assertEquals("ESTABLISHED", ConntrackState.name(ConntrackState.ESTABLISHED));
         assertEquals("UDP_ASSURED", ConntrackState.name(ConntrackState.UDP_ASSURED));
         assertEquals("UNKNOWN(99)", ConntrackState.name(99));
-        for (int state = 0; state < ConntrackState.COUNT; state++)
-        {
+        for (int state = 0; state < ConntrackState.COUNT; state++) {
             assertFalse(ConntrackState.name(state).startsWith("UNKNOWN"));
         }
     }
 
     @Test
-    void shouldUseKubeProxyAndNetfilterDefaults()
-    {
+    void shouldUseKubeProxyAndNetfilterDefaults() {
         final ConntrackTimeouts t = ConntrackTimeouts.kubeProxyDefaults();
         assertEquals(24 * HOUR, t.tcpEstablishedMs());
         assertEquals(HOUR, t.tcpCloseWaitMs());

@@ -12,8 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ConntrackTableTest
-{
+class ConntrackTableTest {
     static final long T0 = 1_700_000_000_000L;
     static final int CLIENT = ip(10, 244, 1, 5);
     static final int CLUSTER_IP = ip(10, 96, 0, 10);
@@ -26,22 +25,19 @@ class ConntrackTableTest
     private final FlowKey probe = new FlowKey();
 
     @AfterEach
-    void close()
-    {
+    void close() {
         table.close();
     }
 
     /** Client to ClusterIP, DNAT to the backend: the reply comes from the backend. */
-    long insertServiceFlow(final int protocol, final int clientPort, final int backend, final int backendPort)
-    {
+    long insertServiceFlow(final int protocol, final int clientPort, final int backend, final int backendPort) {
         original.setIpv4(protocol, CLIENT, clientPort, CLUSTER_IP, 80);
         reply.setIpv4(protocol, backend, backendPort, CLIENT, clientPort);
         return table.insert(original, reply, 7, 0, T0);
     }
 
     @Test
-    void shouldFindFlowByOriginalAndReplyTuple()
-    {
+    void shouldFindFlowByOriginalAndReplyTuple() {
         final long handle = insertServiceFlow(IpProtocol.TCP, 40000, BACKEND, 8080);
 
         assertTrue(handle >= 0);
@@ -65,8 +61,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldReadATupleOnlyWhileTheHandlesFlowIsLiveNotAfterItsEntryWasReused()
-    {
+    void shouldReadATupleOnlyWhileTheHandlesFlowIsLiveNotAfterItsEntryWasReused() {
         final long handle = insertServiceFlow(IpProtocol.TCP, 40000, BACKEND, 8080);
         final FlowKey out = new FlowKey();
         assertTrue(table.readOriginalIfLive(handle, out));
@@ -86,8 +81,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldStoreOpaqueServiceIdAndFlags()
-    {
+    void shouldStoreOpaqueServiceIdAndFlags() {
         original.setIpv4(17, CLIENT, 1, CLUSTER_IP, 53);
         reply.setIpv4(17, BACKEND, 53, NODE_IP, 61000);
         final long handle = table.insert(original, reply, 0x7FFF_0001, 0x8000_0001, T0);
@@ -97,19 +91,16 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldRejectNewFlowWhenTableFull()
-    {
+    void shouldRejectNewFlowWhenTableFull() {
         final long[] handles = new long[table.capacity()];
-        for (int i = 0; i < handles.length; i++)
-        {
+        for (int i = 0; i < handles.length; i++) {
             handles[i] = insertServiceFlow(6, 20000 + i, BACKEND, 8080);
             assertTrue(handles[i] >= 0, "insert " + i);
         }
 
         assertEquals(ConntrackTable.TABLE_FULL, insertServiceFlow(6, 30000, BACKEND, 8080));
         assertEquals(table.capacity(), table.size());
-        for (int i = 0; i < handles.length; i++)
-        {
+        for (int i = 0; i < handles.length; i++) {
             final long handle = table.find(probe.setIpv4(6, BACKEND, 8080, CLIENT, 20000 + i));
             assertEquals(handles[i] | 1, handle);
             assertEquals(ConntrackState.ESTABLISHED, table.onPacket(handles[i], TcpFlags.ACK, 60, T0 + 1));
@@ -120,10 +111,8 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldReclaimExpiredEntryWhenFullInsteadOfRefusing()
-    {
-        for (int i = 0; i < table.capacity(); i++)
-        {
+    void shouldReclaimExpiredEntryWhenFullInsteadOfRefusing() {
+        for (int i = 0; i < table.capacity(); i++) {
             assertTrue(insertServiceFlow(17, 20000 + i, BACKEND, 53) >= 0);
         }
         original.setIpv4(17, CLIENT, 30000, CLUSTER_IP, 80);
@@ -134,8 +123,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldReportOriginalExistsForDuplicateInsert()
-    {
+    void shouldReportOriginalExistsForDuplicateInsert() {
         final long handle = insertServiceFlow(6, 40000, BACKEND, 8080);
         reply.setIpv4(6, BACKEND, 9090, CLIENT, 40000);
 
@@ -145,8 +133,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldReportReplyExistsAndRollBackOriginal()
-    {
+    void shouldReportReplyExistsAndRollBackOriginal() {
         insertServiceFlow(17, 40000, BACKEND, 53);
         // A second client flow whose reply tuple collides (same SNAT port chosen twice).
         original.setIpv4(17, ip(10, 244, 1, 6), 40000, CLUSTER_IP, 80);
@@ -163,8 +150,7 @@ class ConntrackTableTest
     }
 
     /** A masqueraded TCP flow driven through the handshake; the reply tuple is the SNAT tuple. */
-    private long openTcpFlow(final int clientPort, final int snatPort)
-    {
+    private long openTcpFlow(final int clientPort, final int snatPort) {
         original.setIpv4(IpProtocol.TCP, CLIENT, clientPort, CLUSTER_IP, 80);
         reply.setIpv4(IpProtocol.TCP, BACKEND, 8080, NODE_IP, snatPort);
         final long handle = table.insert(original, reply, 7, 0, T0);
@@ -177,8 +163,7 @@ class ConntrackTableTest
     }
 
     /** Client FIN, backend ACK, backend FIN, client ACK: TIME_WAIT. */
-    private void closeGracefully(final long handle, final long nowMs)
-    {
+    private void closeGracefully(final long handle, final long nowMs) {
         table.onPacket(handle, TcpFlags.FIN | TcpFlags.ACK, 52, nowMs);
         table.onPacket(handle | 1, TcpFlags.ACK, 52, nowMs);
         table.onPacket(handle | 1, TcpFlags.FIN | TcpFlags.ACK, 52, nowMs);
@@ -187,8 +172,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldTakeOverTheTupleOfAFlowInTimeWait()
-    {
+    void shouldTakeOverTheTupleOfAFlowInTimeWait() {
         final long old = openTcpFlow(40000, 61000);
         closeGracefully(old, T0 + 1000);
 
@@ -207,8 +191,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldTakeOverTheTupleOfAResetFlow()
-    {
+    void shouldTakeOverTheTupleOfAResetFlow() {
         final long old = openTcpFlow(40000, 61000);
         table.onPacket(old | 1, TcpFlags.RST, 40, T0 + 1000);
         assertEquals(ConntrackState.CLOSE, table.state(old));
@@ -218,8 +201,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldNeverDeleteALiveFlowAsOver()
-    {
+    void shouldNeverDeleteALiveFlowAsOver() {
         final long established = openTcpFlow(40000, 61000);
         original.setIpv4(IpProtocol.TCP, CLIENT, 40001, CLUSTER_IP, 80);
         reply.setIpv4(IpProtocol.TCP, BACKEND, 8080, NODE_IP, 61001);
@@ -233,8 +215,7 @@ class ConntrackTableTest
         table.onPacket(udp, 0, 60, T0);
 
         final long nowMs = T0 + 29_000; // before the 30 s unreplied UDP timeout and every TCP one
-        for (final long handle : new long[] {established, synSent, finWait, udp})
-        {
+        for (final long handle : new long[] {established, synSent, finWait, udp}) {
             assertFalse(table.isOver(handle, nowMs), ConntrackState.name(table.state(handle)));
             assertFalse(table.deleteIfOver(handle, nowMs), ConntrackState.name(table.state(handle)));
             assertFalse(table.deleteIfOver(handle | 1, nowMs));
@@ -245,8 +226,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldTakeOverAnExpiredUdpFlowBeforeGcSweepsIt()
-    {
+    void shouldTakeOverAnExpiredUdpFlowBeforeGcSweepsIt() {
         original.setIpv4(IpProtocol.UDP, CLIENT, 40000, CLUSTER_IP, 53);
         reply.setIpv4(IpProtocol.UDP, BACKEND, 53, NODE_IP, 61000);
         final long udp = table.insert(original, reply, 7, 0, T0);
@@ -260,8 +240,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldNotTakeOverThroughAStaleHandleOnceTheEntryIsReused()
-    {
+    void shouldNotTakeOverThroughAStaleHandleOnceTheEntryIsReused() {
         final long old = openTcpFlow(40000, 61000);
         table.onPacket(old, TcpFlags.RST, 40, T0);
         assertTrue(table.delete(old));
@@ -275,16 +254,14 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldGiveTheLastPacketTimeOfAFlow()
-    {
+    void shouldGiveTheLastPacketTimeOfAFlow() {
         final long handle = openTcpFlow(40000, 61000);
         closeGracefully(handle, T0 + 5_000);
         assertEquals(T0 + 5_000, table.lastPacketMs(handle));
     }
 
     @Test
-    void shouldDeleteBothKeysAndFreeEntry()
-    {
+    void shouldDeleteBothKeysAndFreeEntry() {
         final long handle = insertServiceFlow(6, 40000, BACKEND, 8080);
 
         assertTrue(table.delete(handle | 1));
@@ -297,8 +274,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldIgnoreStaleHandleAfterEntryIsReused()
-    {
+    void shouldIgnoreStaleHandleAfterEntryIsReused() {
         final long stale = insertServiceFlow(17, 40000, BACKEND, 53);
         assertTrue(table.delete(stale));
         final long reused = insertServiceFlow(17, 40001, BACKEND, 53);
@@ -314,8 +290,7 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldCountPacketsAndBytesPerDirection()
-    {
+    void shouldCountPacketsAndBytesPerDirection() {
         final long handle = insertServiceFlow(17, 40000, BACKEND, 53);
         table.onPacket(handle, 0, 100, T0);
         table.onPacket(handle, 0, 50, T0);
@@ -328,12 +303,10 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldGcExpiredEntriesInSlicesAndKeepLiveOnes()
-    {
+    void shouldGcExpiredEntriesInSlicesAndKeepLiveOnes() {
         final List<Long> udp = new ArrayList<>();
         final List<Long> tcp = new ArrayList<>();
-        for (int i = 0; i < 20; i++)
-        {
+        for (int i = 0; i < 20; i++) {
             final long u = insertServiceFlow(17, 20000 + i, BACKEND, 53);
             table.onPacket(u, 0, 60, T0);
             udp.add(u);
@@ -348,19 +321,16 @@ class ConntrackTableTest
         final int firstSlice = table.gc(later, 16);
         assertTrue(firstSlice <= 16);
         int reclaimed = firstSlice;
-        for (int i = 0; i < 10; i++)
-        {
+        for (int i = 0; i < 10; i++) {
             reclaimed += table.gc(later, 16);
         }
 
         assertEquals(20, reclaimed);
         assertEquals(20, table.size());
-        for (final long u : udp)
-        {
+        for (final long u : udp) {
             assertFalse(table.isLive(u));
         }
-        for (final long t : tcp)
-        {
+        for (final long t : tcp) {
             table.readOriginal(t, probe);
             assertEquals(t, table.find(probe));
             assertEquals(ConntrackState.ESTABLISHED, table.state(t));
@@ -370,10 +340,8 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldScanNoMoreThanTheSliceAskedFor()
-    {
-        for (int i = 0; i < 10; i++)
-        {
+    void shouldScanNoMoreThanTheSliceAskedFor() {
+        for (int i = 0; i < 10; i++) {
             insertServiceFlow(17, 20000 + i, BACKEND, 53);
         }
 
@@ -384,11 +352,9 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldFlushOnlyFlowsOfRemovedBackendAndProtocol()
-    {
+    void shouldFlushOnlyFlowsOfRemovedBackendAndProtocol() {
         final int otherBackend = ip(10, 244, 3, 9);
-        for (int i = 0; i < 5; i++)
-        {
+        for (int i = 0; i < 5; i++) {
             insertServiceFlow(17, 20000 + i, BACKEND, 53);
             insertServiceFlow(17, 21000 + i, otherBackend, 53);
             insertServiceFlow(6, 22000 + i, BACKEND, 53);
@@ -407,10 +373,8 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldVisitEveryLiveEntryOnce()
-    {
-        for (int i = 0; i < 10; i++)
-        {
+    void shouldVisitEveryLiveEntryOnce() {
+        for (int i = 0; i < 10; i++) {
             insertServiceFlow(17, 20000 + i, BACKEND, 53);
         }
         table.delete(table.find(probe.setIpv4(17, CLIENT, 20003, CLUSTER_IP, 80)));
@@ -419,8 +383,7 @@ class ConntrackTableTest
         table.forEach(seen::add);
 
         assertEquals(9, seen.size());
-        for (final long handle : seen)
-        {
+        for (final long handle : seen) {
             assertEquals(0, ConntrackTable.direction(handle));
             assertTrue(table.isLive(handle));
         }
@@ -429,20 +392,16 @@ class ConntrackTableTest
     }
 
     @Test
-    void shouldKeepFindingFlowsAfterHeavyChurnWithoutTombstoneBuildUp()
-    {
+    void shouldKeepFindingFlowsAfterHeavyChurnWithoutTombstoneBuildUp() {
         final ConntrackTable small = ConntrackTable.inMemory(8, ConntrackTimeouts.kubeProxyDefaults());
-        try (small)
-        {
+        try (small) {
             final long[] live = new long[8];
             java.util.Arrays.fill(live, -1);
             final FlowKey key = new FlowKey();
             final FlowKey back = new FlowKey();
-            for (int round = 0; round < 20_000; round++)
-            {
+            for (int round = 0; round < 20_000; round++) {
                 final int slot = round & 7;
-                if (live[slot] >= 0)
-                {
+                if (live[slot] >= 0) {
                     assertTrue(small.delete(live[slot]));
                 }
                 key.setIpv4(17, CLIENT, round & 0xFFFF, CLUSTER_IP, 53);

@@ -8,16 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class FlowKeyTest
-{
-    static int ip(final int a, final int b, final int c, final int d)
-    {
+class FlowKeyTest {
+    static int ip(final int a, final int b, final int c, final int d) {
         return (a << 24) | (b << 16) | (c << 8) | d;
     }
 
     @Test
-    void shouldStoreIpv4AsIpv4MappedAndReadItBack()
-    {
+    void shouldStoreIpv4AsIpv4MappedAndReadItBack() {
         final FlowKey key = new FlowKey().setIpv4(6, ip(10, 0, 0, 1), 1234, ip(192, 168, 255, 254), 80);
 
         assertTrue(key.isIpv4());
@@ -32,8 +29,7 @@ class FlowKeyTest
     }
 
     @Test
-    void shouldPrintTupleLikeConntrackTool()
-    {
+    void shouldPrintTupleLikeConntrackTool() {
         assertEquals("TCP 10.0.0.1:1234 -> 10.96.0.10:80",
             new FlowKey().setIpv4(6, ip(10, 0, 0, 1), 1234, ip(10, 96, 0, 10), 80).toString());
         assertEquals("UDP 255.255.255.255:65535 -> 0.0.0.0:0",
@@ -43,8 +39,7 @@ class FlowKeyTest
     }
 
     @Test
-    void shouldReverseTupleIncludingInPlace()
-    {
+    void shouldReverseTupleIncludingInPlace() {
         final FlowKey key = new FlowKey().setIpv4(17, ip(10, 0, 0, 1), 5000, ip(10, 96, 0, 10), 53);
         final FlowKey out = new FlowKey();
 
@@ -55,14 +50,12 @@ class FlowKeyTest
     }
 
     @Test
-    void shouldNotTreatIpv6AsIpv4()
-    {
+    void shouldNotTreatIpv6AsIpv4() {
         assertFalse(new FlowKey().set(6, 0x2001_0db8_0000_0000L, 1, 443, 0, 0x0000_FFFF_0A00_0001L, 80).isIpv4());
     }
 
     @Test
-    void shouldHashDeterministicallyAcrossProcesses()
-    {
+    void shouldHashDeterministicallyAcrossProcesses() {
         final FlowKey key = new FlowKey().setIpv4(6, ip(10, 0, 0, 1), 1234, ip(10, 96, 0, 10), 80);
         // Pinned: slot positions persist in mapped files, so the hash must never change silently.
         assertEquals(PINNED_HASH, key.hash());

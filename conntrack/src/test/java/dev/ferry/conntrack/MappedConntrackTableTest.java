@@ -16,20 +16,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class MappedConntrackTableTest
-{
+class MappedConntrackTableTest {
     private static final ConntrackTimeouts TIMEOUTS = ConntrackTimeouts.kubeProxyDefaults();
 
     @TempDir
     Path dir;
 
-    private static FlowKey original(final int port)
-    {
+    private static FlowKey original(final int port) {
         return new FlowKey().setIpv4(IpProtocol.TCP, CLIENT, port, CLUSTER_IP, 80);
     }
 
-    private static FlowKey reply(final int port)
-    {
+    private static FlowKey reply(final int port) {
         return new FlowKey().setIpv4(IpProtocol.TCP, BACKEND, 8080, CLIENT, port);
     }
 
@@ -39,8 +36,7 @@ class MappedConntrackTableTest
      * a 1 MiB tmpfs as the state directory, so nothing outside the child sees the mount.
      */
     @Test
-    void shouldFailWithAClearErrorOnAFullFileSystemInsteadOfCrashing() throws Exception
-    {
+    void shouldFailWithAClearErrorOnAFullFileSystemInsteadOfCrashing() throws Exception {
         final Path state = Files.createDirectories(dir.resolve("state"));
         final Path probe = dir.resolve("Probe.java");
         Files.writeString(probe, """
@@ -71,15 +67,12 @@ class MappedConntrackTableTest
     }
 
     @Test
-    void shouldAttachToExistingFileAndKeepEntries()
-    {
+    void shouldAttachToExistingFileAndKeepEntries() {
         final Path file = dir.resolve("conntrack.map");
         final long handle;
-        try (ConntrackTable table = ConntrackTable.mapped(file, 100, TIMEOUTS))
-        {
+        try (ConntrackTable table = ConntrackTable.mapped(file, 100, TIMEOUTS)) {
             assertFalse(table.attached());
-            for (int port = 1000; port < 1050; port++)
-            {
+            for (int port = 1000; port < 1050; port++) {
                 assertTrue(table.insert(original(port), reply(port), port, 1, T0) >= 0);
             }
             handle = table.find(original(1010));
@@ -87,8 +80,7 @@ class MappedConntrackTableTest
             table.delete(table.find(original(1020)));
         }
 
-        try (ConntrackTable table = ConntrackTable.mapped(file, 100, TIMEOUTS))
-        {
+        try (ConntrackTable table = ConntrackTable.mapped(file, 100, TIMEOUTS)) {
             assertTrue(table.attached());
             assertEquals(49, table.size());
             assertEquals(51, table.freeCount());
@@ -98,10 +90,8 @@ class MappedConntrackTableTest
             assertEquals(1010, table.serviceId(handle));
             assertEquals(100, table.bytes(handle));
             assertEquals(ConntrackTable.NOT_FOUND, table.find(original(1020)));
-            for (int port = 1000; port < 1050; port++)
-            {
-                if (port != 1020)
-                {
+            for (int port = 1000; port < 1050; port++) {
+                if (port != 1020) {
                     assertTrue(table.find(reply(port)) >= 0, "port " + port);
                 }
             }
@@ -111,16 +101,13 @@ class MappedConntrackTableTest
     }
 
     @Test
-    void shouldRecreateFileWhenCapacityDiffers()
-    {
+    void shouldRecreateFileWhenCapacityDiffers() {
         final Path file = dir.resolve("conntrack.map");
-        try (ConntrackTable table = ConntrackTable.mapped(file, 100, TIMEOUTS))
-        {
+        try (ConntrackTable table = ConntrackTable.mapped(file, 100, TIMEOUTS)) {
             table.insert(original(1000), reply(1000), 0, 0, T0);
         }
 
-        try (ConntrackTable table = ConntrackTable.mapped(file, 200, TIMEOUTS))
-        {
+        try (ConntrackTable table = ConntrackTable.mapped(file, 200, TIMEOUTS)) {
             assertFalse(table.attached());
             assertEquals(0, table.size());
             assertEquals(200, table.freeCount());
@@ -129,38 +116,32 @@ class MappedConntrackTableTest
     }
 
     @Test
-    void shouldRecreateFileWithBadMagic() throws Exception
-    {
+    void shouldRecreateFileWithBadMagic() throws Exception {
         final Path file = dir.resolve("conntrack.map");
-        try (ConntrackTable table = ConntrackTable.mapped(file, 10, TIMEOUTS))
-        {
+        try (ConntrackTable table = ConntrackTable.mapped(file, 10, TIMEOUTS)) {
             table.insert(original(1000), reply(1000), 0, 0, T0);
         }
         final byte[] bytes = Files.readAllBytes(file);
         bytes[0] ^= 0x55;
         Files.write(file, bytes);
 
-        try (ConntrackTable table = ConntrackTable.mapped(file, 10, TIMEOUTS))
-        {
+        try (ConntrackTable table = ConntrackTable.mapped(file, 10, TIMEOUTS)) {
             assertFalse(table.attached());
             assertEquals(0, table.size());
         }
     }
 
     @Test
-    void shouldFreeEntriesLeftHalfInsertedByACrash()
-    {
+    void shouldFreeEntriesLeftHalfInsertedByACrash() {
         final Path file = dir.resolve("conntrack.map");
-        try (ConntrackTable table = ConntrackTable.mapped(file, 10, TIMEOUTS))
-        {
+        try (ConntrackTable table = ConntrackTable.mapped(file, 10, TIMEOUTS)) {
             table.insert(original(1000), reply(1000), 0, 0, T0);
             final long handle = table.insert(original(1001), reply(1001), 0, 0, T0);
             // Simulate a crash between claiming and publishing: entry back to CLAIMED.
             forceStatus(file, handle, ConntrackTable.STATUS_CLAIMED, table);
         }
 
-        try (ConntrackTable table = ConntrackTable.mapped(file, 10, TIMEOUTS))
-        {
+        try (ConntrackTable table = ConntrackTable.mapped(file, 10, TIMEOUTS)) {
             assertTrue(table.attached());
             assertEquals(1, table.size());
             assertEquals(9, table.freeCount());
@@ -169,13 +150,10 @@ class MappedConntrackTableTest
         }
     }
 
-    private static void forceStatus(final Path file, final long handle, final int status, final ConntrackTable table)
-    {
+    private static void forceStatus(final Path file, final long handle, final int status, final ConntrackTable table) {
         // Goes through the live mapping: same bytes the next open reads.
-        table.forEach(h ->
-        {
-            if (h == handle)
-            {
+        table.forEach(h -> {
+            if (h == handle) {
                 table.testOnlySetStatus(h, status);
             }
         });
@@ -183,8 +161,7 @@ class MappedConntrackTableTest
     }
 
     @Test
-    void shouldExplainUnusableFile()
-    {
+    void shouldExplainUnusableFile() {
         final Path file = dir.resolve("missing-dir").resolve("conntrack.map");
 
         final Exception ex = assertThrows(java.io.UncheckedIOException.class, () -> ConntrackTable.mapped(file, 10, TIMEOUTS));
@@ -192,8 +169,7 @@ class MappedConntrackTableTest
     }
 
     @Test
-    void shouldRejectCapacityOutOfRange()
-    {
+    void shouldRejectCapacityOutOfRange() {
         assertThrows(IllegalArgumentException.class, () -> ConntrackTable.inMemory(0, TIMEOUTS));
         assertThrows(IllegalArgumentException.class, () -> ConntrackTable.inMemory(ConntrackTable.MAX_CAPACITY + 1, TIMEOUTS));
     }
