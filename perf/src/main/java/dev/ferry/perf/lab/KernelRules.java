@@ -76,57 +76,57 @@ public final class KernelRules {
         n.append("\tmap no-endpoint-services {\n\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n")
             .append("\t\tcomment \"vmap to drop or reject packets to services with no endpoints\"\n\t}\n");
         n.append("""
-            	chain filter-prerouting {
-            		type filter hook prerouting priority dstnat - 10; policy accept;
-            	}
-            	chain filter-input {
-            		type filter hook input priority -110; policy accept;
-            		ct state new jump service-endpoints-check
-            	}
-            	chain filter-forward {
-            		type filter hook forward priority -110; policy accept;
-            		ct state new jump service-endpoints-check
-            		ct state new jump cluster-ips-check
-            	}
-            	chain filter-output {
-            		type filter hook output priority -110; policy accept;
-            		ct state new jump service-endpoints-check
-            	}
-            	chain filter-output-post-dnat {
-            		type filter hook output priority -90; policy accept;
-            		ct state new jump cluster-ips-check
-            	}
-            	chain nat-prerouting {
-            		type nat hook prerouting priority dstnat; policy accept;
-            		jump services
-            	}
-            	chain nat-output {
-            		type nat hook output priority -100; policy accept;
-            		jump services
-            	}
-            	chain nat-postrouting {
-            		type nat hook postrouting priority srcnat; policy accept;
-            		jump masquerading
-            	}
-            	chain service-endpoints-check {
-            		ip daddr . meta l4proto . th dport vmap @no-endpoint-services
-            	}
-            	chain cluster-ips-check {
-            		ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"
-            		ip daddr { %s } drop comment "Drop traffic to unallocated ClusterIPs"
-            	}
-            	chain mark-for-masquerade {
-            		meta mark set meta mark | %s
-            	}
-            	chain masquerading {
-            		meta mark & %s == 0 return
-            		meta mark set meta mark ^ %s
-            		masquerade fully-random
-            	}
-            	chain services {
-            		ip daddr . meta l4proto . th dport vmap @service-ips
-            		ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports
-            	}
+            \tchain filter-prerouting {
+            \t\ttype filter hook prerouting priority dstnat - 10; policy accept;
+            \t}
+            \tchain filter-input {
+            \t\ttype filter hook input priority -110; policy accept;
+            \t\tct state new jump service-endpoints-check
+            \t}
+            \tchain filter-forward {
+            \t\ttype filter hook forward priority -110; policy accept;
+            \t\tct state new jump service-endpoints-check
+            \t\tct state new jump cluster-ips-check
+            \t}
+            \tchain filter-output {
+            \t\ttype filter hook output priority -110; policy accept;
+            \t\tct state new jump service-endpoints-check
+            \t}
+            \tchain filter-output-post-dnat {
+            \t\ttype filter hook output priority -90; policy accept;
+            \t\tct state new jump cluster-ips-check
+            \t}
+            \tchain nat-prerouting {
+            \t\ttype nat hook prerouting priority dstnat; policy accept;
+            \t\tjump services
+            \t}
+            \tchain nat-output {
+            \t\ttype nat hook output priority -100; policy accept;
+            \t\tjump services
+            \t}
+            \tchain nat-postrouting {
+            \t\ttype nat hook postrouting priority srcnat; policy accept;
+            \t\tjump masquerading
+            \t}
+            \tchain service-endpoints-check {
+            \t\tip daddr . meta l4proto . th dport vmap @no-endpoint-services
+            \t}
+            \tchain cluster-ips-check {
+            \t\tip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"
+            \t\tip daddr { %s } drop comment "Drop traffic to unallocated ClusterIPs"
+            \t}
+            \tchain mark-for-masquerade {
+            \t\tmeta mark set meta mark | %s
+            \t}
+            \tchain masquerading {
+            \t\tmeta mark & %s == 0 return
+            \t\tmeta mark set meta mark ^ %s
+            \t\tmasquerade fully-random
+            \t}
+            \tchain services {
+            \t\tip daddr . meta l4proto . th dport vmap @service-ips
+            \t\tip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports
+            \t}
             """.formatted(BenchServices.SERVICE_CIDR, MASQ_MARK, MASQ_MARK, MASQ_MARK).replace("\n    ", "\n"));
         for (final ServicePort p : ports) {
             serviceChains(n, p);
