@@ -133,7 +133,7 @@ class ForwardingTest {
 
     private static void assertGetWorks(RoutedLab lab) throws Exception {
         byte[] body = TinyHttp.body(BODY);
-        try (ServerSocket ignored = TinyHttp.serveOnce(lab.server, RoutedLab.SERVER_IP, PORT, body)) {
+        try (ServerSocket _ = TinyHttp.serveOnce(lab.server, RoutedLab.SERVER_IP, PORT, body)) {
             TinyHttp.Response r = TinyHttp.get(lab.client, RoutedLab.SERVER_IP, PORT, TIMEOUT_MS);
             assertEquals("HTTP/1.0 200 OK", r.statusLine());
             assertEquals(body.length, r.body().length, "body length");

@@ -338,7 +338,6 @@ public final class AdminServer implements AutoCloseable {
             return metricsBindAddress(hp.host()).metricsPort(hp.port());
         }
 
-        /** False forces NIO (tests of the fallback); true uses epoll when it loads. */
         /** How long a connection may send nothing before it is closed. */
         public Context idleTimeoutMs(final long ms) {
             this.idleTimeoutMs = ms;
@@ -351,6 +350,7 @@ public final class AdminServer implements AutoCloseable {
             return this;
         }
 
+        /** False forces NIO (tests of the fallback); true uses epoll when it loads. */
         public Context useEpoll(final boolean useEpoll) {
             this.useEpoll = useEpoll;
             return this;

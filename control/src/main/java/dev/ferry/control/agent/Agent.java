@@ -245,6 +245,10 @@ public final class Agent implements AutoCloseable {
          */
         default void health(final SyncTracker tracker) {
         }
+
+        /** Stops delivering and releases what the source holds; throws nothing checked (the agent's close goes on). */
+        @Override
+        void close();
     }
 
     /**

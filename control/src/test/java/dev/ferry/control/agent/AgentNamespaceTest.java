@@ -453,7 +453,7 @@ abstract class AgentNamespaceTest {
         // keep (ClusterIP 10.96.0.40:9, NodePort 30090) -> web-1:7070, an echo for many connections
         final List<Socket> connections = new java.util.ArrayList<>();
         final List<DatagramSocket> udpFlows = new java.util.ArrayList<>();
-        try (EchoServer echo = EchoServer.start(lab.pod(1), 7070)) {
+        try (EchoServer _ = EchoServer.start(lab.pod(1), 7070)) {
             Files.writeString(manifests.resolve("keep.yaml"), """
                 apiVersion: v1
                 kind: Service

@@ -72,12 +72,16 @@ public final class EchoServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         try {
             socket.close();
         } catch (final IOException e) {
             // closing anyway
         }
-        acceptor.join(5000);
+        try {
+            acceptor.join(5000);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -74,6 +74,9 @@ public final class LoadServer implements AutoCloseable {
         return new ServerStats(udpPackets.sum(), udpBytes.sum(), bulkBytes.sum(), rr.sum(), crr.sum(), System.nanoTime());
     }
 
+    // Netty 4.2 deprecates RCVBUF_ALLOCATOR (its IoHandle transports size reads themselves); the
+    // fixed allocator here is what lets one read take a whole batch of datagrams on epoll
+    @SuppressWarnings("deprecation")
     private void bindAll() throws InterruptedException {
         channels.add(new Bootstrap().group(group).channel(EpollDatagramChannel.class)
             .option(ChannelOption.SO_RCVBUF, 8 << 20)
