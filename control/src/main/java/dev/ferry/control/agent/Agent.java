@@ -14,6 +14,7 @@ import dev.ferry.nativeio.netlink.Sysctl;
 import dev.ferry.control.sync.BoundedFrequencyRunner;
 import dev.ferry.control.sync.ServiceSync;
 import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.counters.DataplaneCounters;
 import dev.ferry.dataplane.lb.ClientIpAffinityTable;
 import dev.ferry.control.files.FileModes;
@@ -165,7 +166,7 @@ public final class Agent implements AutoCloseable {
             tracker.changeQueued();
             tracker.servicesChanged(change.servicesChanged());
             tracker.endpointsChanged(change.endpointsChanged());
-            sync.setDesired(change.ports(), System.currentTimeMillis());
+            sync.setDesired(change.ports(), change.extraServiceCidrs(), System.currentTimeMillis());
             runner.run();
             hooks.forEach(hook -> hook.accept(change));
         });
@@ -267,8 +268,24 @@ public final class Agent implements AutoCloseable {
         void close();
     }
 
-    /** One desired state: the service ports and how many services and endpoints changed since the last one. */
-    public record DesiredState(List<dev.ferry.dataplane.service.ServicePortSpec> ports, int servicesChanged, int endpointsChanged) {
+    /**
+     * One desired state: the service ports, how many services and endpoints changed since the last
+     * one, and the cluster's service ranges (API mode: its ServiceCIDR objects'; empty in manifest
+     * mode), which join the node config's serviceCIDRs: routed into ferry0 and their unallocated
+     * addresses dropped as the node config's are.
+     */
+    public record DesiredState(List<dev.ferry.dataplane.service.ServicePortSpec> ports, int servicesChanged, int endpointsChanged,
+                               List<Ipv4Cidr> extraServiceCidrs) {
+        public DesiredState {
+            ports = List.copyOf(ports);
+            extraServiceCidrs = List.copyOf(extraServiceCidrs);
+        }
+
+        /** A state whose service ranges are the node config's alone (manifest mode). */
+        public DesiredState(final List<dev.ferry.dataplane.service.ServicePortSpec> ports, final int servicesChanged,
+                            final int endpointsChanged) {
+            this(ports, servicesChanged, endpointsChanged, List.of());
+        }
     }
 
 }

@@ -131,8 +131,8 @@ final class AgentCommand implements Callable<Integer> {
         if (fromApi && config.serviceCidrs().isEmpty()) {
             closeQuietly(client);
             spec.commandLine().getErr().println("ferry agent: --service-cidr (serviceCIDRs) is needed with the Kubernetes API "
-                + "source: the agent routes the service ranges into ferry0 and the API does not say what they are "
-                + "(kubeadm's default is 10.96.0.0/12)");
+                + "source: the agent routes the service ranges into ferry0 from the start, and the cluster's ServiceCIDR objects "
+                + "(Kubernetes 1.33 and later) only add to them (kubeadm's default is 10.96.0.0/12)");
             return CommandLine.ExitCode.USAGE;
         }
         final AgentOptions options;

@@ -14,7 +14,8 @@ import java.util.List;
  * @param nodeIps           this node's addresses ({@link dev.ferry.dataplane.addr.Ipv4} ints), at least one
  * @param clusterCidrs      pod ranges of the cluster; empty means no source is treated as a pod
  * @param podCidr           this node's pod range, or null
- * @param serviceCidrs      ranges ClusterIPs come from
+ * @param serviceCidrs      ranges ClusterIPs come from (in API mode the floor: the cluster's ServiceCIDR
+ *                          objects add theirs, {@link #withExtraServiceCidrs})
  * @param nodePortMin       first NodePort (inclusive)
  * @param nodePortMax       last NodePort (inclusive)
  * @param nodePortAddresses CIDRs of node addresses that accept NodePorts; empty means all nodeIps
@@ -86,6 +87,16 @@ public record NodeConfig(
             nodePortAddresses, masqueradeAll);
     }
 
+    /**
+     * This config with {@code extra} service ranges beside its own (API mode: the ranges of the
+     * cluster's ServiceCIDR objects), so that a ClusterIP from one of them is accepted
+     * ({@link #clusterIpProblem}); its own stay first, a range listed twice counts once.
+     */
+    public NodeConfig withExtraServiceCidrs(final List<Ipv4Cidr> extra) {
+        return extra.isEmpty() ? this : new NodeConfig(nodeName, nodeIps, clusterCidrs, podCidr, Ipv4Cidr.union(serviceCidrs, extra),
+            nodePortMin, nodePortMax, nodePortAddresses, masqueradeAll, portType, masqueradeAddress, zone);
+    }
+
     /** "30000-32767". */
     public String nodePortRange() {
         return nodePortMin + "-" + nodePortMax;
@@ -104,6 +115,6 @@ public record NodeConfig(
         if (serviceCidrs.isEmpty() || inServiceCidrs(clusterIp)) {
             return null;
         }
-        return dev.ferry.dataplane.addr.Ipv4.format(clusterIp) + " is outside the node config's serviceCIDRs " + serviceCidrs;
+        return dev.ferry.dataplane.addr.Ipv4.format(clusterIp) + " is outside the serviceCIDRs " + serviceCidrs;
     }
 }

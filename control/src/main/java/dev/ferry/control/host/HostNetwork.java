@@ -49,11 +49,13 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     private final Path stateFile;
     private final Map<String, String> savedSysctls = new LinkedHashMap<>();
     private final List<Rule> installedRules = new ArrayList<>();
-    private final Set<Integer> routedAddresses = new HashSet<>();
+    /** The routes into ferry0 that follow the desired state (ServiceSync's routePrefixes), each with its fallback. */
+    private final Set<Ipv4Cidr> routedPrefixes = new HashSet<>();
     private final Map<Integer, List<Rule>> healthCheckRules = new java.util.HashMap<>();
     private final List<Rule> replyRules = new ArrayList<>();
     private volatile ReplySteering replySteering = ReplySteering.NONE;
     private Ipv4Cidr podCidr;
+    private List<Ipv4Cidr> serviceCidrs = List.of();
     private List<Integer> nodePortIps = List.of();
     private String portType;
     private int ifindex;
@@ -167,6 +169,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         }
         this.nodePortIps = List.copyOf(nodePortIps);
         this.podCidr = podCidr;
+        this.serviceCidrs = List.copyOf(serviceCidrs);
         netlink.setUp(HostRouting.DEVICE, true);
         ifindex = netlink.ifindex(HostRouting.DEVICE);
         if (link.peerMac() != null) {
@@ -181,7 +184,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         for (final Route route : HostRouting.fallbackRoutes(serviceCidrs)) {
             netlink.replaceRoute(route);
         }
-        adoptAddressRoutes();
+        adoptPrefixRoutes();
         final List<Rule> found = netlink.rules(false).stream().filter(r -> HostRouting.OWNED_PRIORITIES.contains(r.priority())).toList();
         final List<Rule> wanted = HostRouting.rules(podCidr, nodePortIps, nodePortMin, nodePortMax, snat, snatAddressOwned);
         for (final Rule rule : wanted) {
@@ -233,12 +236,20 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         }
     }
 
-    /** The /32 routes into ferry0 a previous agent left: the first sync's routeAddresses reconciles them. */
-    private void adoptAddressRoutes() {
+    /**
+     * The routes into ferry0 a previous agent left beyond the node config's serviceCIDRs (the
+     * cluster's service ranges, /32s of service addresses): the first sync's routePrefixes
+     * reconciles them. A range that was in the config and is no longer goes with them.
+     */
+    private void adoptPrefixRoutes() {
         for (final Route route : netlink.routes(false, Rtnl.RT_TABLE_MAIN)) {
-            // its /32 routes into ferry0, or only their fallbacks where ferry0 went away with them
-            if (route.prefixLength() == 32 && route.destination() != null && (route.ifindex() == ifindex || HostRouting.isFallback(route))) {
-                routedAddresses.add(Ipv4.parse(route.destination().getHostAddress()));
+            // its routes into ferry0, or only their fallbacks where ferry0 went away with them
+            if (route.destination() == null || !(route.ifindex() == ifindex || HostRouting.isFallback(route))) {
+                continue;
+            }
+            final Ipv4Cidr prefix = new Ipv4Cidr(Ipv4.parse(route.destination().getHostAddress()), route.prefixLength());
+            if (!serviceCidrs.contains(prefix)) {
+                routedPrefixes.add(prefix);
             }
         }
     }
@@ -299,29 +310,33 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         replySteering = new ReplySteering(replyRules.size(), wanted.extraPorts(), wanted.folded());
     }
 
-    /** Makes the set of externalIP/LoadBalancer-IP routes into ferry0 equal {@code addresses}. */
+    /**
+     * Makes the routes into ferry0 beyond the node config's serviceCIDRs (the cluster's other
+     * service ranges, /32s of externalIPs, LoadBalancer IPs and stray ClusterIPs) equal
+     * {@code prefixes}, each with its blackhole fallback, added first and removed last.
+     */
     @Override
-    public void routeAddresses(final Set<Integer> addresses) {
-        for (final int address : Set.copyOf(routedAddresses)) {
-            if (!addresses.contains(address)) {
-                for (final Route route : List.of(HostRouting.addressRoute(ifindex, gateway, address), HostRouting.addressFallback(address))) {
+    public void routePrefixes(final Set<Ipv4Cidr> prefixes) {
+        for (final Ipv4Cidr prefix : Set.copyOf(routedPrefixes)) {
+            if (!prefixes.contains(prefix)) {
+                for (final Route route : List.of(HostRouting.prefixRoute(ifindex, gateway, prefix), HostRouting.prefixFallback(prefix))) {
                     try {
                         netlink.deleteRoute(route);
                     } catch (final NativeException e) {
                         // already gone (a packet-port ferry0 takes its routes along when it goes)
                     }
                 }
-                routedAddresses.remove(address);
+                routedPrefixes.remove(prefix);
             }
         }
-        for (final int address : addresses) {
-            if (!routedAddresses.contains(address)) {
+        for (final Ipv4Cidr prefix : prefixes) {
+            if (!routedPrefixes.contains(prefix)) {
                 try {
-                    netlink.replaceRoute(HostRouting.addressFallback(address));
-                    netlink.replaceRoute(HostRouting.addressRoute(ifindex, gateway, address));
-                    routedAddresses.add(address);
+                    netlink.replaceRoute(HostRouting.prefixFallback(prefix));
+                    netlink.replaceRoute(HostRouting.prefixRoute(ifindex, gateway, prefix));
+                    routedPrefixes.add(prefix);
                 } catch (final NativeException e) {
-                    LOG.warning("could not route " + Ipv4.format(address) + "/32 into " + HostRouting.DEVICE + ": " + e.getMessage());
+                    LOG.warning("could not route " + prefix + " into " + HostRouting.DEVICE + ": " + e.getMessage());
                 }
             }
         }

@@ -258,9 +258,9 @@ public final class HostRouting {
         return routes;
     }
 
-    /** The fallback behind an externalIP's or LoadBalancer IP's route. */
-    public static Route addressFallback(final int address) {
-        return Route.to(inet(address), 32).type(Rtnl.RTN_BLACKHOLE).metric(FALLBACK_METRIC);
+    /** The fallback behind a route of {@link #prefixRoute}. */
+    public static Route prefixFallback(final Ipv4Cidr prefix) {
+        return Route.to(inet(prefix.base()), prefix.prefixLen()).type(Rtnl.RTN_BLACKHOLE).metric(FALLBACK_METRIC);
     }
 
     /** Whether {@code route} is one of Ferry's fallbacks (found again by cleanup). */
@@ -268,9 +268,13 @@ public final class HostRouting {
         return route.type() == Rtnl.RTN_BLACKHOLE && route.metric() == FALLBACK_METRIC;
     }
 
-    /** A /32 route into ferry0 for an externalIP or LoadBalancer IP. */
-    public static Route addressRoute(final int ifindex, final InetAddress gateway, final int address) {
-        return intoFerry(Route.to(inet(address), 32), ifindex, gateway);
+    /**
+     * A route into ferry0 that follows the desired state: a service range of the cluster's beyond
+     * the node config's (a ServiceCIDR object), or a /32 for an externalIP, a LoadBalancer IP or
+     * a ClusterIP outside every service range.
+     */
+    public static Route prefixRoute(final int ifindex, final InetAddress gateway, final Ipv4Cidr prefix) {
+        return intoFerry(Route.to(inet(prefix.base()), prefix.prefixLen()), ifindex, gateway);
     }
 
     private static Route intoFerry(final Route route, final int ifindex, final InetAddress gateway) {

@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.api.model.ServiceSpec;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
+import io.fabric8.kubernetes.api.model.networking.v1.ServiceCIDR;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,8 @@ import java.util.Objects;
  *   <li>Services labelled {@value #SERVICE_PROXY_NAME_LABEL} (they belong to another proxy),
  *       ExternalName services, and services without an IPv4 ClusterIP (headless, not yet
  *       allocated, or IPv6 only: the dataplane is IPv4-only);</li>
- *   <li>EndpointSlices that are not of address type IPv4 or do not name their Service.</li>
+ *   <li>EndpointSlices that are not of address type IPv4 or do not name their Service;</li>
+ *   <li>the IPv6 ranges of ServiceCIDRs.</li>
  * </ul>
  * The API server has validated everything already, so a value that does not parse is a surprise
  * (a newer API, a bug): the object is rejected with an {@link ApiObjectException} naming the
@@ -61,8 +63,13 @@ final class ApiObjects {
         private final transient ManifestError error;
 
         ApiObjectException(final ObjectRef ref, final String field, final String problem) {
-            super(ref.describe() + ": " + field + ": " + problem);
-            this.error = new ManifestError(ORIGIN, ref.describe(), field, problem);
+            this(ref.describe(), field, problem);
+        }
+
+        /** @param object "ServiceCIDR kubernetes": a cluster-scoped object, named without a namespace */
+        ApiObjectException(final String object, final String field, final String problem) {
+            super(object + ": " + field + ": " + problem);
+            this.error = new ManifestError(ORIGIN, object, field, problem);
         }
 
         ManifestError error() {
@@ -281,6 +288,27 @@ final class ApiObjects {
         } catch (final IllegalArgumentException e) {
             throw new ApiObjectException(ref, field, "'" + text + "' is not a CIDR such as 203.0.113.0/24");
         }
+    }
+
+    /**
+     * The IPv4 ranges of a ServiceCIDR's {@code spec.cidrs}, in order; IPv6 ones are left out (the
+     * dataplane is IPv4-only). Throws {@link ApiObjectException} for one that does not parse.
+     */
+    static List<Ipv4Cidr> serviceCidrRanges(final ServiceCIDR api) {
+        final String object = "ServiceCIDR " + api.getMetadata().getName();
+        final List<String> texts = api.getSpec() == null ? List.of() : orEmpty(api.getSpec().getCidrs());
+        final List<Ipv4Cidr> ranges = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            if (isIpv6(texts.get(i))) {
+                continue;
+            }
+            try {
+                ranges.add(Ipv4Cidr.parse(texts.get(i)));
+            } catch (final IllegalArgumentException e) {
+                throw new ApiObjectException(object, "spec.cidrs[" + i + "]", "'" + texts.get(i) + "' is not a CIDR such as 10.96.0.0/12");
+            }
+        }
+        return ranges;
     }
 
     static boolean isIpv6(final String text) {

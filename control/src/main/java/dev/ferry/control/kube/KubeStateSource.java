@@ -11,10 +11,14 @@ import dev.ferry.control.model.EndpointSlice;
 import dev.ferry.control.model.Service;
 import dev.ferry.control.source.ChangeCounter;
 import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.service.ServicePortSpec;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.networking.v1.ServiceCIDR;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 
@@ -24,6 +28,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -39,7 +44,8 @@ import java.util.logging.Logger;
  * The agent's desired state from the Kubernetes API, read the way kube-proxy reads it: informers
  * (list, then watch) on Services and EndpointSlices in every namespace, both without the objects
  * labelled {@value ApiObjects#SERVICE_PROXY_NAME_LABEL} or {@value ApiObjects#HEADLESS_LABEL}
- * (kube-proxy's label selector), and on this node's Node.
+ * (kube-proxy's label selector), on this node's Node, and on the ServiceCIDRs
+ * ({@code networking.k8s.io/v1}) when the API server serves them.
  *
  * <p>Every event queues one recompute on the source's thread ({@code ferry-kube}); events that
  * arrive meanwhile share it. A recompute converts the informers' caches ({@link ApiObjects}),
@@ -55,6 +61,15 @@ import java.util.logging.Logger;
  * ones (a fresh list): what changed meanwhile, deletions included, is applied even where a resumed
  * watch would not replay it; then the tracker hears {@link SyncTracker#sourceAvailable()}.
  *
+ * <p>ServiceCIDRs: the service ranges are the node config's serviceCIDRs (a floor that always
+ * stays) plus the IPv4 {@code spec.cidrs} of every ServiceCIDR the informer holds, being deleted or
+ * not, as kube-proxy's {@code ServiceCIDRConfig} takes them; a ServiceCIDR goes out of them when the
+ * API server has removed it. They go to the agent with each state
+ * ({@link Agent.DesiredState#extraServiceCidrs()}), which routes them into ferry0 and drops their
+ * unallocated addresses, and a ClusterIP in them is accepted. An API server that does not serve
+ * ServiceCIDRs (before Kubernetes 1.33, or a role without them) leaves the node config's ranges
+ * alone, said once in the log.
+ *
  * <p>The Node: its eligibility (being deleted, or tainted for removal) goes to the tracker as
  * kube-proxy's {@code nodeEligible}. When its address or pod range changes and the agent took that
  * value from it ({@link NodeDefaults}), the agent cannot follow (its routing is built around them):
@@ -67,6 +82,8 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
     /** A tenth of the default health timeout: an outage shows in /healthz within 10% of when it should. */
     public static final long DEFAULT_PROBE_INTERVAL_MS = 6_000;
     public static final long DEFAULT_START_TIMEOUT_MS = 60_000;
+    private static final int HTTP_FORBIDDEN = 403;
+    private static final int HTTP_NOT_FOUND = 404;
 
     private final Context ctx;
     private final ScheduledExecutorService worker;
@@ -100,6 +117,10 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
     private List<ServicePortSpec> lastPorts = List.of();
     private boolean delivered;
     private Set<ManifestError> lastErrors = Set.of();
+    private List<Ipv4Cidr> lastExtraCidrs = List.of();
+    private Set<String> lastIpv6Cidrs = Set.of();
+    /** Whether the last informer start found ServiceCIDRs served; null before the first. Start and probe paths. */
+    private volatile Boolean serviceCidrsServed;
     private boolean nodeSeen;
     private boolean nodeChangeReported;
     // Probe thread only.
@@ -112,20 +133,26 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
         this.prober = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("ferry-kube-probe").daemon().unstarted(r));
     }
 
-    /** The informers in use: Services, EndpointSlices and this node's Node. */
+    /** The informers in use: Services, EndpointSlices, this node's Node, and ServiceCIDRs (null when not served). */
     private record Informers(SharedIndexInformer<io.fabric8.kubernetes.api.model.Service> services,
                              SharedIndexInformer<io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice> slices,
-                             SharedIndexInformer<Node> node) implements AutoCloseable {
+                             SharedIndexInformer<Node> node,
+                             SharedIndexInformer<ServiceCIDR> serviceCidrs) implements AutoCloseable {
+        List<SharedIndexInformer<? extends HasMetadata>> all() {
+            return serviceCidrs == null ? List.of(services, slices, node) : List.of(services, slices, node, serviceCidrs);
+        }
+
         CompletableFuture<Void> synced() {
-            return CompletableFuture.allOf(services.start().toCompletableFuture(), slices.start().toCompletableFuture(),
-                node.start().toCompletableFuture());
+            return CompletableFuture.allOf(all().stream().map(i -> i.start().toCompletableFuture()).toArray(CompletableFuture[]::new));
+        }
+
+        List<ServiceCIDR> serviceCidrList() {
+            return serviceCidrs == null ? List.of() : serviceCidrs.getStore().list();
         }
 
         @Override
         public void close() {
-            services.close();
-            slices.close();
-            node.close();
+            all().forEach(SharedIndexInformer::close);
         }
     }
 
@@ -140,7 +167,8 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
         try {
             informers = startInformers(ctx.startTimeoutMs);
             LOG.info("kubernetes API " + ctx.client.getMasterUrl() + ": watching Services and EndpointSlices (without the labels "
-                + ApiObjects.SERVICE_PROXY_NAME_LABEL + " and " + ApiObjects.HEADLESS_LABEL + ") and Node " + ctx.config.nodeName());
+                + ApiObjects.SERVICE_PROXY_NAME_LABEL + " and " + ApiObjects.HEADLESS_LABEL + "), Node " + ctx.config.nodeName()
+                + (informers.serviceCidrs() != null ? " and ServiceCIDRs" : ""));
             recompute(); // the first state, on the calling thread
             started = true;
             requestRecompute(); // anything that arrived between the first state and now
@@ -161,8 +189,9 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
             client.discovery().v1().endpointSlices().inAnyNamespace()
                 .withoutLabel(ApiObjects.SERVICE_PROXY_NAME_LABEL).withoutLabel(ApiObjects.HEADLESS_LABEL)
                 .runnableInformer(0),
-            client.nodes().withField("metadata.name", ctx.config.nodeName()).runnableInformer(0));
-        for (final SharedIndexInformer<? extends HasMetadata> informer : List.of(fresh.services(), fresh.slices(), fresh.node())) {
+            client.nodes().withField("metadata.name", ctx.config.nodeName()).runnableInformer(0),
+            serviceCidrsServed() ? client.network().v1().serviceCIDRs().runnableInformer(0) : null);
+        for (final SharedIndexInformer<? extends HasMetadata> informer : fresh.all()) {
             informer.addEventHandler(onEvent);
             // Keep trying whatever fails (the API server down, a refused watch): the probe reports
             // the outage, and the last state serves meanwhile.
@@ -185,6 +214,37 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while listing from the API server", e);
         }
+    }
+
+    /**
+     * Whether the API server serves ServiceCIDRs to this agent, asked with a list of at most one.
+     * Not found (a cluster before Kubernetes 1.33, whose API has no networking.k8s.io/v1
+     * ServiceCIDR) or forbidden (a ClusterRole without them): false, said once, and the node
+     * config's serviceCIDRs are the service ranges. Any other failure (the API server not answering
+     * yet): true, and the informer's first list waits for it as the others' do.
+     */
+    private boolean serviceCidrsServed() {
+        boolean served = true;
+        String why = null;
+        try {
+            ctx.client.network().v1().serviceCIDRs().list(new ListOptionsBuilder().withLimit(1L).build());
+        } catch (final KubernetesClientException e) {
+            if (e.getCode() == HTTP_NOT_FOUND) {
+                served = false;
+                why = "the API server does not serve ServiceCIDRs (networking.k8s.io/v1, Kubernetes 1.33 and later)";
+            } else if (e.getCode() == HTTP_FORBIDDEN) {
+                served = false;
+                why = "the agent may not list ServiceCIDRs (networking.k8s.io/v1; grant list and watch on servicecidrs,"
+                    + " docs/deploy/rbac.yaml)";
+            }
+        }
+        if (!served && !Boolean.FALSE.equals(serviceCidrsServed)) {
+            LOG.warning(why + ": the service ranges are the node config's serviceCIDRs " + ctx.config.serviceCidrs() + " alone");
+        } else if (served && Boolean.FALSE.equals(serviceCidrsServed)) {
+            LOG.info("the API server serves ServiceCIDRs now: their ranges join the node config's serviceCIDRs");
+        }
+        serviceCidrsServed = served;
+        return served;
     }
 
     private static String duration(final long ms) {
@@ -246,23 +306,61 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
                 errors.add(e.error());
             }
         }
+        final List<Ipv4Cidr> extraCidrs = extraServiceCidrs(current.serviceCidrList(), errors);
         final NodeFacts node = current.node().getStore().list().stream().filter(n -> ctx.config.nodeName().equals(n.getMetadata().getName()))
             .findFirst().map(NodeFacts::of).orElse(null);
         // topology hints name zones: this node's is its Node's label (kube-proxy watches it), else the node config's
         final String zone = node != null ? node.zone() : ctx.config.zone();
-        final CompiledServices compiled = new ServicePortCompiler(ctx.config, zone).compile(ManifestSet.of(services, slices));
+        // a ClusterIP from the cluster's ServiceCIDRs is one the compiler accepts
+        final CompiledServices compiled = new ServicePortCompiler(ctx.config.withExtraServiceCidrs(extraCidrs), zone)
+            .compile(ManifestSet.of(services, slices));
         errors.addAll(compiled.errors());
         logNewErrors(errors);
         checkNode(node);
 
         final List<ServicePortSpec> ports = compiled.ports();
-        if (delivered && ports.equals(lastPorts)) {
+        if (delivered && ports.equals(lastPorts) && extraCidrs.equals(lastExtraCidrs)) {
             return; // a no-op change (a resync, a status update Ferry does not use)
+        }
+        if (!extraCidrs.equals(lastExtraCidrs)) {
+            LOG.info("service ranges: the node config's serviceCIDRs " + ctx.config.serviceCidrs()
+                + (extraCidrs.isEmpty() ? " alone" : " and the cluster's ServiceCIDRs " + extraCidrs));
         }
         final int[] changes = ChangeCounter.count(lastPorts, ports);
         delivered = true;
         lastPorts = ports;
-        listener.accept(new Agent.DesiredState(ports, changes[0], changes[1]));
+        lastExtraCidrs = extraCidrs;
+        listener.accept(new Agent.DesiredState(ports, changes[0], changes[1], extraCidrs));
+    }
+
+    /**
+     * The IPv4 ranges of {@code serviceCidrs}, sorted, each once (the sync routes those the node
+     * config's serviceCIDRs do not cover). Those being deleted count until they are gone (kube-proxy's
+     * {@code ServiceCIDRConfig} reads no deletionTimestamp either: the API server deletes one only
+     * once no ClusterIP of it is left). IPv6 ranges are logged once each and left out.
+     */
+    private List<Ipv4Cidr> extraServiceCidrs(final List<ServiceCIDR> serviceCidrs, final List<ManifestError> errors) {
+        final Set<Ipv4Cidr> ranges = new TreeSet<>(Comparator.comparingLong((Ipv4Cidr c) -> Integer.toUnsignedLong(c.base()))
+            .thenComparingInt(Ipv4Cidr::prefixLen));
+        final Set<String> ipv6 = new HashSet<>();
+        for (final ServiceCIDR api : serviceCidrs) {
+            try {
+                ranges.addAll(ApiObjects.serviceCidrRanges(api));
+            } catch (final ApiObjects.ApiObjectException e) {
+                errors.add(e.error());
+            }
+            if (api.getSpec() != null && api.getSpec().getCidrs() != null) {
+                api.getSpec().getCidrs().stream().filter(ApiObjects::isIpv6)
+                    .forEach(cidr -> ipv6.add("ServiceCIDR " + api.getMetadata().getName() + ": " + cidr));
+            }
+        }
+        for (final String range : ipv6) {
+            if (!lastIpv6Cidrs.contains(range)) {
+                LOG.info(range + " left out: the dataplane is IPv4-only");
+            }
+        }
+        lastIpv6Cidrs = ipv6;
+        return List.copyOf(ranges);
     }
 
     /** Oldest first (then by namespace and name), so that of two services claiming one address the older keeps it. */

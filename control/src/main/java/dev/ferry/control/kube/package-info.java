@@ -4,8 +4,8 @@
  *
  * <p>{@link dev.ferry.control.kube.KubeApi} connects (a kubeconfig, or the pod's service account);
  * {@link dev.ferry.control.kube.NodeDefaults} fills the node config from this node's Node;
- * {@link dev.ferry.control.kube.KubeStateSource} watches Services, EndpointSlices and the Node with
- * fabric8 informers, converts them into control's model ({@code ApiObjects}) and compiles them
+ * {@link dev.ferry.control.kube.KubeStateSource} watches Services, EndpointSlices, the Node and
+ * the cluster's ServiceCIDRs (its service ranges, beside the node config's) with fabric8 informers, converts them into control's model ({@code ApiObjects}) and compiles them
  * with the {@link dev.ferry.control.compile.ServicePortCompiler} that serves manifests, so both
  * sources mean the same by every field; it also tells the agent's
  * {@link dev.ferry.control.admin.SyncTracker} when the API server is out of reach and when the

@@ -3,6 +3,7 @@ package dev.ferry.control.sync;
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.conntrack.FlowKey;
 import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
 import dev.ferry.dataplane.service.EndpointSet;
 import dev.ferry.dataplane.service.EndpointSpec;
@@ -13,6 +14,7 @@ import dev.ferry.dataplane.service.ServicePortSpec;
 import dev.ferry.dataplane.service.ServiceTable;
 
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -23,8 +25,15 @@ import java.util.logging.Logger;
  * {@link BoundedFrequencyRunner}: compile a new {@link ServiceTable}, swap it in with one
  * volatile write, flush the conntrack entries of UDP flows whose endpoint went away (as
  * kube-proxy's conntrack cleanup does; TCP flows drain on their own), and hand the host side
- * the addresses that must be routed into ferry0 (externalIPs, LoadBalancer IPs) and the
- * healthCheckNodePorts the node answers itself.
+ * what must be routed into ferry0 beyond the node config's serviceCIDRs (the cluster's other
+ * service ranges, externalIPs, LoadBalancer IPs) and the healthCheckNodePorts the node answers
+ * itself.
+ *
+ * <p>The service ranges of a snapshot are the node config's serviceCIDRs, which the agent routes
+ * into ferry0 at start and keeps, plus the extra ranges of the desired state (API mode: the
+ * cluster's ServiceCIDR objects). This class keeps the two in step: every range the table drops
+ * unallocated addresses of is routed into ferry0, and every range routed there is one the table
+ * knows, so a packet to it is never passed back to the kernel only to be routed in again.
  *
  * <p>A desired state that fails to compile (two services claiming one address and port) is
  * logged and skipped: the last good table keeps serving.
@@ -49,8 +58,9 @@ public final class ServiceSync {
     private final Listener listener;
 
     private volatile List<ServicePortSpec> desired;
+    private volatile List<Ipv4Cidr> desiredExtraCidrs = List.of();
     private volatile long oldestUnsyncedChangeMs;
-    private Set<Integer> lastRoutedAddresses = Set.of();
+    private Set<Ipv4Cidr> lastRoutedPrefixes = Set.of();
     private Set<Integer> lastHealthCheckPorts = Set.of();
     private EndpointPorts lastSteeredReplies = EndpointPorts.NONE;
     private boolean firstSync = true;
@@ -65,13 +75,23 @@ public final class ServiceSync {
         this.desired = List.of();
     }
 
-    /** Records a new desired state; the next {@link #sync()} applies it. Any thread. */
+    /** Records a new desired state with the node config's service ranges alone; the next {@link #sync()} applies it. Any thread. */
     public void setDesired(final List<ServicePortSpec> specs, final long changedAtMs) {
+        setDesired(specs, List.of(), changedAtMs);
+    }
+
+    /**
+     * Records a new desired state; the next {@link #sync()} applies it. Any thread.
+     *
+     * @param extraServiceCidrs service ranges beside the node config's (the cluster's ServiceCIDR objects)
+     */
+    public void setDesired(final List<ServicePortSpec> specs, final List<Ipv4Cidr> extraServiceCidrs, final long changedAtMs) {
         synchronized (this) {
             if (oldestUnsyncedChangeMs == 0) {
                 oldestUnsyncedChangeMs = changedAtMs;
             }
             desired = List.copyOf(specs);
+            desiredExtraCidrs = List.copyOf(extraServiceCidrs);
         }
     }
 
@@ -84,15 +104,17 @@ public final class ServiceSync {
     public synchronized void sync() {
         final long start = System.nanoTime();
         final List<ServicePortSpec> specs;
+        final List<Ipv4Cidr> extraCidrs;
         final long queuedAt;
         synchronized (this) {
             specs = desired;
+            extraCidrs = desiredExtraCidrs;
             queuedAt = oldestUnsyncedChangeMs;
             oldestUnsyncedChangeMs = 0;
         }
         final ServiceTable next;
         try {
-            next = ServiceTable.compile(node, specs);
+            next = ServiceTable.compile(node.withExtraServiceCidrs(extraCidrs), specs);
         } catch (final IllegalArgumentException e) {
             LOG.severe("sync skipped, the last good state keeps serving: " + e.getMessage());
             listener.onSync(System.nanoTime() - start, queuedAt, false);
@@ -105,13 +127,21 @@ public final class ServiceSync {
         if (!steeredDuringSwap.equals(lastSteeredReplies)) {
             host.steerReplies(steeredDuringSwap);
         }
+        // Routes into ferry0 go before the table that no longer claims them serves, and come after
+        // the one that does: in between, a packet to them would be passed back and routed in again.
+        final Set<Ipv4Cidr> routed = routedPrefixes(next, node.serviceCidrs());
+        final Set<Ipv4Cidr> kept = new LinkedHashSet<>(lastRoutedPrefixes);
+        kept.retainAll(routed);
+        if (!kept.equals(lastRoutedPrefixes)) {
+            host.routePrefixes(Set.copyOf(kept));
+            lastRoutedPrefixes = Set.copyOf(kept);
+        }
         holder.set(next);
         flushRemovedUdpEndpoints(previous, next);
         steerRepliesAfterSwap(endpointPorts, steeredDuringSwap);
-        final Set<Integer> routed = routedAddresses(next);
-        if (!routed.equals(lastRoutedAddresses)) {
-            host.routeAddresses(routed);
-            lastRoutedAddresses = routed;
+        if (!routed.equals(lastRoutedPrefixes)) {
+            host.routePrefixes(routed);
+            lastRoutedPrefixes = routed;
         }
         final Set<Integer> healthPorts = healthCheckNodePorts(next);
         if (!healthPorts.equals(lastHealthCheckPorts)) {
@@ -223,7 +253,7 @@ public final class ServiceSync {
         /** For a sync without a host to program (tests, trace). */
         HostState NONE = new HostState() {
             @Override
-            public void routeAddresses(final Set<Integer> addresses) {
+            public void routePrefixes(final Set<Ipv4Cidr> prefixes) {
             }
 
             @Override
@@ -235,8 +265,12 @@ public final class ServiceSync {
             }
         };
 
-        /** Route exactly these addresses (externalIPs, LoadBalancer IPs) into ferry0. */
-        void routeAddresses(Set<Integer> addresses);
+        /**
+         * Route exactly these prefixes into ferry0, beside the node config's serviceCIDRs (which
+         * stay): the cluster's other service ranges, and /32s of ClusterIPs, externalIPs and
+         * LoadBalancer IPs outside every service range.
+         */
+        void routePrefixes(Set<Ipv4Cidr> prefixes);
 
         /** Deliver TCP to these ports of the NodePort addresses locally instead of through ferry0. */
         void deliverLocally(Set<Integer> healthCheckNodePorts);
@@ -246,30 +280,32 @@ public final class ServiceSync {
     }
 
     /**
-     * ClusterIPs, externalIPs and LoadBalancer IPs outside the node's service CIDRs (those are
-     * routed as a whole). A ClusterIP outside them comes from a range the cluster added
-     * (a ServiceCIDR object, or a serviceCIDRs list that names fewer ranges than the cluster has):
-     * without its /32 a pod's packet to it would leave untranslated.
+     * What must be routed into ferry0 beyond {@code installed} (the node config's serviceCIDRs,
+     * routed at start): the table's other service ranges, whole, so that their unallocated
+     * addresses reach the table's DROP as the config's do; and, each as a /32, the ClusterIPs,
+     * externalIPs and LoadBalancer IPs outside every service range, without which a pod's
+     * packet to one would leave untranslated.
      */
-    static Set<Integer> routedAddresses(final ServiceTable table) {
-        final Set<Integer> out = new TreeSet<>();
-        for (final ServicePort port : table.ports()) {
-            for (final int address : port.spec().clusterIps()) {
-                if (!table.inServiceCidrs(address)) {
-                    out.add(address);
-                }
-            }
-            for (final int address : port.spec().externalIps()) {
-                if (!table.inServiceCidrs(address)) {
-                    out.add(address);
-                }
-            }
-            for (final int address : port.spec().loadBalancerIps()) {
-                if (!table.inServiceCidrs(address)) {
-                    out.add(address);
-                }
+    static Set<Ipv4Cidr> routedPrefixes(final ServiceTable table, final List<Ipv4Cidr> installed) {
+        final Set<Ipv4Cidr> out = new LinkedHashSet<>();
+        for (final Ipv4Cidr range : table.node().serviceCidrs()) {
+            if (installed.stream().noneMatch(own -> own.covers(range))) {
+                out.add(range);
             }
         }
+        for (final ServicePort port : table.ports()) {
+            addOutsideServiceRanges(out, table, port.spec().clusterIps());
+            addOutsideServiceRanges(out, table, port.spec().externalIps());
+            addOutsideServiceRanges(out, table, port.spec().loadBalancerIps());
+        }
         return Set.copyOf(out);
+    }
+
+    private static void addOutsideServiceRanges(final Set<Ipv4Cidr> out, final ServiceTable table, final List<Integer> addresses) {
+        for (final int address : addresses) {
+            if (!table.inServiceCidrs(address)) {
+                out.add(new Ipv4Cidr(address, 32));
+            }
+        }
     }
 }

@@ -123,7 +123,7 @@ abstract class AgentNamespaceTest {
 
     /** web (ClusterIP 10.96.0.10, NodePort 30080) over both pods, web-2 Ready as given; self (only web-1); empty; dns (UDP). */
     private void writeManifests(final boolean web2Ready) throws Exception {
-        Files.writeString(manifests.resolve("services.yaml"), """
+        writeAtomically(manifests.resolve("services.yaml"), """
             apiVersion: v1
             kind: Service
             metadata: {name: web}
@@ -164,7 +164,19 @@ abstract class AgentNamespaceTest {
               clusterIP: 10.96.0.20
               ports: [{port: 80}]
             """);
-        Files.writeString(manifests.resolve("pods.yaml"), pod("web-1", NodeLab.podIp(1), true) + "---\n" + pod("web-2", NodeLab.podIp(2), web2Ready));
+        writeAtomically(manifests.resolve("pods.yaml"), pod("web-1", NodeLab.podIp(1), true) + "---\n"
+            + pod("web-2", NodeLab.podIp(2), web2Ready));
+    }
+
+    /**
+     * Replaces {@code file} as an editor that saves by rename does: the agent never reads it half
+     * written. (Written in place, a read between the truncation and the write could see no pods,
+     * and the service would reject for a moment.)
+     */
+    private static void writeAtomically(final Path file, final String content) throws IOException {
+        final Path temporary = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.writeString(temporary, content);
+        Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static String pod(final String name, final String ip, final boolean ready) {

@@ -171,7 +171,7 @@ class ServiceAllocatorTest {
             Map.of());
         assertEquals(List.of(), result.services());
         final List<String> errors = result.errors().stream().map(ManifestError::toString).toList();
-        assertTrue(errors.get(0).endsWith("Service default/a: spec.clusterIP: 172.30.0.1 is outside the node config's serviceCIDRs "
+        assertTrue(errors.get(0).endsWith("Service default/a: spec.clusterIP: 172.30.0.1 is outside the serviceCIDRs "
             + "[10.96.0.0/12]"), errors.get(0));
         assertTrue(errors.get(1).endsWith("Service default/b: spec.ports[0].nodePort: 8080 is outside the node's nodePortRange "
             + "30000-32767"), errors.get(1));

@@ -204,7 +204,7 @@ class ServicePortCompilerTest {
         assertEquals(2, compiled.errors().size());
         assertTrue(compiled.errors().get(0).toString().contains("Service default/b: spec.clusterIP: 172.30.0.1 is already the ClusterIP of"));
         assertTrue(compiled.errors().get(1).toString().contains(
-            "Service default/c: spec.clusterIP: 10.0.0.1 is outside the node config's serviceCIDRs [172.30.0.0/16]"));
+            "Service default/c: spec.clusterIP: 10.0.0.1 is outside the serviceCIDRs [172.30.0.0/16]"));
     }
 
     @Test

@@ -9,6 +9,8 @@ import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.ServiceCIDR;
+import io.fabric8.kubernetes.api.model.networking.v1.ServiceCIDRBuilder;
 
 import java.util.List;
 
@@ -58,6 +60,11 @@ final class ApiFixtures {
         return new EndpointBuilder().withAddresses(ip).withNodeName(node)
             .withNewConditions().withReady(ready).withServing(serving).withTerminating(terminating).endConditions()
             .build();
+    }
+
+    /** A ServiceCIDR (cluster-scoped) with {@code cidrs} as its spec.cidrs. */
+    static ServiceCIDR serviceCidr(final String name, final String... cidrs) {
+        return new ServiceCIDRBuilder().withNewMetadata().withName(name).endMetadata().withNewSpec().withCidrs(cidrs).endSpec().build();
     }
 
     /** This node: InternalIP {@value #NODE_IP}, pod range {@value #POD_CIDR}. */

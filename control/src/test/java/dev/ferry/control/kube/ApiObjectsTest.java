@@ -171,4 +171,14 @@ class ApiObjectsTest {
         assertFalse(NodeFacts.of(ApiFixtures.node().editSpec().addNewTaint().withKey(NodeFacts.TO_BE_DELETED_TAINT)
             .withEffect("NoSchedule").endTaint().endSpec().build()).eligible(), "about to be removed by the autoscaler");
     }
+
+    @Test
+    void shouldReadTheIpv4RangesOfAServiceCidrAndLeaveItsIpv6OnesOut() {
+        assertEquals(List.of(Ipv4Cidr.parse("10.200.0.0/16")),
+            ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("dual", "fd00:10:96::/108", "10.200.0.0/16")));
+        assertEquals(List.of(), ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("v6", "fd00:10:96::/108")));
+        final ApiObjects.ApiObjectException e = assertThrows(ApiObjects.ApiObjectException.class,
+            () -> ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("bad", "10.200.0.0/16", "10.201.0.0/40")));
+        assertTrue(e.getMessage().startsWith("ServiceCIDR bad: spec.cidrs[1]: "), e.getMessage());
+    }
 }

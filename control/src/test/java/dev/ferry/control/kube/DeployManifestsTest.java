@@ -120,7 +120,7 @@ class DeployManifestsTest {
             .collect(Collectors.toSet());
         final Set<String> needed = Set.of("/services:get", "/services:list", "/services:watch", "/nodes:get", "/nodes:list",
             "/nodes:watch", "discovery.k8s.io/endpointslices:get", "discovery.k8s.io/endpointslices:list",
-            "discovery.k8s.io/endpointslices:watch");
+            "discovery.k8s.io/endpointslices:watch", "networking.k8s.io/servicecidrs:list", "networking.k8s.io/servicecidrs:watch");
         assertEquals(needed, granted, "read access to what the informers and the node lookup use, and nothing more");
         assertTrue(role.getRules().stream().map(PolicyRule::getVerbs).flatMap(List::stream)
             .noneMatch(v -> Set.of("create", "update", "patch", "delete", "*").contains(v)), "the agent writes nothing");
@@ -162,7 +162,7 @@ class DeployManifestsTest {
         assertEquals("agent", command.commandSpec().name(), "the arguments parse as ferry agent flags");
         assertTrue(!command.hasMatchedOption("--manifests") && !command.hasMatchedOption("--kubeconfig"),
             "the API source with the pod's service account (in-cluster config)");
-        assertTrue(command.hasMatchedOption("--service-cidr"), "the service range the API does not tell");
+        assertTrue(command.hasMatchedOption("--service-cidr"), "the service ranges from the start: the floor the cluster's ServiceCIDRs add to");
 
         final Map<String, EnvVar> env = agent.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
         assertEquals("spec.nodeName", env.get("NODE_NAME").getValueFrom().getFieldRef().getFieldPath());

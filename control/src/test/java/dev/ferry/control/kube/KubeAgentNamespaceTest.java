@@ -4,6 +4,7 @@ import dev.ferry.control.lab.PodServer;
 import dev.ferry.control.testing.AgentProcess;
 import dev.ferry.control.testing.Http;
 import dev.ferry.control.testing.NodeLab;
+import dev.ferry.control.testing.Shell;
 import dev.ferry.nativeio.netns.NetworkNamespace;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -47,6 +48,9 @@ class KubeAgentNamespaceTest {
     private static final String WEB = "10.96.0.10";
     private static final int NODE_PORT = 30080;
     private static final int HEALTH_CHECK_NODE_PORT = 30999;
+    /** A ServiceCIDR the cluster adds beside --service-cidr, and a ClusterIP from it. */
+    private static final String EXTRA_RANGE = "10.200.0.0/16";
+    private static final String EXTRA_WEB = "10.200.0.10";
     /** A bound on waiting for the agent to follow the API, not a speed requirement. */
     private static final long FOLLOW_MS = 15_000;
 
@@ -202,6 +206,64 @@ class KubeAgentNamespaceTest {
         }
         assertEquals("refused", status, "no endpoints: a TCP reset\n" + agent.log());
         assertEquals("503", awaitHealthCheck(0).status(), "no local endpoint: the load balancer should stop sending here");
+    }
+
+    /** The node's main-table routes to {@code prefix}, as {@code ip route} prints them. */
+    private static String routesTo(final String prefix) {
+        return Shell.run("ip", "-n", lab.node(), "-4", "route", "show", prefix).strip();
+    }
+
+    /** Packets the dataplane dropped by service policy (an unallocated service address among them), from the agent's metrics. */
+    private static long servicePolicyDrops() {
+        final Http.Response metrics = NetworkNamespace.call(lab.node(), () -> Http.get("127.0.0.1", 10249, "/metrics", 3000));
+        assertEquals("200", metrics.status(), agent.log());
+        return metrics.body().lines().filter(l -> l.startsWith("ferry_packets_dropped_total{reason=\"service_policy\"} "))
+            .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
+    }
+
+    /** Waits (bounded) until {@code condition} holds, failing with the agent's log. */
+    private static void awaitAgent(final java.util.function.BooleanSupplier condition, final String what) {
+        final long deadline = System.nanoTime() + FOLLOW_MS * 1_000_000;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail(what + "\nagent log:\n" + agent.log());
+            }
+            try {
+                Thread.sleep(50); // polling a bound, not timing anything
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    @Test
+    @Order(7)
+    void shouldRouteAServiceCidrIntoFerry0AndDropItsUnallocatedAddresses() {
+        inClient(() -> {
+            api.writer.resource(ApiFixtures.serviceCidr("extra", EXTRA_RANGE)).create();
+            api.writer.resource(ApiFixtures.plain("extra-web", EXTRA_WEB, 80)).create();
+            api.writer.resource(slice("extra-web-a", "extra-web", ready(NodeLab.podIp(2), ApiFixtures.NODE))).create();
+            return null;
+        });
+        awaitAgent(() -> routesTo(EXTRA_RANGE).contains("dev ferry0"), "the ServiceCIDR's range routed into ferry0: " + routesTo(EXTRA_RANGE));
+        awaitPods(lab.pod(1), EXTRA_WEB, 80, Set.of("web-2"));
+
+        final long before = servicePolicyDrops();
+        assertEquals("timeout", get(lab.pod(1), "10.200.0.99", 80).status(), "nothing answers an unallocated address");
+        assertTrue(servicePolicyDrops() > before, "the dataplane dropped it, as one of --service-cidr's\n" + agent.log());
+    }
+
+    @Test
+    @Order(8)
+    void shouldWithdrawTheRangeOfADeletedServiceCidr() {
+        inClient(() -> {
+            api.writer.services().inNamespace("default").withName("extra-web").delete();
+            api.writer.resources(io.fabric8.kubernetes.api.model.networking.v1.ServiceCIDR.class).withName("extra").delete();
+            return null;
+        });
+        awaitAgent(() -> routesTo(EXTRA_RANGE).isEmpty(), "the deleted ServiceCIDR's range no longer routed: " + routesTo(EXTRA_RANGE));
+        assertTrue(routesTo("10.96.0.0/12").contains("dev ferry0"), "--service-cidr's range stays");
     }
 
     @Test

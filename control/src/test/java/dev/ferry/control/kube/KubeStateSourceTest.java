@@ -1,10 +1,13 @@
 package dev.ferry.control.kube;
 
 import dev.ferry.control.testing.Http;
+import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.trace.TraceResult;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.networking.v1.ServiceCIDR;
+import io.fabric8.kubernetes.api.model.networking.v1.ServiceCIDRBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,6 +25,7 @@ import static dev.ferry.control.kube.ApiFixtures.endpoint;
 import static dev.ferry.control.kube.ApiFixtures.plain;
 import static dev.ferry.control.kube.ApiFixtures.ready;
 import static dev.ferry.control.kube.ApiFixtures.service;
+import static dev.ferry.control.kube.ApiFixtures.serviceCidr;
 import static dev.ferry.control.kube.ApiFixtures.slice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -247,6 +251,66 @@ class KubeStateSourceTest {
         harness.awaitFromPod("10.96.0.40", 80, r -> dnatTo(r, LOCAL_POD + ":8080"), "the service created while away serves");
         SourceHarness.await(() -> harness.tracker.health().sourceUnavailableSinceMs() == 0, "the source is in contact again");
         assertEquals("200", harness.healthz().status(), "healthy again");
+    }
+
+    @Test
+    void shouldDropUnallocatedAddressesOfTheClustersServiceCidrsAndFollowThem() throws Exception {
+        api.writer.resource(serviceCidr("kubernetes", "10.96.0.0/12")).create(); // the API server's default, as the config's
+        startSource();
+        assertEquals(List.of(Ipv4Cidr.parse("10.96.0.0/12")), harness.states.getFirst().extraServiceCidrs(),
+            "the ServiceCIDRs at start are in the first state");
+        assertEquals("PASS", harness.fromPod("10.200.0.99", 80).verdict(), "outside every service range: not service traffic");
+
+        // Added: its range is dropped like the config's (its IPv6 range is left out), and its ClusterIPs are served.
+        api.writer.resource(serviceCidr("extra", "10.200.0.0/16", "fd00:10:200::/108")).create();
+        harness.awaitFromPod("10.200.0.99", 80, r -> "DROP".equals(r.verdict()), "an unallocated address of the new range");
+        assertEquals(List.of(Ipv4Cidr.parse("10.96.0.0/12"), Ipv4Cidr.parse("10.200.0.0/16")), harness.states.getLast().extraServiceCidrs());
+        create(plain("extra-web", "10.200.0.10", 80));
+        create(slice("extra-web-a", "extra-web", ready(LOCAL_POD, NODE)));
+        harness.awaitFromPod("10.200.0.10", 80, r -> dnatTo(r, LOCAL_POD + ":8080"), "a ClusterIP of the new range");
+        assertEquals("REJECT", harness.fromPod("10.200.0.10", 81).verdict(), "an unknown port of it, as of any ClusterIP");
+
+        // Changed: the drop follows the range.
+        api.writer.services().inNamespace("default").withName("extra-web").delete();
+        api.writer.resource(serviceCidr("extra", "10.201.0.0/16")).update();
+        harness.awaitFromPod("10.201.0.99", 80, r -> "DROP".equals(r.verdict()), "the changed range");
+        harness.awaitFromPod("10.200.0.99", 80, r -> "PASS".equals(r.verdict()), "the old range is no longer dropped");
+
+        // Being deleted (a finalizer holds it while ClusterIPs of it are allocated): still a range, as for kube-proxy.
+        api.writer.resource(new ServiceCIDRBuilder(serviceCidr("extra", "10.201.0.0/16"))
+            .editMetadata().withFinalizers("networking.k8s.io/service-cidr-finalizer").endMetadata().build()).update();
+        api.writer.resources(ServiceCIDR.class).withName("extra").delete();
+        SourceHarness.await(() -> {
+            final ServiceCIDR held = api.writer.resources(ServiceCIDR.class).withName("extra").get();
+            return held != null && held.getMetadata().getDeletionTimestamp() != null;
+        }, "the mock server marks the ServiceCIDR as being deleted");
+        assertEquals("DROP", harness.fromPod("10.201.0.99", 80).verdict(), "a ServiceCIDR being deleted still counts");
+
+        // Deleted: back to the node config's ranges.
+        api.writer.resource(new ServiceCIDRBuilder(
+            api.writer.resources(ServiceCIDR.class).withName("extra").get()).editMetadata().withFinalizers(List.of()).endMetadata()
+            .build()).update();
+        harness.awaitFromPod("10.201.0.99", 80, r -> "PASS".equals(r.verdict()), "a deleted ServiceCIDR's range is no longer dropped");
+        api.writer.resources(ServiceCIDR.class).withName("kubernetes").delete();
+        SourceHarness.await(() -> harness.states.getLast().extraServiceCidrs().isEmpty(), "no ServiceCIDR left");
+        assertEquals("DROP", harness.fromPod("10.96.0.99", 80).verdict(), "the node config's range stays: the floor");
+    }
+
+    @Test
+    void shouldServeTheNodeConfigsRangesAloneWhenTheApiServerHasNoServiceCidrs() throws Exception {
+        stop();
+        api = MockApi.startWithoutServiceCidrs();
+        proxy = new CuttableProxy(new InetSocketAddress("127.0.0.1", api.port()));
+        harness = new SourceHarness();
+        create(plain("web", WEB, 80));
+        create(slice("web-a", "web", ready(LOCAL_POD, NODE)));
+        startSource();
+
+        assertTrue(dnatTo(harness.fromPod(WEB, 80), LOCAL_POD + ":8080"), "served as ever");
+        assertEquals(List.of(), harness.states.getFirst().extraServiceCidrs());
+        assertEquals("DROP", harness.fromPod("10.96.0.99", 80).verdict(), "the node config's range is dropped");
+        create(plain("late", "10.96.0.40", 80));
+        harness.awaitFromPod("10.96.0.40", 80, r -> "REJECT".equals(r.verdict()), "and the agent follows the API as ever");
     }
 
     @Test

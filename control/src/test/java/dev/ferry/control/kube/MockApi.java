@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -29,6 +31,8 @@ final class MockApi implements AutoCloseable {
         MOCK_LOG.setLevel(Level.WARNING);
     }
 
+    static final String SERVICE_CIDRS_PATH = "/apis/networking.k8s.io/v1/servicecidrs";
+
     final KubernetesMockServer server;
     final KubernetesClient writer;
 
@@ -39,20 +43,40 @@ final class MockApi implements AutoCloseable {
 
     /** On localhost, a free port. */
     static MockApi start() {
-        final KubernetesMockServer server = newServer();
+        final KubernetesMockServer server = newServer(new KubernetesCrudDispatcher());
+        server.init();
+        return new MockApi(server);
+    }
+
+    /**
+     * On localhost, a free port, as an API server from before Kubernetes 1.33: every request for
+     * ServiceCIDRs (networking.k8s.io/v1) is answered 404, as a resource the server does not have.
+     */
+    static MockApi startWithoutServiceCidrs() {
+        final KubernetesMockServer server = newServer(new KubernetesCrudDispatcher() {
+            @Override
+            public MockResponse dispatch(final RecordedRequest request) {
+                if (request.getPath().startsWith(SERVICE_CIDRS_PATH)) {
+                    return new MockResponse().setResponseCode(404).setBody(
+                        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"NotFound\",\"code\":404,"
+                            + "\"message\":\"the server could not find the requested resource\"}");
+                }
+                return super.dispatch(request);
+            }
+        });
         server.init();
         return new MockApi(server);
     }
 
     /** On {@code address:port} (port 0: a free one). */
     static MockApi start(final InetAddress address, final int port) {
-        final KubernetesMockServer server = newServer();
+        final KubernetesMockServer server = newServer(new KubernetesCrudDispatcher());
         server.init(address, port);
         return new MockApi(server);
     }
 
-    private static KubernetesMockServer newServer() {
-        return new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+    private static KubernetesMockServer newServer(final KubernetesCrudDispatcher dispatcher) {
+        return new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     }
 
     int port() {

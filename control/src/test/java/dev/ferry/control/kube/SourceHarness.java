@@ -84,7 +84,7 @@ final class SourceHarness implements AutoCloseable {
             tracker.changeQueued();
             tracker.servicesChanged(state.servicesChanged());
             tracker.endpointsChanged(state.endpointsChanged());
-            sync.setDesired(state.ports(), clock.time());
+            sync.setDesired(state.ports(), state.extraServiceCidrs(), clock.time());
             sync.sync();
             states.add(state);
         });

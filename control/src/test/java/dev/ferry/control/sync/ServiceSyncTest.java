@@ -11,6 +11,8 @@ import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.dataplane.service.ServicePortSpec;
 import dev.ferry.dataplane.service.ServiceTable;
+import dev.ferry.dataplane.trace.TraceFlow;
+import dev.ferry.dataplane.trace.Tracer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +37,9 @@ class ServiceSyncTest {
 
     private final ConntrackTable conntrack = ConntrackTable.inMemory(64, ConntrackTimeouts.kubeProxyDefaults());
     private final ServiceTableHolder holder = new ServiceTableHolder(ServiceTable.empty(NODE));
-    private final List<Set<Integer>> routed = new ArrayList<>();
+    private final List<Set<Ipv4Cidr>> routed = new ArrayList<>();
+    /** The table that was serving when each routePrefixes call came. */
+    private final List<ServiceTable> servingWhenRouted = new ArrayList<>();
     private final List<Set<Integer>> localPorts = new ArrayList<>();
     private final List<Boolean> outcomes = new ArrayList<>();
     /** Each steerReplies call, with the table that was serving when it came. */
@@ -43,8 +47,9 @@ class ServiceSyncTest {
     private final List<ServiceTable> servingWhenSteered = new ArrayList<>();
     private final ServiceSync sync = new ServiceSync(NODE, holder, conntrack, new ServiceSync.HostState() {
         @Override
-        public void routeAddresses(final Set<Integer> addresses) {
-            routed.add(addresses);
+        public void routePrefixes(final Set<Ipv4Cidr> prefixes) {
+            routed.add(prefixes);
+            servingWhenRouted.add(holder.get());
         }
 
         @Override
@@ -181,7 +186,7 @@ class ServiceSyncTest {
         sync.setDesired(List.of(dns("10.96.0.53", "198.18.0.200", "10.244.2.8")), 1L);
         sync.sync();
         sync.sync();
-        assertEquals(List.of(Set.of(Ipv4.parse("198.18.0.200"))), routed);
+        assertEquals(List.of(Set.of(Ipv4Cidr.parse("198.18.0.200/32"))), routed);
         sync.setDesired(List.of(), 2L);
         sync.sync();
         assertEquals(Set.of(), routed.getLast());
@@ -194,9 +199,60 @@ class ServiceSyncTest {
             List.of(), List.of(), List.of(), false, false, false, 10800, 0, dns("10.96.0.53", null, "10.244.2.8").endpoints());
         sync.setDesired(List.of(dns("10.96.0.53", null, "10.244.2.8"), extraRange), 1L);
         sync.sync();
-        assertEquals(Set.of(Ipv4.parse("10.200.0.53")), routed.getLast(),
+        assertEquals(Set.of(Ipv4Cidr.parse("10.200.0.53/32")), routed.getLast(),
             "a ClusterIP of a range the node config does not list (a cluster ServiceCIDR) gets its /32; 10.96.0.53 is routed with 10.96.0.0/12");
         assertNotNull(holder.get().find(Ipv4.parse("10.200.0.53"), 17, 53), "and is served");
+    }
+
+    /** A first TCP packet from a local pod to {@code dst:port} through the serving snapshot: its verdict. */
+    private String verdictFromPod(final String dst, final int port) {
+        return new Tracer(holder.get()).trace(new TraceFlow(Protocol.TCP, Ipv4.parse("10.244.1.5"), 0, Ipv4.parse(dst), port)).verdict();
+    }
+
+    private static ServicePortSpec webAt(final String clusterIp) {
+        return new ServicePortSpec("default", "web-" + clusterIp, "", Protocol.TCP, 80, 0, List.of(Ipv4.parse(clusterIp)),
+            List.of(), List.of(), List.of(), false, false, false, 10800, 0,
+            List.of(new EndpointSpec(Ipv4.parse("10.244.1.7"), 8080, true, true, false, true)));
+    }
+
+    @Test
+    void shouldTreatTheClustersServiceRangesAsTheNodeConfigsOnes() {
+        // (destination, verdict) with the node config's 10.96.0.0/12 and a cluster ServiceCIDR 10.200.0.0/16
+        sync.setDesired(List.of(webAt("10.96.0.10"), webAt("10.200.0.10")), List.of(Ipv4Cidr.parse("10.200.0.0/16")), 1L);
+        sync.sync();
+        final String[][] flows = {
+            {"10.96.0.10", "80", "DNAT"},     // a ClusterIP of the config's range
+            {"10.200.0.10", "80", "DNAT"},    // a ClusterIP of the cluster's range
+            {"10.96.0.10", "81", "REJECT"},   // an unknown port of either: rejected
+            {"10.200.0.10", "81", "REJECT"},
+            {"10.96.0.99", "80", "DROP"},     // an unallocated address of either: dropped
+            {"10.200.0.99", "80", "DROP"},
+            {"10.201.0.99", "80", "PASS"},    // outside both: not service traffic
+        };
+        for (final String[] flow : flows) {
+            assertEquals(flow[2], verdictFromPod(flow[0], Integer.parseInt(flow[1])), flow[0] + ":" + flow[1]);
+        }
+        assertEquals(Set.of(Ipv4Cidr.parse("10.200.0.0/16")), routed.getLast(),
+            "the cluster's range is routed into ferry0 whole (its ClusterIP needs no /32); the config's is routed at start");
+    }
+
+    @Test
+    void shouldRouteAClustersRangeOnlyWhileTheTableDropsInItAndNeverOneTheConfigCovers() {
+        final List<Ipv4Cidr> extra = List.of(Ipv4Cidr.parse("10.96.0.0/12"), Ipv4Cidr.parse("10.100.0.0/16"), Ipv4Cidr.parse("10.200.0.0/16"));
+        sync.setDesired(List.of(webAt("10.96.0.10")), extra, 1L);
+        sync.sync();
+        assertEquals(List.of(Set.of(Ipv4Cidr.parse("10.200.0.0/16"))), routed,
+            "10.96.0.0/12 (the config's own) and 10.100.0.0/16 (inside it) are routed already");
+        assertTrue(servingWhenRouted.getLast().inServiceCidrs(Ipv4.parse("10.200.0.99")),
+            "routed in only once the serving table drops its unallocated addresses");
+
+        sync.setDesired(List.of(webAt("10.96.0.10")), List.of(Ipv4Cidr.parse("10.96.0.0/12")), 2L);
+        sync.sync();
+        assertEquals(Set.of(), routed.getLast(), "a deleted ServiceCIDR's range is no longer routed");
+        assertTrue(servingWhenRouted.getLast().inServiceCidrs(Ipv4.parse("10.200.0.99")),
+            "withdrawn while the old table still drops in it: never passed back to be routed in again");
+        assertEquals("PASS", verdictFromPod("10.200.0.99", 80), "and then no longer dropped");
+        assertEquals("DROP", verdictFromPod("10.96.0.99", 80), "the node config's range stays, whatever the cluster says");
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.ferry.dataplane.addr;
 
+import java.util.LinkedHashSet;
+import java.util.List;
+
 /**
  * An IPv4 prefix such as 10.96.0.0/12. The base address is normalised (host bits cleared)
  * so that two spellings of the same range are equal.
@@ -41,6 +44,18 @@ public record Ipv4Cidr(int base, int prefixLen) {
 
     public boolean contains(final int address) {
         return (address & mask(prefixLen)) == base;
+    }
+
+    /** True when every address of {@code other} is in this range (it is this range or inside it). */
+    public boolean covers(final Ipv4Cidr other) {
+        return prefixLen <= other.prefixLen && contains(other.base);
+    }
+
+    /** {@code first}, then the ranges of {@code second} not already in it, each once, in order. */
+    public static List<Ipv4Cidr> union(final List<Ipv4Cidr> first, final List<Ipv4Cidr> second) {
+        final LinkedHashSet<Ipv4Cidr> out = new LinkedHashSet<>(first);
+        out.addAll(second);
+        return List.copyOf(out);
     }
 
     public boolean overlaps(final Ipv4Cidr other) {

@@ -12,7 +12,9 @@ import java.util.List;
  * @param nodeIps           this node's addresses
  * @param clusterCidrs      pod ranges of the whole cluster; empty means no source counts as a pod
  * @param podCidr           this node's pod range, or null
- * @param serviceCidrs      ranges ClusterIPs come from; unallocated addresses inside are dropped
+ * @param serviceCidrs      ranges ClusterIPs come from; unallocated addresses inside are dropped. The node
+ *                          config's, plus in API mode those of the cluster's ServiceCIDR objects
+ *                          ({@link #withExtraServiceCidrs})
  * @param nodePortMin       first port of the NodePort range (inclusive)
  * @param nodePortMax       last port of the NodePort range (inclusive)
  * @param nodePortAddresses node addresses that accept NodePorts; empty means all of {@code nodeIps}
@@ -37,6 +39,15 @@ public record NodeSpec(
         clusterCidrs = List.copyOf(clusterCidrs);
         serviceCidrs = List.copyOf(serviceCidrs);
         nodePortAddresses = List.copyOf(nodePortAddresses);
+    }
+
+    /**
+     * This node with {@code extra} service ranges beside its own (the ranges of the cluster's
+     * ServiceCIDR objects): its own stay first, a range listed twice counts once.
+     */
+    public NodeSpec withExtraServiceCidrs(final List<Ipv4Cidr> extra) {
+        return extra.isEmpty() ? this : new NodeSpec(nodeName, nodeIps, clusterCidrs, podCidr, Ipv4Cidr.union(serviceCidrs, extra),
+            nodePortMin, nodePortMax, nodePortAddresses, masqueradeAll);
     }
 
     /** The node addresses that accept NodePorts: nodeIps filtered by nodePortAddresses. */
