@@ -7,6 +7,8 @@ import dev.ferry.control.admin.AgentStatus;
 import dev.ferry.control.admin.SyncTracker;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.PortType;
+import dev.ferry.control.dns.DnsServer;
+import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.control.host.HostNetwork;
 import dev.ferry.control.host.HostRouting;
 import dev.ferry.control.host.PacketAttach;
@@ -44,7 +46,8 @@ import java.util.logging.Logger;
  *
  * <p>Start order: check native access → adopt (or clean) what a predecessor left → load the desired state once →
  * open conntrack and counters → create ferry0 and its routing → start the pipeline → first
- * sync → watch the sources → admin endpoints. Closing runs it backwards.
+ * sync (the DNS server, with --dns-address, binds before it and answers from it on) → watch the
+ * sources → admin endpoints. Closing runs it backwards.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Agent.class.getName());
@@ -152,6 +155,15 @@ public final class Agent implements AutoCloseable {
                 tracker.syncFailed(durationNs);
             }
         });
+        // DNS answers from the names each sync swaps in with its table: a new Service resolves once its address is served
+        final DnsServer dns = options.dns().enabled() ? DnsServer.start(new DnsServer.Context()
+            .addresses(options.dns().addresses())
+            .upstream(options.dns().upstream())
+            .clusterDomain(options.dns().clusterDomain())) : null;
+        if (dns != null) {
+            closeOnExit.push(dns);
+            sync.names(dns::serve);
+        }
         runner = new BoundedFrequencyRunner("ferry-sync", sync::sync, options.syncMinIntervalMs(), options.syncMaxIntervalMs(),
             t -> LOG.severe("sync failed: " + t));
         closeOnExit.push(runner);
@@ -165,7 +177,7 @@ public final class Agent implements AutoCloseable {
             tracker.changeQueued();
             tracker.servicesChanged(change.servicesChanged());
             tracker.endpointsChanged(change.endpointsChanged());
-            sync.setDesired(change.ports(), System.currentTimeMillis());
+            sync.setDesired(change.ports(), change.names(), System.currentTimeMillis());
             runner.run();
             hooks.forEach(hook -> hook.accept(change));
         });
@@ -178,7 +190,8 @@ public final class Agent implements AutoCloseable {
         runner.start();
 
         admin = AdminServer.start(new AdminServer.Context()
-            .status(AgentStatus.of(tables::get, conntrack, counters, tracker, host::replySteering))
+            .status(AgentStatus.of(tables::get, conntrack, counters, tracker, host::replySteering)
+                .withDns(dns == null ? null : dns.counters()))
             .healthzBindAddressAndPort(options.healthzBindAddress())
             .metricsBindAddressAndPort(options.metricsBindAddress())
             .controlSocket(options.controlSocket()));
@@ -190,6 +203,7 @@ public final class Agent implements AutoCloseable {
             + "; conntrack " + options.conntrackFile() + " (" + conntrack.capacity() + " entries), counters " + options.countersFile()
             + "; admin " + admin.transport() + " healthz " + admin.healthzAddress() + " metrics " + admin.metricsAddress()
             + " control " + admin.controlSocket()
+            + (dns == null ? "" : "; DNS " + dns.udpAddresses() + " for " + options.dns().clusterDomain())
             + "; " + tables.get().size() + " service ports");
     }
 
@@ -263,8 +277,17 @@ public final class Agent implements AutoCloseable {
         void close();
     }
 
-    /** One desired state: the service ports and how many services and endpoints changed since the last one. */
-    public record DesiredState(List<dev.ferry.dataplane.service.ServicePortSpec> ports, int servicesChanged, int endpointsChanged) {
+    /**
+     * One desired state: the service ports, the services' DNS names (from the same objects), and
+     * how many services and endpoints changed since the last one.
+     */
+    public record DesiredState(List<dev.ferry.dataplane.service.ServicePortSpec> ports, ServiceNames names, int servicesChanged,
+                               int endpointsChanged) {
+        /** A state without names (a source or test that serves no DNS). */
+        public DesiredState(final List<dev.ferry.dataplane.service.ServicePortSpec> ports, final int servicesChanged,
+                            final int endpointsChanged) {
+            this(ports, ServiceNames.EMPTY, servicesChanged, endpointsChanged);
+        }
     }
 
 }

@@ -4,6 +4,7 @@ import dev.ferry.control.admin.SyncTracker;
 import dev.ferry.control.agent.Agent;
 import dev.ferry.control.compile.CompiledServices;
 import dev.ferry.control.compile.ServicePortCompiler;
+import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestError;
 import dev.ferry.control.manifest.ManifestSet;
@@ -98,6 +99,7 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
     private Consumer<Agent.DesiredState> listener;
     // Written under "this" by the start and recompute paths.
     private List<ServicePortSpec> lastPorts = List.of();
+    private ServiceNames lastNames = ServiceNames.EMPTY;
     private boolean delivered;
     private Set<ManifestError> lastErrors = Set.of();
     private boolean nodeSeen;
@@ -256,13 +258,15 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
         checkNode(node);
 
         final List<ServicePortSpec> ports = compiled.ports();
-        if (delivered && ports.equals(lastPorts)) {
+        final ServiceNames names = ServiceNames.of(services, slices, ports);
+        if (delivered && ports.equals(lastPorts) && names.equals(lastNames)) {
             return; // a no-op change (a resync, a status update Ferry does not use)
         }
         final int[] changes = ChangeCounter.count(lastPorts, ports);
         delivered = true;
         lastPorts = ports;
-        listener.accept(new Agent.DesiredState(ports, changes[0], changes[1]));
+        lastNames = names;
+        listener.accept(new Agent.DesiredState(ports, names, changes[0], changes[1]));
     }
 
     /** Oldest first (then by namespace and name), so that of two services claiming one address the older keeps it. */

@@ -2,6 +2,7 @@ package dev.ferry.control.sync;
 
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.conntrack.FlowKey;
+import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
 import dev.ferry.dataplane.service.EndpointSet;
@@ -16,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -24,7 +26,9 @@ import java.util.logging.Logger;
  * volatile write, flush the conntrack entries of UDP flows whose endpoint went away (as
  * kube-proxy's conntrack cleanup does; TCP flows drain on their own), and hand the host side
  * the addresses that must be routed into ferry0 (externalIPs, LoadBalancer IPs) and the
- * healthCheckNodePorts the node answers itself.
+ * healthCheckNodePorts the node answers itself; and, right after the swap, hand the DNS server
+ * the services' names that came with the same desired state, so that a name resolves once
+ * the table serves its address and within the sync that applied it.
  *
  * <p>A desired state that fails to compile (two services claiming one address and port) is
  * logged and skipped: the last good table keeps serving.
@@ -49,6 +53,9 @@ public final class ServiceSync {
     private final Listener listener;
 
     private volatile List<ServicePortSpec> desired;
+    private volatile ServiceNames desiredNames = ServiceNames.EMPTY;
+    private Consumer<ServiceNames> nameSink = names -> { };
+    private ServiceNames lastNames;
     private volatile long oldestUnsyncedChangeMs;
     private Set<Integer> lastRoutedAddresses = Set.of();
     private Set<Integer> lastHealthCheckPorts = Set.of();
@@ -65,13 +72,25 @@ public final class ServiceSync {
         this.desired = List.of();
     }
 
-    /** Records a new desired state; the next {@link #sync()} applies it. Any thread. */
+    /** Hands each sync's names to {@code sink} (the DNS server) after the swap, when they changed. Before the first sync. */
+    public ServiceSync names(final Consumer<ServiceNames> sink) {
+        this.nameSink = sink;
+        return this;
+    }
+
+    /** Records a new desired state without names (a sync that serves no DNS); the next {@link #sync()} applies it. Any thread. */
     public void setDesired(final List<ServicePortSpec> specs, final long changedAtMs) {
+        setDesired(specs, ServiceNames.EMPTY, changedAtMs);
+    }
+
+    /** Records a new desired state; the next {@link #sync()} applies it. Any thread. */
+    public void setDesired(final List<ServicePortSpec> specs, final ServiceNames names, final long changedAtMs) {
         synchronized (this) {
             if (oldestUnsyncedChangeMs == 0) {
                 oldestUnsyncedChangeMs = changedAtMs;
             }
             desired = List.copyOf(specs);
+            desiredNames = names;
         }
     }
 
@@ -84,9 +103,11 @@ public final class ServiceSync {
     public synchronized void sync() {
         final long start = System.nanoTime();
         final List<ServicePortSpec> specs;
+        final ServiceNames names;
         final long queuedAt;
         synchronized (this) {
             specs = desired;
+            names = desiredNames;
             queuedAt = oldestUnsyncedChangeMs;
             oldestUnsyncedChangeMs = 0;
         }
@@ -106,6 +127,10 @@ public final class ServiceSync {
             host.steerReplies(steeredDuringSwap);
         }
         holder.set(next);
+        if (!names.equals(lastNames)) {
+            nameSink.accept(names);
+            lastNames = names;
+        }
         flushRemovedUdpEndpoints(previous, next);
         steerRepliesAfterSwap(endpointPorts, steeredDuringSwap);
         final Set<Integer> routed = routedAddresses(next);
