@@ -52,6 +52,12 @@ public final class DnsCounters {
         responses.get(rcode >= 0 && rcode < RCODES.size() ? RCODES.get(rcode) : "other").increment();
     }
 
+    /** An answer counted by {@link #response} whose write failed: counted as dropped instead. */
+    void unsent(final int rcode) {
+        responses.get(rcode >= 0 && rcode < RCODES.size() ? RCODES.get(rcode) : "other").decrement();
+        dropped.increment();
+    }
+
     /** A message that could not be parsed far enough to answer (shorter than a header, or a response sent to us). */
     void dropped() {
         dropped.increment();

@@ -274,12 +274,13 @@ public final class DnsServer implements AutoCloseable {
             final DnsQuestion question = query.count(DnsSection.QUESTION) == 1 ? query.recordAt(DnsSection.QUESTION, 0) : null;
             counters.query(question == null ? -1 : question.type().intValue());
             final int clientUdpSize = clientUdpSize(query);
-            if (query.opCode() != DnsOpCode.QUERY) {
-                reply(context, query, question, DnsResponseCode.NOTIMP, null, clientUdpSize);
+            // before anything echoes the question: a name that cannot be written back would fail the encoder
+            if (question == null || !encodable(question.name())) {
+                reply(context, query, null, DnsResponseCode.FORMERR, null, clientUdpSize);
                 return;
             }
-            if (question == null || !encodable(question.name())) {
-                reply(context, query, question, DnsResponseCode.FORMERR, null, clientUdpSize);
+            if (query.opCode() != DnsOpCode.QUERY) {
+                reply(context, query, question, DnsResponseCode.NOTIMP, null, clientUdpSize);
                 return;
             }
             final int dnsClass = question.dnsClass() & 0xFFFF;
@@ -321,16 +322,14 @@ public final class DnsServer implements AutoCloseable {
                 hasOpt(query) ? clientUdpSize : 0, !udp, query.id(), answer -> {
                     if (answer == null) {
                         counters.forwardFailed();
-                        counters.response(DnsResponseCode.SERVFAIL.intValue());
-                        context.writeAndFlush(failure);
+                        send(context, failure, DnsResponseCode.SERVFAIL.intValue());
                         return;
                     }
                     failure.release();
-                    counters.response(answer[3] & 0xF);
                     final ByteBuf bytes = Unpooled.wrappedBuffer(answer);
                     // past the encoders: a raw datagram, or the TCP length prefix and the message
-                    context.writeAndFlush(udp ? new DatagramPacket(bytes, client, local)
-                        : Unpooled.wrappedBuffer(Unpooled.copyShort(answer.length), bytes));
+                    send(context, udp ? new DatagramPacket(bytes, client, local)
+                        : Unpooled.wrappedBuffer(Unpooled.copyShort(answer.length), bytes), answer[3] & 0xF);
                 });
             if (sent) {
                 counters.forwarded();
@@ -370,8 +369,23 @@ public final class DnsServer implements AutoCloseable {
             if (opt) {
                 response.addRecord(DnsSection.ADDITIONAL, new OptRecord());
             }
-            counters.response(code.intValue());
-            context.writeAndFlush(response);
+            send(context, response, code.intValue());
+        }
+
+        /**
+         * Counts an answer by {@code rcode} and writes it; one whose write fails (the encoder
+         * refused it, the socket is gone) moves to the dropped count, so every query ends in
+         * exactly one of the two. Counted before the write so that a client holding the answer
+         * always finds it counted.
+         */
+        private void send(final ChannelHandlerContext context, final Object answer, final int rcode) {
+            counters.response(rcode);
+            context.writeAndFlush(answer).addListener(future -> {
+                if (!future.isSuccess()) {
+                    counters.unsent(rcode);
+                    LOG.fine(() -> "DNS answer not sent: " + future.cause());
+                }
+            });
         }
 
         private DnsResponse response(final DnsQuery query, final DnsQuestion question, final DnsResponseCode code,
