@@ -86,7 +86,7 @@ final class AgentCommand implements Callable<Integer> {
     String metricsBindAddress = AgentOptions.DEFAULT_METRICS_BIND_ADDRESS;
 
     @Option(names = "--dns-address", paramLabel = "IP:PORT",
-        description = {"Serve DNS for the cluster domain on this address, UDP and TCP (e.g. 10.96.0.10:53); repeatable.",
+        description = {"Serve DNS for the cluster domain on this node address, UDP and TCP (e.g. 169.254.20.10:53); repeatable.",
             "Off unless given. Names come from the same Services and EndpointSlices the dataplane serves."})
     List<String> dnsAddresses = List.of();
 
