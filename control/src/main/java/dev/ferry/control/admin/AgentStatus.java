@@ -1,6 +1,7 @@
 package dev.ferry.control.admin;
 
 import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.control.dns.DnsCounters;
 import dev.ferry.control.host.ReplySteering;
 import dev.ferry.dataplane.counters.DataplaneCounters;
 import dev.ferry.dataplane.service.ServiceTable;
@@ -30,6 +31,47 @@ public interface AgentStatus {
     /** The host's endpoint-reply steering; null without a host (tests, trace). */
     default ReplySteering replySteering() {
         return null;
+    }
+
+    /** The DNS server's counters; null when it is off. */
+    default DnsCounters dnsCounters() {
+        return null;
+    }
+
+    /** This status with the DNS server's counters ({@code null}: DNS off). */
+    default AgentStatus withDns(final DnsCounters dns) {
+        final AgentStatus base = this;
+        return new AgentStatus() {
+            @Override
+            public ServiceTable serviceTable() {
+                return base.serviceTable();
+            }
+
+            @Override
+            public ConntrackTable conntrack() {
+                return base.conntrack();
+            }
+
+            @Override
+            public DataplaneCounters counters() {
+                return base.counters();
+            }
+
+            @Override
+            public SyncTracker syncTracker() {
+                return base.syncTracker();
+            }
+
+            @Override
+            public ReplySteering replySteering() {
+                return base.replySteering();
+            }
+
+            @Override
+            public DnsCounters dnsCounters() {
+                return dns;
+            }
+        };
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.ferry.control.admin;
 
 import dev.ferry.conntrack.ConntrackTable;
+import dev.ferry.control.dns.DnsCounters;
 import dev.ferry.control.host.ReplySteering;
 import dev.ferry.dataplane.counters.CounterType;
 import dev.ferry.dataplane.counters.DataplaneCounters;
@@ -76,6 +77,24 @@ final class MetricsPage {
             for (final DropReason reason : DropReason.values()) {
                 text.sample(CounterMetrics.DROPPED, CounterMetrics.DROP_LABEL, reason.label(), counters.total(reason));
             }
+        }
+
+        final DnsCounters dns = status.dnsCounters();
+        if (dns != null) {
+            text.header("ferry_dns_queries_total", "counter", "DNS queries received, by question type (other: a type without a label of its own)");
+            dns.queriesByType().forEach((type, count) -> text.sample("ferry_dns_queries_total", "type", type, count));
+            text.header("ferry_dns_responses_total", "counter", "DNS responses sent, by rcode (forwarded answers by the upstream's)");
+            dns.responsesByRcode().forEach((rcode, count) -> text.sample("ferry_dns_responses_total", "rcode", rcode, count));
+            text.header("ferry_dns_dropped_total", "counter",
+                    "DNS messages dropped unanswered: shorter than a header, a response, or a TCP frame that did not decode")
+                .sample("ferry_dns_dropped_total", dns.droppedTotal());
+            text.header("ferry_dns_forwarded_total", "counter", "DNS queries sent to the upstream resolver")
+                .sample("ferry_dns_forwarded_total", dns.forwardedTotal());
+            text.header("ferry_dns_forward_failures_total", "counter",
+                    "Forwarded DNS queries the upstream did not answer in time, or too many waiting: answered SERVFAIL")
+                .sample("ferry_dns_forward_failures_total", dns.forwardFailuresTotal());
+            text.header("ferry_dns_truncated_total", "counter", "UDP answers too large for the client, sent with TC set (the client retries over TCP)")
+                .sample("ferry_dns_truncated_total", dns.truncatedTotal());
         }
 
         final ConntrackTable conntrack = status.conntrack();

@@ -7,6 +7,8 @@ import dev.ferry.control.admin.AgentStatus;
 import dev.ferry.control.admin.SyncTracker;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.PortType;
+import dev.ferry.control.dns.DnsServer;
+import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.control.host.HostNetwork;
 import dev.ferry.control.host.HostRouting;
 import dev.ferry.control.host.PacketAttach;
@@ -45,7 +47,8 @@ import java.util.logging.Logger;
  *
  * <p>Start order: check native access → adopt (or clean) what a predecessor left → load the desired state once →
  * open conntrack and counters → create ferry0 and its routing → start the pipeline → first
- * sync → watch the sources → admin endpoints. Closing runs it backwards.
+ * sync (the DNS server, with --dns-address, binds before it and answers from it on) → watch the
+ * sources → admin endpoints. Closing runs it backwards.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Agent.class.getName());
@@ -153,6 +156,15 @@ public final class Agent implements AutoCloseable {
                 tracker.syncFailed(durationNs);
             }
         });
+        // DNS answers from the names each sync swaps in with its table: a new Service resolves once its address is served
+        final DnsServer dns = options.dns().enabled() ? DnsServer.start(new DnsServer.Context()
+            .addresses(options.dns().addresses())
+            .upstream(options.dns().upstream())
+            .clusterDomain(options.dns().clusterDomain())) : null;
+        if (dns != null) {
+            closeOnExit.push(dns);
+            sync.names(dns::serve);
+        }
         runner = new BoundedFrequencyRunner("ferry-sync", sync::sync, options.syncMinIntervalMs(), options.syncMaxIntervalMs(),
             t -> LOG.severe("sync failed: " + t));
         closeOnExit.push(runner);
@@ -166,7 +178,7 @@ public final class Agent implements AutoCloseable {
             tracker.changeQueued();
             tracker.servicesChanged(change.servicesChanged());
             tracker.endpointsChanged(change.endpointsChanged());
-            sync.setDesired(change.ports(), change.extraServiceCidrs(), System.currentTimeMillis());
+            sync.setDesired(change.ports(), change.names(), change.extraServiceCidrs(), System.currentTimeMillis());
             runner.run();
             hooks.forEach(hook -> hook.accept(change));
         });
@@ -179,7 +191,8 @@ public final class Agent implements AutoCloseable {
         runner.start();
 
         admin = AdminServer.start(new AdminServer.Context()
-            .status(AgentStatus.of(tables::get, conntrack, counters, tracker, host::replySteering))
+            .status(AgentStatus.of(tables::get, conntrack, counters, tracker, host::replySteering)
+                .withDns(dns == null ? null : dns.counters()))
             .healthzBindAddressAndPort(options.healthzBindAddress())
             .metricsBindAddressAndPort(options.metricsBindAddress())
             .controlSocket(options.controlSocket()));
@@ -191,6 +204,7 @@ public final class Agent implements AutoCloseable {
             + "; conntrack " + options.conntrackFile() + " (" + conntrack.capacity() + " entries), counters " + options.countersFile()
             + "; admin " + admin.transport() + " healthz " + admin.healthzAddress() + " metrics " + admin.metricsAddress()
             + " control " + admin.controlSocket()
+            + (dns == null ? "" : "; DNS " + dns.udpAddresses() + " for " + options.dns().clusterDomain())
             + "; " + tables.get().size() + " service ports");
     }
 
@@ -269,22 +283,23 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * One desired state: the service ports, how many services and endpoints changed since the last
-     * one, and the cluster's service ranges (API mode: its ServiceCIDR objects'; empty in manifest
-     * mode), which join the node config's serviceCIDRs: routed into ferry0 and their unallocated
-     * addresses dropped as the node config's are.
+     * One desired state: the service ports, the services' DNS names (from the same objects), how
+     * many services and endpoints changed since the last one, and the cluster's service ranges
+     * (API mode: its ServiceCIDR objects'; empty in manifest mode), which join the node config's
+     * serviceCIDRs: routed into ferry0 and their unallocated addresses dropped as the node
+     * config's are.
      */
-    public record DesiredState(List<dev.ferry.dataplane.service.ServicePortSpec> ports, int servicesChanged, int endpointsChanged,
-                               List<Ipv4Cidr> extraServiceCidrs) {
+    public record DesiredState(List<dev.ferry.dataplane.service.ServicePortSpec> ports, ServiceNames names, int servicesChanged,
+                               int endpointsChanged, List<Ipv4Cidr> extraServiceCidrs) {
         public DesiredState {
             ports = List.copyOf(ports);
             extraServiceCidrs = List.copyOf(extraServiceCidrs);
         }
 
-        /** A state whose service ranges are the node config's alone (manifest mode). */
+        /** A state without names and with the node config's service ranges alone (a source or test that serves no DNS). */
         public DesiredState(final List<dev.ferry.dataplane.service.ServicePortSpec> ports, final int servicesChanged,
                             final int endpointsChanged) {
-            this(ports, servicesChanged, endpointsChanged, List.of());
+            this(ports, ServiceNames.EMPTY, servicesChanged, endpointsChanged, List.of());
         }
     }
 

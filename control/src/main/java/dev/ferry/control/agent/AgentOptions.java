@@ -2,6 +2,7 @@ package dev.ferry.control.agent;
 
 import dev.ferry.control.admin.AgentPaths;
 import dev.ferry.control.config.NodeConfig;
+import dev.ferry.control.dns.DnsServer;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.List;
  * @param syncMaxIntervalMs  the sync runner's maximum interval (periodic resync)
  * @param healthzBindAddress host:port of /healthz and /livez
  * @param metricsBindAddress host:port of /metrics, /services, /conntrack
+ * @param dns                the DNS server's addresses, upstream and cluster domain; {@link DnsOptions#OFF} without --dns-address
  */
 public record AgentOptions(
     NodeConfig config,
@@ -30,7 +32,8 @@ public record AgentOptions(
     long syncMinIntervalMs,
     long syncMaxIntervalMs,
     String healthzBindAddress,
-    String metricsBindAddress) {
+    String metricsBindAddress,
+    DnsOptions dns) {
 
     public static final Path DEFAULT_RUN_DIR = Path.of("/run/ferry");
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/ferry");
@@ -44,6 +47,7 @@ public record AgentOptions(
 
     public AgentOptions {
         manifests = List.copyOf(manifests);
+        java.util.Objects.requireNonNull(dns, "dns (DnsOptions.OFF when off)");
         if (workers < 1 || workers > 64) {
             throw new IllegalArgumentException("--workers must be 1..64, was " + workers);
         }
@@ -53,6 +57,39 @@ public record AgentOptions(
         if (syncMinIntervalMs < 0 || syncMaxIntervalMs <= 0 || syncMinIntervalMs > syncMaxIntervalMs) {
             throw new IllegalArgumentException("sync intervals must satisfy 0 <= min (" + syncMinIntervalMs
                 + " ms) <= max (" + syncMaxIntervalMs + " ms)");
+        }
+    }
+
+    /**
+     * The DNS server's flags, checked: off unless {@code addresses} is given.
+     *
+     * @param addresses     --dns-address, each IP:PORT; empty for no DNS server
+     * @param upstream      --dns-upstream IP:PORT, null to refuse names outside the cluster domain
+     * @param clusterDomain --cluster-domain, normalized (lower case, no trailing dot)
+     */
+    public record DnsOptions(List<java.net.InetSocketAddress> addresses, java.net.InetSocketAddress upstream, String clusterDomain) {
+        public static final DnsOptions OFF = new DnsOptions(List.of(), null, DnsServer.DEFAULT_CLUSTER_DOMAIN);
+
+        public DnsOptions {
+            addresses = List.copyOf(addresses);
+            clusterDomain = DnsServer.normalizeDomain(clusterDomain);
+            if (addresses.isEmpty() && upstream != null) {
+                throw new IllegalArgumentException("--dns-upstream needs --dns-address: it is where the DNS server forwards names"
+                    + " outside the cluster domain, and without --dns-address there is no DNS server");
+            }
+        }
+
+        /** From the flags' text; throws {@link IllegalArgumentException} naming the flag and value that do not parse. */
+        public static DnsOptions parse(final List<String> addresses, final String upstream, final String clusterDomain) {
+            final List<java.net.InetSocketAddress> parsed = new java.util.ArrayList<>();
+            for (final String address : addresses) {
+                parsed.add(DnsServer.parseAddress("--dns-address", address));
+            }
+            return new DnsOptions(parsed, upstream == null ? null : DnsServer.parseAddress("--dns-upstream", upstream), clusterDomain);
+        }
+
+        public boolean enabled() {
+            return !addresses.isEmpty();
         }
     }
 

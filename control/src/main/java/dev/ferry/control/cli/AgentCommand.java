@@ -7,6 +7,7 @@ import dev.ferry.control.source.ManifestStateSource;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.NodeConfigException;
 import dev.ferry.control.config.NodeConfigOptions;
+import dev.ferry.control.dns.DnsServer;
 import dev.ferry.control.kube.KubeApi;
 import dev.ferry.control.kube.KubeStateSource;
 import dev.ferry.control.kube.NodeDefaults;
@@ -84,6 +85,19 @@ final class AgentCommand implements Callable<Integer> {
         description = "/metrics, /services, /conntrack, /trace. Default: ${DEFAULT-VALUE}.")
     String metricsBindAddress = AgentOptions.DEFAULT_METRICS_BIND_ADDRESS;
 
+    @Option(names = "--dns-address", paramLabel = "IP:PORT",
+        description = {"Serve DNS for the cluster domain on this node address, UDP and TCP (e.g. 169.254.20.10:53); repeatable.",
+            "Off unless given. Names come from the same Services and EndpointSlices the dataplane serves."})
+    List<String> dnsAddresses = List.of();
+
+    @Option(names = "--dns-upstream", paramLabel = "IP:PORT",
+        description = "Where the DNS server forwards names outside the cluster domain; without it they are REFUSED.")
+    String dnsUpstream;
+
+    @Option(names = "--cluster-domain", paramLabel = "DOMAIN",
+        description = "The cluster's DNS domain (the kubelet's clusterDomain). Default: ${DEFAULT-VALUE}.")
+    String clusterDomain = DnsServer.DEFAULT_CLUSTER_DOMAIN;
+
     @Override
     public Integer call() throws Exception {
         if (cleanup) {
@@ -138,7 +152,8 @@ final class AgentCommand implements Callable<Integer> {
         final AgentOptions options;
         try {
             options = new AgentOptions(config, manifests, runDir, stateDir, workers, conntrackCapacity,
-                syncMinIntervalMs, syncMaxIntervalMs, healthzBindAddress, metricsBindAddress);
+                syncMinIntervalMs, syncMaxIntervalMs, healthzBindAddress, metricsBindAddress,
+                AgentOptions.DnsOptions.parse(dnsAddresses, dnsUpstream, clusterDomain));
         } catch (final IllegalArgumentException e) {
             closeQuietly(client);
             spec.commandLine().getErr().println("ferry agent: " + e.getMessage());

@@ -8,6 +8,7 @@ import dev.ferry.control.model.ObjectRef;
 import dev.ferry.control.model.Pod;
 import dev.ferry.control.model.Service;
 import dev.ferry.control.model.ServicePort;
+import dev.ferry.control.model.ServiceType;
 import dev.ferry.control.model.SliceEndpoint;
 import dev.ferry.control.model.SlicePort;
 
@@ -36,7 +37,10 @@ import java.util.Map;
  *       none, its Endpoints object of the same name is turned into slices, as the endpoint
  *       slice mirroring controller does.</li>
  * </ul>
- * ExternalName and headless services get nothing: no packet is ever sent to them.
+ * ExternalName services get nothing. Headless services get their endpoints as the others do,
+ * for DNS only (the compiler gives them no data path); a headless service without ports lists
+ * its pods with no ports, as the EndpointSlice controller does, and a pod whose spec.hostname is
+ * set and whose spec.subdomain names the service gets that hostname on its endpoint.
  */
 public final class EndpointsController {
     private EndpointsController() {
@@ -59,7 +63,7 @@ public final class EndpointsController {
 
         final List<EndpointSlice> slices = new ArrayList<>();
         for (final Service service : services) {
-            if (!service.hasDataPath()) {
+            if (service.type() == ServiceType.ExternalName) {
                 continue;
             }
             final String key = service.ref().key();
@@ -100,14 +104,14 @@ public final class EndpointsController {
                     ports.add(new SlicePort(port.name(), port.protocol(), number));
                 }
             }
-            if (ports.isEmpty()) {
+            if (ports.isEmpty() && !(service.headless() && service.ports().isEmpty())) {
                 continue;
             }
             final boolean serving = pod.ready();
             final boolean ready = service.publishNotReadyAddresses() || serving && !pod.terminating();
             groups.computeIfAbsent(List.copyOf(ports), k -> new ArrayList<>())
                 .add(new SliceEndpoint(pod.ip(), ready, serving, pod.terminating(), pod.nodeName(), List.of(),
-                    sameNodeHints(service, pod)));
+                    sameNodeHints(service, pod), pod.hostnameFor(service.ref().name())));
         }
         final List<EndpointSlice> slices = new ArrayList<>();
         int index = 0;

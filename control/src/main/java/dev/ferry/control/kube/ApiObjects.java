@@ -35,8 +35,9 @@ import java.util.Objects;
  * cluster too. What kube-proxy skips is skipped here, not rejected:
  * <ul>
  *   <li>Services labelled {@value #SERVICE_PROXY_NAME_LABEL} (they belong to another proxy),
- *       ExternalName services, and services without an IPv4 ClusterIP (headless, not yet
- *       allocated, or IPv6 only: the dataplane is IPv4-only);</li>
+ *       and services with a data path but without an IPv4 ClusterIP (not yet allocated, or IPv6
+ *       only: the dataplane is IPv4-only). ExternalName and headless services are kept for the
+ *       DNS server's names; the compiler gives them no data path, as kube-proxy gives none;</li>
  *   <li>EndpointSlices that are not of address type IPv4 or do not name their Service;</li>
  *   <li>the IPv6 ranges of ServiceCIDRs.</li>
  * </ul>
@@ -100,21 +101,20 @@ final class ApiObjects {
             return null;
         }
         final ServiceType type = serviceType(ref, spec.getType());
-        if (type == ServiceType.ExternalName) {
-            return null;
-        }
+        final boolean externalName = type == ServiceType.ExternalName;
         final List<String> clusterIpTexts = spec.getClusterIPs() != null && !spec.getClusterIPs().isEmpty()
             ? spec.getClusterIPs() : spec.getClusterIP() == null ? List.of() : List.of(spec.getClusterIP());
+        final boolean headless = !externalName && !clusterIpTexts.isEmpty() && "None".equals(clusterIpTexts.getFirst());
         final List<Integer> clusterIps = new ArrayList<>();
-        for (int i = 0; i < clusterIpTexts.size(); i++) {
+        for (int i = 0; i < clusterIpTexts.size() && !externalName; i++) {
             final String text = clusterIpTexts.get(i);
             if (text == null || text.isEmpty() || "None".equals(text) || isIpv6(text)) {
                 continue;
             }
             clusterIps.add(ipv4(ref, i == 0 ? "spec.clusterIP" : "spec.clusterIPs[" + i + "]", text));
         }
-        if (clusterIps.isEmpty()) {
-            return null; // headless, not allocated yet, or IPv6 only
+        if (clusterIps.isEmpty() && !headless && !externalName) {
+            return null; // not allocated yet, or IPv6 only
         }
 
         final List<ServicePort> ports = new ArrayList<>();
@@ -172,10 +172,20 @@ final class ApiObjects {
         final int healthCheckNodePort = needsHealthCheck && spec.getHealthCheckNodePort() != null && spec.getHealthCheckNodePort() != 0
             ? port(ref, "spec.healthCheckNodePort", spec.getHealthCheckNodePort()) : 0;
 
-        return new Service(ref, type, false, clusterIps, ports, externalIps, sourceRanges, loadBalancerIps, external, internal,
+        return new Service(ref, type, headless, clusterIps, ports, externalIps, sourceRanges, loadBalancerIps, external, internal,
             affinity, timeoutSeconds, healthCheckNodePort, spec.getSelector() == null ? Map.of() : spec.getSelector(),
             Boolean.TRUE.equals(spec.getPublishNotReadyAddresses()),
-            !Boolean.FALSE.equals(spec.getAllocateLoadBalancerNodePorts()), false, spec.getTrafficDistribution());
+            !Boolean.FALSE.equals(spec.getAllocateLoadBalancerNodePorts()), false, spec.getTrafficDistribution(),
+            externalName ? externalName(ref, spec.getExternalName()) : null);
+    }
+
+    /** spec.externalName as DNS serves it: lower case, no trailing dot (the API server validated it). */
+    private static String externalName(final ObjectRef ref, final String text) {
+        final String name = text == null ? "" : text.endsWith(".") ? text.substring(0, text.length() - 1) : text;
+        if (name.isEmpty()) {
+            throw new ApiObjectException(ref, "spec.externalName", "must not be empty for type ExternalName");
+        }
+        return name.toLowerCase(java.util.Locale.ROOT);
     }
 
     /**
@@ -219,7 +229,8 @@ final class ApiObjects {
             final var hints = endpoint.getHints();
             endpoints.add(new SliceEndpoint(address, ready, serving, terminating, endpoint.getNodeName(),
                 hints == null ? List.of() : names(hints.getForZones(), io.fabric8.kubernetes.api.model.discovery.v1.ForZone::getName),
-                hints == null ? List.of() : names(hints.getForNodes(), io.fabric8.kubernetes.api.model.discovery.v1.ForNode::getName)));
+                hints == null ? List.of() : names(hints.getForNodes(), io.fabric8.kubernetes.api.model.discovery.v1.ForNode::getName),
+                endpoint.getHostname() == null || endpoint.getHostname().isEmpty() ? null : endpoint.getHostname()));
         }
         return new EndpointSlice(ref, serviceName, ports, endpoints);
     }

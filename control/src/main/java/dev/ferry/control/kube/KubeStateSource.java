@@ -4,6 +4,7 @@ import dev.ferry.control.admin.SyncTracker;
 import dev.ferry.control.agent.Agent;
 import dev.ferry.control.compile.CompiledServices;
 import dev.ferry.control.compile.ServicePortCompiler;
+import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestError;
 import dev.ferry.control.manifest.ManifestSet;
@@ -115,6 +116,7 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
     private Consumer<Agent.DesiredState> listener;
     // Written under "this" by the start and recompute paths.
     private List<ServicePortSpec> lastPorts = List.of();
+    private ServiceNames lastNames = ServiceNames.EMPTY;
     private boolean delivered;
     private Set<ManifestError> lastErrors = Set.of();
     private List<Ipv4Cidr> lastExtraCidrs = List.of();
@@ -319,7 +321,8 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
         checkNode(node);
 
         final List<ServicePortSpec> ports = compiled.ports();
-        if (delivered && ports.equals(lastPorts) && extraCidrs.equals(lastExtraCidrs)) {
+        final ServiceNames names = ServiceNames.of(services, slices, ports);
+        if (delivered && ports.equals(lastPorts) && names.equals(lastNames) && extraCidrs.equals(lastExtraCidrs)) {
             return; // a no-op change (a resync, a status update Ferry does not use)
         }
         if (!extraCidrs.equals(lastExtraCidrs)) {
@@ -329,8 +332,9 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
         final int[] changes = ChangeCounter.count(lastPorts, ports);
         delivered = true;
         lastPorts = ports;
+        lastNames = names;
         lastExtraCidrs = extraCidrs;
-        listener.accept(new Agent.DesiredState(ports, changes[0], changes[1], extraCidrs));
+        listener.accept(new Agent.DesiredState(ports, names, changes[0], changes[1], extraCidrs));
     }
 
     /**

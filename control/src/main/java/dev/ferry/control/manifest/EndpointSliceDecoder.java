@@ -57,7 +57,8 @@ final class EndpointSliceDecoder {
             final Field hints = item.get("hints");
             hints.requireObject();
             endpoints.add(new SliceEndpoint(Addresses.ipv4(addresses.get(0)), ready, serving, terminating,
-                nodeName.isPresent() ? nodeName.text() : null, hintNames(hints.get("forZones")), hintNames(hints.get("forNodes"))));
+                nodeName.isPresent() ? nodeName.text() : null, hintNames(hints.get("forZones")), hintNames(hints.get("forNodes")),
+                Names.hostname(item.get("hostname"))));
         }
         return new EndpointSlice(ref, serviceName, ports, endpoints);
     }

@@ -41,7 +41,8 @@ final class EndpointsDecoder {
                 continue;
             }
             final Field nodeName = address.get("nodeName");
-            into.add(new SliceEndpoint(Addresses.ipv4(ip), ready, ready, false, nodeName.isPresent() ? nodeName.text() : null));
+            into.add(new SliceEndpoint(Addresses.ipv4(ip), ready, ready, false, nodeName.isPresent() ? nodeName.text() : null,
+                List.of(), List.of(), Names.hostname(address.get("hostname"))));
         }
     }
 

@@ -51,6 +51,20 @@ final class Names {
             && text.chars().anyMatch(c -> c >= 'a' && c <= 'z');
     }
 
+    /**
+     * A hostname (an endpoint's hostname, a pod's spec.hostname or spec.subdomain): an RFC 1123
+     * label, the API server's rule and what one DNS label can hold; null when absent or empty.
+     */
+    static String hostname(final Field field) {
+        if (!field.isPresent() || field.text().isEmpty()) {
+            return null;
+        }
+        if (!isRfc1123Label(field.text())) {
+            throw field.error("'" + field.text() + "' is not " + RFC_1123_RULE);
+        }
+        return field.text();
+    }
+
     /** metadata.name of {@code kind}: an RFC 1035 label for Services, an RFC 1123 subdomain otherwise. */
     static void checkObjectName(final Field field, final String kind, final String name) {
         if (ManifestReader.SERVICE.equals(kind)) {

@@ -50,7 +50,8 @@ final class PodDecoder {
             throw phase.error(phase.describe() + " is not a pod phase (Pending, Running, Succeeded, Failed or Unknown)");
         }
         final boolean terminal = phase.isPresent() && ("Succeeded".equals(phase.text()) || "Failed".equals(phase.text()));
-        return new Pod(ref, labels, nodeName, podIp(status), ports, ready(status), terminating, terminal);
+        return new Pod(ref, labels, nodeName, podIp(status), ports, ready(status), terminating, terminal,
+            Names.hostname(spec.get("hostname")), Names.hostname(spec.get("subdomain")));
     }
 
     private static void containerPorts(final Field container, final List<ContainerPort> into) {

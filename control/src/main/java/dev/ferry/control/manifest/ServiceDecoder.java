@@ -59,10 +59,16 @@ final class ServiceDecoder {
         }
         final boolean clusterIpUnset = type != ServiceType.ExternalName && !headless && !anyClusterIp
             && wantsIpv4(spec.get("ipFamilies"));
+        String externalName = null;
         if (type == ServiceType.ExternalName) {
-            final Field externalName = spec.get("externalName");
-            if (externalName.text().isBlank()) {
-                throw externalName.error("must not be empty for type ExternalName");
+            final Field field = spec.get("externalName");
+            if (field.text().isBlank()) {
+                throw field.error("must not be empty for type ExternalName");
+            }
+            // the API server's rule: a DNS-1123 subdomain once a trailing dot is taken off
+            externalName = field.text().endsWith(".") ? field.text().substring(0, field.text().length() - 1) : field.text();
+            if (!Names.isSubdomain(externalName)) {
+                throw field.error("'" + field.text() + "' is not " + Names.SUBDOMAIN_RULE);
             }
         }
 
@@ -114,7 +120,7 @@ final class ServiceDecoder {
 
         return new Service(ref, type, headless, clusterIps, ports, externalIps, sourceRanges, loadBalancerIps,
             external, internal, affinity, timeoutSeconds, healthCheckNodePort, selector, publishNotReady, allocateNodePorts,
-            clusterIpUnset, trafficDistribution);
+            clusterIpUnset, trafficDistribution, externalName);
     }
 
     /** spec.ipFamilies absent (the cluster's default, IPv4 here) or naming IPv4. */

@@ -17,15 +17,24 @@ import java.util.Map;
  * @param ready       status.conditions has type Ready with status "True"
  * @param terminating metadata.deletionTimestamp is set
  * @param terminal    status.phase is Succeeded or Failed: the pod will never serve again
+ * @param hostname    spec.hostname, null when absent
+ * @param subdomain   spec.subdomain, null when absent: with a hostname, the headless Service of this name
+ *                    (in the pod's namespace) gives the pod's endpoint that hostname, as the
+ *                    EndpointSlice controller does
  */
 public record Pod(ObjectRef ref, Map<String, String> labels, String nodeName, int ip, List<ContainerPort> ports,
-                  boolean ready, boolean terminating, boolean terminal) implements KubeObject {
+                  boolean ready, boolean terminating, boolean terminal, String hostname, String subdomain) implements KubeObject {
     /** 0.0.0.0 is never a pod's address, so it stands for "none yet". */
     public static final int NO_IP = 0;
 
     public Pod {
         labels = Map.copyOf(labels);
         ports = List.copyOf(ports);
+    }
+
+    /** The hostname of this pod's endpoint in {@code serviceName}'s slices, null when none (EndpointSlice controller's rule). */
+    public String hostnameFor(final String serviceName) {
+        return hostname != null && serviceName.equals(subdomain) ? hostname : null;
     }
 
     public boolean hasIp() {

@@ -34,6 +34,8 @@ import java.util.Map;
  * @param trafficDistribution           spec.trafficDistribution (PreferClose, PreferSameZone,
  *                                      PreferSameNode), null when absent: the endpoint slice
  *                                      controller's input for topology hints, which the proxy reads
+ * @param externalName                  spec.externalName of an ExternalName service, lower case without a
+ *                                      trailing dot (the name its DNS CNAME points to); null for other types
  */
 public record Service(
     ObjectRef ref,
@@ -53,7 +55,8 @@ public record Service(
     boolean publishNotReadyAddresses,
     boolean allocateLoadBalancerNodePorts,
     boolean clusterIpUnset,
-    String trafficDistribution) implements KubeObject {
+    String trafficDistribution,
+    String externalName) implements KubeObject {
 
     /** The trafficDistribution values the API accepts. */
     public static final List<String> TRAFFIC_DISTRIBUTIONS = List.of("PreferClose", "PreferSameZone", "PreferSameNode");
@@ -100,6 +103,6 @@ public record Service(
         return new Service(ref, type, headless, newClusterIps, newPorts, externalIps, loadBalancerSourceRanges,
             loadBalancerIps, externalTrafficPolicy, internalTrafficPolicy, sessionAffinity, affinityTimeoutSeconds,
             newHealthCheckNodePort, selector, publishNotReadyAddresses, allocateLoadBalancerNodePorts,
-            clusterIpUnset && newClusterIps.isEmpty(), trafficDistribution);
+            clusterIpUnset && newClusterIps.isEmpty(), trafficDistribution, externalName);
     }
 }

@@ -6,11 +6,13 @@ import dev.ferry.control.allocate.ServiceAllocator;
 import dev.ferry.control.compile.CompiledServices;
 import dev.ferry.control.compile.ServicePortCompiler;
 import dev.ferry.control.config.NodeConfig;
+import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.control.endpoints.EndpointsController;
 import dev.ferry.control.manifest.ManifestError;
 import dev.ferry.control.manifest.ManifestFile;
 import dev.ferry.control.manifest.ManifestReader;
 import dev.ferry.control.manifest.ManifestSet;
+import dev.ferry.control.model.EndpointSlice;
 import dev.ferry.control.model.KubeObject;
 import dev.ferry.control.model.ObjectRef;
 import dev.ferry.control.model.Service;
@@ -99,7 +101,8 @@ final class ManifestPipeline {
             final List<ManifestError> errors = new ArrayList<>(previous == null ? List.of() : previous.errors());
             errors.add(new ManifestError(String.valueOf(paths), null, null, "internal error while reloading (" + e
                 + "); the previous state keeps serving"));
-            next = snapshot(previous == null ? List.of() : previous.servicePorts(), errors, changedAtMs);
+            next = snapshot(previous == null ? List.of() : previous.servicePorts(),
+                previous == null ? ServiceNames.EMPTY : previous.names(), errors, changedAtMs);
         }
         previous = next;
         return next;
@@ -154,8 +157,9 @@ final class ManifestPipeline {
 
         final ManifestSet manifests = ManifestReader.merge(listingErrors, withLastGoodVersions(files));
         final ServiceAllocator.Result allocated = allocator.allocate(manifests.services(), lastGoodServices());
-        final CompiledServices compiled = new ServicePortCompiler(config)
-            .compile(ManifestSet.of(allocated.services(), EndpointsController.slices(allocated.services(), manifests)));
+        final List<EndpointSlice> slices = EndpointsController.slices(allocated.services(), manifests);
+        final CompiledServices compiled = new ServicePortCompiler(config).compile(ManifestSet.of(allocated.services(), slices));
+        final ServiceNames names = ServiceNames.of(allocated.services(), slices, compiled.ports());
 
         final List<ManifestError> errors = new ArrayList<>();
         if (storeReadError != null) {
@@ -170,7 +174,7 @@ final class ManifestPipeline {
         }
 
         rememberLastGood(manifests, allocated, compiled.ports());
-        return snapshot(compiled.ports(), errors, changedAtMs);
+        return snapshot(compiled.ports(), names, errors, changedAtMs);
     }
 
     /** The last parses of the files {@code configured} held (the file itself, or a directory's files), in name order. */
@@ -267,16 +271,17 @@ final class ManifestPipeline {
         }
     }
 
-    private SourceSnapshot snapshot(final List<ServicePortSpec> ports, final List<ManifestError> errors, final long changedAtMs) {
+    private SourceSnapshot snapshot(final List<ServicePortSpec> ports, final ServiceNames names, final List<ManifestError> errors,
+                                    final long changedAtMs) {
         final List<ServicePortSpec> before = previous == null ? List.of() : previous.servicePorts();
         final int[] changes = ChangeCounter.count(before, ports);
         final Set<ManifestError> known = new LinkedHashSet<>(previous == null ? List.of() : previous.errors());
         final List<ManifestError> fresh = errors.stream().filter(e -> !known.contains(e)).toList();
         final SourceSnapshot candidate = new SourceSnapshot(previous == null ? 1 : previous.generation(), ports, errors, fresh,
-            changes[0], changes[1], changedAtMs, storeWriteErrors);
+            changes[0], changes[1], changedAtMs, storeWriteErrors, names);
         if (previous != null && candidate.differsFrom(previous)) {
             return new SourceSnapshot(previous.generation() + 1, ports, errors, fresh, changes[0], changes[1], changedAtMs,
-                storeWriteErrors);
+                storeWriteErrors, names);
         }
         return candidate;
     }

@@ -47,7 +47,8 @@ public final class ManifestStateSource implements Agent.DesiredStateSource {
                 tracker.stateWritesFailed(snapshot.stateWriteErrors() - stateWriteErrorsSeen);
             }
             stateWriteErrorsSeen = snapshot.stateWriteErrors();
-            listener.accept(new Agent.DesiredState(snapshot.servicePorts(), snapshot.serviceChanges(), snapshot.endpointChanges()));
+            listener.accept(new Agent.DesiredState(snapshot.servicePorts(), snapshot.names(), snapshot.serviceChanges(),
+                snapshot.endpointChanges(), List.of()));
         };
         source = new ManifestSource(new ManifestSource.Context()
             .nodeConfig(config)

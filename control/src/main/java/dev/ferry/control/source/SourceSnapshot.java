@@ -1,5 +1,6 @@
 package dev.ferry.control.source;
 
+import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.control.manifest.ManifestError;
 import dev.ferry.dataplane.service.ServicePortSpec;
 
@@ -21,18 +22,19 @@ import java.util.List;
  *                        {@code kubeproxy_network_programming_duration_seconds})
  * @param stateWriteErrors writes of the allocations to the state directory that failed since the
  *                        source started (serving went on; for {@code ferry_state_write_errors_total})
+ * @param names           the services' DNS names, from the same objects as {@code servicePorts}
  */
 public record SourceSnapshot(long generation, List<ServicePortSpec> servicePorts, List<ManifestError> errors,
                              List<ManifestError> newErrors, int serviceChanges, int endpointChanges, long changedAtMs,
-                             long stateWriteErrors) {
+                             long stateWriteErrors, ServiceNames names) {
     public SourceSnapshot {
         servicePorts = List.copyOf(servicePorts);
         errors = List.copyOf(errors);
         newErrors = List.copyOf(newErrors);
     }
 
-    /** True when the dataplane input or the errors differ from {@code other}'s. */
+    /** True when the dataplane input, the names or the errors differ from {@code other}'s. */
     public boolean differsFrom(final SourceSnapshot other) {
-        return other == null || !servicePorts.equals(other.servicePorts) || !errors.equals(other.errors);
+        return other == null || !servicePorts.equals(other.servicePorts) || !names.equals(other.names) || !errors.equals(other.errors);
     }
 }

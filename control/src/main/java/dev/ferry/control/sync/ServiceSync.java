@@ -2,6 +2,7 @@ package dev.ferry.control.sync;
 
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.conntrack.FlowKey;
+import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
@@ -18,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -27,7 +29,9 @@ import java.util.logging.Logger;
  * kube-proxy's conntrack cleanup does; TCP flows drain on their own), and hand the host side
  * what must be routed into ferry0 beyond the node config's serviceCIDRs (the cluster's other
  * service ranges, externalIPs, LoadBalancer IPs) and the healthCheckNodePorts the node answers
- * itself.
+ * itself; and, right after the swap, hand the DNS server the services' names that came with the
+ * same desired state, so that a name resolves once the table serves its address and within the
+ * sync that applied it.
  *
  * <p>The service ranges of a snapshot are the node config's serviceCIDRs, which the agent routes
  * into ferry0 at start and keeps, plus the extra ranges of the desired state (API mode: the
@@ -59,6 +63,9 @@ public final class ServiceSync {
 
     private volatile List<ServicePortSpec> desired;
     private volatile List<Ipv4Cidr> desiredExtraCidrs = List.of();
+    private volatile ServiceNames desiredNames = ServiceNames.EMPTY;
+    private Consumer<ServiceNames> nameSink = names -> { };
+    private ServiceNames lastNames;
     private volatile long oldestUnsyncedChangeMs;
     private Set<Ipv4Cidr> lastRoutedPrefixes = Set.of();
     private Set<Integer> lastHealthCheckPorts = Set.of();
@@ -75,23 +82,45 @@ public final class ServiceSync {
         this.desired = List.of();
     }
 
-    /** Records a new desired state with the node config's service ranges alone; the next {@link #sync()} applies it. Any thread. */
+    /** Hands each sync's names to {@code sink} (the DNS server) after the swap, when they changed. Before the first sync. */
+    public ServiceSync names(final Consumer<ServiceNames> sink) {
+        this.nameSink = sink;
+        return this;
+    }
+
+    /**
+     * Records a new desired state without names and with the node config's service ranges alone;
+     * the next {@link #sync()} applies it. Any thread.
+     */
     public void setDesired(final List<ServicePortSpec> specs, final long changedAtMs) {
-        setDesired(specs, List.of(), changedAtMs);
+        setDesired(specs, ServiceNames.EMPTY, List.of(), changedAtMs);
+    }
+
+    /** As {@link #setDesired(List, ServiceNames, List, long)} with the node config's service ranges alone. */
+    public void setDesired(final List<ServicePortSpec> specs, final ServiceNames names, final long changedAtMs) {
+        setDesired(specs, names, List.of(), changedAtMs);
+    }
+
+    /** As {@link #setDesired(List, ServiceNames, List, long)} without names. */
+    public void setDesired(final List<ServicePortSpec> specs, final List<Ipv4Cidr> extraServiceCidrs, final long changedAtMs) {
+        setDesired(specs, ServiceNames.EMPTY, extraServiceCidrs, changedAtMs);
     }
 
     /**
      * Records a new desired state; the next {@link #sync()} applies it. Any thread.
      *
+     * @param names             the services' DNS names, handed to the DNS server after the swap
      * @param extraServiceCidrs service ranges beside the node config's (the cluster's ServiceCIDR objects)
      */
-    public void setDesired(final List<ServicePortSpec> specs, final List<Ipv4Cidr> extraServiceCidrs, final long changedAtMs) {
+    public void setDesired(final List<ServicePortSpec> specs, final ServiceNames names, final List<Ipv4Cidr> extraServiceCidrs,
+                           final long changedAtMs) {
         synchronized (this) {
             if (oldestUnsyncedChangeMs == 0) {
                 oldestUnsyncedChangeMs = changedAtMs;
             }
             desired = List.copyOf(specs);
             desiredExtraCidrs = List.copyOf(extraServiceCidrs);
+            desiredNames = names;
         }
     }
 
@@ -105,10 +134,12 @@ public final class ServiceSync {
         final long start = System.nanoTime();
         final List<ServicePortSpec> specs;
         final List<Ipv4Cidr> extraCidrs;
+        final ServiceNames names;
         final long queuedAt;
         synchronized (this) {
             specs = desired;
             extraCidrs = desiredExtraCidrs;
+            names = desiredNames;
             queuedAt = oldestUnsyncedChangeMs;
             oldestUnsyncedChangeMs = 0;
         }
@@ -137,6 +168,10 @@ public final class ServiceSync {
             lastRoutedPrefixes = Set.copyOf(kept);
         }
         holder.set(next);
+        if (!names.equals(lastNames)) {
+            nameSink.accept(names);
+            lastNames = names;
+        }
         flushRemovedUdpEndpoints(previous, next);
         steerRepliesAfterSwap(endpointPorts, steeredDuringSwap);
         if (!routed.equals(lastRoutedPrefixes)) {

@@ -99,12 +99,20 @@ class ApiObjectsTest {
     @Test
     void shouldSkipWhatKubeProxyGivesNoDataPath() {
         assertNull(ApiObjects.service(service("v6", "fd00::10", 80).build()), "IPv6 only");
-        assertNull(ApiObjects.service(service("headless", "None", 80).build()), "headless");
         assertNull(ApiObjects.service(service("pending", "", 80).build()), "no ClusterIP yet");
-        assertNull(ApiObjects.service(service("db", "", 80).editSpec().withType("ExternalName").withClusterIP(null)
-            .withClusterIPs(List.of()).withExternalName("db.example.com").endSpec().build()), "ExternalName");
         assertNull(ApiObjects.service(service("other", "10.96.0.11", 80).editMetadata()
             .addToLabels(ApiObjects.SERVICE_PROXY_NAME_LABEL, "other-proxy").endMetadata().build()), "another proxy's");
+    }
+
+    @Test
+    void shouldKeepHeadlessAndExternalNameServicesForDnsWithoutADataPath() {
+        final Service headless = ApiObjects.service(service("headless", "None", 80).build());
+        assertTrue(headless.headless());
+        assertFalse(headless.hasDataPath());
+        final Service external = ApiObjects.service(service("db", "", 80).editSpec().withType("ExternalName").withClusterIP(null)
+            .withClusterIPs(List.of()).withExternalName("DB.Example.com.").endSpec().build());
+        assertEquals("db.example.com", external.externalName(), "lower case, no trailing dot");
+        assertFalse(external.hasDataPath());
     }
 
     @Test

@@ -1,0 +1,166 @@
+package dev.ferry.control.dns;
+
+import dev.ferry.control.model.EndpointSlice;
+import dev.ferry.control.model.Service;
+import dev.ferry.control.model.ServicePort;
+import dev.ferry.control.model.ServiceType;
+import dev.ferry.control.model.SliceEndpoint;
+import dev.ferry.control.model.SlicePort;
+import dev.ferry.dataplane.service.Protocol;
+import dev.ferry.dataplane.service.ServicePortSpec;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The facts DNS answers from, one entry per Service, taken from the same objects (after
+ * allocation, endpoint derivation and the compiler's checks) that the dataplane's service ports
+ * are compiled from, and delivered beside them in every desired state. It holds what the
+ * dataplane's {@code ServicePortSpec}s do not: headless and ExternalName services (no data path,
+ * so no spec), ExternalName targets, endpoint hostnames. Immutable; the DNS server turns it into
+ * a {@link Zone} for its cluster domain.
+ *
+ * <p>Which services are here: every ClusterIP, NodePort and LoadBalancer service the compiler
+ * served (a service it rejected, say for a ClusterIP another one holds, has no name either, so
+ * DNS never names an address the dataplane does not serve), every headless service, and every
+ * ExternalName service.
+ */
+public record ServiceNames(List<Entry> entries) {
+    public static final ServiceNames EMPTY = new ServiceNames(List.of());
+
+    public ServiceNames {
+        entries = List.copyOf(entries);
+    }
+
+    /** What a service's name resolves to. */
+    public enum Kind {
+        /** A records for its ClusterIPs, SRV for its named ports, PTR for each ClusterIP. */
+        CLUSTER_IP,
+        /** A records for its ready endpoints, SRV per ready endpoint and named port, a name and PTR per endpoint. */
+        HEADLESS,
+        /** A CNAME to spec.externalName. */
+        EXTERNAL_NAME
+    }
+
+    /**
+     * One service.
+     *
+     * @param namespace    metadata.namespace
+     * @param name         metadata.name
+     * @param kind         which records it has
+     * @param clusterIps   IPv4 ClusterIPs (CLUSTER_IP only)
+     * @param ports        spec.ports (for CLUSTER_IP's SRV records)
+     * @param endpoints    the ready endpoints (HEADLESS only), one per address
+     * @param externalName the CNAME target (EXTERNAL_NAME only), lower case without a trailing dot
+     */
+    public record Entry(String namespace, String name, Kind kind, List<Integer> clusterIps, List<Port> ports,
+                        List<Endpoint> endpoints, String externalName) {
+        public Entry {
+            clusterIps = List.copyOf(clusterIps);
+            ports = List.copyOf(ports);
+            endpoints = List.copyOf(endpoints);
+        }
+    }
+
+    /**
+     * A port: a service's spec.ports entry, or an endpoint's port from its slice.
+     *
+     * @param name     "" when unnamed (no SRV record)
+     * @param protocol TCP, UDP or SCTP
+     * @param port     the number an SRV record gives
+     */
+    public record Port(String name, Protocol protocol, int port) {
+    }
+
+    /**
+     * A ready endpoint of a headless service.
+     *
+     * @param address  IPv4 address ({@link dev.ferry.dataplane.addr.Ipv4} int)
+     * @param hostname endpoints[].hostname, null when it has none (the zone then names it by its address)
+     * @param ports    its slices' ports, for the SRV records
+     */
+    public record Endpoint(int address, String hostname, List<Port> ports) {
+        public Endpoint {
+            ports = List.copyOf(ports);
+        }
+    }
+
+    /**
+     * The names of {@code services} with the endpoints of {@code slices}.
+     *
+     * @param services the services as compiled (allocated), data path or not
+     * @param slices   the slices the compiler was given (written, mirrored or derived)
+     * @param compiled the compiler's service ports: a service with a data path is named only when it has some
+     */
+    public static ServiceNames of(final List<Service> services, final List<EndpointSlice> slices,
+                                  final List<ServicePortSpec> compiled) {
+        final java.util.Set<String> served = new java.util.HashSet<>();
+        for (final ServicePortSpec port : compiled) {
+            served.add(port.namespace() + "/" + port.name());
+        }
+        final Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
+        for (final EndpointSlice slice : slices) {
+            slicesByService.computeIfAbsent(slice.ref().namespace() + "/" + slice.serviceName(), k -> new ArrayList<>()).add(slice);
+        }
+        final List<Entry> entries = new ArrayList<>();
+        for (final Service service : services) {
+            final String namespace = service.ref().namespace();
+            final String name = service.ref().name();
+            if (service.type() == ServiceType.ExternalName) {
+                entries.add(new Entry(namespace, name, Kind.EXTERNAL_NAME, List.of(), List.of(), List.of(), service.externalName()));
+            } else if (service.headless()) {
+                entries.add(new Entry(namespace, name, Kind.HEADLESS, List.of(), ports(service), readyEndpoints(
+                    slicesByService.getOrDefault(service.ref().key(), List.of())), null));
+            } else if (served.contains(service.ref().key())) {
+                entries.add(new Entry(namespace, name, Kind.CLUSTER_IP, service.clusterIps(), ports(service), List.of(), null));
+            }
+        }
+        entries.sort(Comparator.comparing(Entry::namespace).thenComparing(Entry::name));
+        return new ServiceNames(entries);
+    }
+
+    private static List<Port> ports(final Service service) {
+        final List<Port> ports = new ArrayList<>(service.ports().size());
+        for (final ServicePort port : service.ports()) {
+            ports.add(new Port(port.name(), port.protocol(), port.port()));
+        }
+        return ports;
+    }
+
+    /**
+     * The ready endpoints of a headless service's slices, one per address (the first slice's
+     * hostname wins; the ports of every slice holding it are merged), in address order so that
+     * equal inputs give equal names whatever the slices' order.
+     */
+    private static List<Endpoint> readyEndpoints(final List<EndpointSlice> slices) {
+        final Map<Integer, String> hostnames = new LinkedHashMap<>();
+        final Map<Integer, List<Port>> ports = new HashMap<>();
+        final List<EndpointSlice> ordered = new ArrayList<>(slices);
+        ordered.sort(Comparator.comparing(s -> s.ref().name()));
+        for (final EndpointSlice slice : ordered) {
+            for (final SliceEndpoint endpoint : slice.endpoints()) {
+                if (!endpoint.ready()) {
+                    continue;
+                }
+                if (!hostnames.containsKey(endpoint.address())) {
+                    hostnames.put(endpoint.address(), endpoint.hostname());
+                }
+                final List<Port> own = ports.computeIfAbsent(endpoint.address(), k -> new ArrayList<>());
+                for (final SlicePort port : slice.ports()) {
+                    final Port p = new Port(port.name(), port.protocol(), port.port());
+                    if (port.port() != 0 && !own.contains(p)) {
+                        own.add(p);
+                    }
+                }
+            }
+        }
+        final List<Endpoint> endpoints = new ArrayList<>(hostnames.size());
+        hostnames.forEach((address, hostname) -> endpoints.add(new Endpoint(address, hostname, ports.get(address))));
+        endpoints.sort(Comparator.comparing(e -> Integer.toUnsignedLong(e.address())));
+        return endpoints;
+    }
+}
