@@ -145,7 +145,9 @@ public final class Lab {
             "--manifests", state.manifestsDir(node).toString(),
             "--port-type", portType,
             "--run-dir", dir.resolve("run").toString(),
-            "--state-dir", dir.resolve("state").toString())), state.agentLog(node));
+            "--state-dir", dir.resolve("state").toString(),
+            "--dns-address", LabTopology.dnsAddress(node) + ":" + LabTopology.DNS_PORT,
+            "--cluster-domain", LabTopology.CLUSTER_DOMAIN)), state.agentLog(node));
     }
 
     /** Starts {@code command} in {@code netns}, detached from this terminal, logging to {@code log}. */

@@ -270,8 +270,36 @@ final class LabDemo implements Callable<Integer> {
         final Curl c = curl("web-2", null, "http://" + LabManifests.OUTSIDE_IP + "/", 3, true);
         expect(LabTopology.EXTERNAL_NAME.equals(c.pod()), "web-2 -> outside should reach the external server: " + c.output());
         note("answered by the server at " + LabTopology.EXTERNAL_IP + " outside the cluster");
+        heading("Service names: every pod resolves through its node's agent (--dns-address " + LabTopology.dnsAddress(topology.node(1))
+            + ":" + LabTopology.DNS_PORT + " on node-1)");
+        final String fqdn = "web." + LabTopology.POD_NAMESPACE + ".svc." + LabTopology.CLUSTER_DOMAIN;
+        final String full = inPod("local-1", "getent", "hosts", fqdn);
+        expect(full.startsWith(LabManifests.WEB_IP + " "), fqdn + " should resolve to " + LabManifests.WEB_IP + ": " + full);
+        final String shortName = inPod("local-1", "getent", "hosts", "web");
+        expect(shortName.startsWith(LabManifests.WEB_IP + " "), "'web' should resolve through the search list: " + shortName);
+        note("the pod's resolver (its resolv.conf, as the kubelet writes one) asked the agent, which answers from the table it serves");
         heading("ExternalName Service 'ext-name' -> " + LabManifests.EXTERNAL_NAME_TARGET);
         note("a DNS alias only: it has no ClusterIP, so neither kube-proxy nor Ferry builds a data path for it");
+        if (Shell.which("dig").isPresent()) {
+            final String cname = inPod("local-1", "dig", "+short", "+time=2", "+tries=1",
+                "ext-name." + LabTopology.POD_NAMESPACE + ".svc." + LabTopology.CLUSTER_DOMAIN);
+            expect(cname.equals(LabManifests.EXTERNAL_NAME_TARGET + "."), "ext-name should be a CNAME to "
+                + LabManifests.EXTERNAL_NAME_TARGET + ": " + cname);
+            note("the agent answers it with a CNAME");
+        } else {
+            note("(install dig, apt-get install bind9-dnsutils, to see the agent's CNAME for it)");
+        }
+    }
+
+    /** Runs {@code args} in a pod's namespace as {@code ip netns exec} does (so with its resolv.conf), showing it; its output. */
+    private String inPod(final String where, final String... args) {
+        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", topology.resolveNamespace(where).orElseThrow()));
+        command.addAll(List.of(args));
+        final Shell.Result result = Shell.exec(command, 10_000);
+        final String output = result.output().strip();
+        out.println("   $ ferry lab exec " + where + " -- " + String.join(" ", args));
+        out.println("     " + (output.isEmpty() ? "(nothing, exit " + result.exitCode() + ")" : output.replace("\n", "\n     ")));
+        return output;
     }
 
     private void noEndpoints() {

@@ -15,6 +15,12 @@ import java.util.stream.Stream;
  * {@code --netns}): nothing here changes the root namespace, which only gains the namespaces.
  */
 public final class LabNetwork {
+    /**
+     * Where {@code ip netns exec NS} finds files to bind-mount over {@code /etc} for the command
+     * it runs: each pod's {@code resolv.conf} lives in its namespace's folder here, so that a
+     * resolver run in the pod asks its node's agent.
+     */
+    public static final Path NETNS_ETC = Path.of("/etc/netns");
     private final LabTopology topology;
     private final Path scripts;
 
@@ -74,6 +80,38 @@ public final class LabNetwork {
         for (final LabTopology.Pod pod : topology.pods()) {
             Shell.run(LabJava.script(scripts, "pod.sh", "add", "--node-netns", pod.node().netns(),
                 "--pod-netns", pod.netns(), "--host-if", pod.hostIf(), "--ip", pod.ip()));
+            writeResolvConf(pod);
+        }
+    }
+
+    /**
+     * The pod's resolv.conf, as the kubelet writes one for a ClusterFirst pod: its node's agent
+     * as the name server ({@link LabTopology#dnsAddress}), the search list of the pod's
+     * namespace, ndots 5.
+     */
+    private static void writeResolvConf(final LabTopology.Pod pod) {
+        final Path dir = NETNS_ETC.resolve(pod.netns());
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("resolv.conf"), "# ferry lab: pod " + pod.name() + " asks its node's agent; removed at lab down\n"
+                + "nameserver " + LabTopology.dnsAddress(pod.node()) + "\n"
+                + "search " + LabTopology.POD_NAMESPACE + ".svc." + LabTopology.CLUSTER_DOMAIN + " svc." + LabTopology.CLUSTER_DOMAIN
+                + " " + LabTopology.CLUSTER_DOMAIN + "\n"
+                + "options ndots:5\n");
+        } catch (final IOException e) {
+            throw new LabException("cannot write " + dir.resolve("resolv.conf") + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The lab's folders under {@link #NETNS_ETC} (one per pod with a resolv.conf). */
+    public static List<Path> etcFolders(final String prefix) {
+        if (!Files.isDirectory(NETNS_ETC)) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(NETNS_ETC)) {
+            return entries.filter(p -> p.getFileName().toString().startsWith(prefix)).sorted().toList();
+        } catch (final IOException e) {
+            throw new LabException("cannot list " + NETNS_ETC + ": " + e.getMessage(), e);
         }
     }
 
@@ -113,13 +151,25 @@ public final class LabNetwork {
         return pids;
     }
 
-    /** Deletes every lab namespace (their veths, bridge and routes go with them). Processes must be gone first. */
+    /**
+     * Deletes every lab namespace (their veths, bridge and routes go with them) and the pods'
+     * folders under {@link #NETNS_ETC}. Processes must be gone first.
+     */
     public static void removeNamespaces(final String prefix) {
         final List<String> failures = new ArrayList<>();
         for (final String ns : existingNamespaces(prefix)) {
             final Shell.Result result = Shell.exec(List.of("ip", "netns", "del", ns), 30_000);
             if (!result.ok()) {
                 failures.add(ns + ": " + result.output().strip());
+            }
+        }
+        for (final Path dir : etcFolders(prefix)) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (final Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            } catch (final IOException e) {
+                failures.add(dir + ": " + e.getMessage());
             }
         }
         if (!failures.isEmpty()) {

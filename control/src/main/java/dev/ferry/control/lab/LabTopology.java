@@ -47,6 +47,11 @@ public record LabTopology(String prefix, int nodeCount) {
     public static final String LB_POOL = "198.18.100.0/24";
     public static final int HTTP_PORT = 8080;
     public static final int UDP_PORT = 5353;
+    /** Every agent answers DNS on its node's address, port 53; the pods' resolv.conf points there. */
+    public static final int DNS_PORT = 53;
+    public static final String CLUSTER_DOMAIN = "cluster.local";
+    /** The Kubernetes namespace of the lab's pods and services. */
+    public static final String POD_NAMESPACE = "default";
 
     /**
      * One node: a namespace with an uplink to the router's bridge, its pod range, its agent.
@@ -67,6 +72,11 @@ public record LabTopology(String prefix, int nodeCount) {
         if (nodeCount < MIN_NODES || nodeCount > MAX_NODES) {
             throw new IllegalArgumentException("the lab has " + MIN_NODES + " to " + MAX_NODES + " nodes, not " + nodeCount);
         }
+    }
+
+    /** Where {@code node}'s agent answers DNS (its own address: a pod reaches it through its default route). */
+    public static String dnsAddress(final Node node) {
+        return node.ip();
     }
 
     /** The default lab ({@link #PREFIX}) with {@code nodeCount} nodes. */

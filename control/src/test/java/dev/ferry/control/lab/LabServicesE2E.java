@@ -58,6 +58,7 @@ abstract class LabServicesE2E {
         }
         lab.down(true);
         assertEquals(List.of(), LabNetwork.existingNamespaces(lab.prefix()), "no lab namespace left");
+        assertEquals(List.of(), LabNetwork.etcFolders(lab.prefix()), "no pod resolv.conf left under /etc/netns");
         for (final long pid : labPids) {
             assertTrue(ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true), "lab process " + pid + " still alive");
         }
@@ -284,5 +285,33 @@ abstract class LabServicesE2E {
         final LabClient.Outcome outcome = LabClient.udp(pod("web-3").netns(),
             http(LabManifests.WEB_IP, LabManifests.WEB_CLOSED_UDP_PORT).timeout(3000));
         assertEquals(LabClient.Kind.REFUSED, outcome.kind(), outcome.toString());
+    }
+
+    // ---- names -------------------------------------------------------------------------
+
+    /** Runs a resolver in the pod's namespace as {@code ip netns exec} does, so with the pod's resolv.conf. */
+    private static Shell.Result inPod(final LabTopology.Pod pod, final String... command) {
+        final List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", pod.netns()));
+        full.addAll(List.of(command));
+        return Shell.exec(full, 15_000);
+    }
+
+    @Test
+    void shouldResolveServiceNamesFromEveryPodThroughItsNodesAgent() {
+        assertTrue(Shell.which("dig").isPresent(), "dig is missing: apt-get install bind9-dnsutils (.ci/run installs it)");
+        for (final LabTopology.Pod pod : topology.pods()) {
+            // glibc's resolver with the pod's resolv.conf: the full name, and the short one through the search list
+            for (final String name : List.of("web.default.svc.cluster.local", "web")) {
+                final Shell.Result a = inPod(pod, "getent", "hosts", name);
+                assertTrue(a.ok() && a.output().startsWith(LabManifests.WEB_IP + " "), pod.name() + ": " + name + " -> " + a.output());
+            }
+        }
+        final LabTopology.Pod remote = pod("web-3"); // on node-2: its own node's agent answers
+        assertEquals(LabTopology.dnsAddress(remote.node()), inPod(remote, "sh", "-c",
+            "sed -n 's/^nameserver //p' /etc/resolv.conf").output().strip());
+        final Shell.Result cname = inPod(remote, "dig", "+short", "+time=2", "+tries=1", "ext-name.default.svc.cluster.local");
+        assertEquals(LabManifests.EXTERNAL_NAME_TARGET + ".", cname.output().strip(), "ExternalName: " + cname.output());
+        final Shell.Result unknown = inPod(remote, "dig", "+time=2", "+tries=1", "nothing.default.svc.cluster.local");
+        assertTrue(unknown.output().contains("status: NXDOMAIN"), unknown.output());
     }
 }
