@@ -153,8 +153,8 @@ public final class NodeConfigLoader {
         if (!ignoredIpv6.isEmpty()) {
             LOG.info(file + ": IPv6 entries left out until Ferry serves IPv6 (IPv4 is served): " + String.join(", ", ignoredIpv6));
         }
-        return new NodeConfig(nodeName, nodeIps, clusterCidrs, podCidr, serviceCidrs, nodePortRange[0], nodePortRange[1],
-            nodePortAddresses, masqueradeAll, portType, masqueradeAddress, zone);
+        return new NodeConfig(new NodeSpec(nodeName, nodeIps, clusterCidrs, podCidr, serviceCidrs, nodePortRange[0], nodePortRange[1],
+            nodePortAddresses, masqueradeAll), portType, masqueradeAddress, zone);
     }
 
     /**

@@ -2,7 +2,7 @@ package dev.ferry.control.config;
 
 import java.util.Locale;
 
-/** How packets reach the dataplane (DESIGN.md, "attach"): a TUN device or a packet socket. */
+/** How packets reach the dataplane (docs/ARCHITECTURE.md, "Attach"): a TUN device or a packet socket. */
 public enum PortType {
     TUN,
     PACKET;

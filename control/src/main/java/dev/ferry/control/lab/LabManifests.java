@@ -58,7 +58,7 @@ public final class LabManifests {
     private LabManifests() {
     }
 
-    /** The node config of {@code node} (see DESIGN.md, "Control"). */
+    /** The node config of {@code node} (docs/ARCHITECTURE.md, "The agent"; docs/OPERATIONS.md for its fields). */
     public static String nodeConfig(final LabTopology.Node node, final String portType) {
         return """
             # Written by ferry lab: node config of %s.

@@ -8,6 +8,7 @@ import dev.ferry.control.manifest.ManifestSet;
 import dev.ferry.control.model.Service;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.dataplane.service.NodeSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,9 +30,9 @@ class ServiceAllocatorTest {
     Path dir;
 
     static NodeConfig config(final String serviceCidr, final int nodePortMin, final int nodePortMax) {
-        return new NodeConfig("node-a", List.of(Ipv4.parse("198.18.0.11")), List.of(Ipv4Cidr.parse("10.244.0.0/16")),
+        return new NodeConfig(new NodeSpec("node-a", List.of(Ipv4.parse("198.18.0.11")), List.of(Ipv4Cidr.parse("10.244.0.0/16")),
             Ipv4Cidr.parse("10.244.1.0/24"), serviceCidr == null ? List.of() : List.of(Ipv4Cidr.parse(serviceCidr)),
-            nodePortMin, nodePortMax, List.of(), false, PortType.TUN);
+            nodePortMin, nodePortMax, List.of(), false), PortType.TUN);
     }
 
     static NodeConfig config() {

@@ -9,6 +9,7 @@ import dev.ferry.control.manifest.ManifestSet;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.service.EndpointSpec;
+import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.ServicePortSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,9 +21,9 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class EndpointsControllerTest {
-    private static final NodeConfig NODE = new NodeConfig("node-a", List.of(Ipv4.parse("198.18.0.11")),
+    private static final NodeConfig NODE = new NodeConfig(new NodeSpec("node-a", List.of(Ipv4.parse("198.18.0.11")),
         List.of(Ipv4Cidr.parse("10.244.0.0/16")), Ipv4Cidr.parse("10.244.1.0/24"), List.of(Ipv4Cidr.parse("10.96.0.0/12")),
-        30000, 32767, List.of(), false, PortType.TUN);
+        30000, 32767, List.of(), false), PortType.TUN);
 
     @TempDir
     Path dir;

@@ -13,6 +13,7 @@ import dev.ferry.control.testing.Http;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
+import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.dataplane.service.ServiceTable;
 import dev.ferry.dataplane.trace.TraceFlow;
@@ -71,9 +72,9 @@ final class SourceHarness implements AutoCloseable {
     }
 
     static NodeConfig nodeConfig() {
-        return new NodeConfig(ApiFixtures.NODE, List.of(Ipv4.parse(ApiFixtures.NODE_IP)), List.of(Ipv4Cidr.parse("10.244.0.0/16")),
-            Ipv4Cidr.parse(ApiFixtures.POD_CIDR), List.of(Ipv4Cidr.parse("10.96.0.0/12")), 30000, 32767, List.of(), false,
-            PortType.TUN);
+        return new NodeConfig(new NodeSpec(ApiFixtures.NODE, List.of(Ipv4.parse(ApiFixtures.NODE_IP)),
+            List.of(Ipv4Cidr.parse("10.244.0.0/16")), Ipv4Cidr.parse(ApiFixtures.POD_CIDR), List.of(Ipv4Cidr.parse("10.96.0.0/12")),
+            30000, 32767, List.of(), false), PortType.TUN);
     }
 
     /** Starts {@code source} as the agent does: health first, then the listener. */

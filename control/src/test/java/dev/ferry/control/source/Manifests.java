@@ -5,15 +5,16 @@ import dev.ferry.control.config.PortType;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.service.EndpointSpec;
+import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.ServicePortSpec;
 
 import java.util.List;
 
 /** Manifests and a node config shared by the source tests. */
 final class Manifests {
-    static final NodeConfig NODE = new NodeConfig("node-a", List.of(Ipv4.parse("198.18.0.11")),
+    static final NodeConfig NODE = new NodeConfig(new NodeSpec("node-a", List.of(Ipv4.parse("198.18.0.11")),
         List.of(Ipv4Cidr.parse("10.244.0.0/16")), Ipv4Cidr.parse("10.244.1.0/24"), List.of(Ipv4Cidr.parse("10.96.0.0/12")),
-        30000, 32767, List.of(), false, PortType.TUN);
+        30000, 32767, List.of(), false), PortType.TUN);
 
     static final String WEB_SERVICE = """
         apiVersion: v1

@@ -9,7 +9,7 @@ import dev.ferry.nativeio.netns.NetworkNamespace;
 import java.net.InetAddress;
 
 /**
- * DESIGN.md's routing in miniature, configured through {@link RtNetlink}: a client namespace
+ * The agent's routing (docs/ARCHITECTURE.md, "Attach") in miniature, configured through {@link RtNetlink}: a client namespace
  * (10.230.1.2) and a server namespace (10.230.2.2) joined by a node namespace that forwards
  * between them, where everything arriving from either side is steered into the dataplane
  * device (table 200) and what the dataplane writes back (iif ferry0) is routed normally:
