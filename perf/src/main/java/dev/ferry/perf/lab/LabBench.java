@@ -54,6 +54,10 @@ public final class LabBench {
     private static final long SERVING_TIMEOUT_MS = 300_000;
     private static final int PROBE_TIMEOUT_MS = 5;
     private static final Pattern ELAPSED = Pattern.compile("elapsed_ms=(\\d+)");
+    /** How long the agent's idle CPU is sampled after its first sync, before the first load. */
+    private static final long IDLE_SAMPLE_MS = 3_000;
+    /** The kernel's USER_HZ: /proc's utime and stime are in these ticks (100 on every Linux ABI Ferry runs on). */
+    private static final double CLOCK_TICKS_PER_S = 100;
     /** Where the pod-to-pod runs' services send instead of the load ports (7000-7003 become 7100-7103). */
     private static final int POD_TO_POD_PORT_OFFSET = 100;
 
@@ -181,9 +185,22 @@ public final class LabBench {
         changed.clear();
         try {
             setUp(results, dataplane, services, ports);
+            if (agent != null) {
+                // a quiet interval first: the agent's idle cost, and its start-up (JIT) out of the first load's way
+                final CpuSample idleFrom = agentCpu();
+                pause(IDLE_SAMPLE_MS);
+                final double idle = agentCpu().coresSince(idleFrom);
+                results.agentCpu().add(new LabResults.AgentCpu(dataplane.label(), services, round, "idle", idle));
+                say(String.format("   agent idle: %.1f%% of a core over %.0f s", idle * 100, IDLE_SAMPLE_MS / 1000.0));
+            }
             for (final LoadMode mode : settings.modes()) {
                 final LabResults.Snat before = snatCounters(dataplane);
+                final CpuSample cpuFrom = agent == null ? null : agentCpu();
                 LabResults.Load load = load(dataplane, services, mode);
+                if (cpuFrom != null) {
+                    results.agentCpu().add(new LabResults.AgentCpu(dataplane.label(), services, round, mode.name(),
+                        agentCpu().coresSince(cpuFrom)));
+                }
                 final LabResults.Snat after = snatCounters(dataplane);
                 if (before != null && after != null) {
                     load = load.withSnat(new LabResults.Snat(after.portsExhausted() - before.portsExhausted(),
@@ -352,6 +369,35 @@ public final class LabBench {
         final Shell.Result result = Shell.exec(cleanup, 60_000);
         if (!result.ok()) {
             say("   ferry agent --cleanup in " + node.netns() + " failed (the next run may see its routing): " + result.output().strip());
+        }
+    }
+
+    /** A process's CPU seconds (user + system, all its threads) at a wall-clock instant. */
+    private record CpuSample(double cpuSeconds, long wallNs) {
+        /** CPU seconds per wall second since {@code from}: the cores it kept busy, on average. */
+        double coresSince(final CpuSample from) {
+            final double wallS = (wallNs - from.wallNs) / 1e9;
+            return wallS <= 0 || Double.isNaN(cpuSeconds) || Double.isNaN(from.cpuSeconds) ? Double.NaN : (cpuSeconds - from.cpuSeconds) / wallS;
+        }
+    }
+
+    /**
+     * The agent's CPU time now, from /proc/PID/stat (utime + stime, fields 14 and 15). The
+     * process started is the agent's JVM itself: setsid and ip netns exec exec it in place.
+     */
+    private CpuSample agentCpu() {
+        final long now = System.nanoTime();
+        if (agent == null) {
+            return new CpuSample(Double.NaN, now);
+        }
+        try {
+            final String stat = Files.readString(Path.of("/proc", Long.toString(agent.pid()), "stat"));
+            // the command name (field 2) is in parentheses and may hold spaces: count from after it
+            final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            final long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+            return new CpuSample(ticks / CLOCK_TICKS_PER_S, now);
+        } catch (final IOException | RuntimeException e) {
+            return new CpuSample(Double.NaN, now); // the agent exited: the load's own error says so
         }
     }
 

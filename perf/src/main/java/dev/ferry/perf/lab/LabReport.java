@@ -136,6 +136,28 @@ public final class LabReport {
             }
             md.append("\n![").append(m.key()).append("](charts/lab-").append(m.key()).append(".png)\n\n");
         }
+        final List<String> during = new ArrayList<>(List.of("idle"));
+        settingsModes(results).forEach(mode -> during.add(mode.name()));
+        if (!results.agentCpu().isEmpty()) {
+            md.append("## The agent's CPU (share of one core, median over the rounds)\n\n")
+                .append("From the agent process's utime + stime in /proc over wall time: idle is a quiet ")
+                .append(3).append(" s after its first sync, before any load; under a load, its warmup and window together.\n\n")
+                .append("| dataplane | services |");
+            during.forEach(d -> md.append(' ').append(d.equals("idle") ? "idle" : d.toLowerCase(java.util.Locale.ROOT)).append(" |"));
+            md.append("\n|---|---:|").append("---:|".repeat(during.size())).append('\n');
+            for (final int n : counts) {
+                for (final String p : planes) {
+                    final List<String> cells = during.stream().map(d -> cpuCell(results, p, n, d)).toList();
+                    if (cells.stream().allMatch("–"::equals)) {
+                        continue;
+                    }
+                    md.append("| ").append(p).append(" | ").append(String.format("%,d", n)).append(" |");
+                    cells.forEach(c -> md.append(' ').append(c).append(" |"));
+                    md.append('\n');
+                }
+            }
+            md.append('\n');
+        }
         md.append("## Programming: from a change to the dataplane serving it\n\n")
             .append("\"all\": every service from nothing — for the kernel `nft -f` / `iptables-restore` of the whole rule set, for Ferry ")
             .append("the agent's start (JVM, attach, manifests, compile). \"change\": one Service added to the others — for the kernel ")
@@ -291,6 +313,23 @@ public final class LabReport {
     private static String ratio(final LabResults results, final String plane, final String basePlane, final int services, final Metric m) {
         final Ratio r = Ratio.of(results, plane, basePlane, services, m);
         return r == null ? "–" : r.cell();
+    }
+
+    /** The load modes the run measured, in the report's order. */
+    private static List<LoadMode> settingsModes(final LabResults results) {
+        return Arrays.stream(LoadMode.values()).filter(m -> results.loads().stream().anyMatch(l -> l.mode() == m)).toList();
+    }
+
+    /** "0.4 %" (median over the rounds, and their range when there are several), or "–". */
+    private static String cpuCell(final LabResults results, final String plane, final int services, final String during) {
+        final List<Double> cores = results.agentCpu().stream()
+            .filter(c -> c.dataplane().equals(plane) && c.services() == services && c.during().equals(during) && !Double.isNaN(c.cores()))
+            .map(LabResults.AgentCpu::cores).toList();
+        if (cores.isEmpty()) {
+            return "–";
+        }
+        final String median = fmt(median(cores) * 100) + " %";
+        return cores.size() == 1 ? median : median + " (" + fmt(Collections.min(cores) * 100) + "–" + fmt(Collections.max(cores) * 100) + ")";
     }
 
     private static List<LabResults.Sync> syncs(final LabResults results, final String plane, final int services, final String kind) {

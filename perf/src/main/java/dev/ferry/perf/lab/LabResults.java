@@ -15,8 +15,21 @@ import java.util.List;
  * @param settings  how (window, concurrency, service counts)
  * @param loads     one entry per (dataplane, services, load mode)
  * @param syncs     time to program N services from nothing, and one-service changes, per dataplane
+ * @param agentCpu  what the Ferry agent's process used of the CPU while idle and under each load
  */
-public record LabResults(Machine machine, String settings, List<Load> loads, List<Sync> syncs) {
+public record LabResults(Machine machine, String settings, List<Load> loads, List<Sync> syncs, List<AgentCpu> agentCpu) {
+
+    public LabResults(final Machine machine, final String settings, final List<Load> loads, final List<Sync> syncs) {
+        this(machine, settings, loads, syncs, List.of());
+    }
+
+    /**
+     * The agent's CPU time over wall time, in cores (0.5 = half of one core), from its process's
+     * utime + stime in /proc: {@code during} is "idle" (a quiet interval after its first sync,
+     * before any load) or a load mode ("CRR", ...; warmup and window together).
+     */
+    public record AgentCpu(String dataplane, int services, int round, String during, double cores) {
+    }
 
     /**
      * One load run. {@code result} is null when the run failed; {@code error} then says why.
@@ -54,5 +67,6 @@ public record LabResults(Machine machine, String settings, List<Load> loads, Lis
     public LabResults {
         loads = new ArrayList<>(loads);
         syncs = new ArrayList<>(syncs);
+        agentCpu = new ArrayList<>(agentCpu == null ? List.of() : agentCpu);
     }
 }

@@ -59,10 +59,16 @@ class LabReportTest {
             udp(Dataplane.DIRECT, 1, 400_000).inRound(1), udp(Dataplane.POD_TO_POD_FERRY_TUN, 1, 360_000).inRound(1),
             udp(Dataplane.DIRECT, 1, 200_000).inRound(2), udp(Dataplane.POD_TO_POD_FERRY_TUN, 1, 200_000).inRound(2),
             udp(Dataplane.DIRECT, 1, 300_000).inRound(3), udp(Dataplane.POD_TO_POD_FERRY_TUN, 1, 240_000).inRound(3));
-        final LabResults results = new LabResults(new Machine("CPU", 2, 1024, "6.1", "VM"), "test", loads, List.of());
+        final List<LabResults.AgentCpu> cpu = List.of(
+            new LabResults.AgentCpu(Dataplane.POD_TO_POD_FERRY_TUN.label(), 1, 1, "idle", 0.004),
+            new LabResults.AgentCpu(Dataplane.POD_TO_POD_FERRY_TUN.label(), 1, 2, "idle", 0.002),
+            new LabResults.AgentCpu(Dataplane.POD_TO_POD_FERRY_TUN.label(), 1, 3, "idle", 0.006),
+            new LabResults.AgentCpu(Dataplane.POD_TO_POD_FERRY_TUN.label(), 1, 1, "UDP", 0.25));
+        final LabResults results = new LabResults(new Machine("CPU", 2, 1024, "6.1", "VM"), "test", loads, List.of(), cpu);
 
         LabReport.write(results, dir);
         final String md = Files.readString(dir.resolve(LabReport.MARKDOWN));
+        assertTrue(md.contains("| pod to pod, ferry tun running | 1 | 0.400 % (0.200–0.600) | 25.0 % |"), md);
         assertTrue(md.contains("| pod to pod, ferry tun running ≥ 0.95× direct, datagrams/s "
             + "| 240,000 vs 300,000 = 0.900× (0.800–1.00, median of 3 rounds) | not met |"), md);
         assertTrue(md.contains("| pod to pod, ferry tun running | 240,000 (200,000–360,000) | 0.900× (0.800–1.00) |"), md);
