@@ -11,6 +11,7 @@ import dev.ferry.control.manifest.ManifestError;
 import dev.ferry.control.manifest.ManifestFile;
 import dev.ferry.control.manifest.ManifestReader;
 import dev.ferry.control.manifest.ManifestSet;
+import dev.ferry.control.model.EndpointSlice;
 import dev.ferry.control.model.KubeObject;
 import dev.ferry.control.model.ObjectRef;
 import dev.ferry.control.model.Service;
@@ -44,6 +45,9 @@ import java.util.Set;
  * {@link ManifestSource} serialises calls.
  */
 final class ManifestPipeline {
+    /** The steps of a reload, in order, as {@link #lastStageNs} times them. */
+    enum Stage { READ, MERGE, LAST_GOOD, ALLOCATE, ENDPOINTS, COMPILE, STORE, REMEMBER, SNAPSHOT }
+
     private final List<Path> paths;
     private final NodeConfig config;
     private final AllocationStore store;
@@ -56,6 +60,8 @@ final class ManifestPipeline {
     private ManifestError storeReadError;
     private long storeWriteErrors;
     private SourceSnapshot previous;
+    /** How long each stage of the last reload took: what a benchmark of reload latency reads. */
+    private final long[] lastStageNs = new long[Stage.values().length];
 
     /** @param store where allocations survive restarts (read now, written after each change), or null to keep them in memory only */
     ManifestPipeline(final List<Path> paths, final NodeConfig config, final AllocationStore store) {
@@ -85,6 +91,18 @@ final class ManifestPipeline {
         return previous;
     }
 
+    /** How long {@code stage} took in the last reload that got that far, in nanoseconds. */
+    long lastStageNs(final Stage stage) {
+        return lastStageNs[stage.ordinal()];
+    }
+
+    /** Records {@code stage} as ending now, having started at {@code startNs}; returns now, the next stage's start. */
+    private long timed(final Stage stage, final long startNs) {
+        final long now = System.nanoTime();
+        lastStageNs[stage.ordinal()] = now - startNs;
+        return now;
+    }
+
     /**
      * Reads the files and computes the new state. The result becomes the baseline for the next
      * change counts; when it {@link SourceSnapshot#differsFrom differs} from the previous one its
@@ -106,6 +124,7 @@ final class ManifestPipeline {
     }
 
     private SourceSnapshot compute(final long changedAtMs) {
+        long stageStartNs = System.nanoTime();
         final List<ManifestFile> files = new ArrayList<>();
         final Set<String> present = new HashSet<>();
         final List<ManifestError> listingErrors = new ArrayList<>();
@@ -152,10 +171,18 @@ final class ManifestPipeline {
         lastParsed.keySet().retainAll(present);
         parsedState.keySet().retainAll(present);
 
-        final ManifestSet manifests = ManifestReader.merge(listingErrors, withLastGoodVersions(files));
+        stageStartNs = timed(Stage.READ, stageStartNs);
+
+        final List<ManifestFile> withLastGood = withLastGoodVersions(files);
+        stageStartNs = timed(Stage.LAST_GOOD, stageStartNs);
+        final ManifestSet manifests = ManifestReader.merge(listingErrors, withLastGood);
+        stageStartNs = timed(Stage.MERGE, stageStartNs);
         final ServiceAllocator.Result allocated = allocator.allocate(manifests.services(), lastGoodServices());
-        final CompiledServices compiled = new ServicePortCompiler(config)
-            .compile(ManifestSet.of(allocated.services(), EndpointsController.slices(allocated.services(), manifests)));
+        stageStartNs = timed(Stage.ALLOCATE, stageStartNs);
+        final List<EndpointSlice> slices = EndpointsController.slices(allocated.services(), manifests);
+        stageStartNs = timed(Stage.ENDPOINTS, stageStartNs);
+        final CompiledServices compiled = new ServicePortCompiler(config).compile(ManifestSet.of(allocated.services(), slices));
+        stageStartNs = timed(Stage.COMPILE, stageStartNs);
 
         final List<ManifestError> errors = new ArrayList<>();
         if (storeReadError != null) {
@@ -168,9 +195,13 @@ final class ManifestPipeline {
         if (storeError != null) {
             errors.add(storeError);
         }
+        stageStartNs = timed(Stage.STORE, stageStartNs);
 
         rememberLastGood(manifests, allocated, compiled.ports());
-        return snapshot(compiled.ports(), errors, changedAtMs);
+        stageStartNs = timed(Stage.REMEMBER, stageStartNs);
+        final SourceSnapshot snapshot = snapshot(compiled.ports(), errors, changedAtMs);
+        timed(Stage.SNAPSHOT, stageStartNs);
+        return snapshot;
     }
 
     /** The last parses of the files {@code configured} held (the file itself, or a directory's files), in name order. */
