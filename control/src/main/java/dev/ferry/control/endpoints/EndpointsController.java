@@ -7,6 +7,7 @@ import dev.ferry.control.model.Endpoints;
 import dev.ferry.control.model.ObjectRef;
 import dev.ferry.control.model.Pod;
 import dev.ferry.control.model.Service;
+import dev.ferry.control.model.ServiceName;
 import dev.ferry.control.model.ServicePort;
 import dev.ferry.control.model.SliceEndpoint;
 import dev.ferry.control.model.SlicePort;
@@ -44,31 +45,47 @@ public final class EndpointsController {
 
     /** The slices of {@code services}, which may differ from {@code manifests}' services (allocated, or last good versions). */
     public static List<EndpointSlice> slices(final List<Service> services, final ManifestSet manifests) {
+        final List<EndpointSlice> slices = new ArrayList<>();
+        slicesOf(services, manifests).forEach(slices::addAll);
+        return slices;
+    }
+
+    /**
+     * The same slices service by service: element i holds those of {@code services.get(i)} (empty
+     * for none), what {@link dev.ferry.control.compile.ServicePortCompiler#compile(List, List)}
+     * takes for services of distinct names, such as merged manifests hold. Written slices are the
+     * very objects read, so a service whose slices did not change is seen to have the same ones.
+     */
+    public static List<List<EndpointSlice>> slicesOf(final List<Service> services, final ManifestSet manifests) {
         final Map<String, List<Pod>> podsByNamespace = new HashMap<>();
         for (final Pod pod : manifests.pods()) {
             podsByNamespace.computeIfAbsent(pod.ref().namespace(), k -> new ArrayList<>()).add(pod);
         }
-        final Map<String, List<EndpointSlice>> writtenSlices = new HashMap<>();
+        final Map<ServiceName, List<EndpointSlice>> writtenSlices = HashMap.newHashMap(manifests.endpointSlices().size());
         for (final EndpointSlice slice : manifests.endpointSlices()) {
-            writtenSlices.computeIfAbsent(slice.ref().namespace() + "/" + slice.serviceName(), k -> new ArrayList<>()).add(slice);
+            writtenSlices.computeIfAbsent(ServiceName.of(slice), k -> new ArrayList<>(1)).add(slice);
         }
-        final Map<String, Endpoints> writtenEndpoints = new HashMap<>();
+        final Map<ServiceName, Endpoints> writtenEndpoints = new HashMap<>();
         for (final Endpoints endpoints : manifests.endpoints()) {
-            writtenEndpoints.put(endpoints.ref().key(), endpoints);
+            writtenEndpoints.put(new ServiceName(endpoints.ref().namespace(), endpoints.ref().name()), endpoints);
         }
 
-        final List<EndpointSlice> slices = new ArrayList<>();
+        final List<List<EndpointSlice>> slices = new ArrayList<>(services.size());
         for (final Service service : services) {
             if (!service.hasDataPath()) {
+                slices.add(List.of());
                 continue;
             }
-            final String key = service.ref().key();
-            if (writtenSlices.containsKey(key)) {
-                slices.addAll(writtenSlices.get(key));
+            final ServiceName name = ServiceName.of(service);
+            final List<EndpointSlice> written = writtenSlices.get(name);
+            if (written != null) {
+                slices.add(written);
             } else if (service.hasSelector()) {
-                slices.addAll(derive(service, podsByNamespace.getOrDefault(service.ref().namespace(), List.of())));
-            } else if (writtenEndpoints.containsKey(key)) {
-                slices.addAll(mirror(writtenEndpoints.get(key), service.ref().name()));
+                slices.add(derive(service, podsByNamespace.getOrDefault(service.ref().namespace(), List.of())));
+            } else if (writtenEndpoints.containsKey(name)) {
+                slices.add(mirror(writtenEndpoints.get(name), service.ref().name()));
+            } else {
+                slices.add(List.of());
             }
         }
         return slices;

@@ -52,10 +52,17 @@ final class ManifestPipeline {
     private final NodeConfig config;
     private final AllocationStore store;
     private final ServiceAllocator allocator;
+    /** Kept across reloads: it merges again only the files that changed. */
+    private final FileMerge merger = new FileMerge();
+    /** Kept across reloads: it reuses what it compiled for the services that did not change. */
+    private final ServicePortCompiler compiler;
     private final Map<String, ManifestFile> lastParsed = new HashMap<>();
     /** Each file's state when it was last parsed: an unchanged file is not read again. */
     private final Map<String, FileState> parsedState = new HashMap<>();
-    private Map<String, KubeObject> lastGood = Map.of();
+    /** What the last reload accepted: the last good versions, built from it when first needed. */
+    private Accepted lastAccepted;
+    /** Each object's last good version by identity, from {@link #lastAccepted}; null until asked for. */
+    private Map<String, KubeObject> lastGood;
     private Allocations stored;
     private ManifestError storeReadError;
     private long storeWriteErrors;
@@ -84,6 +91,7 @@ final class ManifestPipeline {
         }
         this.stored = remembered;
         this.allocator = new ServiceAllocator(config, remembered);
+        this.compiler = new ServicePortCompiler(config);
     }
 
     /** The last snapshot produced, or null before the first reload. */
@@ -175,13 +183,14 @@ final class ManifestPipeline {
 
         final List<ManifestFile> withLastGood = withLastGoodVersions(files);
         stageStartNs = timed(Stage.LAST_GOOD, stageStartNs);
-        final ManifestSet manifests = ManifestReader.merge(listingErrors, withLastGood);
+        final ManifestSet manifests = merger.merge(listingErrors, withLastGood);
         stageStartNs = timed(Stage.MERGE, stageStartNs);
-        final ServiceAllocator.Result allocated = allocator.allocate(manifests.services(), lastGoodServices());
+        final ServiceAllocator.Result allocated = allocator.allocate(manifests.services(),
+            identity -> lastGood().get(identity) instanceof Service service ? service : null);
         stageStartNs = timed(Stage.ALLOCATE, stageStartNs);
-        final List<EndpointSlice> slices = EndpointsController.slices(allocated.services(), manifests);
+        final List<List<EndpointSlice>> slices = EndpointsController.slicesOf(allocated.services(), manifests);
         stageStartNs = timed(Stage.ENDPOINTS, stageStartNs);
-        final CompiledServices compiled = new ServicePortCompiler(config).compile(ManifestSet.of(allocated.services(), slices));
+        final CompiledServices compiled = compiler.compile(allocated.services(), slices);
         stageStartNs = timed(Stage.COMPILE, stageStartNs);
 
         final List<ManifestError> errors = new ArrayList<>();
@@ -232,7 +241,7 @@ final class ManifestPipeline {
             for (final ManifestFile.Entry entry : file.entries()) {
                 if (entry instanceof ManifestFile.Rejected rejected && rejected.ref() != null) {
                     final String identity = rejected.ref().describe();
-                    final KubeObject last = lastGood.get(identity);
+                    final KubeObject last = lastGood().get(identity);
                     if (last != null && valid.add(identity)) {
                         entries.add(new ManifestFile.Accepted(last));
                         final ManifestError error = rejected.error();
@@ -253,33 +262,47 @@ final class ManifestPipeline {
             : "its last good version (from " + last.file() + ") keeps serving";
     }
 
-    private Map<String, Service> lastGoodServices() {
-        final Map<String, Service> services = new HashMap<>();
-        lastGood.forEach((identity, object) -> {
-            if (object instanceof Service service) {
-                services.put(identity, service);
-            }
-        });
-        return services;
+    /**
+     * What made it into a state: the objects read (services as read, before allocation) and the
+     * ports served, from which {@link #lastGood()} picks each object's last good version.
+     */
+    private record Accepted(ManifestSet manifests, List<Service> services, List<ServicePortSpec> ports) {
     }
 
-    /** Every object that made it into this state, as read (services before allocation). */
+    /**
+     * Kept for the next reload. Only a rejected object needs its last good version, so the map is
+     * built when one is first asked for, not at every reload (at 10,000 services that is
+     * measurable on a one-service change).
+     */
     private void rememberLastGood(final ManifestSet manifests, final ServiceAllocator.Result allocated,
                                   final List<ServicePortSpec> ports) {
-        final Set<String> served = new HashSet<>();
-        for (final ServicePortSpec port : ports) {
-            served.add(port.namespace() + "/" + port.name());
+        lastAccepted = new Accepted(manifests, allocated.accepted(), ports);
+        lastGood = null;
+    }
+
+    /** Every object that made it into the last state, by identity: services that were served (or have no data path), and the rest. */
+    private Map<String, KubeObject> lastGood() {
+        if (lastGood != null) {
+            return lastGood;
         }
         final Map<String, KubeObject> good = new HashMap<>();
-        for (final Service service : allocated.accepted()) {
-            if (!service.hasDataPath() || served.contains(service.ref().key())) {
-                good.put(service.identity(), service);
+        if (lastAccepted != null) {
+            final Set<String> served = new HashSet<>();
+            for (final ServicePortSpec port : lastAccepted.ports()) {
+                served.add(port.namespace() + "/" + port.name());
             }
+            for (final Service service : lastAccepted.services()) {
+                if (!service.hasDataPath() || served.contains(service.ref().key())) {
+                    good.put(service.identity(), service);
+                }
+            }
+            final ManifestSet manifests = lastAccepted.manifests();
+            manifests.endpointSlices().forEach(o -> good.put(o.identity(), o));
+            manifests.endpoints().forEach(o -> good.put(o.identity(), o));
+            manifests.pods().forEach(o -> good.put(o.identity(), o));
         }
-        manifests.endpointSlices().forEach(o -> good.put(o.identity(), o));
-        manifests.endpoints().forEach(o -> good.put(o.identity(), o));
-        manifests.pods().forEach(o -> good.put(o.identity(), o));
         lastGood = good;
+        return good;
     }
 
     private ManifestError storeAllocations(final Allocations allocations) {

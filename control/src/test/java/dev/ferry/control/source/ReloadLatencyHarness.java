@@ -9,6 +9,8 @@ import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.ServiceTable;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,6 +39,8 @@ import java.util.Map;
  */
 public final class ReloadLatencyHarness {
     private static final int WARMUP = 30;
+    /** CPU time as well as wall time: on a shared machine the wall time includes waiting for a core. */
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private ReloadLatencyHarness() {
     }
@@ -102,13 +106,16 @@ public final class ReloadLatencyHarness {
             stages.put(stage, new long[repetitions]);
         }
         final long[] reload = new long[repetitions];
+        final long[] reloadCpu = new long[repetitions];
         final long[] table = new long[repetitions];
         final long[] syncs = new long[repetitions];
         for (int i = -WARMUP; i < repetitions; i++) {
             change.write();
+            final long startCpu = THREADS.getCurrentThreadCpuTime();
             final long start = System.nanoTime();
             final SourceSnapshot snapshot = pipeline.reload(i);
             final long reloaded = System.nanoTime();
+            final long reloadedCpu = THREADS.getCurrentThreadCpuTime();
             ServiceTable.compile(Manifests.NODE.toNodeSpec(), snapshot.servicePorts());
             final long compiled = System.nanoTime();
             sync.setDesired(snapshot.servicePorts(), i);
@@ -120,6 +127,7 @@ public final class ReloadLatencyHarness {
             }
             if (i >= 0) {
                 reload[i] = reloaded - start;
+                reloadCpu[i] = reloadedCpu - startCpu;
                 table[i] = compiled - reloaded;
                 syncs[i] = synced - compiled;
                 for (final ManifestPipeline.Stage stage : ManifestPipeline.Stage.values()) {
@@ -132,6 +140,7 @@ public final class ReloadLatencyHarness {
             print("  " + stage.name().toLowerCase(), stages.get(stage));
         }
         print("reload (file written -> snapshot)", reload);
+        print("reload, CPU time of its thread", reloadCpu);
         print("ServiceTable.compile", table);
         print("ServiceSync.sync (compile included)", syncs);
     }
