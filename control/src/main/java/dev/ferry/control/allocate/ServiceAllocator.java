@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
-import java.util.function.Predicate;
 
 /**
  * Manifest mode's share of the API server: gives Services the ClusterIPs, NodePorts and health
@@ -181,7 +180,8 @@ public final class ServiceAllocator {
      * A run that rejected nothing, kept for the next: each input service (by instance) with what
      * it was given, and every value they hold, by owner.
      */
-    private record Clean(Result result, Map<Service, Work> works, Map<Integer, Claim> addresses, Map<Integer, Claim> ports) {
+    private record Clean(Result result, Map<Service, Work> works, Map<String, Service> byKey, Map<Integer, Claim> addresses,
+                         Map<Integer, Claim> ports) {
     }
 
     private Result allocateAll(final List<Service> services, final Function<String, Service> lastGood) {
@@ -209,7 +209,7 @@ public final class ServiceAllocator {
 
         // 2. What each service had before, when still free.
         for (final Work work : works) {
-            takeRemembered(work, addresses, ports, owner -> false);
+            takeRemembered(work, addresses, ports);
         }
 
         // 3. New values by hash, services in name order.
@@ -225,6 +225,8 @@ public final class ServiceAllocator {
         final Map<String, Integer> nodePorts = new HashMap<>();
         final Map<String, Integer> healthChecks = new HashMap<>();
         final Map<Service, Work> byInput = new IdentityHashMap<>();
+        final Map<String, Service> byKey = new HashMap<>();
+        boolean uniqueNames = true;
         for (final Work work : works) {
             if (work.failed) {
                 continue;
@@ -233,29 +235,31 @@ public final class ServiceAllocator {
             accepted.add(work.service);
             record(work, clusterIps, nodePorts, healthChecks);
             byInput.put(work.service, work); // the input itself: with no error, no last good version was chosen
+            uniqueNames &= byKey.putIfAbsent(work.service.ref().key(), work.service) == null;
         }
         remembered = new Allocations(clusterIps, nodePorts, healthChecks);
         final Result done = new Result(result, accepted, errors, remembered);
-        if (errors.isEmpty()) {
-            lastClean = new Clean(done, byInput, addresses, ports);
+        if (errors.isEmpty() && uniqueNames) {
+            lastClean = new Clean(done, byInput, byKey, addresses, ports);
         }
         return done;
     }
 
     /**
-     * The same result as {@link #allocateAll}, after a run that rejected nothing, doing the work
-     * for the services that are not the very instances of that run (new, or a new version)
-     * only. What makes the rest hold:
+     * The same result as {@link #allocateAll}, after a run that rejected nothing and whose
+     * services had distinct names, doing the work for the services that are not the very
+     * instances of that run (new, or a new version) only. What makes the rest hold:
      * <ul>
      *   <li>the unchanged services were all accepted and their values are unique, so they pass
      *       step 1 again and each finds its own value free in step 2, and they need nothing in
-     *       step 3, as long as no changed service takes one of their values: a changed service
-     *       whose explicit value an unchanged one holds (explicitly or allocated), or whose
-     *       remembered value an unchanged one holds, would change the outcome in file order;
-     *       then, and whenever a changed service is rejected or cannot be given a value, this
-     *       gives up and a full run decides;</li>
+     *       step 3, as long as no changed service takes one of their values. Only an explicit
+     *       value could: step 1 checks the changed services against every value the unchanged
+     *       ones hold (explicit or allocated), and gives up on any problem. (A remembered value
+     *       cannot: it is remembered by name, and a name held by an unchanged service also makes
+     *       this give up.)</li>
      *   <li>otherwise a changed service meets in each step exactly the values it would meet in a
-     *       full run: those of the unchanged services and of the changed ones before it.</li>
+     *       full run: those of the unchanged services and of the changed ones before it. One that
+     *       cannot be given a value also makes this give up, leaving the error to a full run.</li>
      * </ul>
      * Returns null when it gives up. The values of services that are gone are free again.
      */
@@ -283,8 +287,16 @@ public final class ServiceAllocator {
         }
         final Map<Integer, Claim> addresses = previous.addresses();
         final Map<Integer, Claim> ports = previous.ports();
-        gone.forEach(work -> release(work, addresses, ports));
-        final Predicate<Service> unchanged = owner -> previous.works().containsKey(owner) && present.contains(owner);
+        final Map<String, Service> byKey = previous.byKey();
+        for (final Work work : gone) {
+            release(work, addresses, ports);
+            byKey.remove(work.service.ref().key(), work.service);
+        }
+        for (final Service service : changed) {
+            if (byKey.putIfAbsent(service.ref().key(), service) != null) {
+                return null; // a second service of one name: allocations are remembered by name
+            }
+        }
         final List<Work> works = new ArrayList<>();
         for (final Service service : changed) {
             // The claims held include every unchanged service's values, explicit or allocated:
@@ -295,9 +307,7 @@ public final class ServiceAllocator {
             works.add(explicitWork(service, addresses, ports));
         }
         for (final Work work : works) {
-            if (!takeRemembered(work, addresses, ports, unchanged)) {
-                return null;
-            }
+            takeRemembered(work, addresses, ports);
         }
         final List<Work> byName = new ArrayList<>(works);
         byName.sort(Comparator.comparing((Work w) -> w.namespace()).thenComparing(Work::name));
@@ -309,26 +319,35 @@ public final class ServiceAllocator {
             return null;
         }
 
-        final Map<Service, Work> byInput = new IdentityHashMap<>(previous.works());
-        final Map<String, Integer> clusterIps = new TreeMap<>(remembered.clusterIps());
-        final Map<String, Integer> nodePorts = new TreeMap<>(remembered.nodePorts());
-        final Map<String, Integer> healthChecks = new TreeMap<>(remembered.healthCheckNodePorts());
-        for (final Work work : gone) {
-            byInput.remove(work.service);
-            forget(work, clusterIps, nodePorts, healthChecks);
-        }
-        for (final Work work : works) {
-            byInput.put(work.service, work);
-            record(work, clusterIps, nodePorts, healthChecks);
-        }
+        final Map<Service, Work> byInput = previous.works();
+        gone.forEach(work -> byInput.remove(work.service));
+        works.forEach(work -> byInput.put(work.service, work));
         final List<Service> result = new ArrayList<>(services.size());
         for (final Service service : services) {
             result.add(byInput.get(service).allocated());
         }
-        remembered = new Allocations(clusterIps, nodePorts, healthChecks);
+        if (!recorded(gone).equals(recorded(works))) {
+            // Names are unique, so what the gone services held and what the changed ones hold
+            // now are exactly the entries that change.
+            final Map<String, Integer> clusterIps = new TreeMap<>(remembered.clusterIps());
+            final Map<String, Integer> nodePorts = new TreeMap<>(remembered.nodePorts());
+            final Map<String, Integer> healthChecks = new TreeMap<>(remembered.healthCheckNodePorts());
+            gone.forEach(work -> forget(work, clusterIps, nodePorts, healthChecks));
+            works.forEach(work -> record(work, clusterIps, nodePorts, healthChecks));
+            remembered = new Allocations(clusterIps, nodePorts, healthChecks);
+        } // else a new version with the values of the old (an endpoint or port edit): the same allocations, not even copied
         final Result done = new Result(result, services, List.of(), remembered);
-        lastClean = new Clean(done, byInput, addresses, ports);
+        lastClean = new Clean(done, byInput, byKey, addresses, ports);
         return done;
+    }
+
+    /** What {@link #record} puts for {@code works}, in maps of their own. */
+    private static Allocations recorded(final List<Work> works) {
+        final Map<String, Integer> clusterIps = new HashMap<>();
+        final Map<String, Integer> nodePorts = new HashMap<>();
+        final Map<String, Integer> healthChecks = new HashMap<>();
+        works.forEach(work -> record(work, clusterIps, nodePorts, healthChecks));
+        return new Allocations(clusterIps, nodePorts, healthChecks);
     }
 
     /** Step 1's claim of an accepted service: its explicit values, node ports shared by port number. */
@@ -339,48 +358,28 @@ public final class ServiceAllocator {
         return work;
     }
 
-    /**
-     * Step 2 for one service: the values it had before, where still free. Returns false, taking
-     * nothing more, when one of them is held by a service that {@code keeps} says must keep it.
-     */
-    private boolean takeRemembered(final Work work, final Map<Integer, Claim> addresses, final Map<Integer, Claim> ports,
-                                   final Predicate<Service> keeps) {
+    /** Step 2 for one service: the values it had before, where still free. */
+    private void takeRemembered(final Work work, final Map<Integer, Claim> addresses, final Map<Integer, Claim> ports) {
         if (needsClusterIp(work)) {
             final Integer ip = remembered.clusterIps().get(Allocations.clusterIpKey(work.namespace(), work.name()));
-            if (ip != null && usableClusterIp(ip)) {
-                final Claim owner = addresses.get(ip);
-                if (owner == null) {
-                    work.clusterIps.add(ip);
-                    addresses.put(ip, new Claim(work.service, "the ClusterIP"));
-                } else if (keeps.test(owner.owner())) {
-                    return false;
-                }
+            if (ip != null && usableClusterIp(ip) && !addresses.containsKey(ip)) {
+                work.clusterIps.add(ip);
+                addresses.put(ip, new Claim(work.service, "the ClusterIP"));
             }
         }
         for (final int servicePort : missingNodePortGroups(work)) {
             final Integer port = remembered.nodePorts().get(Allocations.nodePortKey(work.namespace(), work.name(), servicePort));
-            if (port != null && nodePortRange.contains(port)) {
-                final Claim owner = ports.get(port);
-                if (owner == null) {
-                    setNodePort(work, servicePort, port, ports);
-                } else if (keeps.test(owner.owner())) {
-                    return false;
-                }
+            if (port != null && nodePortRange.contains(port) && !ports.containsKey(port)) {
+                setNodePort(work, servicePort, port, ports);
             }
         }
         if (needsHealthCheckNodePort(work)) {
             final Integer port = remembered.healthCheckNodePorts().get(Allocations.healthCheckKey(work.namespace(), work.name()));
-            if (port != null && nodePortRange.contains(port)) {
-                final Claim owner = ports.get(port);
-                if (owner == null) {
-                    work.healthCheckNodePort = port;
-                    ports.put(port, new Claim(work.service, "the health check node port"));
-                } else if (keeps.test(owner.owner())) {
-                    return false;
-                }
+            if (port != null && nodePortRange.contains(port) && !ports.containsKey(port)) {
+                work.healthCheckNodePort = port;
+                ports.put(port, new Claim(work.service, "the health check node port"));
             }
         }
-        return true;
     }
 
     /** Frees the values a service of an earlier run held. */

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,8 @@ final class ManifestPipeline {
     private final NodeConfig config;
     private final AllocationStore store;
     private final ServiceAllocator allocator;
+    /** Whether each file (by instance) rejected an object whose name is known, so that an unchanged file is not scanned again. */
+    private Map<ManifestFile, Boolean> rejectingFiles = new IdentityHashMap<>();
     /** Kept across reloads: it merges again only the files that changed. */
     private final FileMerge merger = new FileMerge();
     /** Kept across reloads: it reuses what it compiled for the services that did not change. */
@@ -224,7 +227,14 @@ final class ManifestPipeline {
 
     /** Rejected objects not validly defined elsewhere come back as their last good versions, with a note on their error. */
     private List<ManifestFile> withLastGoodVersions(final List<ManifestFile> files) {
-        if (files.stream().allMatch(f -> f.entries().stream().noneMatch(e -> e instanceof ManifestFile.Rejected r && r.ref() != null))) {
+        final Map<ManifestFile, Boolean> rejecting = new IdentityHashMap<>(files.size());
+        for (final ManifestFile file : files) {
+            final Boolean known = rejectingFiles.get(file);
+            rejecting.put(file, known != null ? known
+                : file.entries().stream().anyMatch(e -> e instanceof ManifestFile.Rejected r && r.ref() != null));
+        }
+        rejectingFiles = rejecting;
+        if (!rejecting.containsValue(true)) {
             return files; // nothing rejected: nothing to put back
         }
         final Set<String> valid = new HashSet<>();
