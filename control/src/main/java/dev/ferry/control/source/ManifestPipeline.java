@@ -57,6 +57,8 @@ final class ManifestPipeline {
     private Map<ManifestFile, Boolean> rejectingFiles = new IdentityHashMap<>();
     /** Kept across reloads: it merges again only the files that changed. */
     private final FileMerge merger = new FileMerge();
+    /** Kept across reloads: it matches again only the slices and services that changed. */
+    private final EndpointsController.Incremental endpointsController = new EndpointsController.Incremental();
     /** Kept across reloads: it reuses what it compiled for the services that did not change. */
     private final ServicePortCompiler compiler;
     private final Map<String, ManifestFile> lastParsed = new HashMap<>();
@@ -191,7 +193,7 @@ final class ManifestPipeline {
         final ServiceAllocator.Result allocated = allocator.allocate(manifests.services(),
             identity -> lastGood().get(identity) instanceof Service service ? service : null);
         stageStartNs = timed(Stage.ALLOCATE, stageStartNs);
-        final List<List<EndpointSlice>> slices = EndpointsController.slicesOf(allocated.services(), manifests);
+        final List<List<EndpointSlice>> slices = endpointsController.slicesOf(allocated.services(), manifests);
         stageStartNs = timed(Stage.ENDPOINTS, stageStartNs);
         final CompiledServices compiled = compiler.compile(allocated.services(), slices);
         stageStartNs = timed(Stage.COMPILE, stageStartNs);
