@@ -3,6 +3,7 @@ package dev.ferry.control.compile;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestError;
 import dev.ferry.control.manifest.ManifestSet;
+import dev.ferry.control.model.ChangedSpan;
 import dev.ferry.control.model.EndpointSlice;
 import dev.ferry.control.model.Service;
 import dev.ferry.control.model.ServiceName;
@@ -17,14 +18,12 @@ import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.dataplane.service.ServicePortSpec;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Compiles validated Services and EndpointSlices into the dataplane's {@link ServicePortSpec}s,
@@ -56,10 +55,12 @@ public final class ServicePortCompiler {
     /** This node's topology zone, for hints (null: none). */
     private final String zone;
     /**
-     * The last compile: each accepted service (by instance) with what it compiled to, and the
-     * frontends they hold. A compiler kept across reloads reuses them; see {@link #compileChanges}.
+     * The last compile: its services, what each compiled to, and the frontends the accepted
+     * ones hold. A compiler kept across reloads reuses them; see {@link #compileChanges}.
      */
-    private Map<Service, Compiled> last = new IdentityHashMap<>();
+    private List<Service> lastServices = List.of();
+    /** Element i: what {@code lastServices.get(i)} compiled to, or null (no data path, or rejected). */
+    private List<Compiled> last = List.of();
     private boolean lastClean;
     private Map<Integer, Service> clusterIpOwners = new HashMap<>();
     private Map<String, Frontend> frontends = new HashMap<>();
@@ -97,14 +98,15 @@ public final class ServicePortCompiler {
         if (slicesOf.size() != services.size()) {
             throw new IllegalArgumentException("one list of slices per service: " + slicesOf.size() + " for " + services.size());
         }
-        final Map<Service, Compiled> compiled = new IdentityHashMap<>(services.size());
         final boolean clean = lastClean;
         lastClean = false; // until this compile completes: one that throws leaves no half-updated frontends behind
+        final List<Compiled> compiled = new ArrayList<>(services.size());
         CompiledServices result = clean ? compileChanges(services, slicesOf, compiled) : null;
         if (result == null) {
             compiled.clear();
             result = compileAll(services, slicesOf, compiled);
         }
+        lastServices = List.copyOf(services); // the same list when it is immutable already
         last = compiled;
         lastClean = result.errors().isEmpty();
         return result;
@@ -117,14 +119,13 @@ public final class ServicePortCompiler {
     private record Compiled(Service service, List<EndpointSlice> slices, List<Frontend> claims, List<ServicePortSpec> specs) {
     }
 
-    /** {@code service}'s compiled form, reusing the last compile's where its inputs are the same. */
-    private Compiled compiled(final Service service, final List<EndpointSlice> serviceSlices) {
+    /** {@code service}'s compiled form, reusing {@code before} (what the last compile made of it, or null) where its inputs are the same. */
+    private Compiled compiled(final Service service, final List<EndpointSlice> serviceSlices, final Compiled before) {
         final List<EndpointSlice> slices = byName(serviceSlices);
-        final Compiled before = last.get(service);
-        if (before != null && before.slices().equals(slices)) {
+        if (before != null && before.service() == service && before.slices().equals(slices)) {
             return before; // identity first: the slices of a file that did not change are the same instances
         }
-        final List<Frontend> claims = before != null ? before.claims() : frontends(service);
+        final List<Frontend> claims = before != null && before.service() == service ? before.claims() : frontends(service);
         final List<ServicePortSpec> specs = new ArrayList<>(service.ports().size());
         for (final ServicePort port : service.ports()) {
             specs.add(toSpec(service, port, endpoints(port, slices)));
@@ -148,67 +149,69 @@ public final class ServicePortCompiler {
      * compile's {@link #compileChanges}.
      */
     private CompiledServices compileAll(final List<Service> services, final List<List<EndpointSlice>> slicesOf,
-                                        final Map<Service, Compiled> compiled) {
+                                        final List<Compiled> compiled) {
+        final Map<Service, Compiled> before = new IdentityHashMap<>(last.size());
+        last.forEach(c -> {
+            if (c != null) {
+                before.put(c.service(), c);
+            }
+        });
         final List<ServicePortSpec> ports = new ArrayList<>();
         final List<ManifestError> errors = new ArrayList<>();
         clusterIpOwners = new HashMap<>();
         frontends = new HashMap<>();
         for (int i = 0; i < services.size(); i++) {
             final Service service = services.get(i);
+            compiled.add(null); // until accepted
             if (!service.hasDataPath()) {
                 continue;
             }
-            final Compiled c = compiled(service, slicesOf.get(i));
+            final Compiled c = compiled(service, slicesOf.get(i), before.get(service));
             final ManifestError clash = clash(service, c.claims(), clusterIpOwners, frontends);
             if (clash != null) {
                 errors.add(clash);
                 continue;
             }
             claim(c);
-            compiled.put(service, c);
+            compiled.set(i, c);
             ports.addAll(c.specs());
         }
         return new CompiledServices(ports, errors);
     }
 
     /**
-     * The same result as {@link #compileAll}, when the last compile had no error, judging only
-     * the services that are not the very instances compiled then (new, or a new version):
+     * The same result as {@link #compileAll}, when the last compile had no error, judging again
+     * only the services in the span where the list changed ({@link ChangedSpan}: new ones, new
+     * versions, and whatever else lies between them):
      * <ul>
-     *   <li>the unchanged ones were all accepted last time, so their frontends do not clash with
-     *       each other; when no changed service claims any of their frontends (checked first), they
-     *       are all accepted again, whatever their order, and keep their specs (new ones only where
-     *       their slices changed);</li>
-     *   <li>a changed service then meets, of what came before it, only the changed services'
-     *       frontends, as in a full compile.</li>
+     *   <li>the services before and after the span are the very instances accepted last time, so
+     *       their frontends do not clash with each other; when no service in the span claims any
+     *       of their frontends (checked first), they are all accepted again, whatever their order,
+     *       and keep their specs (new ones only where their slices changed);</li>
+     *   <li>a service in the span then meets, of what came before it, only the frontends of the
+     *       span's services, as in a full compile.</li>
      * </ul>
-     * Returns null when that does not hold (a changed service claims an unchanged one's frontend,
+     * Returns null when that does not hold (one in the span claims a frontend of one outside it,
      * or one instance is listed twice): a full compile decides, in file order.
      */
     private CompiledServices compileChanges(final List<Service> services, final List<List<EndpointSlice>> slicesOf,
-                                            final Map<Service, Compiled> compiled) {
-        final Set<Service> present = Collections.newSetFromMap(new IdentityHashMap<>());
-        final List<Service> changed = new ArrayList<>();
-        int dataPath = 0;
-        for (final Service service : services) {
-            if (service.hasDataPath()) {
-                dataPath++;
-                present.add(service);
-                if (!last.containsKey(service)) {
-                    changed.add(service);
-                }
+                                            final List<Compiled> compiled) {
+        final ChangedSpan span = ChangedSpan.between(lastServices, services);
+        final Map<Service, Compiled> replaced = new IdentityHashMap<>();
+        for (int i = span.start(); i < span.oldEnd(); i++) {
+            final Compiled before = last.get(i);
+            if (before != null) {
+                release(before); // removed, replaced by a new version, or judged again with those
+                replaced.put(before.service(), before);
             }
         }
-        if (present.size() != dataPath) {
-            return null;
-        }
-        for (final Compiled before : last.values()) {
-            if (!present.contains(before.service())) {
-                release(before); // removed, or replaced by a new version
+        for (int i = span.start(); i < span.newEnd(); i++) {
+            final Service service = services.get(i);
+            if (!service.hasDataPath()) {
+                continue;
             }
-        }
-        for (final Service service : changed) {
-            for (final Frontend claim : frontends(service)) {
+            final Compiled before = replaced.get(service);
+            for (final Frontend claim : before != null ? before.claims() : frontends(service)) {
                 if (frontends.containsKey(claim.key())) {
                     return null;
                 }
@@ -223,11 +226,13 @@ public final class ServicePortCompiler {
         final List<ManifestError> errors = new ArrayList<>();
         for (int i = 0; i < services.size(); i++) {
             final Service service = services.get(i);
+            compiled.add(null); // until accepted
             if (!service.hasDataPath()) {
                 continue;
             }
-            final Compiled c = compiled(service, slicesOf.get(i));
-            if (!last.containsKey(service)) {
+            final boolean judged = i >= span.start() && i < span.newEnd();
+            final Compiled c = compiled(service, slicesOf.get(i), judged ? replaced.get(service) : last.get(span.oldIndex(i)));
+            if (judged) {
                 final ManifestError clash = clash(service, c.claims(), clusterIpOwners, frontends);
                 if (clash != null) {
                     errors.add(clash);
@@ -235,7 +240,7 @@ public final class ServicePortCompiler {
                 }
                 claim(c);
             }
-            compiled.put(service, c);
+            compiled.set(i, c);
             ports.addAll(c.specs());
         }
         return new CompiledServices(ports, errors);

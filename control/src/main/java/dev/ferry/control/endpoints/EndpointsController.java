@@ -1,6 +1,7 @@
 package dev.ferry.control.endpoints;
 
 import dev.ferry.control.manifest.ManifestSet;
+import dev.ferry.control.model.ChangedSpan;
 import dev.ferry.control.model.ContainerPort;
 import dev.ferry.control.model.EndpointSlice;
 import dev.ferry.control.model.Endpoints;
@@ -171,8 +172,8 @@ public final class EndpointsController {
 
         private List<List<EndpointSlice>> changes(final List<Service> next, final ManifestSet manifests) {
             final List<EndpointSlice> nextSlices = manifests.endpointSlices();
-            final Span sliceSpan = Span.between(slices, nextSlices);
-            final Span serviceSpan = Span.between(services, next);
+            final ChangedSpan sliceSpan = ChangedSpan.between(slices, nextSlices);
+            final ChangedSpan serviceSpan = ChangedSpan.between(services, next);
             final Map<ServiceName, List<EndpointSlice>> own = written;
             final Map<ServiceName, Service> names = byName;
             byName = null; // until this call completes: one that throws leaves no half-updated index
@@ -224,8 +225,7 @@ public final class EndpointsController {
                 out.add(inputs.slicesOf(next.get(i)));
             }
             for (int i = serviceSpan.newEnd(); i < next.size(); i++) {
-                final int before = i - serviceSpan.newEnd() + serviceSpan.oldEnd();
-                out.add(affected.contains(next.get(i)) ? inputs.slicesOf(next.get(i)) : result.get(before));
+                out.add(affected.contains(next.get(i)) ? inputs.slicesOf(next.get(i)) : result.get(serviceSpan.oldIndex(i)));
             }
             remember(next, manifests, out);
             byName = names;
@@ -250,28 +250,6 @@ public final class EndpointsController {
                 }
             }
             return true;
-        }
-    }
-
-    /**
-     * Where two lists differ, lined up by identity from both ends: {@code [start, oldEnd)} of the
-     * old list became {@code [start, newEnd)} of the new one; before and after, element for
-     * element the same objects.
-     */
-    private record Span(int start, int oldEnd, int newEnd) {
-        static Span between(final List<?> old, final List<?> next) {
-            int start = 0;
-            final int common = Math.min(old.size(), next.size());
-            while (start < common && old.get(start) == next.get(start)) {
-                start++;
-            }
-            int oldEnd = old.size();
-            int newEnd = next.size();
-            while (oldEnd > start && newEnd > start && old.get(oldEnd - 1) == next.get(newEnd - 1)) {
-                oldEnd--;
-                newEnd--;
-            }
-            return new Span(start, oldEnd, newEnd);
         }
     }
 

@@ -123,6 +123,9 @@ class IncrementalReloadTest {
                 Step.write("np.yaml", service("np", "type: NodePort\n  ports: [{name: http, port: 80, nodePort: ALLOCATED_NODE_PORT}]")),
                 Step.write("np.yaml", service("np", "externalIPs: [10.96.0.10]\n  ports: [{name: http, port: 80}]")),
                 Step.write("np.yaml", service("np", "ports: [{name: http, port: 80}]")))},
+            new Object[] {"a file read first claiming a frontend of the big file: the earlier claim wins", List.of(
+                Step.write("0-ext.yaml", service("ext", "externalIPs: [10.96.0.10]\n  ports: [{name: http, port: 80}]")),
+                delete("0-ext.yaml"))},
             new Object[] {"a service moving to another file, and defined twice on the way", List.of(
                 Step.write("moved.yaml", service("moving", "ports: [{name: http, port: 80}]")),
                 Step.write("zz-moved.yaml", service("moving", "ports: [{name: http, port: 8080}]")),
