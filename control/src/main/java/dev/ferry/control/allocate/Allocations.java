@@ -19,10 +19,10 @@ public record Allocations(Map<String, Integer> clusterIps, Map<String, Integer> 
     public static final Allocations NONE = new Allocations(Map.of(), Map.of(), Map.of());
 
     public Allocations {
-        // Sorted, so that the stored file is stable and diffable.
-        clusterIps = java.util.Collections.unmodifiableMap(new TreeMap<>(clusterIps));
-        nodePorts = java.util.Collections.unmodifiableMap(new TreeMap<>(nodePorts));
-        healthCheckNodePorts = java.util.Collections.unmodifiableMap(new TreeMap<>(healthCheckNodePorts));
+        // Sorted, so that the stored file is stable and diffable (and a copy of a sorted map is linear).
+        clusterIps = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(clusterIps));
+        nodePorts = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(nodePorts));
+        healthCheckNodePorts = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(healthCheckNodePorts));
     }
 
     static String clusterIpKey(final String namespace, final String name) {

@@ -8,11 +8,16 @@ import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Manifest mode's share of the API server: gives Services the ClusterIPs, NodePorts and health
@@ -32,6 +37,11 @@ import java.util.Map;
  * As in the API server, NodePorts are unique across services whatever the protocol, and the
  * ports of one service that share a port number (53/UDP and 53/TCP) share a NodePort.
  *
+ * <p>After a run that rejected nothing, the next one does the work for the new and changed
+ * services only, where it can show that the result is the same as a full run's
+ * ({@link #allocateChanges}); unchanged services keep their allocated instances. Else, and
+ * always after a run with an error, everything is allocated again in the order above.
+ *
  * <p>A service whose current version is rejected here keeps its last good version when one is
  * given and that version still fits; the error then says so. Not thread-safe: one caller.
  */
@@ -48,6 +58,8 @@ public final class ServiceAllocator {
     private final List<AllocationRange> clusterIpRanges = new ArrayList<>();
     private final AllocationRange nodePortRange;
     private Allocations remembered;
+    /** The last run, when it rejected nothing: what {@link #allocateChanges} starts from. */
+    private Clean lastClean;
 
     /**
      * The outcome of one allocation run.
@@ -104,6 +116,7 @@ public final class ServiceAllocator {
         final int[] nodePorts;
         int healthCheckNodePort;
         boolean failed;
+        private Service allocated;
 
         Work(final Service service) {
             this.service = service;
@@ -122,6 +135,22 @@ public final class ServiceAllocator {
         String name() {
             return service.ref().name();
         }
+
+        /**
+         * The service with its values filled in, once they all are; the same instance at every
+         * call, so that a service that keeps its values is the same object in the next run's
+         * result (later steps recognise unchanged services by identity).
+         */
+        Service allocated() {
+            if (allocated == null) {
+                final List<Integer> portList = new ArrayList<>(nodePorts.length);
+                for (final int port : nodePorts) {
+                    portList.add(port);
+                }
+                allocated = service.withAllocations(clusterIps, portList, healthCheckNodePort);
+            }
+            return allocated;
+        }
     }
 
     /**
@@ -131,6 +160,31 @@ public final class ServiceAllocator {
      * @param lastGood the last accepted version of each service by {@link Service#identity()}; may be empty
      */
     public Result allocate(final List<Service> services, final Map<String, Service> lastGood) {
+        return allocate(services, lastGood::get);
+    }
+
+    /**
+     * The same, with the last good versions looked up as needed: only a rejected service needs
+     * its own, and building them all at every reload is not free at 10,000 services.
+     *
+     * @param lastGood the last accepted version of a service by {@link Service#identity()}, or null
+     */
+    public Result allocate(final List<Service> services, final Function<String, Service> lastGood) {
+        final Clean previous = lastClean;
+        lastClean = null; // until this run completes: one that throws leaves no half-updated claims behind
+        final Result changes = previous == null ? null : allocateChanges(services, previous);
+        return changes != null ? changes : allocateAll(services, lastGood);
+    }
+
+    /**
+     * A run that rejected nothing, kept for the next: each input service (by instance) with what
+     * it was given, and every value they hold, by owner.
+     */
+    private record Clean(Result result, Map<Service, Work> works, Map<String, Service> byKey, Map<Integer, Claim> addresses,
+                         Map<Integer, Claim> ports) {
+    }
+
+    private Result allocateAll(final List<Service> services, final Function<String, Service> lastGood) {
         final Map<Integer, Claim> addresses = new HashMap<>();
         final Map<Integer, Claim> ports = new HashMap<>();
         final List<ManifestError> errors = new ArrayList<>();
@@ -141,7 +195,7 @@ public final class ServiceAllocator {
             Service chosen = current;
             final ManifestError problem = checkExplicit(current, addresses, ports);
             if (problem != null) {
-                final Service previous = lastGood.get(current.identity());
+                final Service previous = lastGood.apply(current.identity());
                 if (previous != null && !previous.equals(current) && checkExplicit(previous, addresses, ports) == null) {
                     errors.add(withNote(problem, "its last good version keeps serving"));
                     chosen = previous;
@@ -150,34 +204,12 @@ public final class ServiceAllocator {
                     continue;
                 }
             }
-            claimExplicit(chosen, addresses, ports);
-            final Work work = new Work(chosen);
-            shareNodePortsByPortNumber(work);
-            works.add(work);
+            works.add(explicitWork(chosen, addresses, ports));
         }
 
         // 2. What each service had before, when still free.
         for (final Work work : works) {
-            if (needsClusterIp(work)) {
-                final Integer ip = remembered.clusterIps().get(Allocations.clusterIpKey(work.namespace(), work.name()));
-                if (ip != null && usableClusterIp(ip) && !addresses.containsKey(ip)) {
-                    work.clusterIps.add(ip);
-                    addresses.put(ip, new Claim(work.service, "the ClusterIP"));
-                }
-            }
-            for (final int servicePort : missingNodePortGroups(work)) {
-                final Integer port = remembered.nodePorts().get(Allocations.nodePortKey(work.namespace(), work.name(), servicePort));
-                if (port != null && nodePortRange.contains(port) && !ports.containsKey(port)) {
-                    setNodePort(work, servicePort, port, ports);
-                }
-            }
-            if (needsHealthCheckNodePort(work)) {
-                final Integer port = remembered.healthCheckNodePorts().get(Allocations.healthCheckKey(work.namespace(), work.name()));
-                if (port != null && nodePortRange.contains(port) && !ports.containsKey(port)) {
-                    work.healthCheckNodePort = port;
-                    ports.put(port, new Claim(work.service, "the health check node port"));
-                }
-            }
+            takeRemembered(work, addresses, ports);
         }
 
         // 3. New values by hash, services in name order.
@@ -192,31 +224,200 @@ public final class ServiceAllocator {
         final Map<String, Integer> clusterIps = new HashMap<>();
         final Map<String, Integer> nodePorts = new HashMap<>();
         final Map<String, Integer> healthChecks = new HashMap<>();
+        final Map<Service, Work> byInput = new IdentityHashMap<>();
+        final Map<String, Service> byKey = new HashMap<>();
+        boolean uniqueNames = true;
         for (final Work work : works) {
             if (work.failed) {
                 continue;
             }
-            final List<Integer> portList = new ArrayList<>();
-            for (final int port : work.nodePorts) {
-                portList.add(port);
-            }
-            result.add(work.service.withAllocations(work.clusterIps, portList, work.healthCheckNodePort));
+            result.add(work.allocated());
             accepted.add(work.service);
-            if (!work.clusterIps.isEmpty()) {
-                clusterIps.put(Allocations.clusterIpKey(work.namespace(), work.name()), work.clusterIps.get(0));
-            }
-            for (int i = 0; i < work.nodePorts.length; i++) {
-                if (work.nodePorts[i] != 0) {
-                    nodePorts.putIfAbsent(Allocations.nodePortKey(work.namespace(), work.name(),
-                        work.service.ports().get(i).port()), work.nodePorts[i]);
-                }
-            }
-            if (work.healthCheckNodePort != 0) {
-                healthChecks.put(Allocations.healthCheckKey(work.namespace(), work.name()), work.healthCheckNodePort);
-            }
+            record(work, clusterIps, nodePorts, healthChecks);
+            byInput.put(work.service, work); // the input itself: with no error, no last good version was chosen
+            uniqueNames &= byKey.putIfAbsent(work.service.ref().key(), work.service) == null;
         }
         remembered = new Allocations(clusterIps, nodePorts, healthChecks);
-        return new Result(result, accepted, errors, remembered);
+        final Result done = new Result(result, accepted, errors, remembered);
+        if (errors.isEmpty() && uniqueNames) {
+            lastClean = new Clean(done, byInput, byKey, addresses, ports);
+        }
+        return done;
+    }
+
+    /**
+     * The same result as {@link #allocateAll}, after a run that rejected nothing and whose
+     * services had distinct names, doing the work for the services that are not the very
+     * instances of that run (new, or a new version) only. What makes the rest hold:
+     * <ul>
+     *   <li>the unchanged services were all accepted and their values are unique, so they pass
+     *       step 1 again and each finds its own value free in step 2, and they need nothing in
+     *       step 3, as long as no changed service takes one of their values. Only an explicit
+     *       value could: step 1 checks the changed services against every value the unchanged
+     *       ones hold (explicit or allocated), and gives up on any problem. (A remembered value
+     *       cannot: it is remembered by name, and a name held by an unchanged service also makes
+     *       this give up.)</li>
+     *   <li>otherwise a changed service meets in each step exactly the values it would meet in a
+     *       full run: those of the unchanged services and of the changed ones before it. One that
+     *       cannot be given a value also makes this give up, leaving the error to a full run.</li>
+     * </ul>
+     * Returns null when it gives up. The values of services that are gone are free again.
+     */
+    private Result allocateChanges(final List<Service> services, final Clean previous) {
+        final Set<Service> present = Collections.newSetFromMap(new IdentityHashMap<>());
+        final List<Service> changed = new ArrayList<>();
+        for (final Service service : services) {
+            present.add(service);
+            if (!previous.works().containsKey(service)) {
+                changed.add(service);
+            }
+        }
+        if (present.size() != services.size()) {
+            return null; // one instance listed twice: a full run rejects the second
+        }
+        final List<Work> gone = new ArrayList<>();
+        for (final Work work : previous.works().values()) {
+            if (!present.contains(work.service)) {
+                gone.add(work);
+            }
+        }
+        if (changed.isEmpty() && gone.isEmpty()) {
+            lastClean = previous;
+            return previous.result(); // the same services: the same values (remembered holds them)
+        }
+        final Map<Integer, Claim> addresses = previous.addresses();
+        final Map<Integer, Claim> ports = previous.ports();
+        final Map<String, Service> byKey = previous.byKey();
+        for (final Work work : gone) {
+            release(work, addresses, ports);
+            byKey.remove(work.service.ref().key(), work.service);
+        }
+        for (final Service service : changed) {
+            if (byKey.putIfAbsent(service.ref().key(), service) != null) {
+                return null; // a second service of one name: allocations are remembered by name
+            }
+        }
+        final List<Work> works = new ArrayList<>();
+        for (final Service service : changed) {
+            // The claims held include every unchanged service's values, explicit or allocated:
+            // any problem here, taking one of them included, is for a full run to judge.
+            if (checkExplicit(service, addresses, ports) != null) {
+                return null;
+            }
+            works.add(explicitWork(service, addresses, ports));
+        }
+        for (final Work work : works) {
+            takeRemembered(work, addresses, ports);
+        }
+        final List<Work> byName = new ArrayList<>(works);
+        byName.sort(Comparator.comparing((Work w) -> w.namespace()).thenComparing(Work::name));
+        final List<ManifestError> errors = new ArrayList<>();
+        for (final Work work : byName) {
+            allocateNew(work, addresses, ports, errors);
+        }
+        if (!errors.isEmpty()) {
+            return null;
+        }
+
+        final Map<Service, Work> byInput = previous.works();
+        gone.forEach(work -> byInput.remove(work.service));
+        works.forEach(work -> byInput.put(work.service, work));
+        final List<Service> result = new ArrayList<>(services.size());
+        for (final Service service : services) {
+            result.add(byInput.get(service).allocated());
+        }
+        if (!recorded(gone).equals(recorded(works))) {
+            // Names are unique, so what the gone services held and what the changed ones hold
+            // now are exactly the entries that change.
+            final Map<String, Integer> clusterIps = new TreeMap<>(remembered.clusterIps());
+            final Map<String, Integer> nodePorts = new TreeMap<>(remembered.nodePorts());
+            final Map<String, Integer> healthChecks = new TreeMap<>(remembered.healthCheckNodePorts());
+            gone.forEach(work -> forget(work, clusterIps, nodePorts, healthChecks));
+            works.forEach(work -> record(work, clusterIps, nodePorts, healthChecks));
+            remembered = new Allocations(clusterIps, nodePorts, healthChecks);
+        } // else a new version with the values of the old (an endpoint or port edit): the same allocations, not even copied
+        final Result done = new Result(result, services, List.of(), remembered);
+        lastClean = new Clean(done, byInput, byKey, addresses, ports);
+        return done;
+    }
+
+    /** What {@link #record} puts for {@code works}, in maps of their own. */
+    private static Allocations recorded(final List<Work> works) {
+        final Map<String, Integer> clusterIps = new HashMap<>();
+        final Map<String, Integer> nodePorts = new HashMap<>();
+        final Map<String, Integer> healthChecks = new HashMap<>();
+        works.forEach(work -> record(work, clusterIps, nodePorts, healthChecks));
+        return new Allocations(clusterIps, nodePorts, healthChecks);
+    }
+
+    /** Step 1's claim of an accepted service: its explicit values, node ports shared by port number. */
+    private static Work explicitWork(final Service service, final Map<Integer, Claim> addresses, final Map<Integer, Claim> ports) {
+        claimExplicit(service, addresses, ports);
+        final Work work = new Work(service);
+        shareNodePortsByPortNumber(work);
+        return work;
+    }
+
+    /** Step 2 for one service: the values it had before, where still free. */
+    private void takeRemembered(final Work work, final Map<Integer, Claim> addresses, final Map<Integer, Claim> ports) {
+        if (needsClusterIp(work)) {
+            final Integer ip = remembered.clusterIps().get(Allocations.clusterIpKey(work.namespace(), work.name()));
+            if (ip != null && usableClusterIp(ip) && !addresses.containsKey(ip)) {
+                work.clusterIps.add(ip);
+                addresses.put(ip, new Claim(work.service, "the ClusterIP"));
+            }
+        }
+        for (final int servicePort : missingNodePortGroups(work)) {
+            final Integer port = remembered.nodePorts().get(Allocations.nodePortKey(work.namespace(), work.name(), servicePort));
+            if (port != null && nodePortRange.contains(port) && !ports.containsKey(port)) {
+                setNodePort(work, servicePort, port, ports);
+            }
+        }
+        if (needsHealthCheckNodePort(work)) {
+            final Integer port = remembered.healthCheckNodePorts().get(Allocations.healthCheckKey(work.namespace(), work.name()));
+            if (port != null && nodePortRange.contains(port) && !ports.containsKey(port)) {
+                work.healthCheckNodePort = port;
+                ports.put(port, new Claim(work.service, "the health check node port"));
+            }
+        }
+    }
+
+    /** Frees the values a service of an earlier run held. */
+    private static void release(final Work work, final Map<Integer, Claim> addresses, final Map<Integer, Claim> ports) {
+        for (final int ip : work.clusterIps) {
+            addresses.computeIfPresent(ip, (k, claim) -> claim.owner() == work.service ? null : claim);
+        }
+        for (final int port : work.nodePorts) {
+            ports.computeIfPresent(port, (k, claim) -> claim.owner() == work.service ? null : claim);
+        }
+        ports.computeIfPresent(work.healthCheckNodePort, (k, claim) -> claim.owner() == work.service ? null : claim);
+    }
+
+    /** What an accepted service holds, under the keys {@link Allocations} remembers it by. */
+    private static void record(final Work work, final Map<String, Integer> clusterIps, final Map<String, Integer> nodePorts,
+                               final Map<String, Integer> healthChecks) {
+        if (!work.clusterIps.isEmpty()) {
+            clusterIps.put(Allocations.clusterIpKey(work.namespace(), work.name()), work.clusterIps.get(0));
+        }
+        for (int i = 0; i < work.nodePorts.length; i++) {
+            if (work.nodePorts[i] != 0) {
+                nodePorts.putIfAbsent(Allocations.nodePortKey(work.namespace(), work.name(),
+                    work.service.ports().get(i).port()), work.nodePorts[i]);
+            }
+        }
+        if (work.healthCheckNodePort != 0) {
+            healthChecks.put(Allocations.healthCheckKey(work.namespace(), work.name()), work.healthCheckNodePort);
+        }
+    }
+
+    /** Removes what {@link #record} put for {@code work}. */
+    private static void forget(final Work work, final Map<String, Integer> clusterIps, final Map<String, Integer> nodePorts,
+                               final Map<String, Integer> healthChecks) {
+        clusterIps.remove(Allocations.clusterIpKey(work.namespace(), work.name()));
+        for (final ServicePort port : work.service.ports()) {
+            nodePorts.remove(Allocations.nodePortKey(work.namespace(), work.name(), port.port()));
+        }
+        healthChecks.remove(Allocations.healthCheckKey(work.namespace(), work.name()));
     }
 
     private void allocateNew(final Work work, final Map<Integer, Claim> addresses, final Map<Integer, Claim> ports,

@@ -3,8 +3,10 @@ package dev.ferry.control.compile;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestError;
 import dev.ferry.control.manifest.ManifestSet;
+import dev.ferry.control.model.ChangedSpan;
 import dev.ferry.control.model.EndpointSlice;
 import dev.ferry.control.model.Service;
+import dev.ferry.control.model.ServiceName;
 import dev.ferry.control.model.ServicePort;
 import dev.ferry.control.model.SliceEndpoint;
 import dev.ferry.control.model.SessionAffinity;
@@ -18,6 +20,7 @@ import dev.ferry.dataplane.service.ServicePortSpec;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,11 +42,28 @@ import java.util.Map;
  * frontend (ClusterIP, externalIP, LoadBalancer IP, node port, health check node port), which the
  * dataplane's service table would refuse as a whole. A Service failing one is rejected whole; the
  * first one read keeps a contested port or address.
+ *
+ * <p>A compiler remembers its last compile, so that one kept across reloads does at a one-service
+ * change work for that service only: a Service that is the very instance compiled last time (as
+ * the objects of a manifest file that did not change are) keeps its frontends, and its specs
+ * too while its slices are the same; and when the last compile rejected nothing, only the new and
+ * changed services are checked for clashes ({@link #compileChanges}). The result is always what
+ * compiling everything afresh gives. Not thread-safe: one caller.
  */
 public final class ServicePortCompiler {
     private final NodeConfig config;
     /** This node's topology zone, for hints (null: none). */
     private final String zone;
+    /**
+     * The last compile: its services, what each compiled to, and the frontends the accepted
+     * ones hold. A compiler kept across reloads reuses them; see {@link #compileChanges}.
+     */
+    private List<Service> lastServices = List.of();
+    /** Element i: what {@code lastServices.get(i)} compiled to, or null (no data path, or rejected). */
+    private List<Compiled> last = List.of();
+    private boolean lastClean;
+    private Map<Integer, Service> clusterIpOwners = new HashMap<>();
+    private Map<String, Frontend> frontends = new HashMap<>();
 
     /** A compiler for manifest mode: the zone is the node config's. */
     public ServicePortCompiler(final NodeConfig config) {
@@ -57,34 +77,185 @@ public final class ServicePortCompiler {
     }
 
     public CompiledServices compile(final ManifestSet manifests) {
-        final Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
+        final Map<ServiceName, List<EndpointSlice>> slicesByService = new HashMap<>();
         for (final EndpointSlice slice : manifests.endpointSlices()) {
-            slicesByService.computeIfAbsent(slice.ref().namespace() + "/" + slice.serviceName(), k -> new ArrayList<>()).add(slice);
+            slicesByService.computeIfAbsent(ServiceName.of(slice), k -> new ArrayList<>()).add(slice);
         }
-        slicesByService.values().forEach(list -> list.sort(Comparator.comparing(s -> s.ref().name())));
+        final List<List<EndpointSlice>> slicesOf = new ArrayList<>(manifests.services().size());
+        for (final Service service : manifests.services()) {
+            slicesOf.add(slicesByService.getOrDefault(ServiceName.of(service), List.of()));
+        }
+        return compile(manifests.services(), slicesOf);
+    }
 
+    /**
+     * Compiles services whose slices are already matched to them, as
+     * {@link dev.ferry.control.endpoints.EndpointsController#slicesOf} does: element i of
+     * {@code slicesOf} holds the slices of {@code services.get(i)}. The same as
+     * {@link #compile(ManifestSet)} with those slices, without matching them again.
+     */
+    public CompiledServices compile(final List<Service> services, final List<List<EndpointSlice>> slicesOf) {
+        if (slicesOf.size() != services.size()) {
+            throw new IllegalArgumentException("one list of slices per service: " + slicesOf.size() + " for " + services.size());
+        }
+        final boolean clean = lastClean;
+        lastClean = false; // until this compile completes: one that throws leaves no half-updated frontends behind
+        final List<Compiled> compiled = new ArrayList<>(services.size());
+        CompiledServices result = clean ? compileChanges(services, slicesOf, compiled) : null;
+        if (result == null) {
+            compiled.clear();
+            result = compileAll(services, slicesOf, compiled);
+        }
+        lastServices = List.copyOf(services); // the same list when it is immutable already
+        last = compiled;
+        lastClean = result.errors().isEmpty();
+        return result;
+    }
+
+    /**
+     * What one Service compiled to, with what it was compiled from: the very Service instance
+     * and its slices. Its frontends depend on the Service alone, its specs also on the slices.
+     */
+    private record Compiled(Service service, List<EndpointSlice> slices, List<Frontend> claims, List<ServicePortSpec> specs) {
+    }
+
+    /** {@code service}'s compiled form, reusing {@code before} (what the last compile made of it, or null) where its inputs are the same. */
+    private Compiled compiled(final Service service, final List<EndpointSlice> serviceSlices, final Compiled before) {
+        final List<EndpointSlice> slices = byName(serviceSlices);
+        if (before != null && before.service() == service && before.slices().equals(slices)) {
+            return before; // identity first: the slices of a file that did not change are the same instances
+        }
+        final List<Frontend> claims = before != null && before.service() == service ? before.claims() : frontends(service);
+        final List<ServicePortSpec> specs = new ArrayList<>(service.ports().size());
+        for (final ServicePort port : service.ports()) {
+            specs.add(toSpec(service, port, endpoints(port, slices)));
+        }
+        return new Compiled(service, List.copyOf(slices), claims, List.copyOf(specs));
+    }
+
+    /** The slices of one service in name order: the first slice's version of an endpoint listed twice is the one used. */
+    private static List<EndpointSlice> byName(final List<EndpointSlice> slices) {
+        if (slices.size() < 2) {
+            return slices;
+        }
+        final List<EndpointSlice> sorted = new ArrayList<>(slices);
+        sorted.sort(Comparator.comparing(s -> s.ref().name()));
+        return sorted;
+    }
+
+    /**
+     * Every service in order: the first one read keeps a contested frontend. Leaves the frontends
+     * of the accepted services in {@link #frontends} and {@link #clusterIpOwners} for the next
+     * compile's {@link #compileChanges}.
+     */
+    private CompiledServices compileAll(final List<Service> services, final List<List<EndpointSlice>> slicesOf,
+                                        final List<Compiled> compiled) {
+        final Map<Service, Compiled> before = new IdentityHashMap<>(last.size());
+        last.forEach(c -> {
+            if (c != null) {
+                before.put(c.service(), c);
+            }
+        });
         final List<ServicePortSpec> ports = new ArrayList<>();
         final List<ManifestError> errors = new ArrayList<>();
-        final Map<Integer, Service> clusterIpOwners = new HashMap<>();
-        final Map<String, Frontend> frontends = new HashMap<>();
-        for (final Service service : manifests.services()) {
+        clusterIpOwners = new HashMap<>();
+        frontends = new HashMap<>();
+        for (int i = 0; i < services.size(); i++) {
+            final Service service = services.get(i);
+            compiled.add(null); // until accepted
             if (!service.hasDataPath()) {
                 continue;
             }
-            final List<Frontend> claims = frontends(service);
-            final ManifestError clash = clash(service, claims, clusterIpOwners, frontends);
+            final Compiled c = compiled(service, slicesOf.get(i), before.get(service));
+            final ManifestError clash = clash(service, c.claims(), clusterIpOwners, frontends);
             if (clash != null) {
                 errors.add(clash);
                 continue;
             }
-            service.clusterIps().forEach(ip -> clusterIpOwners.put(ip, service));
-            claims.forEach(claim -> frontends.putIfAbsent(claim.key(), claim));
-            final List<EndpointSlice> slices = slicesByService.getOrDefault(service.ref().key(), List.of());
-            for (final ServicePort port : service.ports()) {
-                ports.add(toSpec(service, port, endpoints(port, slices)));
-            }
+            claim(c);
+            compiled.set(i, c);
+            ports.addAll(c.specs());
         }
         return new CompiledServices(ports, errors);
+    }
+
+    /**
+     * The same result as {@link #compileAll}, when the last compile had no error, judging again
+     * only the services in the span where the list changed ({@link ChangedSpan}: new ones, new
+     * versions, and whatever else lies between them):
+     * <ul>
+     *   <li>the services before and after the span are the very instances accepted last time, so
+     *       their frontends do not clash with each other; when no service in the span claims any
+     *       of their frontends (checked first), they are all accepted again, whatever their order,
+     *       and keep their specs (new ones only where their slices changed);</li>
+     *   <li>a service in the span then meets, of what came before it, only the frontends of the
+     *       span's services, as in a full compile.</li>
+     * </ul>
+     * Returns null when that does not hold (one in the span claims a frontend of one outside it,
+     * or one instance is listed twice): a full compile decides, in file order.
+     */
+    private CompiledServices compileChanges(final List<Service> services, final List<List<EndpointSlice>> slicesOf,
+                                            final List<Compiled> compiled) {
+        final ChangedSpan span = ChangedSpan.between(lastServices, services);
+        final Map<Service, Compiled> replaced = new IdentityHashMap<>();
+        for (int i = span.start(); i < span.oldEnd(); i++) {
+            final Compiled before = last.get(i);
+            if (before != null) {
+                release(before); // removed, replaced by a new version, or judged again with those
+                replaced.put(before.service(), before);
+            }
+        }
+        for (int i = span.start(); i < span.newEnd(); i++) {
+            final Service service = services.get(i);
+            if (!service.hasDataPath()) {
+                continue;
+            }
+            final Compiled before = replaced.get(service);
+            for (final Frontend claim : before != null ? before.claims() : frontends(service)) {
+                if (frontends.containsKey(claim.key())) {
+                    return null;
+                }
+            }
+            for (final int ip : service.clusterIps()) {
+                if (clusterIpOwners.containsKey(ip)) {
+                    return null;
+                }
+            }
+        }
+        final List<ServicePortSpec> ports = new ArrayList<>();
+        final List<ManifestError> errors = new ArrayList<>();
+        for (int i = 0; i < services.size(); i++) {
+            final Service service = services.get(i);
+            compiled.add(null); // until accepted
+            if (!service.hasDataPath()) {
+                continue;
+            }
+            final boolean judged = i >= span.start() && i < span.newEnd();
+            final Compiled c = compiled(service, slicesOf.get(i), judged ? replaced.get(service) : last.get(span.oldIndex(i)));
+            if (judged) {
+                final ManifestError clash = clash(service, c.claims(), clusterIpOwners, frontends);
+                if (clash != null) {
+                    errors.add(clash);
+                    continue;
+                }
+                claim(c);
+            }
+            compiled.set(i, c);
+            ports.addAll(c.specs());
+        }
+        return new CompiledServices(ports, errors);
+    }
+
+    /** Registers an accepted service's frontends: the first claim of a key keeps it. */
+    private void claim(final Compiled c) {
+        c.service().clusterIps().forEach(ip -> clusterIpOwners.put(ip, c.service()));
+        c.claims().forEach(claim -> frontends.putIfAbsent(claim.key(), claim));
+    }
+
+    /** Forgets the frontends a service claimed. */
+    private void release(final Compiled c) {
+        c.service().clusterIps().forEach(ip -> clusterIpOwners.remove(ip, c.service()));
+        c.claims().forEach(claim -> frontends.remove(claim.key(), claim));
     }
 
     /**

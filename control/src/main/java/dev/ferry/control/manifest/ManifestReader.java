@@ -130,7 +130,12 @@ public final class ManifestReader {
         final List<Endpoints> endpoints = new ArrayList<>();
         final List<Pod> pods = new ArrayList<>();
         final List<ManifestError> allErrors = new ArrayList<>(errors);
-        final Map<String, ObjectRef> seen = new HashMap<>();
+        int objects = 0;
+        for (final ManifestFile file : files) {
+            objects += file.entries().size();
+        }
+        final Map<String, ObjectRef> seen = HashMap.newHashMap(objects); // sized once: 20,000 objects are common
+
         for (final ManifestFile file : files) {
             if (file.unreadable() != null) {
                 final ManifestError error = file.unreadable();

@@ -5,6 +5,7 @@ import dev.ferry.dataplane.service.ServicePortSpec;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,25 +24,38 @@ public final class ChangeCounter {
     /** Changes from {@code before} to {@code after}: [services, endpoints]. */
     public static int[] count(final List<ServicePortSpec> before, final List<ServicePortSpec> after) {
         // Only services with a port spec in one list and not (equal) in the other can have
-        // changed: find those first, by hashing, and compare only them below.
-        final Map<ServicePortSpec, Integer> unmatched = new HashMap<>();
+        // changed: find those first and compare only them below. A source that reuses the specs
+        // of unchanged services hands the very same instances again: pair those off by identity,
+        // which costs no deep hash, and hash only what is left.
+        final Map<ServicePortSpec, Integer> same = new IdentityHashMap<>(before.size());
         for (final ServicePortSpec spec : before) {
-            unmatched.merge(spec, 1, Integer::sum);
+            same.merge(spec, 1, Integer::sum);
         }
+        final Map<ServicePortSpec, Integer> unmatched = new HashMap<>();
         for (final ServicePortSpec spec : after) {
-            unmatched.merge(spec, -1, Integer::sum);
+            final Integer n = same.get(spec);
+            if (n == null) {
+                unmatched.merge(spec, -1, Integer::sum);
+            } else if (n == 1) {
+                same.remove(spec);
+            } else {
+                same.put(spec, n - 1);
+            }
         }
+        same.forEach((spec, n) -> unmatched.merge(spec, n, Integer::sum));
         final Set<String> touched = new HashSet<>();
+        final Set<String> touchedNames = new HashSet<>();
         unmatched.forEach((spec, balance) -> {
             if (balance != 0) {
                 touched.add(spec.namespace() + "/" + spec.name());
+                touchedNames.add(spec.name());
             }
         });
         if (touched.isEmpty()) {
             return new int[] {0, 0};
         }
-        final Map<String, Map<String, ServicePortSpec>> old = byService(before, touched);
-        final Map<String, Map<String, ServicePortSpec>> now = byService(after, touched);
+        final Map<String, Map<String, ServicePortSpec>> old = byService(before, touched, touchedNames);
+        final Map<String, Map<String, ServicePortSpec>> now = byService(after, touched, touchedNames);
         final Set<String> names = new HashSet<>(old.keySet());
         names.addAll(now.keySet());
         int services = 0;
@@ -62,10 +76,17 @@ public final class ChangeCounter {
         return new int[] {services, endpoints};
     }
 
-    /** The ports of the services named in {@code names}, by service and then port. */
-    private static Map<String, Map<String, ServicePortSpec>> byService(final List<ServicePortSpec> specs, final Set<String> names) {
+    /**
+     * The ports of the services named in {@code names} ("namespace/name"), by service and then
+     * port; {@code bareNames} (their names alone) spare building the key of every other spec.
+     */
+    private static Map<String, Map<String, ServicePortSpec>> byService(final List<ServicePortSpec> specs, final Set<String> names,
+                                                                      final Set<String> bareNames) {
         final Map<String, Map<String, ServicePortSpec>> services = new HashMap<>();
         for (final ServicePortSpec spec : specs) {
+            if (!bareNames.contains(spec.name())) {
+                continue;
+            }
             final String name = spec.namespace() + "/" + spec.name();
             if (names.contains(name)) {
                 services.computeIfAbsent(name, k -> new TreeMap<>()).put(spec.portName() + "/" + spec.protocol() + "/" + spec.port(), spec);

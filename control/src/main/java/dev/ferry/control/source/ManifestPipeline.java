@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -46,18 +47,34 @@ import java.util.Set;
  * {@link ManifestSource} serialises calls.
  */
 final class ManifestPipeline {
+    /** The steps of a reload, in order, as {@link #lastStageNs} times them. */
+    enum Stage { READ, MERGE, LAST_GOOD, ALLOCATE, ENDPOINTS, COMPILE, STORE, REMEMBER, SNAPSHOT }
+
     private final List<Path> paths;
     private final NodeConfig config;
     private final AllocationStore store;
     private final ServiceAllocator allocator;
+    /** Whether each file (by instance) rejected an object whose name is known, so that an unchanged file is not scanned again. */
+    private Map<ManifestFile, Boolean> rejectingFiles = new IdentityHashMap<>();
+    /** Kept across reloads: it merges again only the files that changed. */
+    private final FileMerge merger = new FileMerge();
+    /** Kept across reloads: it matches again only the slices and services that changed. */
+    private final EndpointsController.Incremental endpointsController = new EndpointsController.Incremental();
+    /** Kept across reloads: it reuses what it compiled for the services that did not change. */
+    private final ServicePortCompiler compiler;
     private final Map<String, ManifestFile> lastParsed = new HashMap<>();
     /** Each file's state when it was last parsed: an unchanged file is not read again. */
     private final Map<String, FileState> parsedState = new HashMap<>();
-    private Map<String, KubeObject> lastGood = Map.of();
+    /** What the last reload accepted: the last good versions, built from it when first needed. */
+    private Accepted lastAccepted;
+    /** Each object's last good version by identity, from {@link #lastAccepted}; null until asked for. */
+    private Map<String, KubeObject> lastGood;
     private Allocations stored;
     private ManifestError storeReadError;
     private long storeWriteErrors;
     private SourceSnapshot previous;
+    /** How long each stage of the last reload took: what a benchmark of reload latency reads. */
+    private final long[] lastStageNs = new long[Stage.values().length];
 
     /** @param store where allocations survive restarts (read now, written after each change), or null to keep them in memory only */
     ManifestPipeline(final List<Path> paths, final NodeConfig config, final AllocationStore store) {
@@ -80,11 +97,24 @@ final class ManifestPipeline {
         }
         this.stored = remembered;
         this.allocator = new ServiceAllocator(config, remembered);
+        this.compiler = new ServicePortCompiler(config);
     }
 
     /** The last snapshot produced, or null before the first reload. */
     SourceSnapshot previous() {
         return previous;
+    }
+
+    /** How long {@code stage} took in the last reload that got that far, in nanoseconds. */
+    long lastStageNs(final Stage stage) {
+        return lastStageNs[stage.ordinal()];
+    }
+
+    /** Records {@code stage} as ending now, having started at {@code startNs}; returns now, the next stage's start. */
+    private long timed(final Stage stage, final long startNs) {
+        final long now = System.nanoTime();
+        lastStageNs[stage.ordinal()] = now - startNs;
+        return now;
     }
 
     /**
@@ -109,6 +139,7 @@ final class ManifestPipeline {
     }
 
     private SourceSnapshot compute(final long changedAtMs) {
+        long stageStartNs = System.nanoTime();
         final List<ManifestFile> files = new ArrayList<>();
         final Set<String> present = new HashSet<>();
         final List<ManifestError> listingErrors = new ArrayList<>();
@@ -155,11 +186,21 @@ final class ManifestPipeline {
         lastParsed.keySet().retainAll(present);
         parsedState.keySet().retainAll(present);
 
-        final ManifestSet manifests = ManifestReader.merge(listingErrors, withLastGoodVersions(files));
-        final ServiceAllocator.Result allocated = allocator.allocate(manifests.services(), lastGoodServices());
-        final List<EndpointSlice> slices = EndpointsController.slices(allocated.services(), manifests);
-        final CompiledServices compiled = new ServicePortCompiler(config).compile(ManifestSet.of(allocated.services(), slices));
-        final ServiceNames names = ServiceNames.of(allocated.services(), slices, compiled.ports());
+        stageStartNs = timed(Stage.READ, stageStartNs);
+
+        final List<ManifestFile> withLastGood = withLastGoodVersions(files);
+        stageStartNs = timed(Stage.LAST_GOOD, stageStartNs);
+        final ManifestSet manifests = merger.merge(listingErrors, withLastGood);
+        stageStartNs = timed(Stage.MERGE, stageStartNs);
+        final ServiceAllocator.Result allocated = allocator.allocate(manifests.services(),
+            identity -> lastGood().get(identity) instanceof Service service ? service : null);
+        stageStartNs = timed(Stage.ALLOCATE, stageStartNs);
+        final List<List<EndpointSlice>> slices = endpointsController.slicesOf(allocated.services(), manifests);
+        stageStartNs = timed(Stage.ENDPOINTS, stageStartNs);
+        final CompiledServices compiled = compiler.compile(allocated.services(), slices);
+        stageStartNs = timed(Stage.COMPILE, stageStartNs);
+        final ServiceNames names = ServiceNames.of(allocated.services(), slices.stream().flatMap(List::stream).toList(),
+            compiled.ports());
 
         final List<ManifestError> errors = new ArrayList<>();
         if (storeReadError != null) {
@@ -172,9 +213,13 @@ final class ManifestPipeline {
         if (storeError != null) {
             errors.add(storeError);
         }
+        stageStartNs = timed(Stage.STORE, stageStartNs);
 
         rememberLastGood(manifests, allocated, compiled.ports());
-        return snapshot(compiled.ports(), names, errors, changedAtMs);
+        stageStartNs = timed(Stage.REMEMBER, stageStartNs);
+        final SourceSnapshot snapshot = snapshot(compiled.ports(), names, errors, changedAtMs);
+        timed(Stage.SNAPSHOT, stageStartNs);
+        return snapshot;
     }
 
     /** The last parses of the files {@code configured} held (the file itself, or a directory's files), in name order. */
@@ -188,7 +233,14 @@ final class ManifestPipeline {
 
     /** Rejected objects not validly defined elsewhere come back as their last good versions, with a note on their error. */
     private List<ManifestFile> withLastGoodVersions(final List<ManifestFile> files) {
-        if (files.stream().allMatch(f -> f.entries().stream().noneMatch(e -> e instanceof ManifestFile.Rejected r && r.ref() != null))) {
+        final Map<ManifestFile, Boolean> rejecting = new IdentityHashMap<>(files.size());
+        for (final ManifestFile file : files) {
+            final Boolean known = rejectingFiles.get(file);
+            rejecting.put(file, known != null ? known
+                : file.entries().stream().anyMatch(e -> e instanceof ManifestFile.Rejected r && r.ref() != null));
+        }
+        rejectingFiles = rejecting;
+        if (!rejecting.containsValue(true)) {
             return files; // nothing rejected: nothing to put back
         }
         final Set<String> valid = new HashSet<>();
@@ -205,7 +257,7 @@ final class ManifestPipeline {
             for (final ManifestFile.Entry entry : file.entries()) {
                 if (entry instanceof ManifestFile.Rejected rejected && rejected.ref() != null) {
                     final String identity = rejected.ref().describe();
-                    final KubeObject last = lastGood.get(identity);
+                    final KubeObject last = lastGood().get(identity);
                     if (last != null && valid.add(identity)) {
                         entries.add(new ManifestFile.Accepted(last));
                         final ManifestError error = rejected.error();
@@ -226,33 +278,47 @@ final class ManifestPipeline {
             : "its last good version (from " + last.file() + ") keeps serving";
     }
 
-    private Map<String, Service> lastGoodServices() {
-        final Map<String, Service> services = new HashMap<>();
-        lastGood.forEach((identity, object) -> {
-            if (object instanceof Service service) {
-                services.put(identity, service);
-            }
-        });
-        return services;
+    /**
+     * What made it into a state: the objects read (services as read, before allocation) and the
+     * ports served, from which {@link #lastGood()} picks each object's last good version.
+     */
+    private record Accepted(ManifestSet manifests, List<Service> services, List<ServicePortSpec> ports) {
     }
 
-    /** Every object that made it into this state, as read (services before allocation). */
+    /**
+     * Kept for the next reload. Only a rejected object needs its last good version, so the map is
+     * built when one is first asked for, not at every reload (at 10,000 services that is
+     * measurable on a one-service change).
+     */
     private void rememberLastGood(final ManifestSet manifests, final ServiceAllocator.Result allocated,
                                   final List<ServicePortSpec> ports) {
-        final Set<String> served = new HashSet<>();
-        for (final ServicePortSpec port : ports) {
-            served.add(port.namespace() + "/" + port.name());
+        lastAccepted = new Accepted(manifests, allocated.accepted(), ports);
+        lastGood = null;
+    }
+
+    /** Every object that made it into the last state, by identity: services that were served (or have no data path), and the rest. */
+    private Map<String, KubeObject> lastGood() {
+        if (lastGood != null) {
+            return lastGood;
         }
         final Map<String, KubeObject> good = new HashMap<>();
-        for (final Service service : allocated.accepted()) {
-            if (!service.hasDataPath() || served.contains(service.ref().key())) {
-                good.put(service.identity(), service);
+        if (lastAccepted != null) {
+            final Set<String> served = new HashSet<>();
+            for (final ServicePortSpec port : lastAccepted.ports()) {
+                served.add(port.namespace() + "/" + port.name());
             }
+            for (final Service service : lastAccepted.services()) {
+                if (!service.hasDataPath() || served.contains(service.ref().key())) {
+                    good.put(service.identity(), service);
+                }
+            }
+            final ManifestSet manifests = lastAccepted.manifests();
+            manifests.endpointSlices().forEach(o -> good.put(o.identity(), o));
+            manifests.endpoints().forEach(o -> good.put(o.identity(), o));
+            manifests.pods().forEach(o -> good.put(o.identity(), o));
         }
-        manifests.endpointSlices().forEach(o -> good.put(o.identity(), o));
-        manifests.endpoints().forEach(o -> good.put(o.identity(), o));
-        manifests.pods().forEach(o -> good.put(o.identity(), o));
         lastGood = good;
+        return good;
     }
 
     private ManifestError storeAllocations(final Allocations allocations) {
