@@ -55,7 +55,7 @@ public final class LabBench {
     private static final int PROBE_TIMEOUT_MS = 5;
     private static final Pattern ELAPSED = Pattern.compile("elapsed_ms=(\\d+)");
     /** How long the agent's idle CPU is sampled after its first sync, before the first load. */
-    private static final long IDLE_SAMPLE_MS = 3_000;
+    static final long IDLE_SAMPLE_MS = 3_000;
     /** The kernel's USER_HZ: /proc's utime and stime are in these ticks (100 on every Linux ABI Ferry runs on). */
     private static final double CLOCK_TICKS_PER_S = 100;
     /** Where the pod-to-pod runs' services send instead of the load ports (7000-7003 become 7100-7103). */
