@@ -60,7 +60,7 @@ final class MetricsPage {
         final ReplySteering steering = status.replySteering();
         if (steering != null) {
             text.header("ferry_reply_steering_rules", "gauge",
-                    "Policy rules steering replies from endpoint ports into ferry0 (prefs 20 and 21)")
+                    "Policy rules steering replies from endpoint ports into ferry0 (prefs 20 and 22)")
                 .sample("ferry_reply_steering_rules", steering.rules());
             text.header("ferry_reply_steering_extra_ports", "gauge",
                     "Ports steered into ferry0 that no endpoint uses, folded in to keep the rule count bounded")

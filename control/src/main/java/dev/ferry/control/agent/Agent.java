@@ -136,8 +136,7 @@ public final class Agent implements AutoCloseable {
         for (final PacketPort port : link.ports()) {
             closeOnExit.push(port); // closed after the pipeline's threads stop: ferry0 disappears with the last
         }
-        host.install(link, node.serviceCidrs(), node.podCidr(), node.nodePortIps(), node.nodePortMin(), node.nodePortMax(), snat,
-            config.hasMasqueradeAddress());
+        host.install(link, node, snat, config.hasMasqueradeAddress());
 
         final Pipeline pipeline = new Pipeline(new Pipeline.Context()
             .ports(link.ports())

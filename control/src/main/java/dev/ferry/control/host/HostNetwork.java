@@ -5,6 +5,7 @@ import dev.ferry.control.sync.EndpointPorts;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.nat.SnatRange;
+import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.nativeio.libc.NativeException;
 import dev.ferry.nativeio.netlink.Address;
 import dev.ferry.nativeio.netlink.Neighbour;
@@ -159,17 +160,15 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
      * so that the node answers ARP for it (replies from other nodes reach it) but never picks it
      * as the source of its own packets.
      */
-    public void install(final PacketAttach.Link link, final List<Ipv4Cidr> serviceCidrs, final Ipv4Cidr podCidr,
-                        final List<Integer> nodePortIps, final int nodePortMin, final int nodePortMax, final SnatRange snat,
-                        final boolean snatAddressOwned) {
+    public void install(final PacketAttach.Link link, final NodeSpec node, final SnatRange snat, final boolean snatAddressOwned) {
         for (final String[] sysctl : HostRouting.sysctls()) {
             if (sysctl[0].contains(HostRouting.DEVICE)) {
                 setSysctl(sysctl[0], sysctl[1]);
             }
         }
-        this.nodePortIps = List.copyOf(nodePortIps);
-        this.podCidr = podCidr;
-        this.serviceCidrs = List.copyOf(serviceCidrs);
+        this.nodePortIps = node.nodePortIps();
+        this.podCidr = node.podCidr();
+        this.serviceCidrs = node.serviceCidrs();
         netlink.setUp(HostRouting.DEVICE, true);
         ifindex = netlink.ifindex(HostRouting.DEVICE);
         if (link.peerMac() != null) {
@@ -186,7 +185,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
         }
         adoptPrefixRoutes();
         final List<Rule> found = netlink.rules(false).stream().filter(r -> HostRouting.OWNED_PRIORITIES.contains(r.priority())).toList();
-        final List<Rule> wanted = HostRouting.rules(podCidr, nodePortIps, nodePortMin, nodePortMax, snat, snatAddressOwned);
+        final List<Rule> wanted = HostRouting.rules(node, snat, snatAddressOwned);
         for (final Rule rule : wanted) {
             if (found.stream().noneMatch(rule::matches)) {
                 netlink.addRule(rule);
@@ -197,8 +196,11 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
             if (wanted.stream().anyMatch(rule::matches)) {
                 continue;
             }
-            if (rule.priority() == HostRouting.PREF_FROM_POD || rule.priority() == HostRouting.PREF_TO_POD) {
-                replyRules.add(rule); // reconciled by the first sync's steerReplies
+            if (rule.priority() == HostRouting.PREF_FROM_POD || rule.priority() == HostRouting.PREF_TO_POD
+                || rule.priority() == HostRouting.PREF_FROM_POD_DONE && !rule.isJump()) {
+                // reconciled by the first sync's steerReplies, which adds the wanted rules before
+                // it removes these (an older agent's rules entering pods were at pref 21)
+                replyRules.add(rule);
             } else if (rule.priority() == HostRouting.PREF_HEALTH_CHECK) {
                 healthCheckRules.computeIfAbsent(rule.dportStart(), p -> new ArrayList<>()).add(rule); // and by deliverLocally
             } else {
@@ -280,7 +282,7 @@ public final class HostNetwork implements AutoCloseable, dev.ferry.control.sync.
     }
 
     /**
-     * Makes the endpoint-reply rules (prefs 20/21) those for {@code ports}: new rules are added
+     * Makes the endpoint-reply rules (prefs 20/22) those for {@code ports}: new rules are added
      * before old ones are removed, so a port in both sets is never left unsteered.
      */
     @Override

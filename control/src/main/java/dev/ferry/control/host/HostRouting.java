@@ -4,6 +4,7 @@ import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.control.sync.EndpointPorts;
 import dev.ferry.dataplane.nat.SnatRange;
+import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.nativeio.IpProtocol;
 import dev.ferry.nativeio.netlink.Route;
@@ -23,14 +24,17 @@ import java.util.List;
  * <pre>
  *  pref 10   iif ferry0                                    lookup local   written back by Ferry:
  *  pref 11   iif ferry0                                    lookup main      routed normally, never re-entering
+ *  pref 12   to SERVICE_CIDR                               lookup 200     to a ClusterIP: no further rule concerns it
  *  pref 20   from POD_CIDR ipproto P sport ENDPOINT_PORTS  lookup 200     a local endpoint's reply (per protocol and range)
  *  pref 20   from POD_CIDR ipproto icmp                    lookup 200     ICMP errors from local pods about NATed flows
- *  pref 21   to POD_CIDR ipproto P sport ENDPOINT_PORTS    lookup 200     a reply to a local client (per protocol and range)
- *  pref 21   to POD_CIDR ipproto icmp                      lookup 200     ICMP errors to local pods about NATed flows
+ *  pref 21   from POD_CIDR to CLUSTER_CIDR                 goto 100       pod to pod, not a reply: no rule below concerns it
+ *  pref 22   to POD_CIDR ipproto P sport ENDPOINT_PORTS    lookup 200     a reply to a local client (per protocol and range)
+ *  pref 22   to POD_CIDR ipproto icmp                      lookup 200     ICMP errors to local pods about NATed flows
+ *  pref 23   to POD_CIDR                                   goto 100       to a local pod, not a reply: likewise
  *  pref 29   to NODE_IP ipproto tcp dport HEALTH_CHECK_PORT lookup local   the node answers (one per port)
- *  pref 30   to NODE_IP ipproto tcp|udp|sctp dport NODEPORTS lookup 200   NodePorts
- *  pref 31   to NODE_IP ipproto tcp|udp|sctp dport SNAT_RANGE lookup 200  replies to masqueraded flows
- *  pref 31   to NODE_IP ipproto icmp                              lookup 200  ICMP errors about them
+ *  pref 30   to NODE_IP dport NODEPORTS                    lookup 200     NodePorts (every protocol with ports)
+ *  pref 31   to NODE_IP dport SNAT_RANGE                   lookup 200     replies to masqueraded flows
+ *  pref 31   to NODE_IP ipproto icmp                       lookup 200     ICMP errors about them
  *     or, with a masquerade address of its own (masqueradeAddress, on ferry0 with scope host):
  *  pref 31   to MASQ_ADDRESS ipproto tcp|udp|sctp|icmp            lookup 200  every packet to it, any port
  *  pref 100                                                lookup local   moved after ours (pref 0 removed)
@@ -42,7 +46,12 @@ import java.util.List;
  * an endpoint's protocol and port) and replies to masqueraded flows (pref 31). Plain pod-to-pod
  * and pod-to-node traffic on other ports never meets ferry0. The endpoint-port rules are
  * reconciled on every sync ({@link #replyRules}); the kernel walks rules linearly for every
- * routed packet, so their number is bounded by folding ranges ({@link PortRanges}).
+ * routed packet, so their number is bounded by folding ranges ({@link PortRanges}), and the
+ * jumps at prefs 21 and 23 spare pod-to-pod traffic the rules for node addresses (each rule
+ * walked costs a forwarded packet some 35 ns: docs/PERFORMANCE.md). The rules at prefs 30 and
+ * 31 name no protocol: a port range matches only packets that have ports (TCP, UDP, SCTP, and
+ * also DCCP, UDP-Lite, ESP and AH, whose packets pass through ferry0 unchanged), never an ARP
+ * request's route lookup, which must reach the local table for the node to answer.
  */
 public final class HostRouting {
     public static final String DEVICE = "ferry0";
@@ -50,8 +59,23 @@ public final class HostRouting {
     public static final int TABLE = 200;
     public static final int PREF_FROM_FERRY_LOCAL = 10;
     public static final int PREF_FROM_FERRY_MAIN = 11;
+    /**
+     * The node config's service ranges, straight into ferry0: a packet to a ClusterIP walks no
+     * further rule (the main table's routes for them stay, for the cluster's other ranges and
+     * as the fallbacks' place).
+     */
+    public static final int PREF_TO_SERVICES = 12;
     public static final int PREF_FROM_POD = 20;
-    public static final int PREF_TO_POD = 21;
+    /**
+     * Jumps for pod traffic to pods that no reply rule at pref 20 took (its source port is no
+     * endpoint port, and the same ports are all pref 22 selects): to the local table's rule.
+     * Agents before these jumps kept the rules of {@link #PREF_TO_POD} here; a start adopts such
+     * rules as reply rules and its first sync moves them.
+     */
+    public static final int PREF_FROM_POD_DONE = 21;
+    public static final int PREF_TO_POD = 22;
+    /** Jumps for traffic to local pods that no reply rule at pref 22 took: to the local table's rule. */
+    public static final int PREF_TO_POD_DONE = 23;
     /**
      * healthCheckNodePorts go straight to the local table, ahead of the NodePort rule: a load
      * balancer's probe is answered by the agent's own listener. (Steered through ferry0 with
@@ -68,8 +92,8 @@ public final class HostRouting {
      */
     public static final int DEFAULT_MAX_REPLY_RANGES = 8;
     /** Every priority Ferry installs rules at: a crashed predecessor's rules are found by these. */
-    public static final List<Integer> OWNED_PRIORITIES = List.of(PREF_FROM_FERRY_LOCAL, PREF_FROM_FERRY_MAIN, PREF_FROM_POD,
-        PREF_TO_POD, PREF_HEALTH_CHECK, PREF_NODE_PORTS, PREF_SNAT_REPLIES, PREF_LOCAL_MOVED);
+    public static final List<Integer> OWNED_PRIORITIES = List.of(PREF_FROM_FERRY_LOCAL, PREF_FROM_FERRY_MAIN, PREF_TO_SERVICES, PREF_FROM_POD,
+        PREF_FROM_POD_DONE, PREF_TO_POD, PREF_TO_POD_DONE, PREF_HEALTH_CHECK, PREF_NODE_PORTS, PREF_SNAT_REPLIES, PREF_LOCAL_MOVED);
     private static final int PORT_MAX = 65535;
     private static final int[] PROTOCOLS = {Protocol.TCP.number(), Protocol.UDP.number(), Protocol.SCTP.number()};
 
@@ -105,27 +129,46 @@ public final class HostRouting {
      * everything sent to it is a reply to a masqueraded flow (or ICMP about one), on any port.
      * Its rules still name the protocols: an ARP request's route lookup (protocol 0) must fall
      * through to the local table, so that the node answers for the address.
+     *
+     * <p>The jumps at prefs 21 and 23 are left out for a range that holds one of the node
+     * addresses the rules at prefs 29-31 select (a NodePort address or the SNAT address): a pod's
+     * packet to it must still meet them.
      */
-    public static List<Rule> rules(final Ipv4Cidr podCidr, final List<Integer> nodePortIps, final int nodePortMin,
-                                   final int nodePortMax, final SnatRange snat, final boolean snatAddressOwned) {
+    public static List<Rule> rules(final NodeSpec node, final SnatRange snat, final boolean snatAddressOwned) {
+        final Ipv4Cidr podCidr = node.podCidr();
+        final List<Integer> nodePortIps = node.nodePortIps();
         final List<Rule> rules = new ArrayList<>();
         rules.add(Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(PREF_FROM_FERRY_LOCAL).iif(DEVICE));
         rules.add(Rule.lookup(Rtnl.RT_TABLE_MAIN).priority(PREF_FROM_FERRY_MAIN).iif(DEVICE));
+        for (final Ipv4Cidr services : node.serviceCidrs()) {
+            rules.add(Rule.lookup(TABLE).priority(PREF_TO_SERVICES).to(inet(services.base()), services.prefixLen()));
+        }
         if (podCidr != null) {
             // ICMP errors about NATed flows (port unreachable, fragmentation needed) quote the
             // translated packet and must be translated too; ICMP is rare enough to take it all.
             rules.add(fromPods(podCidr).ipProto(IpProtocol.ICMP));
             rules.add(toPods(podCidr).ipProto(IpProtocol.ICMP));
-        }
-        for (final int ip : nodePortIps) {
-            for (final int protocol : PROTOCOLS) {
-                rules.add(Rule.lookup(TABLE).priority(PREF_NODE_PORTS).to(inet(ip), 32).ipProto(protocol)
-                    .dport(nodePortMin, nodePortMax));
+            final List<Integer> nodeAddresses = new ArrayList<>(nodePortIps);
+            nodeAddresses.add(snat.address());
+            for (final Ipv4Cidr pods : podDestinations(podCidr, node.clusterCidrs())) {
+                if (nodeAddresses.stream().noneMatch(pods::contains)) {
+                    rules.add(Rule.jumpTo(PREF_LOCAL_MOVED).priority(PREF_FROM_POD_DONE)
+                        .from(inet(podCidr.base()), podCidr.prefixLen()).to(inet(pods.base()), pods.prefixLen()));
+                }
+            }
+            if (nodeAddresses.stream().noneMatch(podCidr::contains)) {
+                rules.add(Rule.jumpTo(PREF_LOCAL_MOVED).priority(PREF_TO_POD_DONE).to(inet(podCidr.base()), podCidr.prefixLen()));
             }
         }
-        for (final int protocol : PROTOCOLS) {
-            final Rule toSnat = Rule.lookup(TABLE).priority(PREF_SNAT_REPLIES).to(inet(snat.address()), 32).ipProto(protocol);
-            rules.add(snatAddressOwned ? toSnat : toSnat.dport(snat.minPort(), snat.maxPort()));
+        for (final int ip : nodePortIps) {
+            rules.add(Rule.lookup(TABLE).priority(PREF_NODE_PORTS).to(inet(ip), 32).dport(node.nodePortMin(), node.nodePortMax()));
+        }
+        if (snatAddressOwned) {
+            for (final int protocol : PROTOCOLS) {
+                rules.add(Rule.lookup(TABLE).priority(PREF_SNAT_REPLIES).to(inet(snat.address()), 32).ipProto(protocol));
+            }
+        } else {
+            rules.add(Rule.lookup(TABLE).priority(PREF_SNAT_REPLIES).to(inet(snat.address()), 32).dport(snat.minPort(), snat.maxPort()));
         }
         // ICMP errors about masqueraded flows (port unreachable, fragmentation needed) come back
         // to the SNAT address too; ICMP that is not about a tracked flow is passed back and
@@ -178,6 +221,15 @@ public final class HostRouting {
      * @param folded     whether the budget forced any folding
      */
     public record ReplyRules(List<Rule> rules, int extraPorts, boolean folded) {
+    }
+
+    /** Where a local pod's traffic goes to other pods: the cluster's pod ranges, or its own range where none are configured. */
+    private static List<Ipv4Cidr> podDestinations(final Ipv4Cidr podCidr, final List<Ipv4Cidr> clusterCidrs) {
+        final List<Ipv4Cidr> destinations = new ArrayList<>(clusterCidrs);
+        if (destinations.stream().noneMatch(c -> c.contains(podCidr.base()) && c.prefixLen() <= podCidr.prefixLen())) {
+            destinations.add(podCidr);
+        }
+        return destinations;
     }
 
     private static Rule fromPods(final Ipv4Cidr podCidr) {

@@ -1,10 +1,10 @@
 package dev.ferry.control.host;
 
 /**
- * What the endpoint-reply steering (prefs 20/21, {@link HostRouting#replyRules}) holds now, for
+ * What the endpoint-reply steering (prefs 20/22, {@link HostRouting#replyRules}) holds now, for
  * metrics and logs.
  *
- * @param rules      reply rules installed (prefs 20 and 21, without the fixed ICMP ones)
+ * @param rules      reply rules installed (prefs 20 and 22, without the fixed ICMP ones)
  * @param extraPorts ports steered that no endpoint uses, folded in to keep the rule count bounded
  * @param folded     whether the rule budget forced folding
  */

@@ -35,6 +35,7 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.HashSet;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -505,8 +506,13 @@ abstract class AgentNamespaceTest {
 
             agent.kill(); // kill -9: nothing runs on the way out
             sendWhileAway(connections, "after-kill");
+            asAnAgentBeforeTheJumpsLeftIt();
             startTheAgent("agent-after-kill.log");
             assertEchoes(connections, "after-kill", "killed and started again");
+            final String rules = Shell.run("ip", "-n", lab.node(), "rule", "show");
+            assertTrue(rules.lines().noneMatch(l -> l.startsWith("21:") && l.contains("lookup")), "an older agent's pref-21 rules moved:\n" + rules);
+            assertTrue(rules.contains("22:\tfrom all to 10.244.1.0/24 ipproto tcp sport 7070 lookup 200")
+                && rules.contains("goto 100"), rules);
             assertEquals(backends, udpFlows.stream().map(AgentNamespaceTest::udpBackend).toList(), "UDP flows keep their backend");
             assertEquals(stickyBefore, stickyBackends(), "ClientIP affinity: each client's new connections keep their endpoint");
             assertTrue(agent.log().contains("attached to ClientIP affinity records"), agent.log());
@@ -524,6 +530,26 @@ abstract class AgentNamespaceTest {
             }
             udpFlows.forEach(DatagramSocket::close);
             Files.deleteIfExists(manifests.resolve("keep.yaml"));
+        }
+    }
+
+    /**
+     * Makes the node's rules those an agent before the jumps at prefs 21 and 23 left: its rules
+     * steering replies into local pods at pref 21, no jumps. A start adopts them and its first
+     * sync moves them to pref 22, adding the new ones before removing the old.
+     */
+    private void asAnAgentBeforeTheJumpsLeftIt() {
+        for (final String line : Shell.run("ip", "-n", lab.node(), "rule", "show").lines().toList()) {
+            final String pref = line.substring(0, line.indexOf(':'));
+            final String selectors = line.substring(line.indexOf('\t') + 1);
+            if (pref.equals("21") || pref.equals("23")) {
+                Shell.run(Stream.concat(Stream.of("ip", "-n", lab.node(), "rule", "del", "pref", pref),
+                    Stream.of(selectors.split(" "))).toArray(String[]::new));
+            } else if (pref.equals("22")) {
+                final List<String> args = Stream.of(selectors.split(" ")).toList();
+                Shell.run(Stream.concat(Stream.of("ip", "-n", lab.node(), "rule", "add", "pref", "21"), args.stream()).toArray(String[]::new));
+                Shell.run(Stream.concat(Stream.of("ip", "-n", lab.node(), "rule", "del", "pref", "22"), args.stream()).toArray(String[]::new));
+            }
         }
     }
 

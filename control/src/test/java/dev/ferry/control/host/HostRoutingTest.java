@@ -3,6 +3,7 @@ package dev.ferry.control.host;
 import dev.ferry.control.sync.EndpointPorts;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.nat.SnatRange;
+import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.nativeio.IpProtocol;
 import dev.ferry.nativeio.netlink.Rule;
@@ -24,6 +25,12 @@ class HostRoutingTest {
             set.set(p);
         }
         return set;
+    }
+
+    /** A node with one address, this pod range, service range 10.96.0.0/16 and the default NodePort range. */
+    private static NodeSpec node(final List<Ipv4Cidr> clusterCidrs, final int nodeIp) {
+        return new NodeSpec("node-1", List.of(nodeIp), clusterCidrs, POD_CIDR, List.of(Ipv4Cidr.parse("10.96.0.0/16")),
+            NodeSpec.DEFAULT_NODE_PORT_MIN, NodeSpec.DEFAULT_NODE_PORT_MAX, List.of(), false);
     }
 
     private static List<String> strings(final List<?> items) {
@@ -65,9 +72,9 @@ class HostRoutingTest {
         final HostRouting.ReplyRules reply = HostRouting.replyRules(POD_CIDR, ports, 16);
         assertEquals(List.of(
             "pref 20 from 10.244.1.0/24 ipproto 6 sport 8080-8081 lookup 200",
-            "pref 21 to 10.244.1.0/24 ipproto 6 sport 8080-8081 lookup 200",
+            "pref 22 to 10.244.1.0/24 ipproto 6 sport 8080-8081 lookup 200",
             "pref 20 from 10.244.1.0/24 ipproto 17 sport 5353 lookup 200",
-            "pref 21 to 10.244.1.0/24 ipproto 17 sport 5353 lookup 200"), strings(reply.rules()));
+            "pref 22 to 10.244.1.0/24 ipproto 17 sport 5353 lookup 200"), strings(reply.rules()));
         assertEquals(0, reply.extraPorts());
         assertFalse(reply.folded());
     }
@@ -86,7 +93,7 @@ class HostRoutingTest {
         // a rule's port range cannot end at 65535 (the kernel refuses it)
         final HostRouting.ReplyRules reply = HostRouting.replyRules(POD_CIDR,
             EndpointPorts.builder().add(Protocol.UDP, 65535).build(), 16);
-        assertEquals(List.of("pref 20 from 10.244.1.0/24 ipproto 17 lookup 200", "pref 21 to 10.244.1.0/24 ipproto 17 lookup 200"),
+        assertEquals(List.of("pref 20 from 10.244.1.0/24 ipproto 17 lookup 200", "pref 22 to 10.244.1.0/24 ipproto 17 lookup 200"),
             strings(reply.rules()));
         assertTrue(reply.folded());
         for (final Rule rule : reply.rules()) {
@@ -96,7 +103,7 @@ class HostRoutingTest {
 
     @Test
     void shouldNoLongerSteerAllPodTrafficIntoFerry0() {
-        final List<Rule> rules = HostRouting.rules(POD_CIDR, List.of(0xC6120B), 30000, 32767, SnatRange.defaults(0xC6120B), false);
+        final List<Rule> rules = HostRouting.rules(node(List.of(), 0xC6120B), SnatRange.defaults(0xC6120B), false);
         for (final Rule rule : rules) {
             if (rule.priority() == HostRouting.PREF_FROM_POD || rule.priority() == HostRouting.PREF_TO_POD) {
                 assertEquals(IpProtocol.ICMP, rule.ipProto(), "only ICMP to and from pods is steered as a whole: " + rule);
@@ -108,17 +115,43 @@ class HostRoutingTest {
     void shouldSteerEveryPortOfAMasqueradeAddressOfItsOwnButOnlyTheSnatRangeOfTheNodeAddress() {
         final int nodeIp = 0xC612000B; // 198.18.0.11
         final int masquerade = 0xC612006F; // 198.18.0.111
-        final List<String> onNode = strings(HostRouting.rules(POD_CIDR, List.of(nodeIp), 30000, 32767, SnatRange.defaults(nodeIp), false))
+        final List<String> onNode = strings(HostRouting.rules(node(List.of(), nodeIp), SnatRange.defaults(nodeIp), false))
             .stream().filter(r -> r.startsWith("pref 31 ")).toList();
-        assertEquals(List.of("pref 31 to 198.18.0.11/32 ipproto 6 dport 61000-65534 lookup 200",
-            "pref 31 to 198.18.0.11/32 ipproto 17 dport 61000-65534 lookup 200",
-            "pref 31 to 198.18.0.11/32 ipproto 132 dport 61000-65534 lookup 200",
+        // one rule for every protocol with ports: a port range never matches an ARP request's lookup
+        assertEquals(List.of("pref 31 to 198.18.0.11/32 dport 61000-65534 lookup 200",
             "pref 31 to 198.18.0.11/32 ipproto 1 lookup 200"), onNode);
-        final List<String> owned = strings(HostRouting.rules(POD_CIDR, List.of(nodeIp), 30000, 32767,
-            SnatRange.wholeAddress(masquerade), true)).stream().filter(r -> r.startsWith("pref 31 ")).toList();
+        final List<String> owned = strings(HostRouting.rules(node(List.of(), nodeIp), SnatRange.wholeAddress(masquerade), true)).stream().filter(r -> r.startsWith("pref 31 ")).toList();
         // by protocol, never bare: an ARP request's lookup (protocol 0) must reach the local table
         assertEquals(List.of("pref 31 to 198.18.0.111/32 ipproto 6 lookup 200", "pref 31 to 198.18.0.111/32 ipproto 17 lookup 200",
             "pref 31 to 198.18.0.111/32 ipproto 132 lookup 200", "pref 31 to 198.18.0.111/32 ipproto 1 lookup 200"), owned);
+    }
+
+    @Test
+    void shouldLetPodToPodTrafficJumpPastTheRulesForNodeAddresses() {
+        final int nodeIp = 0xC612000B; // 198.18.0.11
+        final List<String> rules = strings(HostRouting.rules(node(List.of(Ipv4Cidr.parse("10.244.0.0/16")), nodeIp), SnatRange.defaults(nodeIp), false));
+        assertEquals(List.of(
+            "pref 10 iif ferry0 lookup 255",
+            "pref 11 iif ferry0 lookup 254",
+            "pref 12 to 10.96.0.0/16 lookup 200",
+            "pref 20 from 10.244.1.0/24 ipproto 1 lookup 200",
+            "pref 22 to 10.244.1.0/24 ipproto 1 lookup 200",
+            "pref 21 from 10.244.1.0/24 to 10.244.0.0/16 goto 100",
+            "pref 23 to 10.244.1.0/24 goto 100",
+            "pref 30 to 198.18.0.11/32 dport 30000-32767 lookup 200",
+            "pref 31 to 198.18.0.11/32 dport 61000-65534 lookup 200",
+            "pref 31 to 198.18.0.11/32 ipproto 1 lookup 200",
+            "pref 100 lookup 255"), rules);
+        // without clusterCIDRs the jump covers the node's own pod range
+        assertTrue(strings(HostRouting.rules(node(List.of(), nodeIp), SnatRange.defaults(nodeIp), false))
+            .contains("pref 21 from 10.244.1.0/24 to 10.244.1.0/24 goto 100"));
+    }
+
+    @Test
+    void shouldKeepTheRulesForNodeAddressesOnTheWayOfAPodRangeThatHoldsOne() {
+        final int nodeIpInPodRange = 0x0AF40101; // 10.244.1.1, a bridge's address used as a NodePort address
+        final List<String> rules = strings(HostRouting.rules(node(List.of(Ipv4Cidr.parse("10.244.0.0/16")), nodeIpInPodRange), SnatRange.defaults(0xC612000B), false));
+        assertTrue(rules.stream().noneMatch(r -> r.contains("goto")), "a pod's packet to 10.244.1.1:NodePort must meet pref 30: " + rules);
     }
 
     @Test

@@ -353,9 +353,14 @@ public final class RtNetlink implements AutoCloseable {
         m.u8(frh + (int) NetlinkStructs.FRH_FAMILY, r.ipv6() ? LibC.AF_INET6 : LibC.AF_INET);
         m.u8(frh + (int) NetlinkStructs.FRH_DST_LEN, r.to() == null ? 0 : r.toLength());
         m.u8(frh + (int) NetlinkStructs.FRH_SRC_LEN, r.from() == null ? 0 : r.fromLength());
-        m.u8(frh + (int) NetlinkStructs.FRH_TABLE, r.table() < 256 ? r.table() : Rtnl.RT_TABLE_UNSPEC);
-        m.u8(frh + (int) NetlinkStructs.FRH_ACTION, Rtnl.FR_ACT_TO_TBL);
-        m.attrU32(Rtnl.FRA_TABLE, r.table());
+        if (r.isJump()) {
+            m.u8(frh + (int) NetlinkStructs.FRH_ACTION, Rtnl.FR_ACT_GOTO);
+            m.attrU32(Rtnl.FRA_GOTO, r.gotoPriority());
+        } else {
+            m.u8(frh + (int) NetlinkStructs.FRH_TABLE, r.table() < 256 ? r.table() : Rtnl.RT_TABLE_UNSPEC);
+            m.u8(frh + (int) NetlinkStructs.FRH_ACTION, Rtnl.FR_ACT_TO_TBL);
+            m.attrU32(Rtnl.FRA_TABLE, r.table());
+        }
         if (r.priority() >= 0) {
             m.attrU32(Rtnl.FRA_PRIORITY, r.priority());
         }
@@ -406,7 +411,8 @@ public final class RtNetlink implements AutoCloseable {
                     sports == null ? 0 : Short.toUnsignedInt(sports.get(JAVA_SHORT_UNALIGNED, 2)),
                     ports == null ? 0 : Short.toUnsignedInt(ports.get(JAVA_SHORT_UNALIGNED, 0)),
                     ports == null ? 0 : Short.toUnsignedInt(ports.get(JAVA_SHORT_UNALIGNED, 2)),
-                    u32(a.get(Rtnl.FRA_TABLE), Byte.toUnsignedInt(msg.get(JAVA_BYTE, base + NetlinkStructs.FRH_TABLE)))));
+                    u32(a.get(Rtnl.FRA_TABLE), Byte.toUnsignedInt(msg.get(JAVA_BYTE, base + NetlinkStructs.FRH_TABLE))),
+                    msg.get(JAVA_BYTE, base + NetlinkStructs.FRH_ACTION) == Rtnl.FR_ACT_GOTO ? u32(a.get(Rtnl.FRA_GOTO), 0) : 0));
         });
         return out;
     }

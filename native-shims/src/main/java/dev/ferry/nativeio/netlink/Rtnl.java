@@ -79,6 +79,8 @@ public final class Rtnl {
     public static final int FRA_DST = 1;
     public static final int FRA_SRC = 2;
     public static final int FRA_IIFNAME = 3;
+    /** The priority of the rule an FR_ACT_GOTO rule jumps to. */
+    public static final int FRA_GOTO = 4;
     public static final int FRA_PRIORITY = 6;
     public static final int FRA_TABLE = 15;
     public static final int FRA_OIFNAME = 17;
@@ -86,6 +88,7 @@ public final class Rtnl {
     public static final int FRA_SPORT_RANGE = 23;
     public static final int FRA_DPORT_RANGE = 24;
     public static final int FR_ACT_TO_TBL = 1;
+    public static final int FR_ACT_GOTO = 2;
 
     public static final int NDA_DST = 1;
     public static final int NDA_LLADDR = 2;

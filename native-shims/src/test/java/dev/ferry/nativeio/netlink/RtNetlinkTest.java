@@ -139,7 +139,10 @@ class RtNetlinkTest {
                     Rule.lookup(200).priority(30).to(ip("198.18.0.10"), 32).ipProto(IpProtocol.TCP).dport(30000, 32767),
                     Rule.lookup(1000).priority(31).to(ip("198.18.0.10"), 32).ipProto(IpProtocol.UDP).dport(61000, 65534),
                     Rule.lookup(200).priority(20).from(ip("10.244.1.0"), 24).ipProto(IpProtocol.TCP).sport(8080, 8080),
-                    Rule.lookup(200).priority(21).to(ip("10.244.1.0"), 24).ipProto(IpProtocol.UDP).sport(5353, 5360));
+                    Rule.lookup(200).priority(21).to(ip("10.244.1.0"), 24).ipProto(IpProtocol.UDP).sport(5353, 5360),
+                    Rule.lookup(200).priority(30).to(ip("198.18.0.10"), 32).dport(30000, 32767),
+                    Rule.jumpTo(100).priority(22).from(ip("10.244.1.0"), 24).to(ip("10.244.0.0"), 16),
+                    Rule.lookup(Rtnl.RT_TABLE_LOCAL).priority(100));
             for (Rule r : rules) {
                 nl.addRule(r);
             }
@@ -151,6 +154,9 @@ class RtNetlinkTest {
             assertTrue(ipRules.contains("30:\tfrom all to 198.18.0.10 ipproto tcp dport 30000-32767 lookup 200"), ipRules);
             assertTrue(ipRules.contains("20:\tfrom 10.244.1.0/24 ipproto tcp sport 8080 lookup 200"), ipRules);
             assertTrue(ipRules.contains("21:\tfrom all to 10.244.1.0/24 ipproto udp sport 5353-5360 lookup 200"), ipRules);
+            assertTrue(ipRules.contains("30:\tfrom all to 198.18.0.10 dport 30000-32767 lookup 200"), ipRules);
+            assertTrue(ipRules.contains("22:\tfrom 10.244.1.0/24 to 10.244.0.0/16 goto 100"), ipRules);
+            assertTrue(read.stream().filter(Rule::isJump).allMatch(r -> r.gotoPriority() == 100 && r.priority() == 22), read.toString());
             for (Rule r : rules) {
                 nl.deleteRule(r);
             }
