@@ -20,6 +20,8 @@
 #
 #   perf/baselines/standard-tools.sh [--seconds 5] [--rounds 3] [--out FILE.md]
 #
+# FERRY_AGENT_ARGS adds flags to both agents (FERRY_AGENT_ARGS='--idle-spin-us 0').
+#
 # Needs root, iproute2, nftables, sockperf, iperf3, wrk, nginx (apt-get install nftables
 # sockperf iperf3 wrk nginx-light) and Ferry's launcher (./ferry, which builds the jar).
 set -euo pipefail
@@ -30,7 +32,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2;;
     --rounds) rounds="$2"; shift 2;;
     --out) out="$2"; shift 2;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
     *) echo "standard-tools.sh: unknown argument '$1' (--help)" >&2; exit 2;;
   esac
 done
@@ -196,7 +198,7 @@ start() {
     nftables) ip netns exec "$node" nft -f "$work/kube-proxy.nft";;
     ferry-tun|ferry-packet)
       ip netns exec "$node" "$ferry" agent --node-config "$work/agent/node.yaml" --manifests "$work/agent/manifests" \
-        --port-type "${1#ferry-}" --run-dir "$work/agent/run" --state-dir "$work/agent/state" >"$work/agent.log" 2>&1 &
+        --port-type "${1#ferry-}" ${FERRY_AGENT_ARGS:-} --run-dir "$work/agent/run" --state-dir "$work/agent/state" >"$work/agent.log" 2>&1 &
       agent=$!;;
   esac
   await_serving
@@ -272,7 +274,7 @@ echo "$report"
 if [ -n "$out" ]; then
   { echo "# Standard tools through one ClusterIP: Ferry against nftables"; echo
     echo "Machine: $(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2}'), $(nproc) cores, Linux $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')."
-    echo "Command: perf/baselines/standard-tools.sh --seconds $seconds --rounds $rounds"; echo
+    echo "Command: ${FERRY_AGENT_ARGS:+FERRY_AGENT_ARGS='$FERRY_AGENT_ARGS' }perf/baselines/standard-tools.sh --seconds $seconds --rounds $rounds"; echo
     echo "$report"; echo; echo "Raw (round, dataplane, UDP/s, Gbit/s, ping-pong p50/p99 µs, RR req/s / p50, CRR conn/s):"; echo
     sed 's/^/    /' "$results"; } > "$out"
   echo "wrote $out" >&2

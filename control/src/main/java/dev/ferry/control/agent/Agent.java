@@ -145,6 +145,7 @@ public final class Agent implements AutoCloseable {
             .snat(snat)
             .counters(counters)
             .affinity(affinity)
+            .idleSpinNs(options.idleSpinNs())
             .errorHandler(t -> LOG.severe("dataplane agent error: " + t)));
         closeOnExit.push(pipeline); // started below, once the first desired state is in the table
 

@@ -15,6 +15,7 @@ import java.util.List;
  * @param runDir             runtime files: counters, host state (default /run/ferry)
  * @param stateDir           files that outlive the process: conntrack (default /var/lib/ferry)
  * @param workers            queues of ferry0, a dataplane thread each (TUN queues, AF_PACKET fanout sockets)
+ * @param idleSpinNs         how long a queue thread that found nothing spins before it blocks in poll(2)
  * @param conntrackCapacity  conntrack entries
  * @param syncMinIntervalMs  the sync runner's minimum interval
  * @param syncMaxIntervalMs  the sync runner's maximum interval (periodic resync)
@@ -28,6 +29,7 @@ public record AgentOptions(
     Path runDir,
     Path stateDir,
     int workers,
+    long idleSpinNs,
     int conntrackCapacity,
     long syncMinIntervalMs,
     long syncMaxIntervalMs,
@@ -38,6 +40,8 @@ public record AgentOptions(
     public static final Path DEFAULT_RUN_DIR = Path.of("/run/ferry");
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/ferry");
     public static final int DEFAULT_WORKERS = 1;
+    /** Beyond a millisecond a spin is a busy loop: the agent would no longer use no CPU when idle. */
+    public static final long MAX_IDLE_SPIN_NS = 1_000_000;
     public static final int DEFAULT_CONNTRACK_CAPACITY = 262_144;
     /** kube-proxy's nftables defaults: --min-sync-period 1s, --sync-period 30s. */
     public static final long DEFAULT_SYNC_MIN_INTERVAL_MS = 1_000;
@@ -50,6 +54,9 @@ public record AgentOptions(
         java.util.Objects.requireNonNull(dns, "dns (DnsOptions.OFF when off)");
         if (workers < 1 || workers > 64) {
             throw new IllegalArgumentException("--workers must be 1..64, was " + workers);
+        }
+        if (idleSpinNs < 0 || idleSpinNs > MAX_IDLE_SPIN_NS) {
+            throw new IllegalArgumentException("--idle-spin-us must be 0.." + MAX_IDLE_SPIN_NS / 1000 + ", was " + idleSpinNs / 1000);
         }
         if (conntrackCapacity < 16) {
             throw new IllegalArgumentException("--conntrack-capacity must be at least 16, was " + conntrackCapacity);

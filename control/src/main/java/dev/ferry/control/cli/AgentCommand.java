@@ -69,6 +69,11 @@ final class AgentCommand implements Callable<Integer> {
         + "at most one per core the dataplane may use. Default: ${DEFAULT-VALUE}.")
     int workers = AgentOptions.DEFAULT_WORKERS;
 
+    @Option(names = "--idle-spin-us", paramLabel = "US", description = "How long a queue thread that finds no packet spins before it "
+        + "blocks in the kernel (0-1000): longer catches the next packet of a busy flow without a system call, but keeps a core "
+        + "busy that the node's own work could use. Default: ${DEFAULT-VALUE}.")
+    long idleSpinUs = dev.ferry.dataplane.pipeline.Pipeline.Context.DEFAULT_IDLE_SPIN_NS / 1000;
+
     @Option(names = "--conntrack-capacity", paramLabel = "N", description = "Conntrack entries. Default: ${DEFAULT-VALUE}.")
     int conntrackCapacity = AgentOptions.DEFAULT_CONNTRACK_CAPACITY;
 
@@ -151,7 +156,7 @@ final class AgentCommand implements Callable<Integer> {
         }
         final AgentOptions options;
         try {
-            options = new AgentOptions(config, manifests, runDir, stateDir, workers, conntrackCapacity,
+            options = new AgentOptions(config, manifests, runDir, stateDir, workers, idleSpinUs * 1000, conntrackCapacity,
                 syncMinIntervalMs, syncMaxIntervalMs, healthzBindAddress, metricsBindAddress,
                 AgentOptions.DnsOptions.parse(dnsAddresses, dnsUpstream, clusterDomain));
         } catch (final IllegalArgumentException e) {

@@ -56,4 +56,12 @@ class AgentCommandSourceTest {
         assertEquals(2, run.exitCode(), run.err());
         assertTrue(run.err().contains("--service-cidr (serviceCIDRs) is needed with the Kubernetes API source"), run.err());
     }
+
+    @Test
+    void shouldRefuseAnIdleSpinThatWouldKeepACoreBusy() {
+        final CliRun run = CliRun.run("agent", "--node-name", "node-1", "--node-ip", "198.18.0.11", "--manifests", dir.toString(),
+            "--idle-spin-us", "5000");
+        assertEquals(2, run.exitCode(), run.err());
+        assertTrue(run.err().contains("--idle-spin-us must be 0..1000, was 5000"), run.err());
+    }
 }
