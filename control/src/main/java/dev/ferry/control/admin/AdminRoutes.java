@@ -1,5 +1,7 @@
 package dev.ferry.control.admin;
 
+import dev.ferry.control.health.SyncTracker;
+
 import dev.ferry.control.trace.TraceFormat;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.service.Protocol;

@@ -1,5 +1,7 @@
 package dev.ferry.control.admin;
 
+import dev.ferry.control.health.SyncTracker;
+
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.control.dns.DnsCounters;
 import dev.ferry.control.host.ReplySteering;

@@ -1,5 +1,7 @@
 package dev.ferry.control.admin;
 
+import dev.ferry.control.health.Histogram;
+
 import java.math.BigDecimal;
 
 /**

@@ -1,14 +1,16 @@
 package dev.ferry.control.agent;
 
+import dev.ferry.control.source.DesiredStateSource;
+import dev.ferry.control.source.StateHook;
+
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.conntrack.ConntrackTimeouts;
 import dev.ferry.control.admin.AdminServer;
 import dev.ferry.control.admin.AgentStatus;
-import dev.ferry.control.admin.SyncTracker;
+import dev.ferry.control.health.SyncTracker;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.PortType;
 import dev.ferry.control.dns.DnsServer;
-import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.control.host.HostNetwork;
 import dev.ferry.control.host.HostRouting;
 import dev.ferry.control.host.PacketAttach;
@@ -16,7 +18,6 @@ import dev.ferry.nativeio.netlink.Sysctl;
 import dev.ferry.control.sync.BoundedFrequencyRunner;
 import dev.ferry.control.sync.ServiceSync;
 import dev.ferry.dataplane.addr.Ipv4;
-import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.counters.DataplaneCounters;
 import dev.ferry.dataplane.lb.ClientIpAffinityTable;
 import dev.ferry.control.files.FileModes;
@@ -248,59 +249,4 @@ public final class Agent implements AutoCloseable {
         }
         stopped.countDown();
     }
-
-    /** What the agent needs from a source of Services and Endpoints. */
-    public interface DesiredStateSource extends AutoCloseable {
-        /** Delivers the current state at once (on the calling thread) and every change after, on the source's thread. */
-        void start(java.util.function.Consumer<DesiredState> listener);
-
-        /**
-         * Called once before {@link #start}: the agent's health, for a source that can tell when its
-         * state goes stale (the API server is out of reach) or the node stops being eligible.
-         */
-        default void health(final SyncTracker tracker) {
-        }
-
-        /** Stops delivering and releases what the source holds; throws nothing checked (the agent's close goes on). */
-        @Override
-        void close();
-    }
-
-    /**
-     * Follows every desired state beside the sync loop, such as the listeners that answer load
-     * balancers' health checks on each healthCheckNodePort.
-     */
-    public interface StateHook extends AutoCloseable {
-        /** Called once before the first state: the agent's health, which some answers include. */
-        default void health(final SyncTracker tracker) {
-        }
-
-        /** Each desired state, on the source's thread (the first on the starting thread). Must not throw. */
-        void accept(DesiredState state);
-
-        @Override
-        void close();
-    }
-
-    /**
-     * One desired state: the service ports, the services' DNS names (from the same objects), how
-     * many services and endpoints changed since the last one, and the cluster's service ranges
-     * (API mode: its ServiceCIDR objects'; empty in manifest mode), which join the node config's
-     * serviceCIDRs: routed into ferry0 and their unallocated addresses dropped as the node
-     * config's are.
-     */
-    public record DesiredState(List<dev.ferry.dataplane.service.ServicePortSpec> ports, ServiceNames names, int servicesChanged,
-                               int endpointsChanged, List<Ipv4Cidr> extraServiceCidrs) {
-        public DesiredState {
-            ports = List.copyOf(ports);
-            extraServiceCidrs = List.copyOf(extraServiceCidrs);
-        }
-
-        /** A state without names and with the node config's service ranges alone (a source or test that serves no DNS). */
-        public DesiredState(final List<dev.ferry.dataplane.service.ServicePortSpec> ports, final int servicesChanged,
-                            final int endpointsChanged) {
-            this(ports, ServiceNames.EMPTY, servicesChanged, endpointsChanged, List.of());
-        }
-    }
-
 }

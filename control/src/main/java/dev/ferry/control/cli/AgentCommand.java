@@ -3,6 +3,7 @@ package dev.ferry.control.cli;
 import dev.ferry.control.agent.Agent;
 import dev.ferry.control.host.HostNetwork;
 import dev.ferry.control.agent.AgentOptions;
+import dev.ferry.control.source.DesiredStateSource;
 import dev.ferry.control.source.ManifestStateSource;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.NodeConfigException;
@@ -11,7 +12,7 @@ import dev.ferry.control.dns.DnsServer;
 import dev.ferry.control.kube.KubeApi;
 import dev.ferry.control.kube.KubeStateSource;
 import dev.ferry.control.kube.NodeDefaults;
-import dev.ferry.control.admin.ServiceHealthServer;
+import dev.ferry.control.health.ServiceHealthServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -172,7 +173,7 @@ final class AgentCommand implements Callable<Integer> {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "ferry-shutdown"));
         final AtomicReference<String> restartBecause = new AtomicReference<>();
-        final Agent.DesiredStateSource source = fromApi
+        final DesiredStateSource source = fromApi
             ? new KubeStateSource(new KubeStateSource.Context()
                 .client(client)
                 .nodeConfig(config)

@@ -1,7 +1,9 @@
 package dev.ferry.control.kube;
 
-import dev.ferry.control.admin.SyncTracker;
-import dev.ferry.control.agent.Agent;
+import dev.ferry.control.source.DesiredState;
+import dev.ferry.control.source.DesiredStateSource;
+
+import dev.ferry.control.health.SyncTracker;
 import dev.ferry.control.compile.CompiledServices;
 import dev.ferry.control.compile.ServicePortCompiler;
 import dev.ferry.control.dns.ServiceNames;
@@ -66,7 +68,7 @@ import java.util.logging.Logger;
  * stays) plus the IPv4 {@code spec.cidrs} of every ServiceCIDR the informer holds, being deleted or
  * not, as kube-proxy's {@code ServiceCIDRConfig} takes them; a ServiceCIDR goes out of them when the
  * API server has removed it. They go to the agent with each state
- * ({@link Agent.DesiredState#extraServiceCidrs()}), which routes them into ferry0 and drops their
+ * ({@link DesiredState#extraServiceCidrs()}), which routes them into ferry0 and drops their
  * unallocated addresses, and a ClusterIP in them is accepted. An API server that does not serve
  * ServiceCIDRs (before Kubernetes 1.33, or a role without them) leaves the node config's ranges
  * alone, said once in the log.
@@ -78,7 +80,7 @@ import java.util.logging.Logger;
  *
  * <p>The source owns the client and closes it.
  */
-public final class KubeStateSource implements Agent.DesiredStateSource {
+public final class KubeStateSource implements DesiredStateSource {
     private static final Logger LOG = Logger.getLogger(KubeStateSource.class.getName());
     /** A tenth of the default health timeout: an outage shows in /healthz within 10% of when it should. */
     public static final long DEFAULT_PROBE_INTERVAL_MS = 6_000;
@@ -113,7 +115,7 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
     private volatile boolean started;
     private volatile boolean closed;
     private SyncTracker tracker;
-    private Consumer<Agent.DesiredState> listener;
+    private Consumer<DesiredState> listener;
     // Written under "this" by the start and recompute paths.
     private List<ServicePortSpec> lastPorts = List.of();
     private ServiceNames lastNames = ServiceNames.EMPTY;
@@ -164,7 +166,7 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
     }
 
     @Override
-    public void start(final Consumer<Agent.DesiredState> stateListener) {
+    public void start(final Consumer<DesiredState> stateListener) {
         this.listener = Objects.requireNonNull(stateListener, "listener");
         try {
             informers = startInformers(ctx.startTimeoutMs);
@@ -334,7 +336,7 @@ public final class KubeStateSource implements Agent.DesiredStateSource {
         lastPorts = ports;
         lastNames = names;
         lastExtraCidrs = extraCidrs;
-        listener.accept(new Agent.DesiredState(ports, names, changes[0], changes[1], extraCidrs));
+        listener.accept(new DesiredState(ports, names, changes[0], changes[1], extraCidrs));
     }
 
     /**

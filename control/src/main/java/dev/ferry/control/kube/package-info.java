@@ -8,8 +8,8 @@
  * the cluster's ServiceCIDRs (its service ranges, beside the node config's) with fabric8 informers, converts them into control's model ({@code ApiObjects}) and compiles them
  * with the {@link dev.ferry.control.compile.ServicePortCompiler} that serves manifests, so both
  * sources mean the same by every field; it also tells the agent's
- * {@link dev.ferry.control.admin.SyncTracker} when the API server is out of reach and when the
- * node stops being eligible. {@link dev.ferry.control.admin.ServiceHealthServer} answers load
+ * {@link dev.ferry.control.health.SyncTracker} when the API server is out of reach and when the
+ * node stops being eligible. {@link dev.ferry.control.health.ServiceHealthServer} answers load
  * balancers on each healthCheckNodePort, in either mode.
  */
 package dev.ferry.control.kube;

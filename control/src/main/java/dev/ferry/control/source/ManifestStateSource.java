@@ -1,7 +1,6 @@
 package dev.ferry.control.source;
 
-import dev.ferry.control.admin.SyncTracker;
-import dev.ferry.control.agent.Agent;
+import dev.ferry.control.health.SyncTracker;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestError;
 
@@ -18,7 +17,7 @@ import java.util.logging.Logger;
  * service ports go to the agent. Allocations (ClusterIPs, NodePorts) are kept in the state
  * directory so they survive restarts.
  */
-public final class ManifestStateSource implements Agent.DesiredStateSource {
+public final class ManifestStateSource implements DesiredStateSource {
     private static final Logger LOG = Logger.getLogger(ManifestStateSource.class.getName());
 
     private final NodeConfig config;
@@ -40,14 +39,14 @@ public final class ManifestStateSource implements Agent.DesiredStateSource {
     }
 
     @Override
-    public void start(final Consumer<Agent.DesiredState> listener) {
+    public void start(final Consumer<DesiredState> listener) {
         final Consumer<SourceSnapshot> forward = snapshot -> {
             logErrors(snapshot.newErrors());
             if (tracker != null && snapshot.stateWriteErrors() > stateWriteErrorsSeen) {
                 tracker.stateWritesFailed(snapshot.stateWriteErrors() - stateWriteErrorsSeen);
             }
             stateWriteErrorsSeen = snapshot.stateWriteErrors();
-            listener.accept(new Agent.DesiredState(snapshot.servicePorts(), snapshot.names(), snapshot.serviceChanges(),
+            listener.accept(new DesiredState(snapshot.servicePorts(), snapshot.names(), snapshot.serviceChanges(),
                 snapshot.endpointChanges(), List.of()));
         };
         source = new ManifestSource(new ManifestSource.Context()

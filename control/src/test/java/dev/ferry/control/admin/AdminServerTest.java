@@ -3,6 +3,7 @@ package dev.ferry.control.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.conntrack.FlowKey;
+import dev.ferry.control.health.SyncTracker;
 import dev.ferry.control.ops.AgentClient;
 import dev.ferry.control.ops.ControlClient;
 import dev.ferry.nativeio.IpProtocol;

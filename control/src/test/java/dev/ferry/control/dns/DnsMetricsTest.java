@@ -2,7 +2,7 @@ package dev.ferry.control.dns;
 
 import dev.ferry.control.admin.AdminServer;
 import dev.ferry.control.admin.AgentStatus;
-import dev.ferry.control.admin.SyncTracker;
+import dev.ferry.control.health.SyncTracker;
 import org.agrona.concurrent.SystemEpochClock;
 import org.junit.jupiter.api.Test;
 

@@ -1,10 +1,12 @@
 package dev.ferry.control.kube;
 
+import dev.ferry.control.source.DesiredState;
+
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.conntrack.ConntrackTimeouts;
 import dev.ferry.control.admin.AdminServer;
 import dev.ferry.control.admin.AgentStatus;
-import dev.ferry.control.admin.SyncTracker;
+import dev.ferry.control.health.SyncTracker;
 import dev.ferry.control.agent.Agent;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.PortType;
@@ -45,7 +47,7 @@ final class SourceHarness implements AutoCloseable {
     final SyncTracker tracker;
     final NodeConfig config;
     final ServiceTableHolder tables;
-    final List<Agent.DesiredState> states = new CopyOnWriteArrayList<>();
+    final List<DesiredState> states = new CopyOnWriteArrayList<>();
     private final ConntrackTable conntrack;
     private final ServiceSync sync;
     private final AdminServer admin;

@@ -1,6 +1,8 @@
-package dev.ferry.control.admin;
+package dev.ferry.control.health;
 
-import dev.ferry.control.agent.Agent;
+import dev.ferry.control.source.DesiredState;
+import dev.ferry.control.source.StateHook;
+
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.service.EndpointSpec;
 import dev.ferry.dataplane.service.ServicePortSpec;
@@ -73,7 +75,7 @@ import java.util.logging.Logger;
  * for new services, closed for removed ones or when the port changes. A port that cannot be bound
  * is logged and tried again with the next state. One Netty event loop (epoll, else NIO) serves all.
  */
-public final class ServiceHealthServer implements Agent.StateHook {
+public final class ServiceHealthServer implements StateHook {
     private static final Logger LOG = Logger.getLogger(ServiceHealthServer.class.getName());
     private static final int MAX_REQUEST_BYTES = 16 * 1024;
     private static final int SHUTDOWN_WAIT_SECONDS = 5;
@@ -131,7 +133,7 @@ public final class ServiceHealthServer implements Agent.StateHook {
     }
 
     @Override
-    public synchronized void accept(final Agent.DesiredState state) {
+    public synchronized void accept(final DesiredState state) {
         if (closed) {
             return;
         }
@@ -142,7 +144,7 @@ public final class ServiceHealthServer implements Agent.StateHook {
         }
     }
 
-    private void follow(final Agent.DesiredState state) {
+    private void follow(final DesiredState state) {
         final Map<String, Integer> ports = new TreeMap<>();
         final Map<String, Set<Integer>> localReady = new HashMap<>();
         for (final ServicePortSpec spec : state.ports()) {

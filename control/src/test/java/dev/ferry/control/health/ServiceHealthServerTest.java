@@ -1,6 +1,7 @@
-package dev.ferry.control.admin;
+package dev.ferry.control.health;
 
-import dev.ferry.control.agent.Agent;
+import dev.ferry.control.source.DesiredState;
+
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.service.EndpointSpec;
 import dev.ferry.dataplane.service.Protocol;
@@ -60,7 +61,7 @@ class ServiceHealthServerTest {
     }
 
     private void apply(final ServicePortSpec... ports) {
-        server.accept(new Agent.DesiredState(List.of(ports), 1, 1));
+        server.accept(new DesiredState(List.of(ports), 1, 1));
     }
 
     private HttpResponse<String> get(final int port) throws Exception {

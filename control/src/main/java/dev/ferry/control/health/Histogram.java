@@ -1,4 +1,4 @@
-package dev.ferry.control.admin;
+package dev.ferry.control.health;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package dev.ferry.control.admin;
+package dev.ferry.control.health;
 
 import org.agrona.collections.LongArrayList;
 import org.agrona.concurrent.EpochClock;
