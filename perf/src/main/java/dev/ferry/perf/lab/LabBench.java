@@ -54,8 +54,10 @@ public final class LabBench {
     private static final long SERVING_TIMEOUT_MS = 300_000;
     private static final int PROBE_TIMEOUT_MS = 5;
     private static final Pattern ELAPSED = Pattern.compile("elapsed_ms=(\\d+)");
-    /** How long the agent's idle CPU is sampled after its first sync, before the first load. */
-    static final long IDLE_SAMPLE_MS = 3_000;
+    /** How long the agent is left alone after its first sync before its idle CPU is sampled: its start-up JIT settles. */
+    static final long IDLE_SETTLE_MS = 5_000;
+    /** How long the agent's idle CPU is sampled, before the first load (a /proc tick is 10 ms: 0.2 % of a core over 5 s). */
+    static final long IDLE_SAMPLE_MS = 5_000;
     /** The kernel's USER_HZ: /proc's utime and stime are in these ticks (100 on every Linux ABI Ferry runs on). */
     private static final double CLOCK_TICKS_PER_S = 100;
     /** Where the pod-to-pod runs' services send instead of the load ports (7000-7003 become 7100-7103). */
@@ -187,11 +189,13 @@ public final class LabBench {
             setUp(results, dataplane, services, ports);
             if (agent != null) {
                 // a quiet interval first: the agent's idle cost, and its start-up (JIT) out of the first load's way
+                pause(IDLE_SETTLE_MS);
                 final CpuSample idleFrom = agentCpu();
                 pause(IDLE_SAMPLE_MS);
                 final double idle = agentCpu().coresSince(idleFrom);
                 results.agentCpu().add(new LabResults.AgentCpu(dataplane.label(), services, round, "idle", idle));
-                say(String.format("   agent idle: %.1f%% of a core over %.0f s", idle * 100, IDLE_SAMPLE_MS / 1000.0));
+                say(String.format("   agent idle: %.1f%% of a core over %.0f s (from %.0f s after its first sync)", idle * 100,
+                    IDLE_SAMPLE_MS / 1000.0, IDLE_SETTLE_MS / 1000.0));
             }
             for (final LoadMode mode : settings.modes()) {
                 final LabResults.Snat before = snatCounters(dataplane);

@@ -141,7 +141,8 @@ public final class LabReport {
         if (!results.agentCpu().isEmpty()) {
             md.append("## The agent's CPU (share of one core, median over the rounds)\n\n")
                 .append("From the agent process's utime + stime in /proc over wall time: idle is a quiet ")
-                .append(fmt(LabBench.IDLE_SAMPLE_MS / 1000.0)).append(" s after its first sync, before any load; under a load, its warmup and window together.\n\n")
+                .append(fmt(LabBench.IDLE_SAMPLE_MS / 1000.0)).append(" s from ").append(fmt(LabBench.IDLE_SETTLE_MS / 1000.0))
+                .append(" s after its first sync, before any load; under a load, its warmup and window together.\n\n")
                 .append("| dataplane | services |");
             during.forEach(d -> md.append(' ').append(d.equals("idle") ? "idle" : d.toLowerCase(java.util.Locale.ROOT)).append(" |"));
             md.append("\n|---|---:|").append("---:|".repeat(during.size())).append('\n');
