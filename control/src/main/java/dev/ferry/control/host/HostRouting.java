@@ -42,7 +42,7 @@ import java.util.List;
  * </pre>
  *
  * <p>Only three kinds of packets enter ferry0: original-direction packets to a service frontend
- * (routes and prefs 30), replies of flows DNATed without masquerade (prefs 20/21: they come from
+ * (pref 12, routes and pref 30), replies of flows DNATed without masquerade (prefs 20/22: they come from
  * an endpoint's protocol and port) and replies to masqueraded flows (pref 31). Plain pod-to-pod
  * and pod-to-node traffic on other ports never meets ferry0. The endpoint-port rules are
  * reconciled on every sync ({@link #replyRules}); the kernel walks rules linearly for every
@@ -61,8 +61,8 @@ public final class HostRouting {
     public static final int PREF_FROM_FERRY_MAIN = 11;
     /**
      * The node config's service ranges, straight into ferry0: a packet to a ClusterIP walks no
-     * further rule (the main table's routes for them stay, for the cluster's other ranges and
-     * as the fallbacks' place).
+     * further rule (the main table's routes for these ranges stay, for what ferry0 writes back
+     * (pref 11) and as the fallbacks' place).
      */
     public static final int PREF_TO_SERVICES = 12;
     public static final int PREF_FROM_POD = 20;
@@ -181,7 +181,7 @@ public final class HostRouting {
     /**
      * The rules that steer replies of DNATed flows into ferry0: for each protocol, its endpoint
      * ports folded into at most {@code maxRangesPerProtocol} source-port ranges, each range once
-     * leaving local pods (pref 20) and once entering them (pref 21). A protocol with an endpoint
+     * leaving local pods (pref 20) and once entering them (pref 22). A protocol with an endpoint
      * on port 65535, which a rule's range cannot end at, is steered on every port.
      */
     public static ReplyRules replyRules(final Ipv4Cidr podCidr, final EndpointPorts ports, final int maxRangesPerProtocol) {
@@ -215,7 +215,7 @@ public final class HostRouting {
     /**
      * The reply-steering rules for one set of endpoint ports.
      *
-     * @param rules      the rules, prefs 20 and 21
+     * @param rules      the rules, prefs 20 and 22
      * @param extraPorts ports steered although no endpoint uses them (folded into a range to keep
      *                   the rule count bounded); their traffic passes through ferry0 unchanged
      * @param folded     whether the budget forced any folding

@@ -70,7 +70,7 @@ public record Rule(boolean ipv6, int priority, String iif, InetAddress from, int
         return new Rule(ipv6, priority, iif, from, fromLength, to, toLength, ipProto, sportStart, sportEnd, start, end, table, gotoPriority);
     }
 
-    /** Whether the selectors and table equal {@code other}'s. */
+    /** Whether the selectors, table and jump target equal {@code other}'s. */
     public boolean matches(Rule other) {
         return ipv6 == other.ipv6 && priority == other.priority && Objects.equals(iif, other.iif)
                 && Objects.equals(from, other.from) && fromLength == other.fromLength
