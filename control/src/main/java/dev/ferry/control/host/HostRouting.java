@@ -48,7 +48,7 @@ import java.util.List;
  * reconciled on every sync ({@link #replyRules}); the kernel walks rules linearly for every
  * routed packet, so their number is bounded by folding ranges ({@link PortRanges}), and the
  * jumps at prefs 21 and 23 spare pod-to-pod traffic the rules for node addresses (each rule
- * walked costs a forwarded packet some 35 ns: docs/PERFORMANCE.md). The rules at prefs 30 and
+ * walked costs a forwarded packet some 45-50 ns: docs/PERFORMANCE.md). The rules at prefs 30 and
  * 31 name no protocol: a port range matches only packets that have ports (TCP, UDP, SCTP, and
  * also DCCP, UDP-Lite, ESP and AH, whose packets pass through ferry0 unchanged), never an ARP
  * request's route lookup, which must reach the local table for the node to answer.
