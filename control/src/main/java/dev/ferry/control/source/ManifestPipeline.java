@@ -43,12 +43,13 @@ import java.util.Set;
  * Steps of a reload: list the files and read those whose {@link FileState} changed since their
  * last parse ({@link ManifestReader}; the others' parses are reused), put back last good
  * versions, allocate ({@link ServiceAllocator}), derive endpoints ({@link EndpointsController}),
- * compile ({@link ServicePortCompiler}), count changes. Never throws. Not thread-safe: the
- * {@link ManifestSource} serialises calls.
+ * compile ({@link ServicePortCompiler}), name ({@link ServiceNames}), count changes; once the
+ * snapshot is handed on, {@link #storePending} writes the allocations. Never throws. Not
+ * thread-safe: the {@link ManifestSource} serialises calls.
  */
 final class ManifestPipeline {
     /** The steps of a reload, in order, as {@link #lastStageNs} times them. */
-    enum Stage { READ, MERGE, LAST_GOOD, ALLOCATE, ENDPOINTS, COMPILE, STORE, REMEMBER, SNAPSHOT }
+    enum Stage { READ, MERGE, LAST_GOOD, ALLOCATE, ENDPOINTS, COMPILE, NAMES, REMEMBER, SNAPSHOT }
 
     private final List<Path> paths;
     private final NodeConfig config;
@@ -62,6 +63,8 @@ final class ManifestPipeline {
     private final EndpointsController.Incremental endpointsController = new EndpointsController.Incremental();
     /** Kept across reloads: it reuses what it compiled for the services that did not change. */
     private final ServicePortCompiler compiler;
+    /** Kept across reloads: it names again only the services that changed. */
+    private final ServiceNames.Incremental namer = new ServiceNames.Incremental();
     private final Map<String, ManifestFile> lastParsed = new HashMap<>();
     /** Each file's state when it was last parsed: an unchanged file is not read again. */
     private final Map<String, FileState> parsedState = new HashMap<>();
@@ -70,7 +73,11 @@ final class ManifestPipeline {
     /** Each object's last good version by identity, from {@link #lastAccepted}; null until asked for. */
     private Map<String, KubeObject> lastGood;
     private Allocations stored;
+    /** The last reload's allocations, until {@link #storePending} writes them; null when written. */
+    private Allocations pendingAllocations;
     private ManifestError storeReadError;
+    /** Why the last write of the allocations failed; null once one succeeds. */
+    private ManifestError lastStoreError;
     private long storeWriteErrors;
     private SourceSnapshot previous;
     /** How long each stage of the last reload took: what a benchmark of reload latency reads. */
@@ -199,8 +206,7 @@ final class ManifestPipeline {
         stageStartNs = timed(Stage.ENDPOINTS, stageStartNs);
         final CompiledServices compiled = compiler.compile(allocated.services(), slices);
         stageStartNs = timed(Stage.COMPILE, stageStartNs);
-        final ServiceNames names = ServiceNames.of(allocated.services(), slices.stream().flatMap(List::stream).toList(),
-            compiled.ports());
+        final ServiceNames names = namer.of(allocated.services(), slices, compiled.ports());
 
         final List<ManifestError> errors = new ArrayList<>();
         if (storeReadError != null) {
@@ -209,11 +215,12 @@ final class ManifestPipeline {
         errors.addAll(manifests.errors());
         errors.addAll(allocated.errors());
         errors.addAll(compiled.errors());
-        final ManifestError storeError = storeAllocations(allocated.allocations());
-        if (storeError != null) {
-            errors.add(storeError);
+        // written by storePending once this state is handed on: an fsync must not delay serving
+        pendingAllocations = allocated.allocations();
+        if (lastStoreError != null) {
+            errors.add(lastStoreError); // until a write succeeds
         }
-        stageStartNs = timed(Stage.STORE, stageStartNs);
+        stageStartNs = timed(Stage.NAMES, stageStartNs);
 
         rememberLastGood(manifests, allocated, compiled.ports());
         stageStartNs = timed(Stage.REMEMBER, stageStartNs);
@@ -321,20 +328,48 @@ final class ManifestPipeline {
         return good;
     }
 
-    private ManifestError storeAllocations(final Allocations allocations) {
-        if (store == null || allocations.equals(stored)) {
-            return null;
+    /** A reload whose allocations are written before it is returned: for a state nothing serves yet (the agent's first load). */
+    SourceSnapshot reloadAndStore(final long changedAtMs) {
+        reload(changedAtMs);
+        return storePending();
+    }
+
+    /**
+     * Writes the allocations of the last reload when they changed, after its snapshot was handed
+     * on: the write (a whole file and an fsync, several milliseconds at 10,000 services) then
+     * does not delay serving. The trade-off: an agent killed between the two restarts without
+     * the newest allocations, and allocates those services again from the same hash of their
+     * names, so they get the same addresses unless another claimed them in between.
+     *
+     * @return the snapshot to hand on next: the last one when nothing needed saying, else one
+     *         that adds the write's failure (or drops the failure a successful write ended)
+     *         and counts it in {@link SourceSnapshot#stateWriteErrors()}
+     */
+    SourceSnapshot storePending() {
+        final Allocations allocations = pendingAllocations;
+        pendingAllocations = null;
+        if (store == null || allocations == null || allocations.equals(stored) || previous == null) {
+            return previous;
         }
+        final List<ManifestError> errors = new ArrayList<>(previous.errors());
         try {
             store.store(allocations);
             stored = allocations;
-            storeReadError = null;
-            return null;
+            storeReadError = null; // said in the snapshot handed on; the next one goes without it
+            if (lastStoreError == null) {
+                return previous;
+            }
+            errors.remove(lastStoreError);
+            lastStoreError = null;
         } catch (final IOException e) {
             storeWriteErrors++;
-            return new ManifestError(store.file().toString(), null, null, "cannot store the allocations (" + e
+            errors.remove(lastStoreError);
+            lastStoreError = new ManifestError(store.file().toString(), null, null, "cannot store the allocations (" + e
                 + "); they hold until the agent restarts");
+            errors.add(lastStoreError);
         }
+        previous = snapshot(previous.servicePorts(), previous.names(), errors, previous.changedAtMs());
+        return previous;
     }
 
     private SourceSnapshot snapshot(final List<ServicePortSpec> ports, final ServiceNames names, final List<ManifestError> errors,

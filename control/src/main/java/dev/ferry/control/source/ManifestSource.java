@@ -180,7 +180,10 @@ public final class ManifestSource implements AutoCloseable {
      * next snapshot's changes are counted against. Safe while the watcher runs.
      */
     public SourceSnapshot loadNow() {
-        return reload(System.currentTimeMillis()).after();
+        reload(System.currentTimeMillis());
+        synchronized (lock) {
+            return pipeline.storePending(); // nothing serves it yet: written before it is returned
+        }
     }
 
     /** The last snapshot produced by {@link #loadNow()} or the watcher, or null before the first. */
@@ -296,9 +299,20 @@ public final class ManifestSource implements AutoCloseable {
     private void publish(final long changedAtMs) {
         final Reloaded reloaded = reload(changedAtMs);
         final SourceSnapshot snapshot = reloaded.after();
-        if (!running || !snapshot.differsFrom(reloaded.before())) {
-            return;
+        if (running && snapshot.differsFrom(reloaded.before())) {
+            deliver(snapshot);
         }
+        // the allocations are written once the change is on its way to the dataplane
+        final SourceSnapshot stored;
+        synchronized (lock) {
+            stored = pipeline.storePending();
+        }
+        if (stored != snapshot && running) {
+            deliver(stored); // the write failed, or worked again after failing: say so
+        }
+    }
+
+    private void deliver(final SourceSnapshot snapshot) {
         try {
             context.listener.accept(snapshot);
         } catch (final RuntimeException e) {

@@ -143,15 +143,16 @@ public final class ServiceSync {
             queuedAt = oldestUnsyncedChangeMs;
             oldestUnsyncedChangeMs = 0;
         }
+        final ServiceTable previous = holder.get();
         final ServiceTable next;
         try {
-            next = ServiceTable.compile(node.withExtraServiceCidrs(extraCidrs), specs);
+            // the service ports whose specs did not change are taken over from the table serving now
+            next = ServiceTable.compile(node.withExtraServiceCidrs(extraCidrs), specs, previous);
         } catch (final IllegalArgumentException e) {
             LOG.severe("sync skipped, the last good state keeps serving: " + e.getMessage());
             listener.onSync(System.nanoTime() - start, queuedAt, false);
             return;
         }
-        final ServiceTable previous = holder.get();
         // Replies from a new endpoint port are steered before the table that DNATs to it serves.
         final EndpointPorts endpointPorts = endpointPorts(next);
         final EndpointPorts steeredDuringSwap = lastSteeredReplies.union(endpointPorts);

@@ -130,6 +130,12 @@ class IncrementalReloadTest {
                 Step.write("moved.yaml", service("moving", "ports: [{name: http, port: 80}]")),
                 Step.write("zz-moved.yaml", service("moving", "ports: [{name: http, port: 8080}]")),
                 delete("moved.yaml"))},
+            new Object[] {"a headless service's endpoints in a file of their own, going unready, then an ExternalName retargeted", List.of(
+                Step.write("hl.yaml", slice("headless", "b", "10.244.5.1", true)),
+                Step.write("hl.yaml", slice("headless", "b", "10.244.5.1", false)),
+                Step.write("ext.yaml", service("external2", "type: ExternalName\n  externalName: example.org")),
+                Step.write("ext.yaml", service("external2", "type: ExternalName\n  externalName: example.net")),
+                delete("hl.yaml"))},
             new Object[] {"a pod of a selected service changing readiness in its own file", List.of(
                 Step.write("pod.yaml", """
                     apiVersion: v1
@@ -178,17 +184,18 @@ class IncrementalReloadTest {
         Files.writeString(manifests().resolve("big.yaml"), BASE);
         final Path state = dir.resolve("allocations.json");
         final ManifestPipeline kept = new ManifestPipeline(List.of(manifests()), NODE, new AllocationStore(state));
-        SourceSnapshot last = kept.reload(0);
+        SourceSnapshot last = kept.reloadAndStore(0);
         assertEquals(List.of(), last.errors(), "the base state is clean");
         int step = 0;
         for (final Step change : steps) {
             step++;
             apply(change, last);
             // A fresh pipeline over the same files, starting from the allocations the kept one has now.
-            final SourceSnapshot fresh = new ManifestPipeline(List.of(manifests()), NODE, new AllocationStore(state), false).reload(step);
-            last = kept.reload(step);
+            final SourceSnapshot fresh = new ManifestPipeline(List.of(manifests()), NODE, new AllocationStore(state), false).reloadAndStore(step);
+            last = kept.reloadAndStore(step);
             assertEquals(specs(fresh), specs(last), name + ", step " + step + ": service ports");
             assertEquals(messages(fresh.errors()), messages(last.errors()), name + ", step " + step + ": errors");
+            assertEquals(fresh.names(), last.names(), name + ", step " + step + ": DNS names");
             // and reading the files as a whole (ManifestReader's own merge) finds no problem it did not report
             final List<String> read = messages(ManifestReader.read(List.of(manifests())).errors());
             assertTrue(messages(last.errors()).containsAll(read), name + ", step " + step + ": " + read + " in " + last.errors());
@@ -209,11 +216,11 @@ class IncrementalReloadTest {
         Files.writeString(manifests().resolve("big.yaml"), BASE);
         Files.writeString(manifests().resolve("slice.yaml"), slice("allocated", "b", "10.244.4.1", true));
         final ManifestPipeline pipeline = new ManifestPipeline(List.of(manifests()), NODE, null);
-        final SourceSnapshot first = pipeline.reload(1);
+        final SourceSnapshot first = pipeline.reloadAndStore(1);
         assertEquals(List.of("10.244.1.3", "10.244.4.1"), readyAddresses(first, "default/allocated:http"));
 
         Files.writeString(manifests().resolve("slice.yaml"), slice("allocated", "b", "10.244.4.1", false));
-        final SourceSnapshot second = pipeline.reload(2);
+        final SourceSnapshot second = pipeline.reloadAndStore(2);
         assertEquals(List.of("10.244.1.3"), readyAddresses(second, "default/allocated:http"));
         assertEquals(0, second.serviceChanges());
         assertEquals(1, second.endpointChanges());
@@ -225,18 +232,18 @@ class IncrementalReloadTest {
         Files.writeString(manifests().resolve("big.yaml"), BASE);
         Files.writeString(manifests().resolve("edit.yaml"), service("edit", "ports: [{name: http, port: 80}]"));
         final ManifestPipeline pipeline = new ManifestPipeline(List.of(manifests()), NODE, null);
-        final SourceSnapshot first = pipeline.reload(1);
+        final SourceSnapshot first = pipeline.reloadAndStore(1);
         assertTrue(hasPort(first, "default/edit:http"));
 
         Files.writeString(manifests().resolve("edit.yaml"), service("edit", "type: NodePort\n  ports: [{name: http, port: 81}]"));
-        final SourceSnapshot edited = pipeline.reload(2);
+        final SourceSnapshot edited = pipeline.reloadAndStore(2);
         assertEquals(81, port(edited, "default/edit:http").port());
         assertTrue(port(edited, "default/edit:http").nodePort() != 0);
         assertEquals(port(first, "default/edit:http").clusterIps(), port(edited, "default/edit:http").clusterIps(), "keeps its ClusterIP");
         assertEquals(1, edited.serviceChanges());
 
         Files.delete(manifests().resolve("edit.yaml"));
-        final SourceSnapshot deleted = pipeline.reload(3);
+        final SourceSnapshot deleted = pipeline.reloadAndStore(3);
         assertFalse(hasPort(deleted, "default/edit:http"));
         assertEquals(first.servicePorts().size() - 1, deleted.servicePorts().size());
     }

@@ -69,17 +69,17 @@ class ManifestNamesTest {
         final SourceSnapshot snapshot = pipeline.reload(1000);
         assertEquals(List.of(), snapshot.errors());
         final List<ServiceNames.Entry> entries = snapshot.names().entries();
-        assertEquals(List.of("db", "ext", "web"), entries.stream().map(ServiceNames.Entry::name).toList());
+        assertEquals(List.of("web", "db", "ext"), entries.stream().map(ServiceNames.Entry::name).toList(), "in file order");
 
-        final ServiceNames.Entry db = entries.get(0);
+        final ServiceNames.Entry db = entries.get(1);
         assertEquals(ServiceNames.Kind.HEADLESS, db.kind());
         assertEquals(List.of(new ServiceNames.Endpoint(Ipv4.parse("10.244.1.7"), "db-0", List.of(new ServiceNames.Port("pg", Protocol.TCP, 5432)))),
             db.endpoints(), "the ready pod only, with its hostname");
 
-        assertEquals(ServiceNames.Kind.EXTERNAL_NAME, entries.get(1).kind());
-        assertEquals("example.org", entries.get(1).externalName());
+        assertEquals(ServiceNames.Kind.EXTERNAL_NAME, entries.get(2).kind());
+        assertEquals("example.org", entries.get(2).externalName());
 
-        final ServiceNames.Entry web = entries.get(2);
+        final ServiceNames.Entry web = entries.get(0);
         assertEquals(ServiceNames.Kind.CLUSTER_IP, web.kind());
         assertEquals(snapshot.servicePorts().getFirst().clusterIps(), web.clusterIps(), "the ClusterIP the allocator gave the dataplane");
         assertEquals(List.of(new ServiceNames.Port("http", Protocol.TCP, 80)), web.ports());
@@ -90,7 +90,7 @@ class ManifestNamesTest {
         final SourceSnapshot next = pipeline.reload(2000);
         assertEquals(snapshot.servicePorts(), next.servicePorts());
         assertNotEquals(snapshot.generation(), next.generation());
-        assertEquals("example.net", next.names().entries().get(1).externalName());
+        assertEquals("example.net", next.names().entries().get(2).externalName());
     }
 
     @Test

@@ -21,6 +21,7 @@ import static dev.ferry.control.source.Manifests.readyAddresses;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ManifestPipelineTest {
@@ -46,7 +47,7 @@ class ManifestPipelineTest {
     @Test
     void shouldServeAllocatedServiceWithEndpointsFromPods() throws Exception {
         write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.2.6", false)));
-        final SourceSnapshot snapshot = pipeline().reload(1000);
+        final SourceSnapshot snapshot = pipeline().reloadAndStore(1000);
         assertEquals(List.of(), snapshot.errors());
         assertEquals(1, snapshot.generation());
         assertEquals(1000, snapshot.changedAtMs());
@@ -63,20 +64,20 @@ class ManifestPipelineTest {
         write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
         write("db.yaml", DB_SERVICE);
         final ManifestPipeline pipeline = pipeline();
-        final SourceSnapshot before = pipeline.reload(1);
+        final SourceSnapshot before = pipeline.reloadAndStore(1);
         final Path directory = manifests();
         Files.delete(directory.resolve("web.yaml"));
         Files.delete(directory.resolve("db.yaml"));
         Files.delete(directory);
 
-        final SourceSnapshot gone = pipeline.reload(2);
+        final SourceSnapshot gone = pipeline.reloadAndStore(2);
         assertEquals(before.servicePorts(), gone.servicePorts(), "everything keeps serving");
         assertTrue(errors(gone).stream().anyMatch(e -> e.contains("no such file or directory; the last good state of its 2 file(s) keeps serving")),
             errors(gone).toString());
 
         // back, with one service less: that is a change like any other
         write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
-        final SourceSnapshot back = pipeline.reload(3);
+        final SourceSnapshot back = pipeline.reloadAndStore(3);
         assertTrue(hasPort(back, "default/web:http"));
         assertFalse(hasPort(back, "default/db:5432"));
         assertEquals(List.of(), back.errors());
@@ -88,13 +89,13 @@ class ManifestPipelineTest {
         // the state directory's place is taken by a file: every store fails, as on a read-only or full disk
         final Path blocker = Files.writeString(dir.resolve("state"), "not a directory");
         final ManifestPipeline pipeline = new ManifestPipeline(List.of(manifests()), NODE, new AllocationStore(blocker.resolve("allocations")));
-        final SourceSnapshot first = pipeline.reload(1);
+        final SourceSnapshot first = pipeline.reloadAndStore(1);
         assertTrue(hasPort(first, "default/web:http"), "served although its allocation could not be stored");
         assertEquals(1, first.newErrors().stream().filter(e -> e.toString().contains("cannot store the allocations")).count(),
             errors(first).toString());
 
         write("db.yaml", DB_SERVICE);
-        final SourceSnapshot second = pipeline.reload(2);
+        final SourceSnapshot second = pipeline.reloadAndStore(2);
         assertTrue(hasPort(second, "default/db:5432") && hasPort(second, "default/web:http"));
         assertEquals(port(first, "default/web:http").clusterIps(), port(second, "default/web:http").clusterIps(),
             "allocations hold in memory");
@@ -109,10 +110,10 @@ class ManifestPipelineTest {
         write("web.yaml", WEB_SERVICE);
         write("db.yaml", DB_SERVICE);
         final ManifestPipeline pipeline = pipeline();
-        final SourceSnapshot first = pipeline.reload(1);
+        final SourceSnapshot first = pipeline.reloadAndStore(1);
         write("a-first.yaml", WEB_SERVICE.replace("name: web", "name: api")); // a new service, read before the others
-        final SourceSnapshot second = pipeline.reload(2);
-        final SourceSnapshot fresh = pipeline().reload(3);
+        final SourceSnapshot second = pipeline.reloadAndStore(2);
+        final SourceSnapshot fresh = pipeline().reloadAndStore(3);
         for (final String name : List.of("default/web:http", "default/db:5432")) {
             assertEquals(port(first, name).clusterIps(), port(second, name).clusterIps(), name);
             assertEquals(port(first, name).clusterIps(), port(fresh, name).clusterIps(), name);
@@ -123,13 +124,30 @@ class ManifestPipelineTest {
     }
 
     @Test
+    void shouldWriteTheAllocationsOnlyOnceTheSnapshotIsHandedOn() throws Exception {
+        write("web.yaml", WEB_SERVICE);
+        final AllocationStore store = new AllocationStore(dir.resolve("state").resolve("allocations.json"));
+        final ManifestPipeline pipeline = new ManifestPipeline(List.of(manifests()), NODE, store);
+        final SourceSnapshot served = pipeline.reload(1);
+        assertTrue(hasPort(served, "default/web:http"));
+        assertFalse(Files.exists(store.file()), "the write waits until the snapshot is on its way to the dataplane");
+        assertSame(served, pipeline.storePending(), "a write that works says nothing new");
+        assertEquals(port(served, "default/web:http").clusterIps().get(0), store.load().clusterIps().get("default/web"));
+        final long written = Files.getLastModifiedTime(store.file()).toMillis();
+        write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true))); // an endpoint: no allocation changes
+        pipeline.reload(2);
+        assertSame(pipeline.previous(), pipeline.storePending(), "unchanged allocations are not written again");
+        assertEquals(written, Files.getLastModifiedTime(store.file()).toMillis());
+    }
+
+    @Test
     void shouldRestoreAllocationsFromStateFileInANewPipeline() throws Exception {
         write("web.yaml", WEB_SERVICE);
         final AllocationStore store = new AllocationStore(dir.resolve("state").resolve("allocations.json"));
-        final SourceSnapshot first = new ManifestPipeline(List.of(manifests()), NODE, store).reload(1);
+        final SourceSnapshot first = new ManifestPipeline(List.of(manifests()), NODE, store).reloadAndStore(1);
         assertTrue(Files.readString(store.file()).contains("\"default/web\""));
         assertEquals(port(first, "default/web:http").clusterIps().get(0), store.load().clusterIps().get("default/web"));
-        final SourceSnapshot restarted = new ManifestPipeline(List.of(manifests()), NODE, store).reload(2);
+        final SourceSnapshot restarted = new ManifestPipeline(List.of(manifests()), NODE, store).reloadAndStore(2);
         assertEquals(first.servicePorts(), restarted.servicePorts());
     }
 
@@ -139,7 +157,7 @@ class ManifestPipelineTest {
         final AllocationStore store = new AllocationStore(dir.resolve("allocations.json"));
         assertEquals(List.of(), ManifestSource.readOnce(NODE, List.of(manifests()), store.file()).errors());
         assertFalse(Files.exists(store.file()), "a one-shot read leaves the state file alone");
-        final SourceSnapshot agent = new ManifestPipeline(List.of(manifests()), NODE, store).reload(1);
+        final SourceSnapshot agent = new ManifestPipeline(List.of(manifests()), NODE, store).reloadAndStore(1);
         final String state = Files.readString(store.file());
         assertEquals(agent.servicePorts(), ManifestSource.readOnce(NODE, List.of(manifests()), store.file()).servicePorts());
         write("api.yaml", WEB_SERVICE.replace("name: web", "name: api"));
@@ -152,7 +170,7 @@ class ManifestPipelineTest {
         write("web.yaml", WEB_SERVICE);
         final Path state = dir.resolve("allocations.json");
         Files.writeString(state, "{not json");
-        final SourceSnapshot snapshot = new ManifestPipeline(List.of(manifests()), NODE, new AllocationStore(state)).reload(1);
+        final SourceSnapshot snapshot = new ManifestPipeline(List.of(manifests()), NODE, new AllocationStore(state)).reloadAndStore(1);
         assertTrue(hasPort(snapshot, "default/web:http"));
         assertTrue(errors(snapshot).get(0).startsWith(state + ": cannot read the stored allocations"), errors(snapshot).toString());
     }
@@ -162,26 +180,26 @@ class ManifestPipelineTest {
         write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
         write("db.yaml", DB_SERVICE);
         final ManifestPipeline pipeline = pipeline();
-        final SourceSnapshot first = pipeline.reload(1);
+        final SourceSnapshot first = pipeline.reloadAndStore(1);
         assertEquals(2, first.serviceChanges());
         assertEquals(1, first.endpointChanges(), "db has no endpoints");
 
         write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.1.6", true)));
-        final SourceSnapshot added = pipeline.reload(2);
+        final SourceSnapshot added = pipeline.reloadAndStore(2);
         assertEquals(List.of(0, 1, 2L), List.of(added.serviceChanges(), added.endpointChanges(), added.generation()));
 
         write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.1.6", false)));
-        final SourceSnapshot notReady = pipeline.reload(3);
+        final SourceSnapshot notReady = pipeline.reloadAndStore(3);
         assertEquals(List.of(0, 1), List.of(notReady.serviceChanges(), notReady.endpointChanges()));
         assertEquals(List.of("10.244.1.5"), readyAddresses(notReady, "default/web:http"));
 
         Files.delete(manifests().resolve("db.yaml"));
-        final SourceSnapshot deleted = pipeline.reload(4);
+        final SourceSnapshot deleted = pipeline.reloadAndStore(4);
         assertEquals(List.of(1, 0), List.of(deleted.serviceChanges(), deleted.endpointChanges()));
         assertFalse(hasPort(deleted, "default/db:5432"));
 
         write("web.yaml", "# a comment\n" + docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.1.6", false)));
-        final SourceSnapshot same = pipeline.reload(5);
+        final SourceSnapshot same = pipeline.reloadAndStore(5);
         assertFalse(same.differsFrom(deleted));
         assertEquals(List.of(0, 0, 4L), List.of(same.serviceChanges(), same.endpointChanges(), same.generation()));
     }
@@ -191,11 +209,11 @@ class ManifestPipelineTest {
         write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
         write("db.yaml", DB_SERVICE);
         final ManifestPipeline pipeline = pipeline();
-        final SourceSnapshot good = pipeline.reload(1);
+        final SourceSnapshot good = pipeline.reloadAndStore(1);
 
         write("web.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: web\nspec: [\n");
         write("db.yaml", DB_SERVICE.replace("5432", "5433"));
-        final SourceSnapshot broken = pipeline.reload(2);
+        final SourceSnapshot broken = pipeline.reloadAndStore(2);
         assertEquals(port(good, "default/web:http"), port(broken, "default/web:http"), "web and its pod keep serving");
         assertTrue(hasPort(broken, "default/db:5433"), "other files still apply");
         final String error = errors(broken).get(0);
@@ -204,12 +222,12 @@ class ManifestPipelineTest {
         assertTrue(error.endsWith("; the objects it held when it last parsed keep serving"), error);
         assertEquals(broken.errors(), broken.newErrors());
 
-        final SourceSnapshot again = pipeline.reload(3);
+        final SourceSnapshot again = pipeline.reloadAndStore(3);
         assertEquals(broken.errors(), again.errors());
         assertEquals(List.of(), again.newErrors(), "an error is new once");
 
         Files.delete(manifests().resolve("web.yaml"));
-        final SourceSnapshot deleted = pipeline.reload(4);
+        final SourceSnapshot deleted = pipeline.reloadAndStore(4);
         assertFalse(hasPort(deleted, "default/web:http"));
         assertEquals(List.of(), deleted.errors());
     }
@@ -217,7 +235,7 @@ class ManifestPipelineTest {
     @Test
     void shouldNotApplyAFileThatNeverParsed() throws Exception {
         write("web.yaml", "kind: Service\nmetadata: {name: web\n");
-        final SourceSnapshot snapshot = pipeline().reload(1);
+        final SourceSnapshot snapshot = pipeline().reloadAndStore(1);
         assertEquals(List.of(), snapshot.servicePorts());
         assertTrue(errors(snapshot).get(0).endsWith("; nothing in this file was applied"), errors(snapshot).toString());
     }
@@ -226,10 +244,10 @@ class ManifestPipelineTest {
     void shouldKeepLastGoodVersionOfARejectedObjectUntilItIsDeleted() throws Exception {
         write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true)));
         final ManifestPipeline pipeline = pipeline();
-        final SourceSnapshot good = pipeline.reload(1);
+        final SourceSnapshot good = pipeline.reloadAndStore(1);
 
         write("web.yaml", docs(WEB_SERVICE.replace("port: 80", "port: 70000"), pod("web-0", "10.244.1.500", true)));
-        final SourceSnapshot rejected = pipeline.reload(2);
+        final SourceSnapshot rejected = pipeline.reloadAndStore(2);
         assertEquals(good.servicePorts(), rejected.servicePorts());
         final Path file = manifests().resolve("web.yaml");
         assertEquals(List.of(
@@ -238,12 +256,12 @@ class ManifestPipelineTest {
             errors(rejected));
 
         write("web.yaml", WEB_SERVICE.replace("port: 80", "port: 70000"));
-        final SourceSnapshot podDeleted = pipeline.reload(3);
+        final SourceSnapshot podDeleted = pipeline.reloadAndStore(3);
         assertEquals(List.of(), port(podDeleted, "default/web:http").endpoints(), "the pod is gone from the files");
         assertEquals(1, podDeleted.endpointChanges());
 
         write("web.yaml", DB_SERVICE);
-        final SourceSnapshot serviceDeleted = pipeline.reload(4);
+        final SourceSnapshot serviceDeleted = pipeline.reloadAndStore(4);
         assertFalse(hasPort(serviceDeleted, "default/web:http"));
         assertEquals(List.of(), serviceDeleted.errors());
     }
@@ -253,9 +271,9 @@ class ManifestPipelineTest {
         write("a.yaml", DB_SERVICE.replace("ports:", "clusterIP: 10.96.0.10\n  ports:"));
         write("b.yaml", WEB_SERVICE);
         final ManifestPipeline pipeline = pipeline();
-        final SourceSnapshot good = pipeline.reload(1);
+        final SourceSnapshot good = pipeline.reloadAndStore(1);
         write("b.yaml", WEB_SERVICE.replace("ports:", "clusterIP: 10.96.0.10\n  ports:"));
-        final SourceSnapshot conflicting = pipeline.reload(2);
+        final SourceSnapshot conflicting = pipeline.reloadAndStore(2);
         assertEquals(port(good, "default/web:http"), port(conflicting, "default/web:http"));
         assertTrue(errors(conflicting).get(0).endsWith("10.96.0.10 is already the ClusterIP of " + manifests().resolve("a.yaml")
             + ": Service default/db; its last good version keeps serving"), errors(conflicting).toString());
@@ -264,7 +282,7 @@ class ManifestPipelineTest {
     @Test
     void shouldNotServeAnObjectThatWasNeverValid() throws Exception {
         write("web.yaml", WEB_SERVICE.replace("name: web", "name: Web"));
-        final SourceSnapshot snapshot = pipeline().reload(1);
+        final SourceSnapshot snapshot = pipeline().reloadAndStore(1);
         assertEquals(List.of(), snapshot.servicePorts());
         assertEquals(List.of(manifests().resolve("web.yaml") + ": Service default/Web: metadata.name: 'Web' is not a valid Service "
             + "name: it must be an RFC 1035 label: at most 63 lower-case letters, digits and '-', starting with a letter and "
@@ -273,7 +291,7 @@ class ManifestPipelineTest {
 
     @Test
     void shouldReportMissingDirectory() {
-        final SourceSnapshot snapshot = new ManifestPipeline(List.of(dir.resolve("absent")), NODE, null).reload(1);
+        final SourceSnapshot snapshot = new ManifestPipeline(List.of(dir.resolve("absent")), NODE, null).reloadAndStore(1);
         assertEquals(List.of(dir.resolve("absent") + ": no such file or directory"), errors(snapshot));
     }
 }

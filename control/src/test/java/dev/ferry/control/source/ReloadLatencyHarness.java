@@ -33,9 +33,10 @@ import java.util.Map;
  *
  * <pre>
  * java -cp control/target/test-classes:control/target/classes:$(cat deps.txt) \
- *     dev.ferry.control.source.ReloadLatencyHarness [services] [repetitions] [--allocate]
+ *     dev.ferry.control.source.ReloadLatencyHarness [services] [repetitions] [--allocate] [--flap-first]
  * </pre>
- * {@code --allocate} leaves the fillers' ClusterIPs to the allocator instead of writing them.
+ * {@code --allocate} leaves the fillers' ClusterIPs to the allocator instead of writing them;
+ * {@code --flap-first} runs the endpoint changes before the new files.
  */
 public final class ReloadLatencyHarness {
     private static final int WARMUP = 30;
@@ -70,15 +71,22 @@ public final class ReloadLatencyHarness {
             sync.sync();
 
             final int[] added = {0};
-            run("new service file", repetitions, pipeline, sync, () -> {
+            final Runnable newFiles = () -> run("new service file", repetitions, pipeline, sync, holder, () -> {
                 final int n = added[0]++;
                 Files.writeString(dir.resolve("change-" + n + ".yaml"), change(n, allocate));
             });
             final boolean[] ready = {true};
-            run("endpoint unready/ready", repetitions, pipeline, sync, () -> {
+            final Runnable flaps = () -> run("endpoint unready/ready", repetitions, pipeline, sync, holder, () -> {
                 ready[0] = !ready[0];
                 Files.writeString(dir.resolve("01-flap.yaml"), flapping(ready[0], allocate));
             });
+            if (Arrays.asList(args).contains("--flap-first")) {
+                flaps.run();
+                newFiles.run();
+            } else {
+                newFiles.run();
+                flaps.run();
+            }
             conntrack.close();
         } finally {
             delete(dir);
@@ -100,7 +108,7 @@ public final class ReloadLatencyHarness {
     }
 
     private static void run(final String name, final int repetitions, final ManifestPipeline pipeline, final ServiceSync sync,
-                            final Change change) throws IOException {
+                            final ServiceTableHolder holder, final Change change) {
         final Map<ManifestPipeline.Stage, long[]> stages = new EnumMap<>(ManifestPipeline.Stage.class);
         for (final ManifestPipeline.Stage stage : ManifestPipeline.Stage.values()) {
             stages.put(stage, new long[repetitions]);
@@ -109,18 +117,25 @@ public final class ReloadLatencyHarness {
         final long[] reloadCpu = new long[repetitions];
         final long[] table = new long[repetitions];
         final long[] syncs = new long[repetitions];
+        final long[] stores = new long[repetitions];
         for (int i = -WARMUP; i < repetitions; i++) {
-            change.write();
+            try {
+                change.write();
+            } catch (final IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             final long startCpu = THREADS.getCurrentThreadCpuTime();
             final long start = System.nanoTime();
             final SourceSnapshot snapshot = pipeline.reload(i);
             final long reloaded = System.nanoTime();
             final long reloadedCpu = THREADS.getCurrentThreadCpuTime();
-            ServiceTable.compile(Manifests.NODE.toNodeSpec(), snapshot.servicePorts());
+            ServiceTable.compile(Manifests.NODE.toNodeSpec(), snapshot.servicePorts(), holder.get());
             final long compiled = System.nanoTime();
             sync.setDesired(snapshot.servicePorts(), i);
             sync.sync();
             final long synced = System.nanoTime();
+            pipeline.storePending(); // as the manifest source does once the snapshot is handed on
+            final long stored = System.nanoTime();
             if (snapshot.serviceChanges() > 1 || snapshot.endpointChanges() != 1 || !snapshot.errors().isEmpty()) {
                 throw new IllegalStateException(name + ": expected a one-service change, got " + snapshot.serviceChanges()
                     + " service and " + snapshot.endpointChanges() + " endpoint changes, errors " + snapshot.errors());
@@ -130,6 +145,7 @@ public final class ReloadLatencyHarness {
                 reloadCpu[i] = reloadedCpu - startCpu;
                 table[i] = compiled - reloaded;
                 syncs[i] = synced - compiled;
+                stores[i] = stored - synced;
                 for (final ManifestPipeline.Stage stage : ManifestPipeline.Stage.values()) {
                     stages.get(stage)[i] = pipeline.lastStageNs(stage);
                 }
@@ -141,8 +157,9 @@ public final class ReloadLatencyHarness {
         }
         print("reload (file written -> snapshot)", reload);
         print("reload, CPU time of its thread", reloadCpu);
-        print("ServiceTable.compile", table);
+        print("ServiceTable.compile (reusing the serving table)", table);
         print("ServiceSync.sync (compile included)", syncs);
+        print("allocation store, after the hand-over", stores);
     }
 
     private static void print(final String what, final long[] ns) {

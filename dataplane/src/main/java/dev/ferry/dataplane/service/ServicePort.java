@@ -75,6 +75,30 @@ public final class ServicePort {
         this.affinityKey = stableKey(spec);
     }
 
+    /** {@code from}'s compiled state under another id: everything but the id is derived from the spec and the node alone. */
+    private ServicePort(final int id, final ServicePort from) {
+        this.id = id;
+        this.spec = from.spec;
+        this.displayName = from.displayName;
+        this.clusterEndpoints = from.clusterEndpoints;
+        this.localEndpoints = from.localEndpoints;
+        this.hasUsableEndpoints = from.hasUsableEndpoints;
+        this.internalPolicyLocal = from.internalPolicyLocal;
+        this.externalPolicyLocal = from.externalPolicyLocal;
+        this.sourceRangeBases = from.sourceRangeBases;
+        this.sourceRangeMasks = from.sourceRangeMasks;
+        this.filtersSources = from.filtersSources;
+        this.loadBalancerIpSources = from.loadBalancerIpSources;
+        this.affinityClientIp = from.affinityClientIp;
+        this.affinityTimeoutMs = from.affinityTimeoutMs;
+        this.affinityKey = from.affinityKey;
+    }
+
+    /** This port under {@code newId} (itself when the id is the same), for a table recompiled around it. Shares the immutable arrays. */
+    ServicePort withId(final int newId) {
+        return newId == id ? this : new ServicePort(newId, this);
+    }
+
     /** kube-proxy's rule: ready endpoints (for the cluster set: in topology), else serving-and-terminating ones. */
     private static List<EndpointSpec> eligible(final List<EndpointSpec> endpoints, final boolean localOnly) {
         final List<EndpointSpec> ready = new ArrayList<>();

@@ -181,4 +181,57 @@ class ServiceTableTest {
         assertTrue(sp.loadBalancerSourceAllowed(ip("198.18.100.1")));
         assertFalse(sp.loadBalancerSourceAllowed(ip("203.0.113.1")));
     }
+
+    @Test
+    void shouldReuseTheServicePortsOfUnchangedSpecsAndCompileTheRestAfresh() {
+        final ServicePortSpec a = svc("a", Protocol.TCP, 80).clusterIp("10.96.0.1").ready("10.244.1.1", 80, true).build();
+        final ServicePortSpec b = svc("b", Protocol.TCP, 80).clusterIp("10.96.0.2").ready("10.244.1.2", 80, true).build();
+        final ServicePortSpec c = svc("c", Protocol.UDP, 53).clusterIp("10.96.0.3").ready("10.244.2.3", 53, false).build();
+        final ServiceTable first = ServiceTable.compile(node(false), List.of(a, b, c));
+        // b's endpoint goes unready (a new spec object), a new service d comes first: a and c move
+        final ServicePortSpec bUnready = svc("b", Protocol.TCP, 80).clusterIp("10.96.0.2")
+            .endpoint(Fixtures.servingTerminating("10.244.1.2", 80, true)).build();
+        final ServicePortSpec d = svc("d", Protocol.TCP, 443).clusterIp("10.96.0.4").ready("10.244.1.4", 443, true).build();
+        final List<ServicePortSpec> next = List.of(d, a, bUnready, c);
+        final ServiceTable reused = ServiceTable.compile(node(false), next, first);
+        final ServiceTable fresh = ServiceTable.compile(node(false), next);
+
+        assertEquals(fresh.toString(), reused.toString());
+        for (int id = 0; id < next.size(); id++) {
+            final ServicePort got = reused.byId(id);
+            final ServicePort want = fresh.byId(id);
+            assertEquals(id, got.id());
+            assertSame(next.get(id), got.spec());
+            assertEquals(want.toString(), got.toString(), "service port " + id);
+            assertEquals(want.hasUsableEndpoints(), got.hasUsableEndpoints());
+            assertEquals(want.affinityKey(), got.affinityKey());
+        }
+        for (final String address : List.of("10.96.0.1", "10.96.0.2", "10.96.0.3", "10.96.0.4")) {
+            for (final int[] protoPort : new int[][] {{6, 80}, {17, 53}, {6, 443}}) {
+                assertEquals(fresh.lookup(ip(address), protoPort[0], protoPort[1]), reused.lookup(ip(address), protoPort[0], protoPort[1]));
+            }
+        }
+        // a's derived state is shared, under its new id; b's was compiled again from its new spec
+        assertSame(first.byId(0).clusterEndpoints(), reused.byId(1).clusterEndpoints());
+        assertSame(first.byId(2).clusterEndpoints(), reused.byId(3).clusterEndpoints());
+        assertEquals("[10.244.1.2:80]", reused.byId(2).clusterEndpoints().toString());
+        assertFalse(first.byId(1).clusterEndpoints() == reused.byId(2).clusterEndpoints());
+        // unchanged and in place: the very same object
+        final ServiceTable again = ServiceTable.compile(node(false), next, reused);
+        for (int id = 0; id < next.size(); id++) {
+            assertSame(reused.byId(id), again.byId(id));
+        }
+        // another node: nothing reused (local endpoints depend on it)
+        final ServiceTable otherNode = ServiceTable.compile(node(true), next, reused);
+        assertFalse(otherNode.byId(1) == reused.byId(1));
+    }
+
+    @Test
+    void shouldStillRejectADoubleClaimWhenReusingServicePorts() {
+        final ServicePortSpec a = svc("a", Protocol.TCP, 80).clusterIp("10.96.0.1").build();
+        final ServiceTable first = ServiceTable.compile(node(false), List.of(a));
+        final ServicePortSpec clash = svc("b", Protocol.TCP, 80).clusterIp("10.96.0.1").build();
+        assertThrows(IllegalArgumentException.class, () -> ServiceTable.compile(node(false), List.of(a, clash), first));
+        assertThrows(IllegalArgumentException.class, () -> ServiceTable.compile(node(false), List.of(a, a), first));
+    }
 }
