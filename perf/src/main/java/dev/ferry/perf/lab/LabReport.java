@@ -166,7 +166,7 @@ public final class LabReport {
             .append("rewriting KUBE-SERVICES and adding the new chains), for Ferry a new manifest file written into the watched directory. ")
             .append("command: the nft / iptables-restore process alone, or the agent's own sync duration ")
             .append("(`kubeproxy_sync_proxy_rules_duration_seconds`). serving: until the first connection from the client pod to the ")
-            .append("new ClusterIP was answered (probes every ").append(5).append(" ms).\n\n");
+            .append("new ClusterIP was answered (probes every ").append(LabBench.PROBE_TIMEOUT_MS).append(" ms).\n\n");
         md.append("| dataplane | services | all: command ms | all: serving ms | change: command ms (median) | change: serving ms (median) | change: serving ms (each) |\n")
             .append("|---|---:|---:|---:|---:|---:|---|\n");
         for (final int n : counts) {
