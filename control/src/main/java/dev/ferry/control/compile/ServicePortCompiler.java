@@ -77,15 +77,20 @@ public final class ServicePortCompiler {
     }
 
     public CompiledServices compile(final ManifestSet manifests) {
+        return compile(manifests.services(), slicesOf(manifests.services(), manifests.endpointSlices()));
+    }
+
+    /** Element i: the slices of {@code services.get(i)} (those labelled with its name, in its namespace), in the order given. */
+    public static List<List<EndpointSlice>> slicesOf(final List<Service> services, final List<EndpointSlice> slices) {
         final Map<ServiceName, List<EndpointSlice>> slicesByService = new HashMap<>();
-        for (final EndpointSlice slice : manifests.endpointSlices()) {
+        for (final EndpointSlice slice : slices) {
             slicesByService.computeIfAbsent(ServiceName.of(slice), k -> new ArrayList<>()).add(slice);
         }
-        final List<List<EndpointSlice>> slicesOf = new ArrayList<>(manifests.services().size());
-        for (final Service service : manifests.services()) {
+        final List<List<EndpointSlice>> slicesOf = new ArrayList<>(services.size());
+        for (final Service service : services) {
             slicesOf.add(slicesByService.getOrDefault(ServiceName.of(service), List.of()));
         }
-        return compile(manifests.services(), slicesOf);
+        return slicesOf;
     }
 
     /**

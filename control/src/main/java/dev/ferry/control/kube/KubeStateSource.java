@@ -9,7 +9,6 @@ import dev.ferry.control.compile.ServicePortCompiler;
 import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestError;
-import dev.ferry.control.manifest.ManifestSet;
 import dev.ferry.control.model.EndpointSlice;
 import dev.ferry.control.model.Service;
 import dev.ferry.control.source.ChangeCounter;
@@ -28,7 +27,9 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -118,6 +119,17 @@ public final class KubeStateSource implements DesiredStateSource {
     private Consumer<DesiredState> listener;
     // Written under "this" by the start and recompute paths.
     private List<ServicePortSpec> lastPorts = List.of();
+    /**
+     * Kept across recomputes, so that a change to one of 10,000 objects costs about one: each
+     * informer object's conversion by identity (the informer's store keeps an unchanged object's
+     * instance), the compiler with the zone and service ranges it was made for (it reuses what it
+     * compiled for a service whose instance and slices are the same), the DNS names.
+     */
+    private Map<HasMetadata, Converted> converted = new IdentityHashMap<>();
+    private ServicePortCompiler compiler;
+    private String compilerZone;
+    private List<Ipv4Cidr> compilerCidrs;
+    private final ServiceNames.Incremental namer = new ServiceNames.Incremental();
     private ServiceNames lastNames = ServiceNames.EMPTY;
     private boolean delivered;
     private Set<ManifestError> lastErrors = Set.of();
@@ -288,42 +300,46 @@ public final class KubeStateSource implements DesiredStateSource {
         }
         final Informers current = informers;
         final List<ManifestError> errors = new ArrayList<>();
+        final Map<HasMetadata, Converted> converting = new IdentityHashMap<>(converted.size() + 16);
         final List<Service> services = new ArrayList<>();
         for (final io.fabric8.kubernetes.api.model.Service api : byAge(current.services().getStore().list())) {
-            try {
-                final Service service = ApiObjects.service(api);
-                if (service != null) {
-                    services.add(service);
-                }
-            } catch (final ApiObjects.ApiObjectException e) {
-                errors.add(e.error());
+            final Converted c = converted(api, converting, () -> ApiObjects.service(api));
+            if (c.error() != null) {
+                errors.add(c.error());
+            } else if (c.object() instanceof Service service) {
+                services.add(service);
             }
         }
         final List<EndpointSlice> slices = new ArrayList<>();
         for (final io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice api : current.slices().getStore().list()) {
-            try {
-                final EndpointSlice slice = ApiObjects.slice(api);
-                if (slice != null) {
-                    slices.add(slice);
-                }
-            } catch (final ApiObjects.ApiObjectException e) {
-                errors.add(e.error());
+            final Converted c = converted(api, converting, () -> ApiObjects.slice(api));
+            if (c.error() != null) {
+                errors.add(c.error());
+            } else if (c.object() instanceof EndpointSlice slice) {
+                slices.add(slice);
             }
         }
+        converted = converting;
         final List<Ipv4Cidr> extraCidrs = extraServiceCidrs(current.serviceCidrList(), errors);
         final NodeFacts node = current.node().getStore().list().stream().filter(n -> ctx.config.nodeName().equals(n.getMetadata().getName()))
             .findFirst().map(NodeFacts::of).orElse(null);
         // topology hints name zones: this node's is its Node's label (kube-proxy watches it), else the node config's
         final String zone = node != null ? node.zone() : ctx.config.zone();
-        // a ClusterIP from the cluster's ServiceCIDRs is one the compiler accepts
-        final CompiledServices compiled = new ServicePortCompiler(ctx.config.withExtraServiceCidrs(extraCidrs), zone)
-            .compile(ManifestSet.of(services, slices));
+        // a ClusterIP from the cluster's ServiceCIDRs is one the compiler accepts; the compiler is
+        // kept while they and the zone stay, and compiles again only the services that changed
+        if (compiler == null || !Objects.equals(zone, compilerZone) || !extraCidrs.equals(compilerCidrs)) {
+            compiler = new ServicePortCompiler(ctx.config.withExtraServiceCidrs(extraCidrs), zone);
+            compilerZone = zone;
+            compilerCidrs = extraCidrs;
+        }
+        final List<List<EndpointSlice>> slicesOf = ServicePortCompiler.slicesOf(services, slices);
+        final CompiledServices compiled = compiler.compile(services, slicesOf);
         errors.addAll(compiled.errors());
         logNewErrors(errors);
         checkNode(node);
 
         final List<ServicePortSpec> ports = compiled.ports();
-        final ServiceNames names = ServiceNames.of(services, slices, ports);
+        final ServiceNames names = namer.of(services, slicesOf, ports);
         if (delivered && ports.equals(lastPorts) && names.equals(lastNames) && extraCidrs.equals(lastExtraCidrs)) {
             return; // a no-op change (a resync, a status update Ferry does not use)
         }
@@ -370,6 +386,28 @@ public final class KubeStateSource implements DesiredStateSource {
     }
 
     /** Oldest first (then by namespace and name), so that of two services claiming one address the older keeps it. */
+    /** An informer object converted: the model object (null when skipped, as kube-proxy skips it), or why it cannot be. */
+    private record Converted(Object object, ManifestError error) {
+    }
+
+    private interface Conversion {
+        Object convert() throws ApiObjects.ApiObjectException;
+    }
+
+    /** {@code api} converted, from the last recompute when it is the same instance; recorded in {@code now}. */
+    private Converted converted(final HasMetadata api, final Map<HasMetadata, Converted> now, final Conversion conversion) {
+        Converted c = converted.get(api);
+        if (c == null) {
+            try {
+                c = new Converted(conversion.convert(), null);
+            } catch (final ApiObjects.ApiObjectException e) {
+                c = new Converted(null, e.error());
+            }
+        }
+        now.put(api, c);
+        return c;
+    }
+
     private static <T extends HasMetadata> List<T> byAge(final List<T> objects) {
         final List<T> sorted = new ArrayList<>(objects);
         sorted.sort(Comparator.comparing((T o) -> Objects.toString(o.getMetadata().getCreationTimestamp(), ""))

@@ -1,5 +1,6 @@
 package dev.ferry.control.kube;
 
+import dev.ferry.control.source.DesiredState;
 import dev.ferry.control.testing.Http;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.trace.TraceResult;
@@ -176,6 +177,49 @@ class KubeStateSourceTest {
 
         api.writer.resource(ApiFixtures.node().editMetadata().addToLabels(NodeFacts.ZONE_LABEL, "zone-b").endMetadata().build()).update();
         harness.awaitFromPod(WEB, 80, r -> dnatTo(r, REMOTE_POD + ":8080"), "the node's new zone, zone-b's endpoint");
+    }
+
+    @Test
+    void shouldGiveAfterEveryChangeWhatASourceStartedAfreshGives() throws Exception {
+        // the running source converts and compiles again only what changed (issue 14): held to a fresh one at each step
+        for (int i = 0; i < 20; i++) {
+            create(plain("svc-" + i, "10.96.1." + i, 80));
+            create(slice("svc-" + i + "-a", "svc-" + i, ready("10.244.2." + i, "node-2")));
+        }
+        create(service("headless", "None", 80).build());
+        create(slice("headless-a", "headless", ready(LOCAL_POD, NODE)));
+        startSource();
+        final List<Runnable> steps = List.of(
+            () -> api.writer.resource(slice("svc-3-a", "svc-3", endpoint("10.244.2.3", "node-2", false, false, false))).update(),
+            () -> create(plain("web", WEB, 80)),
+            () -> create(slice("web-a", "web", ready(LOCAL_POD, NODE))),
+            () -> api.writer.resource(service("svc-7", "10.96.1.7", 80).editSpec().editFirstPort().withPort(81).endPort().endSpec()
+                .build()).update(),
+            () -> api.writer.resource(slice("headless-a", "headless", ready(REMOTE_POD, "node-2"))).update(),
+            () -> create(plain("clash", "10.96.1.5", 80)), // svc-5's ClusterIP and port: rejected, svc-5 keeps it
+            () -> api.writer.services().inNamespace("default").withName("svc-5").delete(),
+            () -> api.writer.resources(EndpointSlice.class).inNamespace("default").withName("svc-9-a").delete());
+        int step = 0;
+        for (final Runnable change : steps) {
+            step++;
+            change.run();
+            // the informers deliver in their own time: a fresh source started now must come to the kept one's state
+            final long deadline = System.nanoTime() + SourceHarness.WAIT_MS * 1_000_000;
+            DesiredState kept;
+            DesiredState afresh;
+            do {
+                Thread.sleep(50);
+                try (SourceHarness fresh = new SourceHarness()) {
+                    fresh.start(new KubeStateSource(context()));
+                    afresh = fresh.states.getLast();
+                }
+                kept = harness.states.getLast();
+            } while (!(afresh.ports().equals(kept.ports()) && afresh.names().equals(kept.names())) && System.nanoTime() < deadline);
+            assertEquals(afresh.ports(), kept.ports(), "step " + step + ": service ports");
+            assertEquals(afresh.names(), kept.names(), "step " + step + ": DNS names");
+        }
+        assertEquals("default/clash:http", harness.fromPod("10.96.1.5", 80).service(),
+            "rejected while svc-5 held its ClusterIP, served once svc-5 is gone");
     }
 
     @Test

@@ -1,0 +1,96 @@
+package dev.ferry.control.kube;
+
+import dev.ferry.control.source.DesiredState;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static dev.ferry.control.kube.ApiFixtures.NODE;
+import static dev.ferry.control.kube.ApiFixtures.endpoint;
+import static dev.ferry.control.kube.ApiFixtures.plain;
+import static dev.ferry.control.kube.ApiFixtures.ready;
+import static dev.ferry.control.kube.ApiFixtures.slice;
+
+/**
+ * API mode's share of issue 14's "a change serves in milliseconds": how long one EndpointSlice
+ * update (an endpoint going unready, then ready) takes from the API server's answer to the
+ * write until {@link KubeStateSource} hands the agent the new desired state, with a given number
+ * of services in fabric8's mock API server (CRUD mode). A benchmark, not a test: it prints
+ * figures and asserts nothing. The informer's watch event, the conversion and the compile are
+ * in the figure; the sync after it is not (see ReloadLatencyHarness for that share).
+ *
+ * <pre>
+ * java @control/src/main/dist/jvm.options -cp control/target/test-classes:control/target/classes:$(cat deps.txt) \
+ *     dev.ferry.control.kube.ApiLatencyHarness [services] [repetitions]
+ * </pre>
+ */
+public final class ApiLatencyHarness {
+    private static final int WARMUP = 30;
+
+    private ApiLatencyHarness() {
+    }
+
+    public static void main(final String[] args) throws Exception {
+        final int services = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+        final int repetitions = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+        final Path dir = Files.createTempDirectory("ferry-api-latency");
+        try (MockApi api = MockApi.start()) {
+            final long createStart = System.nanoTime();
+            for (int i = 0; i < services; i++) {
+                final String name = "svc-" + i;
+                api.writer.resource(plain(name, "10.96." + (i >> 8) + "." + (i & 0xFF), 80)).create();
+                api.writer.resource(slice(name + "-a", name, ready("10.244." + (2 + (i >> 8)) + "." + (i & 0xFF), "node-2"))).create();
+            }
+            api.writer.resource(plain("flap", "10.111.0.1", 80)).create();
+            api.writer.resource(slice("flap-a", "flap", ready("10.244.1.9", NODE))).create();
+            System.out.printf("%d services created in the mock API server in %.1f s%n", services + 1,
+                (System.nanoTime() - createStart) / 1e9);
+
+            final LinkedBlockingQueue<Long> delivered = new LinkedBlockingQueue<>();
+            final KubernetesClient client = KubeApi.fromKubeconfig(MockApi.kubeconfig(dir, "http://127.0.0.1:" + api.port()));
+            final KubeStateSource source = new KubeStateSource(new KubeStateSource.Context()
+                .client(client)
+                .nodeConfig(SourceHarness.nodeConfig())
+                .probeIntervalMs(1_000)
+                .startTimeoutMs(120_000));
+            final long startNs = System.nanoTime();
+            source.start((DesiredState state) -> delivered.add(System.nanoTime()));
+            System.out.printf("first desired state after %.1f ms%n", (delivered.take() - startNs) / 1e6);
+
+            final long[] ns = new long[repetitions];
+            for (int i = -WARMUP; i < repetitions; i++) {
+                final boolean ready = (i & 1) != 0;
+                final EndpointSlice next = slice("flap-a", "flap", endpoint("10.244.1.9", NODE, ready, true, false));
+                delivered.clear();
+                api.writer.resource(next).update();
+                final long written = System.nanoTime(); // the API server has answered: the watch event is on its way
+                final Long at = delivered.poll(10, TimeUnit.SECONDS);
+                if (at == null) {
+                    throw new IllegalStateException("no desired state within 10 s of update " + i);
+                }
+                if (i >= 0) {
+                    ns[i] = at - written;
+                }
+                Thread.sleep(20); // a quiet moment between changes, as between real ones
+            }
+            Arrays.sort(ns);
+            System.out.printf("endpoint unready/ready, %d repetitions after %d warm-up: update answered -> desired state, "
+                + "ms median %.3f (min %.3f, max %.3f)%n", repetitions, WARMUP, ns[repetitions / 2] / 1e6, ns[0] / 1e6,
+                ns[repetitions - 1] / 1e6);
+            source.close();
+            client.close();
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (final Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+}
