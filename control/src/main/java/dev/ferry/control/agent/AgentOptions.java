@@ -43,8 +43,13 @@ public record AgentOptions(
     /** Beyond a millisecond a spin is a busy loop: the agent would no longer use no CPU when idle. */
     public static final long MAX_IDLE_SPIN_NS = 1_000_000;
     public static final int DEFAULT_CONNTRACK_CAPACITY = 262_144;
-    /** kube-proxy's nftables defaults: --min-sync-period 1s, --sync-period 30s. */
-    public static final long DEFAULT_SYNC_MIN_INTERVAL_MS = 1_000;
+    /**
+     * kube-proxy's --min-sync-period is 1 s, a bound on rewriting kernel rule sets; a Ferry sync
+     * at 10,000 services costs about 3 ms, so the default only bounds the rate (at most 100 syncs
+     * a second) and a change under steady churn waits milliseconds, not up to a second
+     * (docs/ARCHITECTURE.md, deliberate differences). --sync-period is kube-proxy's 30 s.
+     */
+    public static final long DEFAULT_SYNC_MIN_INTERVAL_MS = 10;
     public static final long DEFAULT_SYNC_MAX_INTERVAL_MS = 30_000;
     public static final String DEFAULT_HEALTHZ_BIND_ADDRESS = "127.0.0.1:10256";
     public static final String DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1:10249";

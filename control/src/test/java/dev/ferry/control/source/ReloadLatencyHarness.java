@@ -171,7 +171,7 @@ public final class ReloadLatencyHarness {
     }
 
     /** {@code count} services svc-1..svc-N in namespace bench, each 80/TCP with a slice of ten endpoints. */
-    private static String fillers(final int count, final boolean allocate) {
+    static String fillers(final int count, final boolean allocate) {
         final StringBuilder y = new StringBuilder(count * 900);
         for (int i = 1; i <= count; i++) {
             final List<String> endpoints = new ArrayList<>();
@@ -195,7 +195,7 @@ public final class ReloadLatencyHarness {
         return service("flap", allocate ? null : "10.96.99.1", List.of("10.244.8.1", "10.244.8.2", "10.244.8.3"), ready);
     }
 
-    private static String service(final String name, final String clusterIp, final List<String> endpoints, final boolean firstReady) {
+    static String service(final String name, final String clusterIp, final List<String> endpoints, final boolean firstReady) {
         final StringBuilder y = new StringBuilder();
         y.append("---\napiVersion: v1\nkind: Service\nmetadata: {name: ").append(name).append(", namespace: bench}\nspec:\n");
         if (clusterIp != null) {

@@ -287,7 +287,7 @@ public final class LabBench {
     private LabResults.Sync change(final Dataplane dataplane, final int services, final List<BenchServices.ServicePort> ports)
             throws IOException {
         final BenchServices.ServicePort added = BenchServices.change(++changeCounter, serverIps.get(0));
-        pause(1_200); // past the agents' minimum sync interval (1 s, kube-proxy's default): a change on a quiet system
+        pause(1_200); // a change on a quiet system: past any batching window (kube-proxy's minimum sync interval is 1 s)
         final double commandMs;
         final long start;
         switch (dataplane) {
