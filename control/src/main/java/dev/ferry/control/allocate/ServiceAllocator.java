@@ -2,6 +2,7 @@ package dev.ferry.control.allocate;
 
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestError;
+import dev.ferry.control.model.ChangedSpan;
 import dev.ferry.control.model.Service;
 import dev.ferry.control.model.ServicePort;
 import dev.ferry.dataplane.addr.Ipv4;
@@ -264,26 +265,33 @@ public final class ServiceAllocator {
      * Returns null when it gives up. The values of services that are gone are free again.
      */
     private Result allocateChanges(final List<Service> services, final Clean previous) {
-        final Set<Service> present = Collections.newSetFromMap(new IdentityHashMap<>());
+        // A clean run accepted every input in order: line the lists up by identity from both
+        // ends, so that only the span where they differ is looked at (a one-file change: a few).
+        final List<Service> before = previous.result().accepted();
+        final ChangedSpan span = ChangedSpan.between(before, services);
+        if (span.start() == span.oldEnd() && span.start() == span.newEnd()) {
+            lastClean = previous;
+            return previous.result(); // the very same services: the same values (remembered holds them)
+        }
+        final Set<Service> oldSpan = Collections.newSetFromMap(new IdentityHashMap<>());
+        oldSpan.addAll(before.subList(span.start(), span.oldEnd()));
+        final Set<Service> newSpan = Collections.newSetFromMap(new IdentityHashMap<>());
         final List<Service> changed = new ArrayList<>();
-        for (final Service service : services) {
-            present.add(service);
+        for (final Service service : services.subList(span.start(), span.newEnd())) {
+            if (!newSpan.add(service)) {
+                return null; // one instance listed twice: a full run rejects the second
+            }
             if (!previous.works().containsKey(service)) {
                 changed.add(service);
+            } else if (!oldSpan.contains(service)) {
+                return null; // an unchanged instance outside the span as well: listed twice
             }
-        }
-        if (present.size() != services.size()) {
-            return null; // one instance listed twice: a full run rejects the second
         }
         final List<Work> gone = new ArrayList<>();
-        for (final Work work : previous.works().values()) {
-            if (!present.contains(work.service)) {
-                gone.add(work);
+        for (final Service service : oldSpan) {
+            if (!newSpan.contains(service)) {
+                gone.add(previous.works().get(service));
             }
-        }
-        if (changed.isEmpty() && gone.isEmpty()) {
-            lastClean = previous;
-            return previous.result(); // the same services: the same values (remembered holds them)
         }
         final Map<Integer, Claim> addresses = previous.addresses();
         final Map<Integer, Claim> ports = previous.ports();
@@ -323,8 +331,10 @@ public final class ServiceAllocator {
         gone.forEach(work -> byInput.remove(work.service));
         works.forEach(work -> byInput.put(work.service, work));
         final List<Service> result = new ArrayList<>(services.size());
-        for (final Service service : services) {
-            result.add(byInput.get(service).allocated());
+        final List<Service> allocatedBefore = previous.result().services(); // aligned with before
+        for (int i = 0; i < services.size(); i++) {
+            result.add(i < span.start() || i >= span.newEnd() ? allocatedBefore.get(span.oldIndex(i))
+                : byInput.get(services.get(i)).allocated());
         }
         if (!recorded(gone).equals(recorded(works))) {
             // Names are unique, so what the gone services held and what the changed ones hold

@@ -1,5 +1,6 @@
 package dev.ferry.control.source;
 
+import dev.ferry.control.model.ChangedSpan;
 import dev.ferry.dataplane.service.EndpointSpec;
 import dev.ferry.dataplane.service.ServicePortSpec;
 
@@ -25,14 +26,17 @@ public final class ChangeCounter {
     public static int[] count(final List<ServicePortSpec> before, final List<ServicePortSpec> after) {
         // Only services with a port spec in one list and not (equal) in the other can have
         // changed: find those first and compare only them below. A source that reuses the specs
-        // of unchanged services hands the very same instances again: pair those off by identity,
-        // which costs no deep hash, and hash only what is left.
-        final Map<ServicePortSpec, Integer> same = new IdentityHashMap<>(before.size());
-        for (final ServicePortSpec spec : before) {
+        // of unchanged services hands the very same instances again, mostly in the same places:
+        // what lines up by identity from both ends pairs off at once (ChangedSpan), the rest is
+        // paired off by identity, which costs no deep hash, and only what is left is hashed.
+        final ChangedSpan span = ChangedSpan.between(before, after);
+        final List<ServicePortSpec> beforeSpan = before.subList(span.start(), span.oldEnd());
+        final Map<ServicePortSpec, Integer> same = new IdentityHashMap<>(beforeSpan.size());
+        for (final ServicePortSpec spec : beforeSpan) {
             same.merge(spec, 1, Integer::sum);
         }
         final Map<ServicePortSpec, Integer> unmatched = new HashMap<>();
-        for (final ServicePortSpec spec : after) {
+        for (final ServicePortSpec spec : after.subList(span.start(), span.newEnd())) {
             final Integer n = same.get(spec);
             if (n == null) {
                 unmatched.merge(spec, -1, Integer::sum);

@@ -36,10 +36,12 @@ import java.util.Map;
  *     dev.ferry.control.source.ReloadLatencyHarness [services] [repetitions] [--allocate] [--flap-first]
  * </pre>
  * {@code --allocate} leaves the fillers' ClusterIPs to the allocator instead of writing them;
- * {@code --flap-first} runs the endpoint changes before the new files.
+ * {@code --flap-first} runs the endpoint changes before the new files; {@code -Dferry.harness.each} prints every
+ * change's figures.
  */
 public final class ReloadLatencyHarness {
-    private static final int WARMUP = 30;
+    /** Changes before the timed ones: {@code -Dferry.harness.warmup=0} times a cold reload path, as the agent's first changes meet it. */
+    private static final int WARMUP = Integer.getInteger("ferry.harness.warmup", 30);
     /** CPU time as well as wall time: on a shared machine the wall time includes waiting for a core. */
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -140,6 +142,10 @@ public final class ReloadLatencyHarness {
                 throw new IllegalStateException(name + ": expected a one-service change, got " + snapshot.serviceChanges()
                     + " service and " + snapshot.endpointChanges() + " endpoint changes, errors " + snapshot.errors());
             }
+            if (System.getProperty("ferry.harness.each") != null) {
+                System.out.printf("  change %d: reload %.1f ms, sync %.1f ms (%s)%n", i, (reloaded - start) / 1e6,
+                    (synced - compiled) / 1e6, stageLine(pipeline));
+            }
             if (i >= 0) {
                 reload[i] = reloaded - start;
                 reloadCpu[i] = reloadedCpu - startCpu;
@@ -160,6 +166,14 @@ public final class ReloadLatencyHarness {
         print("ServiceTable.compile (reusing the serving table)", table);
         print("ServiceSync.sync (compile included)", syncs);
         print("allocation store, after the hand-over", stores);
+    }
+
+    private static String stageLine(final ManifestPipeline pipeline) {
+        final StringBuilder line = new StringBuilder();
+        for (final ManifestPipeline.Stage stage : ManifestPipeline.Stage.values()) {
+            line.append(stage.name().toLowerCase()).append(' ').append(String.format("%.1f", pipeline.lastStageNs(stage) / 1e6)).append(' ');
+        }
+        return line.toString().trim();
     }
 
     private static void print(final String what, final long[] ns) {
