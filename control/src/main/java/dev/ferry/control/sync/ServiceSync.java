@@ -6,19 +6,14 @@ import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
-import dev.ferry.dataplane.service.EndpointSet;
-import dev.ferry.dataplane.service.EndpointSpec;
 import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.Protocol;
-import dev.ferry.dataplane.service.ServicePort;
 import dev.ferry.dataplane.service.ServicePortSpec;
 import dev.ferry.dataplane.service.ServiceTable;
 
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -71,6 +66,8 @@ public final class ServiceSync {
     private Set<Integer> lastHealthCheckPorts = Set.of();
     private EndpointPorts lastSteeredReplies = EndpointPorts.NONE;
     private boolean firstSync = true;
+    /** What the host side needs from the table, counted from one table to the next by what changed. */
+    private final TableFacts facts = new TableFacts();
 
     public ServiceSync(final NodeSpec node, final ServiceTableHolder holder, final ConntrackTable conntrack,
                        final HostState host, final Listener listener) {
@@ -143,25 +140,25 @@ public final class ServiceSync {
             queuedAt = oldestUnsyncedChangeMs;
             oldestUnsyncedChangeMs = 0;
         }
-        final ServiceTable previous = holder.get();
         final ServiceTable next;
         try {
             // the service ports whose specs did not change are taken over from the table serving now
-            next = ServiceTable.compile(node.withExtraServiceCidrs(extraCidrs), specs, previous);
+            next = ServiceTable.compile(node.withExtraServiceCidrs(extraCidrs), specs, holder.get());
         } catch (final IllegalArgumentException e) {
             LOG.severe("sync skipped, the last good state keeps serving: " + e.getMessage());
             listener.onSync(System.nanoTime() - start, queuedAt, false);
             return;
         }
+        final List<Long> udpEndpointsGone = facts.update(next);
         // Replies from a new endpoint port are steered before the table that DNATs to it serves.
-        final EndpointPorts endpointPorts = endpointPorts(next);
+        final EndpointPorts endpointPorts = facts.endpointPorts();
         final EndpointPorts steeredDuringSwap = lastSteeredReplies.union(endpointPorts);
         if (!steeredDuringSwap.equals(lastSteeredReplies)) {
             host.steerReplies(steeredDuringSwap);
         }
         // Routes into ferry0 go before the table that no longer claims them serves, and come after
         // the one that does: in between, a packet to them would be passed back and routed in again.
-        final Set<Ipv4Cidr> routed = routedPrefixes(next, node.serviceCidrs());
+        final Set<Ipv4Cidr> routed = facts.routedPrefixes(node.serviceCidrs());
         final Set<Ipv4Cidr> kept = new LinkedHashSet<>(lastRoutedPrefixes);
         kept.retainAll(routed);
         if (!kept.equals(lastRoutedPrefixes)) {
@@ -173,13 +170,13 @@ public final class ServiceSync {
             nameSink.accept(names);
             lastNames = names;
         }
-        flushRemovedUdpEndpoints(previous, next);
+        flushUdpFlowsTo(udpEndpointsGone);
         steerRepliesAfterSwap(endpointPorts, steeredDuringSwap);
         if (!routed.equals(lastRoutedPrefixes)) {
             host.routePrefixes(routed);
             lastRoutedPrefixes = routed;
         }
-        final Set<Integer> healthPorts = healthCheckNodePorts(next);
+        final Set<Integer> healthPorts = facts.healthCheckNodePorts();
         if (!healthPorts.equals(lastHealthCheckPorts)) {
             host.deliverLocally(healthPorts);
             lastHealthCheckPorts = healthPorts;
@@ -225,27 +222,9 @@ public final class ServiceSync {
         return out.build();
     }
 
-    /**
-     * The (protocol, port) of every endpoint of the snapshot, ready or not (a readiness flap then
-     * changes no rule): where replies of DNATed flows come from.
-     */
-    static EndpointPorts endpointPorts(final ServiceTable table) {
-        final EndpointPorts.Builder out = EndpointPorts.builder();
-        for (final ServicePort port : table.ports()) {
-            for (final EndpointSpec endpoint : port.spec().endpoints()) {
-                out.add(port.protocol(), endpoint.port());
-            }
-        }
-        return out.build();
-    }
-
-    private void flushRemovedUdpEndpoints(final ServiceTable previous, final ServiceTable next) {
-        if (previous == null) {
-            return;
-        }
-        final Set<Long> before = udpEndpoints(previous);
-        before.removeAll(udpEndpoints(next));
-        for (final long endpoint : before) {
+    /** Flushes the conntrack entries of UDP flows to endpoints no service port has any more (TCP flows drain on their own). */
+    private void flushUdpFlowsTo(final List<Long> endpoints) {
+        for (final long endpoint : endpoints) {
             final int address = (int) (endpoint >>> 16);
             final int port = (int) (endpoint & 0xFFFF);
             final int flushed = conntrack.flushBackendIpv4(Protocol.UDP.number(), address, port);
@@ -253,35 +232,6 @@ public final class ServiceSync {
                 LOG.info("flushed " + flushed + " UDP conntrack entries to removed endpoint " + Ipv4.format(address, port));
             }
         }
-    }
-
-    private static Set<Long> udpEndpoints(final ServiceTable table) {
-        final Set<Long> out = new HashSet<>();
-        for (final ServicePort port : table.ports()) {
-            if (port.protocol() != Protocol.UDP) {
-                continue;
-            }
-            addAll(out, port.clusterEndpoints());
-            addAll(out, port.localEndpoints());
-        }
-        return out;
-    }
-
-    private static void addAll(final Set<Long> out, final EndpointSet set) {
-        for (int i = 0; i < set.size(); i++) {
-            out.add(((set.address(i) & 0xFFFFFFFFL) << 16) | set.port(i));
-        }
-    }
-
-    /** The healthCheckNodePorts of the snapshot: the node itself answers them. */
-    static Set<Integer> healthCheckNodePorts(final ServiceTable table) {
-        final Set<Integer> out = new TreeSet<>();
-        for (final ServicePort port : table.ports()) {
-            if (port.spec().healthCheckNodePort() > 0) {
-                out.add(port.spec().healthCheckNodePort());
-            }
-        }
-        return Set.copyOf(out);
     }
 
     /** The host side of a sync: what must be routed into ferry0, and which node ports stay local. */
@@ -313,35 +263,5 @@ public final class ServiceSync {
 
         /** Steer into ferry0 exactly the replies coming from these endpoint ports (of local pods, and to local pods). */
         void steerReplies(EndpointPorts ports);
-    }
-
-    /**
-     * What must be routed into ferry0 beyond {@code installed} (the node config's serviceCIDRs,
-     * routed at start): the table's other service ranges, whole, so that their unallocated
-     * addresses reach the table's DROP as the config's do; and, each as a /32, the ClusterIPs,
-     * externalIPs and LoadBalancer IPs outside every service range, without which a pod's
-     * packet to one would leave untranslated.
-     */
-    static Set<Ipv4Cidr> routedPrefixes(final ServiceTable table, final List<Ipv4Cidr> installed) {
-        final Set<Ipv4Cidr> out = new LinkedHashSet<>();
-        for (final Ipv4Cidr range : table.node().serviceCidrs()) {
-            if (installed.stream().noneMatch(own -> own.covers(range))) {
-                out.add(range);
-            }
-        }
-        for (final ServicePort port : table.ports()) {
-            addOutsideServiceRanges(out, table, port.spec().clusterIps());
-            addOutsideServiceRanges(out, table, port.spec().externalIps());
-            addOutsideServiceRanges(out, table, port.spec().loadBalancerIps());
-        }
-        return Set.copyOf(out);
-    }
-
-    private static void addOutsideServiceRanges(final Set<Ipv4Cidr> out, final ServiceTable table, final List<Integer> addresses) {
-        for (final int address : addresses) {
-            if (!table.inServiceCidrs(address)) {
-                out.add(new Ipv4Cidr(address, 32));
-            }
-        }
     }
 }
