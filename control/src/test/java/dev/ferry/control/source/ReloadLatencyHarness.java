@@ -64,6 +64,7 @@ public final class ReloadLatencyHarness {
             System.out.printf("%d services (%s ClusterIPs), first load %.1f ms, %d service ports, %d errors%n", services + 1,
                 allocate ? "allocated" : "written", (System.nanoTime() - loadStart) / 1e6, first.servicePorts().size(),
                 first.errors().size());
+            System.out.println("  first load by stage, ms: " + stageLine(pipeline));
 
             final NodeSpec node = Manifests.NODE.toNodeSpec();
             final ConntrackTable conntrack = ConntrackTable.inMemory(1024, ConntrackTimeouts.kubeProxyDefaults());
