@@ -128,6 +128,11 @@ public final class BenchServices {
 
     /** Service and EndpointSlice manifests (YAML, one document each) for the given ports, grouped by service. */
     public static String manifests(final List<ServicePort> ports) {
+        return manifests(ports, true);
+    }
+
+    /** As {@link #manifests(List)}, every endpoint's {@code ready} condition {@code ready}. */
+    public static String manifests(final List<ServicePort> ports, final boolean ready) {
         final StringBuilder y = new StringBuilder(ports.size() * 1200);
         y.append("# Written by ferry bench lab: selector-less Services with their EndpointSlices.\n");
         int i = 0;
@@ -160,7 +165,7 @@ public final class BenchServices {
                     .append(service).append("}\naddressType: IPv4\nports:\n- {name: ").append(p.portName()).append(", protocol: ")
                     .append(p.protocol()).append(", port: ").append(p.endpoints().get(0).port()).append("}\nendpoints:\n");
                 for (final Endpoint e : p.endpoints()) {
-                    y.append("- {addresses: [").append(e.ip()).append("], conditions: {ready: true}}\n");
+                    y.append("- {addresses: [").append(e.ip()).append("], conditions: {ready: ").append(ready).append("}}\n");
                 }
             }
             i = j;

@@ -228,6 +228,16 @@ public final class LabBench {
                     results.syncs().add(change);
                     say(String.format("   one-service change: command %.1f ms, serving after %.1f ms", change.commandMs(), change.servingMs()));
                 }
+                if (!dataplane.kernel() && !changed.isEmpty()) {
+                    for (int i = 0; i < settings.changes(); i++) {
+                        final LabResults.Sync unready = endpointChange(dataplane, services, false);
+                        final LabResults.Sync ready = endpointChange(dataplane, services, true);
+                        results.syncs().add(unready);
+                        results.syncs().add(ready);
+                        say(String.format("   endpoint change: unready, refused after %.1f ms; ready again, served after %.1f ms",
+                            unready.servingMs(), ready.servingMs()));
+                    }
+                }
             }
         } catch (final RuntimeException e) {
             say("   " + dataplane.label() + " failed: " + e.getMessage());
@@ -321,6 +331,40 @@ public final class LabBench {
         final double serving = waitServing(added.clusterIp(), added.port(), start);
         changed.add(added);
         return new LabResults.Sync(dataplane.label(), services, "change", commandMs, serving);
+    }
+
+    /**
+     * The last added change service's only endpoint going unready (until a connection to its
+     * ClusterIP is refused: no endpoint left) or ready again (until one is answered), written
+     * into its manifest file as an EndpointSlice update. Ferry's dataplanes only: the kernel
+     * baselines have no incremental transaction for it here.
+     */
+    private LabResults.Sync endpointChange(final Dataplane dataplane, final int services, final boolean ready) throws IOException {
+        final BenchServices.ServicePort port = changed.getLast();
+        pause(1_200);
+        final long start = System.nanoTime();
+        LabManifests.writeAtomically(agentManifests().resolve("90-" + port.service() + ".yaml"),
+            BenchServices.manifests(List.of(port), ready));
+        final double ms = ready ? waitServing(port.clusterIp(), port.port(), start) : waitRefused(port.clusterIp(), port.port(), start);
+        return new LabResults.Sync(dataplane.label(), services, ready ? "endpoint ready" : "endpoint unready", Double.NaN, ms);
+    }
+
+    /** Until a connection from the client pod to {@code ip:port} is refused, as to a service without endpoints. */
+    private double waitRefused(final String ip, final int port, final long startNs) {
+        return NetworkNamespace.call(clientNetns, () -> {
+            final long deadline = startNs + TimeUnit.MILLISECONDS.toNanos(SERVING_TIMEOUT_MS);
+            while (System.nanoTime() < deadline) {
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress(ip, port), PROBE_TIMEOUT_MS);
+                    Thread.sleep(1); // still answered: the change is not served yet
+                } catch (final java.net.ConnectException e) {
+                    return (System.nanoTime() - startNs) / 1e6;
+                } catch (final IOException e) {
+                    // a timeout: try again
+                }
+            }
+            throw new LabException(ip + ":" + port + " still answered " + SERVING_TIMEOUT_MS / 1000 + " s after its endpoint went unready");
+        });
     }
 
     private double baseline(final String action, final String mode, final Path file) {

@@ -184,6 +184,28 @@ public final class LabReport {
                     .append(String.join(", ", change.stream().map(s -> fmt(s.servingMs())).toList())).append(" |\n");
             }
         }
+        final StringBuilder endpoints = new StringBuilder();
+        for (final int n : counts) {
+            for (final String p : planes) {
+                final List<LabResults.Sync> unready = syncs(results, p, n, "endpoint unready");
+                final List<LabResults.Sync> ready = syncs(results, p, n, "endpoint ready");
+                if (unready.isEmpty() && ready.isEmpty()) {
+                    continue;
+                }
+                endpoints.append("| ").append(p).append(" | ").append(String.format("%,d", n)).append(" | ")
+                    .append(fmt(median(results, p, n, "endpoint unready", LabResults.Sync::servingMs))).append(" | ")
+                    .append(fmt(median(results, p, n, "endpoint ready", LabResults.Sync::servingMs))).append(" | ")
+                    .append(String.join(", ", unready.stream().map(s -> fmt(s.servingMs())).toList())).append(" | ")
+                    .append(String.join(", ", ready.stream().map(s -> fmt(s.servingMs())).toList())).append(" |\n");
+            }
+        }
+        if (!endpoints.isEmpty()) {
+            md.append("\nEndpoint changes (Ferry's dataplanes): the last added service's only endpoint going unready in its ")
+                .append("EndpointSlice, until a connection to the ClusterIP is refused (no endpoint left), and ready again, until ")
+                .append("one is answered.\n\n")
+                .append("| dataplane | services | unready → refused ms (median) | ready → served ms (median) | unready (each) | ready (each) |\n")
+                .append("|---|---:|---:|---:|---|---|\n").append(endpoints);
+        }
         md.append("\n![programming](charts/lab-programming.png)\n");
         return md.toString();
     }
