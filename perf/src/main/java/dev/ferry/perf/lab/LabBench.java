@@ -349,24 +349,6 @@ public final class LabBench {
         return new LabResults.Sync(dataplane.label(), services, ready ? "endpoint ready" : "endpoint unready", Double.NaN, ms);
     }
 
-    /** Until a connection from the client pod to {@code ip:port} is refused, as to a service without endpoints. */
-    private double waitRefused(final String ip, final int port, final long startNs) {
-        return NetworkNamespace.call(clientNetns, () -> {
-            final long deadline = startNs + TimeUnit.MILLISECONDS.toNanos(SERVING_TIMEOUT_MS);
-            while (System.nanoTime() < deadline) {
-                try (Socket socket = new Socket()) {
-                    socket.connect(new InetSocketAddress(ip, port), PROBE_TIMEOUT_MS);
-                    Thread.sleep(1); // still answered: the change is not served yet
-                } catch (final java.net.ConnectException e) {
-                    return (System.nanoTime() - startNs) / 1e6;
-                } catch (final IOException e) {
-                    // a timeout: try again
-                }
-            }
-            throw new LabException(ip + ":" + port + " still answered " + SERVING_TIMEOUT_MS / 1000 + " s after its endpoint went unready");
-        });
-    }
-
     private double baseline(final String action, final String mode, final Path file) {
         final List<String> command = new ArrayList<>(List.of("bash", baselineScript.toString(), action, "--netns", node.netns()));
         if (mode != null) {
@@ -512,23 +494,43 @@ public final class LabBench {
      * {@value #PROBE_TIMEOUT_MS} ms) until one succeeds; returns the ms since {@code startNs}.
      */
     private double waitServing(final String ip, final int port, final long startNs) {
+        return waitProbe(ip, port, startNs, true);
+    }
+
+    /** Until a connection from the client pod to {@code ip:port} is refused, as to a service without endpoints. */
+    private double waitRefused(final String ip, final int port, final long startNs) {
+        return waitProbe(ip, port, startNs, false);
+    }
+
+    /**
+     * Milliseconds from {@code startNs} until a connection from the client pod to {@code ip:port}
+     * is answered ({@code answered}) or refused (not), probing every {@link #PROBE_TIMEOUT_MS}.
+     */
+    private double waitProbe(final String ip, final int port, final long startNs, final boolean answered) {
         return NetworkNamespace.call(clientNetns, () -> {
             final long deadline = startNs + TimeUnit.MILLISECONDS.toNanos(SERVING_TIMEOUT_MS);
             while (System.nanoTime() < deadline) {
                 try (Socket socket = new Socket()) {
                     socket.connect(new InetSocketAddress(ip, port), PROBE_TIMEOUT_MS);
-                    return (System.nanoTime() - startNs) / 1e6;
+                    if (answered) {
+                        return (System.nanoTime() - startNs) / 1e6;
+                    }
+                    Thread.sleep(1); // still answered: the change is not served yet
                 } catch (final IOException e) {
+                    if (!answered && e instanceof java.net.ConnectException) {
+                        return (System.nanoTime() - startNs) / 1e6;
+                    }
                     if (agent != null && !agent.isAlive()) {
                         throw new LabException("the agent exited; its log ends:\n"
                             + LabState.tail(settings.stateDir().resolve("logs").resolve("agent-" + agentPortType() + ".log"), 15));
                     }
-                    if (!(e instanceof java.net.SocketTimeoutException)) {
+                    if (answered && !(e instanceof java.net.SocketTimeoutException)) {
                         Thread.sleep(1); // refused or unreachable at once: do not spin
                     }
                 }
             }
-            throw new LabException(ip + ":" + port + " not served within " + SERVING_TIMEOUT_MS / 1000 + " s");
+            throw new LabException(ip + ":" + port + (answered ? " not served" : " still answered") + " within "
+                + SERVING_TIMEOUT_MS / 1000 + " s");
         });
     }
 
