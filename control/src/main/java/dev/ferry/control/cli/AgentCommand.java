@@ -179,13 +179,14 @@ final class AgentCommand implements Callable<Integer> {
                 .nodeConfig(config)
                 .fromNode(fromNode.fromNode())
                 .startTimeoutMs(apiWaitMs)
+                .names(options.dns().enabled()) // without a DNS server nothing reads them
                 .nodeChanged(change -> {
                     // Like kube-proxy: the routing is built around the node's address and pod range, so exit
                     // (non-zero) and let systemd or the DaemonSet start an agent that reads the new ones.
                     restartBecause.set(change);
                     Thread.ofPlatform().name("ferry-stop").start(agent::close);
                 }))
-            : new ManifestStateSource(config, manifests, options.allocationsFile());
+            : new ManifestStateSource(config, manifests, options.allocationsFile(), options.dns().enabled());
         try {
             agent.start(source, new ServiceHealthServer(config.toNodeSpec().nodePortIps()));
         } catch (final RuntimeException e) {

@@ -339,7 +339,7 @@ public final class KubeStateSource implements DesiredStateSource {
         checkNode(node);
 
         final List<ServicePortSpec> ports = compiled.ports();
-        final ServiceNames names = namer.of(services, slicesOf, ports);
+        final ServiceNames names = ctx.names ? namer.of(services, slicesOf, ports) : ServiceNames.EMPTY;
         if (delivered && ports.equals(lastPorts) && names.equals(lastNames) && extraCidrs.equals(lastExtraCidrs)) {
             return; // a no-op change (a resync, a status update Ferry does not use)
         }
@@ -536,6 +536,13 @@ public final class KubeStateSource implements DesiredStateSource {
         private Consumer<String> nodeChanged = change -> { };
         private long probeIntervalMs = DEFAULT_PROBE_INTERVAL_MS;
         private long startTimeoutMs = DEFAULT_START_TIMEOUT_MS;
+        private boolean names = true;
+
+        /** False when nothing reads the services' DNS names (the agent without a DNS server): none are made. Default true. */
+        public Context names(final boolean wanted) {
+            this.names = wanted;
+            return this;
+        }
 
         /** The API connection (see {@link KubeApi}); the source closes it. Required. */
         public Context client(final KubernetesClient client) {

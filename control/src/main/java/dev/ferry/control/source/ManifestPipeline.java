@@ -65,6 +65,8 @@ final class ManifestPipeline {
     private final ServicePortCompiler compiler;
     /** Kept across reloads: it names again only the services that changed. */
     private final ServiceNames.Incremental namer = new ServiceNames.Incremental();
+    /** False when nothing reads the names (no DNS server): then none are made, and snapshots carry {@link ServiceNames#EMPTY}. */
+    private boolean nameServices = true;
     private final Map<String, ManifestFile> lastParsed = new HashMap<>();
     /** Each file's state when it was last parsed: an unchanged file is not read again. */
     private final Map<String, FileState> parsedState = new HashMap<>();
@@ -105,6 +107,12 @@ final class ManifestPipeline {
         this.stored = remembered;
         this.allocator = new ServiceAllocator(config, remembered);
         this.compiler = new ServicePortCompiler(config);
+    }
+
+    /** Whether snapshots carry the services' DNS names; before the first reload. */
+    ManifestPipeline nameServices(final boolean wanted) {
+        this.nameServices = wanted;
+        return this;
     }
 
     /** The last snapshot produced, or null before the first reload. */
@@ -206,7 +214,7 @@ final class ManifestPipeline {
         stageStartNs = timed(Stage.ENDPOINTS, stageStartNs);
         final CompiledServices compiled = compiler.compile(allocated.services(), slices);
         stageStartNs = timed(Stage.COMPILE, stageStartNs);
-        final ServiceNames names = namer.of(allocated.services(), slices, compiled.ports());
+        final ServiceNames names = nameServices ? namer.of(allocated.services(), slices, compiled.ports()) : ServiceNames.EMPTY;
 
         final List<ManifestError> errors = new ArrayList<>();
         if (storeReadError != null) {

@@ -70,6 +70,7 @@ public final class ManifestSource implements AutoCloseable {
         private Consumer<SourceSnapshot> listener;
         private Path allocationStateFile;
         private long minIntervalMs = DEFAULT_MIN_INTERVAL_MS;
+        private boolean names = true;
         private long rescanPeriodMs = DEFAULT_RESCAN_PERIOD_MS;
         private String threadName = "ferry-manifest-source";
 
@@ -106,6 +107,12 @@ public final class ManifestSource implements AutoCloseable {
         /** How often files are compared with what was last read, in case a watch event was lost. */
         public Context rescanPeriodMs(final long rescanPeriodMs) {
             this.rescanPeriodMs = rescanPeriodMs;
+            return this;
+        }
+
+        /** False when nothing reads the services' DNS names (the agent without a DNS server): none are made. Default true. */
+        public Context names(final boolean wanted) {
+            this.names = wanted;
             return this;
         }
 
@@ -156,7 +163,7 @@ public final class ManifestSource implements AutoCloseable {
     public ManifestSource(final Context context) {
         this.context = context.conclude();
         this.pipeline = new ManifestPipeline(context.paths, context.nodeConfig,
-            context.allocationStateFile == null ? null : new AllocationStore(context.allocationStateFile));
+            context.allocationStateFile == null ? null : new AllocationStore(context.allocationStateFile)).nameServices(context.names);
         this.thread = Thread.ofPlatform().name(context.threadName).daemon(true).unstarted(this::run);
     }
 

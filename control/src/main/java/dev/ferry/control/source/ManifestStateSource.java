@@ -23,11 +23,14 @@ public final class ManifestStateSource implements DesiredStateSource {
     private final NodeConfig config;
     private final List<Path> paths;
     private final Path allocationFile;
+    private final boolean names;
     private ManifestSource source;
     private SyncTracker tracker;
     private long stateWriteErrorsSeen;
 
-    public ManifestStateSource(final NodeConfig config, final List<Path> paths, final Path allocationFile) {
+    /** @param names whether the states carry the services' DNS names (false: no DNS server reads them, none are made) */
+    public ManifestStateSource(final NodeConfig config, final List<Path> paths, final Path allocationFile, final boolean names) {
+        this.names = names;
         this.config = config;
         this.paths = List.copyOf(paths);
         this.allocationFile = allocationFile;
@@ -54,6 +57,7 @@ public final class ManifestStateSource implements DesiredStateSource {
             .paths(paths)
             .allocationStateFile(allocationFile)
             .listener(forward)
+            .names(names)
             .threadName("ferry-manifests"));
         final SourceSnapshot first = source.loadNow();
         LOG.info("manifests " + paths + ": " + first.servicePorts().size() + " service ports, " + first.errors().size() + " rejected objects");

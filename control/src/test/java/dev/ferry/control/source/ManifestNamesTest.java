@@ -94,6 +94,18 @@ class ManifestNamesTest {
     }
 
     @Test
+    void shouldMakeNoNamesWhenNothingReadsThem() throws Exception {
+        final Path manifests = Files.createDirectories(dir.resolve("manifests"));
+        Files.writeString(manifests.resolve("all.yaml"), docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), HEADLESS,
+            dbPod("db-0", "10.244.1.7", true, "db-0"), EXTERNAL));
+        final SourceSnapshot named = new ManifestPipeline(List.of(manifests), NODE, null).reload(1000);
+        final SourceSnapshot unnamed = new ManifestPipeline(List.of(manifests), NODE, null).nameServices(false).reload(1000);
+        assertEquals(3, named.names().entries().size());
+        assertEquals(ServiceNames.EMPTY, unnamed.names(), "an agent without a DNS server names nothing");
+        assertEquals(named.servicePorts(), unnamed.servicePorts(), "the dataplane's input is the same");
+    }
+
+    @Test
     void shouldRejectAnExternalNameThatIsNoDnsName() throws Exception {
         final Path manifests = Files.createDirectories(dir.resolve("manifests"));
         Files.writeString(manifests.resolve("ext.yaml"), EXTERNAL.replace("example.org.", "Not_A_Name"));
