@@ -96,31 +96,11 @@ public record ServiceNames(List<Entry> entries) {
     }
 
     /**
-     * The names of {@code services} with the endpoints of {@code slices}.
-     *
-     * @param services the services as compiled (allocated), data path or not
-     * @param slices   the slices the compiler was given (written, mirrored or derived)
-     * @param compiled the compiler's service ports: a service with a data path is named only when it has some
-     */
-    public static ServiceNames of(final List<Service> services, final List<EndpointSlice> slices,
-                                  final List<ServicePortSpec> compiled) {
-        final Map<String, List<EndpointSlice>> slicesByService = new HashMap<>();
-        for (final EndpointSlice slice : slices) {
-            slicesByService.computeIfAbsent(slice.ref().namespace() + "/" + slice.serviceName(), k -> new ArrayList<>()).add(slice);
-        }
-        final List<List<EndpointSlice>> slicesOf = new ArrayList<>(services.size());
-        for (final Service service : services) {
-            slicesOf.add(slicesByService.getOrDefault(service.ref().key(), List.of()));
-        }
-        return new Incremental().of(services, slicesOf, compiled);
-    }
-
-    /**
-     * Names kept across calls, for a source that recomputes its state at every change (the
-     * manifest pipeline): a service whose instance, served state and (headless) slices are those
-     * of the last call keeps its entry, so that a change to one of 10,000 services names one
-     * again, not 10,000. The services are lined up with the last call's by identity
-     * ({@link ChangedSpan}), without a map. Gives what {@link #of(List, List, List)} gives. Not
+     * The names of a source's services, kept across calls: a source recomputes its state at
+     * every change (the manifest pipeline, the API source), and a service whose instance, served
+     * state and (headless) slices are those of the last call keeps its entry, so that a change to
+     * one of 10,000 services names one again, not 10,000. The services are lined up with the last
+     * call's by identity ({@link ChangedSpan}), without a map; a first call names every one. Not
      * thread-safe.
      */
     public static final class Incremental {

@@ -385,7 +385,6 @@ public final class KubeStateSource implements DesiredStateSource {
         return List.copyOf(ranges);
     }
 
-    /** Oldest first (then by namespace and name), so that of two services claiming one address the older keeps it. */
     /** An informer object converted: the model object (null when skipped, as kube-proxy skips it), or why it cannot be. */
     private record Converted(Object object, ManifestError error) {
     }
@@ -408,6 +407,7 @@ public final class KubeStateSource implements DesiredStateSource {
         return c;
     }
 
+    /** Oldest first (then by namespace and name), so that of two services claiming one address the older keeps it. */
     private static <T extends HasMetadata> List<T> byAge(final List<T> objects) {
         final List<T> sorted = new ArrayList<>(objects);
         sorted.sort(Comparator.comparing((T o) -> Objects.toString(o.getMetadata().getCreationTimestamp(), ""))
