@@ -14,9 +14,10 @@ import org.agrona.concurrent.EpochClock;
  * One queue, run to completion: reads a batch from its port, runs each packet through its
  * {@link PacketProcessor} in place in the port's memory (past the port's metadata, which
  * travels along untouched), sends it back, and flushes the port once per batch. There is no
- * handoff between threads on the packet path: this agent's thread is the port's only user, so
- * it may ask the port about a packet's metadata ({@link PacketPort#checksumPartial}) and write
- * a reply's ({@link PacketPort#writeReplyMetadata}).
+ * handoff between threads on the packet path: this agent's thread is the port's only user. The
+ * agent never reads or writes the metadata: the port checks it and says whether the checksum is
+ * partial ({@link PacketHandler#onPacket}), or refuses the frame ({@link PacketHandler#onRefused}),
+ * and fills in a reply's ({@link PacketPort#sendReply}).
  *
  * <p>The clock is read once per duty cycle. A queue with {@code gcSlice > 0} also sweeps that
  * many conntrack entries per duty cycle, so expired flows are reclaimed without a pause; its
@@ -73,19 +74,11 @@ public final class QueueAgent implements Agent, PacketHandler {
     }
 
     @Override
-    public void onPacket(final MutableDirectBuffer buffer, final int offset, final int length) {
+    public void onPacket(final MutableDirectBuffer buffer, final int offset, final int length, final boolean checksumPartial) {
         counters.increment(CounterType.RX_PACKETS);
-        if (metadataLength > 0) {
-            final DropReason bad = port.checkMetadata(buffer, offset, length);
-            if (bad != null) {
-                counters.drop(bad); // a malformed virtio header or GSO frame: never passed on
-                return;
-            }
-        }
-        final boolean partial = metadataLength > 0 && port.checksumPartial(buffer, offset);
         final PacketProcessor.Action action;
         try {
-            action = processor.process(buffer, offset + metadataLength, length - metadataLength, now.time(), partial);
+            action = processor.process(buffer, offset + metadataLength, length - metadataLength, now.time(), checksumPartial);
         } catch (final RuntimeException e) {
             // a bug must cost one packet, not the rest of the batch or the queue's thread
             counters.drop(DropReason.PROCESSING_ERROR);
@@ -97,20 +90,23 @@ public final class QueueAgent implements Agent, PacketHandler {
             return;
         }
         switch (action) {
-            case FORWARD -> send(buffer, offset, length);
-            case REPLY -> {
-                // the processor wrote the answer after metadataLength bytes of headroom
-                port.writeReplyMetadata(buffer, offset, processor.replyBuffer(), 0);
-                send(processor.replyBuffer(), 0, metadataLength + processor.replyLength());
-            }
+            case FORWARD -> counted(port.send(buffer, offset, length));
+            // the processor wrote the answer after metadataLength bytes of headroom, for the port to fill in
+            case REPLY -> counted(port.sendReply(processor.replyBuffer(), 0, metadataLength + processor.replyLength()));
             case DROP -> {
                 // counted by the processor
             }
         }
     }
 
-    private void send(final MutableDirectBuffer buffer, final int offset, final int length) {
-        if (port.send(buffer, offset, length)) {
+    @Override
+    public void onRefused(final DropReason reason) {
+        counters.increment(CounterType.RX_PACKETS);
+        counters.drop(reason); // a malformed virtio header or GSO frame: never passed on
+    }
+
+    private void counted(final boolean sent) {
+        if (sent) {
             counters.increment(CounterType.TX_PACKETS);
         } else {
             counters.drop(DropReason.TX_FAILED);

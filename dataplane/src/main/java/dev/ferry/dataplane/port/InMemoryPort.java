@@ -1,6 +1,5 @@
 package dev.ferry.dataplane.port;
 
-import dev.ferry.dataplane.packet.DropReason;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -41,20 +40,11 @@ public final class InMemoryPort implements PacketPort {
     }
 
     @Override
-    public DropReason checkMetadata(final DirectBuffer buffer, final int metadataOffset, final int length) {
-        return virtioHeader ? VirtioHeader.check(buffer, metadataOffset, 0, length - VirtioHeader.LENGTH) : null;
-    }
-
-    @Override
-    public boolean checksumPartial(final DirectBuffer buffer, final int metadataOffset) {
-        return virtioHeader && VirtioHeader.checksumPartial(buffer, metadataOffset);
-    }
-
-    @Override
-    public void writeReplyMetadata(final DirectBuffer in, final int inOffset, final MutableDirectBuffer out, final int outOffset) {
+    public boolean sendReply(final MutableDirectBuffer buffer, final int offset, final int length) {
         if (virtioHeader) {
-            VirtioHeader.writeComplete(out, outOffset);
+            VirtioHeader.writeComplete(buffer, offset);
         }
+        return send(buffer, offset, length);
     }
 
     /** Queues a packet as if the kernel had written it into the device (any thread). */
@@ -96,7 +86,11 @@ public final class InMemoryPort implements PacketPort {
         byte[] packet;
         while (count < maxPackets && (packet = inbound.poll()) != null) {
             receiveBuffer.wrap(packet);
-            handler.onPacket(receiveBuffer, 0, packet.length);
+            if (virtioHeader) {
+                VirtioHeader.handUp(handler, receiveBuffer, 0, 0, packet.length);
+            } else {
+                handler.onPacket(receiveBuffer, 0, packet.length, false);
+            }
             count++;
         }
         return count;

@@ -1,6 +1,5 @@
 package dev.ferry.dataplane.port;
 
-import dev.ferry.dataplane.packet.DropReason;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -10,8 +9,10 @@ import org.agrona.MutableDirectBuffer;
  * preceded by {@link #metadataLength()} bytes of the port's own framing (none for plain TUN).
  *
  * <p>One thread owns a port: it receives a batch, processes each packet in place and sends it
- * back from the same thread (run to completion), so every method here, the metadata helpers
- * included, is called by that one thread and implementations need not be thread-safe.
+ * back from the same thread (run to completion), so every method here is called by that one
+ * thread and implementations need not be thread-safe. The port alone reads and writes its
+ * metadata: it checks what it receives (refusing malformed frames through
+ * {@link PacketHandler#onRefused}) and writes what a reply needs ({@link #sendReply}).
  * Several queues of one device are several ports, each with its own thread.
  */
 public interface PacketPort extends AutoCloseable {
@@ -43,22 +44,13 @@ public interface PacketPort extends AutoCloseable {
     }
 
     /**
-     * Checks a received packet's metadata (its virtio_net_hdr, for ports that carry one) before
-     * it is processed: null when the packet may be translated in place and written back as its
-     * metadata says, else the reason to drop it (counted by the caller).
+     * Sends a packet the handler built in answer to the one it is being handed (a reject),
+     * during {@link PacketHandler#onPacket}: {@code length} bytes at {@code offset}, the first
+     * {@link #metadataLength()} of them headroom that the port fills in, since a reply's metadata
+     * follows from the packet it answers (the Ethernet header turned around, a virtio_net_hdr
+     * saying the packet is complete). False when the port cannot take it now.
      */
-    default DropReason checkMetadata(final DirectBuffer buffer, final int metadataOffset, final int length) {
-        return null;
-    }
-
-    /** True when the packet's TCP/UDP checksum is partial, to be completed by the kernel (from its metadata). */
-    default boolean checksumPartial(final DirectBuffer buffer, final int metadataOffset) {
-        return false;
-    }
-
-    /** Writes the metadata of a reply (a reject) to the packet whose metadata is at {@code in}. */
-    default void writeReplyMetadata(final DirectBuffer in, final int inOffset, final MutableDirectBuffer out, final int outOffset) {
-    }
+    boolean sendReply(MutableDirectBuffer buffer, int offset, int length);
 
     /** Pushes queued packets out (ports that batch their sends); called once per received batch. */
     default void flush() {

@@ -1,6 +1,5 @@
 package dev.ferry.dataplane.port;
 
-import dev.ferry.dataplane.packet.DropReason;
 import dev.ferry.nativeio.packet.FrameHandler;
 import dev.ferry.nativeio.packet.PacketSocket;
 import org.agrona.DirectBuffer;
@@ -57,22 +56,15 @@ public final class PacketSocketPort implements PacketPort {
         return vnetLength + ETHERNET_HEADER;
     }
 
+    /** Turns the Ethernet header of the frame being handled around for the reply: back to ferry0. */
     @Override
-    public DropReason checkMetadata(final DirectBuffer buffer, final int metadataOffset, final int length) {
-        return vnetLength > 0 ? VirtioHeader.check(buffer, metadataOffset, ETHERNET_HEADER, length - vnetLength) : null;
-    }
-
-    @Override
-    public boolean checksumPartial(final DirectBuffer buffer, final int metadataOffset) {
-        return vnetLength > 0 && VirtioHeader.checksumPartial(buffer, metadataOffset);
-    }
-
-    @Override
-    public void writeReplyMetadata(final DirectBuffer in, final int inOffset, final MutableDirectBuffer out, final int outOffset) {
+    public boolean sendReply(final MutableDirectBuffer buffer, final int offset, final int length) {
         if (vnetLength > 0) {
-            VirtioHeader.writeComplete(out, outOffset); // a reject we wrote is complete: no offload
+            VirtioHeader.writeComplete(buffer, offset); // a reject we built whole: no offload to finish
         }
-        out.putBytes(outOffset + vnetLength, in, inOffset + vnetLength, ETHERNET_HEADER);
+        // the received frame's MACs are already swapped (onFrame), so its header is the reply's
+        buffer.putBytes(offset + vnetLength, frame, vnetLength, ETHERNET_HEADER);
+        return send(buffer, offset, length);
     }
 
     @Override
@@ -96,7 +88,11 @@ public final class PacketSocketPort implements PacketPort {
         frame.putShort(ethernet + 4, frame.getShort(ethernet + 10));
         frame.putInt(ethernet + 6, (int) dstHigh);
         frame.putShort(ethernet + 10, dstLow);
-        handler.onPacket(frame, 0, length);
+        if (vnetLength > 0) {
+            VirtioHeader.handUp(handler, frame, 0, ETHERNET_HEADER, length);
+        } else {
+            handler.onPacket(frame, 0, length, false);
+        }
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.ferry.dataplane.port;
 
-import dev.ferry.dataplane.packet.DropReason;
 import dev.ferry.nativeio.tun.TunDevice;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -49,7 +48,11 @@ public final class TunPort implements PacketPort {
             if (length <= 0) {
                 break; // -EAGAIN: nothing waiting (the fd is non-blocking)
             }
-            handler.onPacket(rx, 0, length);
+            if (vnetLength > 0) {
+                VirtioHeader.handUp(handler, rx, 0, 0, length);
+            } else {
+                handler.onPacket(rx, 0, length, false); // without the header the kernel hands over complete checksums
+            }
             count++;
         }
         return count;
@@ -79,20 +82,11 @@ public final class TunPort implements PacketPort {
     }
 
     @Override
-    public DropReason checkMetadata(final DirectBuffer buffer, final int metadataOffset, final int length) {
-        return vnetLength > 0 ? VirtioHeader.check(buffer, metadataOffset, 0, length - vnetLength) : null;
-    }
-
-    @Override
-    public boolean checksumPartial(final DirectBuffer buffer, final int metadataOffset) {
-        return vnetLength > 0 && VirtioHeader.checksumPartial(buffer, metadataOffset);
-    }
-
-    @Override
-    public void writeReplyMetadata(final DirectBuffer in, final int inOffset, final MutableDirectBuffer out, final int outOffset) {
+    public boolean sendReply(final MutableDirectBuffer buffer, final int offset, final int length) {
         if (vnetLength > 0) {
-            VirtioHeader.writeComplete(out, outOffset);
+            VirtioHeader.writeComplete(buffer, offset); // a reject we built whole: no offload to finish
         }
+        return send(buffer, offset, length);
     }
 
     /** Blocks in poll(2) up to {@code timeoutMs} for a packet to read; for an idle queue thread. */

@@ -107,6 +107,27 @@ public final class VirtioHeader {
         return null;
     }
 
+    /**
+     * Hands a received frame that starts with a virtio_net_hdr to {@code handler}: refused with
+     * the reason when {@link #check} finds one (or the frame is shorter than the header), else
+     * as a packet whose checksum is partial when the header says so. What every port carrying
+     * the header does on receive, so the rules stay here.
+     *
+     * @param header      offset of the virtio_net_hdr, where the frame starts
+     * @param l3          bytes between the header's end and the IP header (see {@link #check})
+     * @param frameLength bytes of the frame, the header included
+     */
+    public static void handUp(final PacketHandler handler, final MutableDirectBuffer buffer, final int header, final int l3,
+                              final int frameLength) {
+        final DropReason bad = frameLength < LENGTH ? DropReason.BAD_VNET_HEADER
+            : check(buffer, header, l3, frameLength - LENGTH);
+        if (bad != null) {
+            handler.onRefused(bad);
+        } else {
+            handler.onPacket(buffer, header, frameLength, checksumPartial(buffer, header));
+        }
+    }
+
     private static boolean knownGsoType(final int gsoType) {
         return switch (gsoType) {
             case VirtioNetHdr.GSO_NONE, VirtioNetHdr.GSO_TCPV4, VirtioNetHdr.GSO_UDP, VirtioNetHdr.GSO_TCPV6,

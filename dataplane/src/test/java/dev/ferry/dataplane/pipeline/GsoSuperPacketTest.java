@@ -5,6 +5,7 @@ import dev.ferry.dataplane.counters.CounterType;
 import dev.ferry.dataplane.packet.Checksums;
 import dev.ferry.dataplane.packet.DropReason;
 import dev.ferry.dataplane.packet.Ipv4Packet;
+import dev.ferry.dataplane.nat.NatRewriterTestAccess;
 import dev.ferry.dataplane.packet.PacketWriter;
 import dev.ferry.nativeio.IpProtocol;
 import dev.ferry.nativeio.virtio.VirtioNetHdr;
@@ -115,10 +116,11 @@ class GsoSuperPacketTest {
         new UnsafeBuffer(checksumPastTheEnd).putShort(VirtioNetHdr.CSUM_START, (short) 4000, ByteOrder.LITTLE_ENDIAN);
         final byte[] checksumNotAtTcp = tsoPacket("10.244.1.5", 40003, "10.96.0.10", 80, 3000);
         new UnsafeBuffer(checksumNotAtTcp).putShort(VirtioNetHdr.CSUM_OFFSET, (short) 6, ByteOrder.LITTLE_ENDIAN);
-        for (final byte[] bad : List.of(unknownGso, unknownFlag, checksumPastTheEnd, checksumNotAtTcp)) {
+        final byte[] shorterThanTheHeader = new byte[VNET - 4];
+        for (final byte[] bad : List.of(unknownGso, unknownFlag, checksumPastTheEnd, checksumNotAtTcp, shorterThanTheHeader)) {
             assertEquals(0, harness.send(bad).size());
         }
-        assertEquals(4, harness.counters.total(DropReason.BAD_VNET_HEADER));
+        assertEquals(5, harness.counters.total(DropReason.BAD_VNET_HEADER));
         assertEquals(0, harness.conntrack.size());
     }
 
@@ -128,6 +130,16 @@ class GsoSuperPacketTest {
         final byte[] sent = harness.send(plain).getFirst();
         assertEquals("10.244.2.7:8080", Packets.dst(Packets.parse(Arrays.copyOfRange(sent, VNET, sent.length))));
         assertTrue(Arrays.equals(new byte[VNET], Arrays.copyOf(sent, VNET)));
+
+        // a port the ClusterIP does not serve is rejected; the answer is built whole, so its header is empty
+        // (the port writes it: the request's said NEEDS_CSUM, which the answer must not repeat)
+        final byte[] unservedPort = withVnet(Packets.tcp("10.244.1.5", 40001, "10.96.0.10", 81, 0x02), VirtioNetHdr.GSO_NONE, true, 16);
+        final byte[] answer = harness.send(unservedPort).getFirst();
+        assertTrue(Arrays.equals(new byte[VNET], Arrays.copyOf(answer, VNET)), "an empty virtio_net_hdr before the answer");
+        final Ipv4Packet reset = Packets.parse(Arrays.copyOfRange(answer, VNET, answer.length));
+        assertEquals("10.96.0.10:81", Packets.src(reset));
+        assertEquals("10.244.1.5:40001", Packets.dst(reset));
+        NatRewriterTestAccess.assertChecksumsValid(Arrays.copyOfRange(answer, VNET, answer.length));
     }
 
     /**
