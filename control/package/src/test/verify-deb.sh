@@ -35,6 +35,21 @@ trace="$(env -i PATH=/usr/bin:/bin "$ferry" trace --node-config "$repo/docs/exam
   --manifests "$repo/docs/examples/manifests" --flows "$repo/docs/examples/flows.jsonl" 2>&1)" || die "ferry trace failed: $trace"
 grep -q "DNAT" <<< "$trace" || die "ferry trace of the examples shows no DNAT: $trace"
 
+# the start-up cache as postinst records it, on the bundled runtime: recorded, then used
+# (AOTMode=on makes a JVM that cannot use it fail instead of starting without it)
+cache="$work/ferry.aot"
+aot="$(env -i PATH=/usr/bin:/bin FERRY_AOT_CACHE="$cache" "$ferry" aot-training --services 500 --changes 4 2>&1)" \
+  || die "ferry aot-training failed: $aot"
+[ -s "$cache" ] || die "ferry aot-training recorded no cache: $aot"
+used="$(env -i PATH=/usr/bin:/bin FERRY_AOT_CACHE="$cache" FERRY_JAVA_OPTS='-XX:AOTMode=on -Xlog:class+load=info' \
+  "$ferry" --version 2>&1)" || die "the bundled runtime cannot start from the cache it recorded: $(tail -5 <<< "$used")"
+# an application class that came from a shared archive can only have come from this cache
+grep -q "dev.ferry.control.cli.FerryCli source: shared" <<< "$used" \
+  || die "the launcher did not start from the cache: $(grep FerryCli <<< "$used")"
+dpkg-deb -e "$deb" "$work/control"
+grep -q "/usr/lib/ferry/ferry aot-training" "$work/control/postinst" || die "postinst does not record the start-up cache"
+grep -q "/var/cache/ferry/ferry.aot" "$work/control/postrm" || die "postrm does not remove the start-up cache"
+
 cmp -s "$root/usr/lib/systemd/system/ferry.service" "$repo/control/src/main/dist/ferry.service" \
   || die "the packaged unit differs from control/src/main/dist/ferry.service, which .ci/verify-systemd.sh checks"
-echo "verify-deb: $(basename "$deb") ($(du -h "$deb" | cut -f1)): control, files, conffiles; $version on the bundled runtime, agent --help, trace of the examples; the checked unit: ok"
+echo "verify-deb: $(basename "$deb") ($(du -h "$deb" | cut -f1)): control, files, conffiles; $version on the bundled runtime, agent --help, trace of the examples, the start-up cache recorded and used; the checked unit: ok"

@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
     mixinStandardHelpOptions = true,
     version = "ferry 0.1.0",
     description = "Ferry: a Kubernetes Service dataplane in userspace Java.",
-    subcommands = {AgentCommand.class, TraceCommand.class, dev.ferry.control.lab.LabCommand.class, ServicesCommand.class, ConntrackCommand.class, StatCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {AgentCommand.class, TraceCommand.class, dev.ferry.control.lab.LabCommand.class, ServicesCommand.class, ConntrackCommand.class, StatCommand.class, AotTrainingCommand.class, CommandLine.HelpCommand.class})
 public final class FerryCli implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -49,12 +49,36 @@ public record LabJava(String javaBinary, String classpath) {
         command.addAll(JVM_FLAGS);
         if (small) {
             command.addAll(SMALL_JVM);
+        } else {
+            command.addAll(aotCacheFlags(classpath));
         }
         command.add("-cp");
         command.add(classpath);
         command.add(mainClass);
         command.addAll(args);
         return command;
+    }
+
+    /**
+     * The flags that start a JVM from the ahead-of-time cache the launcher records beside a jar
+     * (ferry.jar: ferry.aot, see {@code ./ferry}), when the classpath is that one jar and the
+     * cache is newer than it; else none. Only for full-size JVMs: the small ones' GC flags differ
+     * from the recording's, and the JVM would refuse the cache anyway.
+     */
+    static List<String> aotCacheFlags(final String classpath) {
+        if (!classpath.endsWith(".jar") || classpath.contains(java.io.File.pathSeparator)) {
+            return List.of();
+        }
+        final Path jar = Path.of(classpath);
+        final Path cache = jar.resolveSibling(jar.getFileName().toString().replaceFirst("\\.jar$", ".aot"));
+        try {
+            if (Files.isRegularFile(cache) && Files.getLastModifiedTime(cache).compareTo(Files.getLastModifiedTime(jar)) > 0) {
+                return List.of("-XX:AOTCache=" + cache, "-Xlog:aot=off");
+            }
+        } catch (final IOException e) {
+            return List.of(); // no cache: the JVM starts as it would without one
+        }
+        return List.of();
     }
 
     /** The options of jvm.options: one per line, without the comment lines and blank lines. */

@@ -3,6 +3,7 @@ package dev.ferry.control.source;
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.conntrack.ConntrackTimeouts;
 import dev.ferry.control.allocate.AllocationStore;
+import dev.ferry.control.aot.AotTraining;
 import dev.ferry.control.sync.ServiceSync;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
 import dev.ferry.dataplane.service.NodeSpec;
@@ -13,7 +14,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -187,16 +187,7 @@ public final class ReloadLatencyHarness {
 
     /** {@code count} services svc-1..svc-N in namespace bench, each 80/TCP with a slice of ten endpoints. */
     static String fillers(final int count, final boolean allocate) {
-        final StringBuilder y = new StringBuilder(count * 900);
-        for (int i = 1; i <= count; i++) {
-            final List<String> endpoints = new ArrayList<>();
-            for (int j = 0; j < 10; j++) {
-                final int e = (i - 1) * 10 + j + 1;
-                endpoints.add("10." + (248 + (e >>> 16)) + "." + ((e >>> 8) & 255) + "." + (e & 255));
-            }
-            y.append(service("svc-" + i, allocate ? null : "10.97." + (i >>> 8) + "." + (i & 255), endpoints, true));
-        }
-        return y.toString();
+        return AotTraining.fillers(count, allocate);
     }
 
     /** The n-th new service of the "new service file" change; allocated ones take no explicit address that a filler may hold. */
@@ -211,19 +202,6 @@ public final class ReloadLatencyHarness {
     }
 
     static String service(final String name, final String clusterIp, final List<String> endpoints, final boolean firstReady) {
-        final StringBuilder y = new StringBuilder();
-        y.append("---\napiVersion: v1\nkind: Service\nmetadata: {name: ").append(name).append(", namespace: bench}\nspec:\n");
-        if (clusterIp != null) {
-            y.append("  clusterIP: ").append(clusterIp).append('\n');
-        }
-        y.append("  ports:\n  - {name: http, protocol: TCP, port: 80, targetPort: 8080}\n");
-        y.append("---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: ").append(name)
-            .append("-http\n  namespace: bench\n  labels: {kubernetes.io/service-name: ").append(name)
-            .append("}\naddressType: IPv4\nports:\n- {name: http, protocol: TCP, port: 8080}\nendpoints:\n");
-        for (int i = 0; i < endpoints.size(); i++) {
-            y.append("- {addresses: [").append(endpoints.get(i)).append("], conditions: {ready: ")
-                .append(i > 0 || firstReady).append("}}\n");
-        }
-        return y.toString();
+        return AotTraining.service(name, clusterIp, endpoints, firstReady);
     }
 }
