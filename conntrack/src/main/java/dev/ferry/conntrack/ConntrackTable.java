@@ -5,9 +5,33 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
+
+import static dev.ferry.conntrack.ConntrackLayout.BYTES_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.CTRL_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.ENTRY_LENGTH;
+import static dev.ferry.conntrack.ConntrackLayout.FLAGS_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.GC_CURSOR_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.GENERATION_MASK;
+import static dev.ferry.conntrack.ConntrackLayout.HEADER_LENGTH;
+import static dev.ferry.conntrack.ConntrackLayout.KEY_DST_HI;
+import static dev.ferry.conntrack.ConntrackLayout.KEY_DST_LO;
+import static dev.ferry.conntrack.ConntrackLayout.KEY_META;
+import static dev.ferry.conntrack.ConntrackLayout.KEY_SRC_HI;
+import static dev.ferry.conntrack.ConntrackLayout.KEY_SRC_LO;
+import static dev.ferry.conntrack.ConntrackLayout.ORIGINAL_KEY_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.PACKETS_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.REPLY_KEY_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.SERVICE_ID_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.SIZE_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.SLOT_GC_CURSOR_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.STATE_WORD_OFFSET;
+import static dev.ferry.conntrack.ConntrackLayout.STATUS_CLAIMED;
+import static dev.ferry.conntrack.ConntrackLayout.STATUS_DYING;
+import static dev.ferry.conntrack.ConntrackLayout.STATUS_FREE;
+import static dev.ferry.conntrack.ConntrackLayout.STATUS_LIVE;
+import static dev.ferry.conntrack.ConntrackLayout.stateWord;
 
 /**
  * The connection-tracking table: fixed-size entries off-heap, found by either of their two
@@ -15,46 +39,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <h2>Region layout</h2>
  * One contiguous region, a memory-mapped file ({@link #mapped}) or anonymous memory
- * ({@link #inMemory}); all integers in native byte order.
- * <pre>
- *  0              4096                    4096 + 8 * slotCount
- *  +--------------+-----------------------+-------------------------------------+
- *  | header       | index: slotCount longs| entries: capacity x 128 bytes        |
- *  +--------------+-----------------------+-------------------------------------+
- *
- *  header                                   index slot (8 bytes)
- *    0  magic "FERRYCT1"       long           0                      empty
- *    8  layout version         int            -1                     tombstone
- *   12  capacity               int            -2                     locked tombstone (being cleaned)
- *   16  slotCount              int            hash &lt;&lt; 32 | (handle + 1) a key; handle = index &lt;&lt; 1 | direction
- *   20  entry length (128)     int
- *  128  free-stack head        long: ABA tag &lt;&lt; 32 | (entry index + 1), 0 = empty
- *  256  size                   int
- *  384  entry gc cursor        long
- *  512  slot gc cursor         long         (each hot word on its own 128-byte line pair)
- *
- *  entry (128 bytes, two cache lines: line 0 serves the original direction, line 1 the reply)
- *    0 +-----------------------+-----------------------+
- *      | ctrl: gen&lt;&lt;2 | status | serviceId             |   status: 0 FREE, 1 CLAIMED, 2 LIVE, 3 DYING
- *    8 +-----------------------+-----------------------+
- *      | stateWord: expiresAtMs &lt;&lt; 16 | aux &lt;&lt; 8 | state |   one CAS moves state and expiry together
- *   16 +-----------------------------------------------+
- *      | original key: meta, srcHi, srcLo, dstHi, dstLo  |   meta = protocol &lt;&lt; 32 | srcPort &lt;&lt; 16 | dstPort
- *   56 +-----------------------+-----------------------+
- *      | flags                 | next free (index + 1) |
- *   64 +-----------------------------------------------+
- *      | reply key: meta, srcHi, srcLo, dstHi, dstLo     |
- *  104 +-----------------------+-----------------------+
- *      | packets original      | packets reply         |   32-bit, wrapping
- *  112 +-----------------------+-----------------------+
- *      | bytes original        (long)                  |
- *  120 +-----------------------------------------------+
- *      | bytes reply           (long)                  |
- *  128 +-----------------------------------------------+
- * </pre>
- * Addresses are 128-bit (IPv4 stored IPv4-mapped), so IPv6 needs no new layout. The index has
- * a power-of-two number of slots, at least four per entry (two keys per entry: at most half the
- * slots hold live keys), probed linearly.
+ * ({@link #inMemory}): a header, the index ({@link FlowIndex}) and the entries, laid out as
+ * {@link ConntrackLayout} describes. The table's parts, each in its own class:
+ * <ul>
+ * <li>{@link ConntrackLayout}: where every word of the region is (the one description of it);</li>
+ * <li>{@link FlowIndex}: the open-addressing index from a tuple to its entry (publish, withdraw,
+ *     tombstone cleaning, the seqlock key match);</li>
+ * <li>{@link FreeList}: the lock-free stack of free entries;</li>
+ * <li>{@link TableRecovery}: formatting a new region and rebuilding index and free list from
+ *     the LIVE entries of an attached one;</li>
+ * <li>this class: the entries' life (insert, packets, the conditional deletes, gc, flush) and the
+ *     public API over all of them.</li>
+ * </ul>
  *
  * <h2>Concurrency</h2>
  * {@link #find}, {@link #onPacket}, {@link #insert} and {@link #deleteIfOver} take no lock and allocate nothing; every
@@ -132,73 +128,25 @@ public final class ConntrackTable implements AutoCloseable {
     /** Largest capacity: keeps each of the index and entry regions within 2 GiB. */
     public static final int MAX_CAPACITY = 1 << 23;
 
-    static final long MAGIC = 0x3154_4359_5252_4546L; // "FERRYCT1" in little-endian bytes
-    static final int LAYOUT_VERSION = 1;
-    static final int HEADER_LENGTH = 4096;
-    static final int ENTRY_LENGTH = 128;
-
-    static final int MAGIC_OFFSET = 0;
-    static final int VERSION_OFFSET = 8;
-    static final int CAPACITY_OFFSET = 12;
-    static final int SLOT_COUNT_OFFSET = 16;
-    static final int ENTRY_LENGTH_OFFSET = 20;
-    static final int FREE_HEAD_OFFSET = 128;
-    static final int SIZE_OFFSET = 256;
-    static final int GC_CURSOR_OFFSET = 384;
-    static final int SLOT_GC_CURSOR_OFFSET = 512;
-
-    static final int CTRL_OFFSET = 0;
-    static final int SERVICE_ID_OFFSET = 4;
-    static final int STATE_WORD_OFFSET = 8;
-    static final int ORIGINAL_KEY_OFFSET = 16;
-    static final int FLAGS_OFFSET = 56;
-    static final int NEXT_FREE_OFFSET = 60;
-    static final int REPLY_KEY_OFFSET = 64;
-    static final int PACKETS_OFFSET = 104;
-    static final int BYTES_OFFSET = 112;
-
-    static final int KEY_META = 0;
-    static final int KEY_SRC_HI = 8;
-    static final int KEY_SRC_LO = 16;
-    static final int KEY_DST_HI = 24;
-    static final int KEY_DST_LO = 32;
-
-    static final int STATUS_FREE = 0;
-    static final int STATUS_CLAIMED = 1;
-    static final int STATUS_LIVE = 2;
-    static final int STATUS_DYING = 3;
-    static final int GENERATION_MASK = 0x3FFF_FFFF;
-
-    static final long EMPTY = 0;
-    static final long TOMBSTONE = -1;
-    static final long LOCKED = -2;
-
     /** Same state and an expiry moving by less than this: skip the write (saves a CAS per packet). */
     static final long REFRESH_GRANULARITY_MS = 1000;
     /** Entries an insert that finds no free entry scans for expired ones before giving up. */
     static final int FULL_TABLE_RECLAIM_SCAN = 16;
     /** Slots swept for cleanable tombstones per entry scanned by gc. */
     static final int SLOTS_SWEPT_PER_ENTRY = 4;
-    private static final int MAX_CLEAN_STEPS = 64;
-    private static final int MAX_CLUSTER_SCAN = 512;
     private static final int CLAIMED_SPIN_LIMIT = 10_000;
 
     private static final int DELETE_ALWAYS = 0;
     private static final int DELETE_IF_EXPIRED = 1;
     private static final int DELETE_IF_OVER = 2;
 
-    private static final long PUBLISHED = Long.MIN_VALUE;
-    /** Never a LIVE or CLAIMED ctrl word (status bits 3). */
-    private static final int NO_MATCH = -1;
-    private static final long INDEX_FULL = Long.MIN_VALUE + 1;
 
     private final Arena arena;
     private final UnsafeBuffer header;
-    private final UnsafeBuffer slots;
     private final UnsafeBuffer entries;
+    private final FlowIndex index;
+    private final FreeList free;
     private final int capacity;
-    private final int slotCount;
-    private final int slotMask;
     private final long[] timeoutByStateMs;
     private final ConntrackTimeouts timeouts;
     private final boolean attached;
@@ -213,8 +161,6 @@ public final class ConntrackTable implements AutoCloseable {
         final boolean attach) {
         this.arena = arena;
         this.capacity = capacity;
-        this.slotCount = slotCount;
-        this.slotMask = slotCount - 1;
         this.timeouts = timeouts;
         this.timeoutByStateMs = new long[ConntrackState.COUNT];
         for (int state = 0; state < ConntrackState.COUNT; state++) {
@@ -222,12 +168,14 @@ public final class ConntrackTable implements AutoCloseable {
         }
         final long address = region.address();
         this.header = new UnsafeBuffer(address, HEADER_LENGTH);
-        this.slots = new UnsafeBuffer(address + HEADER_LENGTH, slotCount * 8);
+        final UnsafeBuffer slots = new UnsafeBuffer(address + HEADER_LENGTH, slotCount * 8);
         this.entries = new UnsafeBuffer(address + HEADER_LENGTH + slotCount * 8L, capacity * ENTRY_LENGTH);
+        this.index = new FlowIndex(slots, entries, capacity, slotCount);
+        this.free = new FreeList(header, entries, capacity);
         if (attach) {
-            recover();
+            TableRecovery.recover(header, entries, index, free, capacity);
         } else {
-            format();
+            TableRecovery.format(header, index, free, capacity);
         }
         this.attached = attach;
     }
@@ -241,9 +189,9 @@ public final class ConntrackTable implements AutoCloseable {
      */
     public static ConntrackTable inMemory(final int capacity, final ConntrackTimeouts timeouts) {
         checkCapacity(capacity);
-        final int slotCount = slotCountFor(capacity);
+        final int slotCount = ConntrackLayout.slotCountFor(capacity);
         final Arena arena = Arena.ofShared();
-        final MemorySegment region = arena.allocate(regionLength(capacity, slotCount), 4096);
+        final MemorySegment region = arena.allocate(ConntrackLayout.regionLength(capacity, slotCount), 4096);
         return new ConntrackTable(arena, region, capacity, slotCount, timeouts, false);
     }
 
@@ -260,9 +208,9 @@ public final class ConntrackTable implements AutoCloseable {
      */
     public static ConntrackTable mapped(final Path file, final int capacity, final ConntrackTimeouts timeouts) {
         checkCapacity(capacity);
-        final int slotCount = slotCountFor(capacity);
-        final MappedStateFile.Mapping mapping = MappedStateFile.map(file, regionLength(capacity, slotCount), 24,
-            header -> headerMatches(header, capacity, slotCount), "conntrack table");
+        final int slotCount = ConntrackLayout.slotCountFor(capacity);
+        final MappedStateFile.Mapping mapping = MappedStateFile.map(file, ConntrackLayout.regionLength(capacity, slotCount), 24,
+            header -> ConntrackLayout.headerMatches(header, capacity, slotCount), "conntrack table");
         return new ConntrackTable(mapping.arena(), mapping.region(), capacity, slotCount, timeouts, mapping.attached());
     }
 
@@ -273,24 +221,7 @@ public final class ConntrackTable implements AutoCloseable {
      * @return {@code generation << 32 | entryIndex << 1 | direction}, or {@link #NOT_FOUND}.
      */
     public long find(final FlowKey key) {
-        final int hash = key.hash();
-        final long meta = key.meta();
-        int slot = hash & slotMask;
-        for (int i = 0; i < slotCount; i++) {
-            final long word = slots.getLongVolatile(slot << 3);
-            if (word == EMPTY) {
-                return NOT_FOUND;
-            }
-            if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash) {
-                final long slotHandle = (word & 0xFFFF_FFFFL) - 1;
-                final int ctrl = matches(slotHandle, meta, key, false);
-                if (ctrl != NO_MATCH) {
-                    return ((long)(ctrl >>> 2) << 32) | slotHandle;
-                }
-            }
-            slot = (slot + 1) & slotMask;
-        }
-        return NOT_FOUND;
+        return index.find(key);
     }
 
     /**
@@ -298,7 +229,7 @@ public final class ConntrackTable implements AutoCloseable {
      * @return 0 for the original direction, 1 for the reply.
      */
     public static int direction(final long handle) {
-        return (int)handle & 1;
+        return ConntrackLayout.direction(handle);
     }
 
     /**
@@ -306,7 +237,7 @@ public final class ConntrackTable implements AutoCloseable {
      * @return the entry index.
      */
     public static int entryIndex(final long handle) {
-        return (int)(handle >>> 1) & 0x7FFF_FFFF;
+        return ConntrackLayout.entryIndex(handle);
     }
 
     /**
@@ -340,22 +271,22 @@ public final class ConntrackTable implements AutoCloseable {
      *     {@link #REPLY_EXISTS}.
      */
     public long insert(final FlowKey original, final FlowKey reply, final int serviceId, final int flags, final long nowMs) {
-        final long existing = probeExisting(original);
+        final long existing = index.probeExisting(original);
         if (existing >= 0) {
             awaitSettled(entryIndex(existing));
             return ORIGINAL_EXISTS;
         }
 
-        int index = popFree();
-        if (index < 0) {
+        int entry = free.pop();
+        if (entry < 0) {
             gc(nowMs, FULL_TABLE_RECLAIM_SCAN);
-            index = popFree();
-            if (index < 0) {
+            entry = free.pop();
+            if (entry < 0) {
                 return TABLE_FULL;
             }
         }
 
-        final int base = index * ENTRY_LENGTH;
+        final int base = entry * ENTRY_LENGTH;
         final int generation = entries.getInt(base + CTRL_OFFSET) >>> 2;
         entries.putIntVolatile(base + CTRL_OFFSET, (generation << 2) | STATUS_CLAIMED);
         writeKey(base + ORIGINAL_KEY_OFFSET, original);
@@ -368,21 +299,21 @@ public final class ConntrackTable implements AutoCloseable {
         final int state = ConntrackTransitions.initialState(original.protocol());
         entries.putLong(base + STATE_WORD_OFFSET, stateWord(nowMs + timeoutByStateMs[state], state));
 
-        final long originalHandle = (long)index << 1;
-        final long originalResult = publish(original, originalHandle);
-        if (originalResult != PUBLISHED) {
-            release(index, generation);
-            if (originalResult == INDEX_FULL) {
+        final long originalHandle = (long)entry << 1;
+        final long originalResult = index.publish(original, originalHandle);
+        if (originalResult != FlowIndex.PUBLISHED) {
+            release(entry, generation);
+            if (originalResult == FlowIndex.INDEX_FULL) {
                 return TABLE_FULL;
             }
             awaitSettled(entryIndex(originalResult));
             return ORIGINAL_EXISTS;
         }
-        final long replyResult = publish(reply, originalHandle | 1);
-        if (replyResult != PUBLISHED) {
-            unpublish(original.hash(), originalHandle);
-            release(index, generation);
-            return replyResult == INDEX_FULL ? TABLE_FULL : REPLY_EXISTS;
+        final long replyResult = index.publish(reply, originalHandle | 1);
+        if (replyResult != FlowIndex.PUBLISHED) {
+            index.unpublish(original.hash(), originalHandle);
+            release(entry, generation);
+            return replyResult == FlowIndex.INDEX_FULL ? TABLE_FULL : REPLY_EXISTS;
         }
         entries.putIntVolatile(base + CTRL_OFFSET, (generation << 2) | STATUS_LIVE);
         header.getAndAddInt(SIZE_OFFSET, 1);
@@ -432,7 +363,7 @@ public final class ConntrackTable implements AutoCloseable {
      * @param out    overwritten.
      */
     public void readOriginal(final long handle, final FlowKey out) {
-        readKey(entryIndex(handle) * ENTRY_LENGTH + ORIGINAL_KEY_OFFSET, out);
+        readKey(entries, entryIndex(handle) * ENTRY_LENGTH + ORIGINAL_KEY_OFFSET, out);
     }
 
     /**
@@ -442,7 +373,7 @@ public final class ConntrackTable implements AutoCloseable {
      * @param out    overwritten.
      */
     public void readReply(final long handle, final FlowKey out) {
-        readKey(entryIndex(handle) * ENTRY_LENGTH + REPLY_KEY_OFFSET, out);
+        readKey(entries, entryIndex(handle) * ENTRY_LENGTH + REPLY_KEY_OFFSET, out);
     }
 
     /**
@@ -613,24 +544,18 @@ public final class ConntrackTable implements AutoCloseable {
         final long start = header.getAndAddLong(GC_CURSOR_OFFSET, scan);
         int reclaimed = 0;
         for (int i = 0; i < scan; i++) {
-            final int index = (int)((start + i) % capacity);
-            final int base = index * ENTRY_LENGTH;
+            final int entry = (int)((start + i) % capacity);
+            final int base = entry * ENTRY_LENGTH;
             final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
             if ((ctrl & 3) == STATUS_LIVE &&
                 (entries.getLongVolatile(base + STATE_WORD_OFFSET) >>> 16) <= nowMs &&
-                deleteEntry(index, ctrl, DELETE_IF_EXPIRED, nowMs)) {
+                deleteEntry(entry, ctrl, DELETE_IF_EXPIRED, nowMs)) {
                 reclaimed++;
             }
         }
 
-        final int slotScan = (int)Math.min((long)scan * SLOTS_SWEPT_PER_ENTRY, slotCount);
-        final long slotStart = header.getAndAddLong(SLOT_GC_CURSOR_OFFSET, slotScan);
-        for (int i = 0; i < slotScan; i++) {
-            final int slot = (int)((slotStart + i) & slotMask);
-            if (slots.getLongVolatile(slot << 3) == TOMBSTONE) {
-                clean(slot);
-            }
-        }
+        final int slotScan = (int)Math.min((long)scan * SLOTS_SWEPT_PER_ENTRY, index.slotCount());
+        index.sweep(header.getAndAddLong(SLOT_GC_CURSOR_OFFSET, slotScan), slotScan);
         return reclaimed;
     }
 
@@ -647,8 +572,8 @@ public final class ConntrackTable implements AutoCloseable {
     public int flushBackendIpv4(final int protocol, final int backendAddr, final int backendPort) {
         final long srcLo = FlowKey.IPV4_MAPPED_PREFIX | (backendAddr & 0xFFFF_FFFFL);
         int deleted = 0;
-        for (int index = 0; index < capacity; index++) {
-            final int base = index * ENTRY_LENGTH;
+        for (int entry = 0; entry < capacity; entry++) {
+            final int base = entry * ENTRY_LENGTH;
             final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
             if ((ctrl & 3) != STATUS_LIVE) {
                 continue;
@@ -664,7 +589,7 @@ public final class ConntrackTable implements AutoCloseable {
             final int entryProtocol = (int)(meta >>> 32) & 0xFF;
             final int srcPort = (int)(meta >>> 16) & 0xFFFF;
             if ((protocol == 0 || protocol == entryProtocol) && hi == 0 && lo == srcLo &&
-                srcPort == (backendPort & 0xFFFF) && deleteEntry(index, ctrl, DELETE_ALWAYS, 0)) {
+                srcPort == (backendPort & 0xFFFF) && deleteEntry(entry, ctrl, DELETE_ALWAYS, 0)) {
                 deleted++;
             }
         }
@@ -678,10 +603,10 @@ public final class ConntrackTable implements AutoCloseable {
      * @param visitor called per live entry.
      */
     public void forEach(final EntryVisitor visitor) {
-        for (int index = 0; index < capacity; index++) {
-            final int ctrl = entries.getIntVolatile(index * ENTRY_LENGTH + CTRL_OFFSET);
+        for (int entry = 0; entry < capacity; entry++) {
+            final int ctrl = entries.getIntVolatile(entry * ENTRY_LENGTH + CTRL_OFFSET);
             if ((ctrl & 3) == STATUS_LIVE) {
-                visitor.visit(((long)(ctrl >>> 2) << 32) | ((long)index << 1));
+                visitor.visit(((long)(ctrl >>> 2) << 32) | ((long)entry << 1));
             }
         }
     }
@@ -698,7 +623,7 @@ public final class ConntrackTable implements AutoCloseable {
 
     /** @return index slots (a power of two, at least 4 x capacity). */
     public int slotCount() {
-        return slotCount;
+        return index.slotCount();
     }
 
     /** @return the timeouts this table applies. */
@@ -718,13 +643,7 @@ public final class ConntrackTable implements AutoCloseable {
      * @return free entries.
      */
     public int freeCount() {
-        int count = 0;
-        int top = (int)header.getLongVolatile(FREE_HEAD_OFFSET);
-        while (top != 0 && count <= capacity) {
-            count++;
-            top = entries.getIntVolatile((top - 1) * ENTRY_LENGTH + NEXT_FREE_OFFSET);
-        }
-        return count;
+        return free.count();
     }
 
     /**
@@ -733,14 +652,7 @@ public final class ConntrackTable implements AutoCloseable {
      * @return tombstone count.
      */
     public int tombstoneCount() {
-        int count = 0;
-        for (int slot = 0; slot < slotCount; slot++) {
-            final long word = slots.getLongVolatile(slot << 3);
-            if (word == TOMBSTONE || word == LOCKED) {
-                count++;
-            }
-        }
-        return count;
+        return index.tombstoneCount();
     }
 
     /**
@@ -758,209 +670,6 @@ public final class ConntrackTable implements AutoCloseable {
     void testOnlySetStatus(final long handle, final int status) {
         final int offset = entryIndex(handle) * ENTRY_LENGTH + CTRL_OFFSET;
         entries.putIntVolatile(offset, (entries.getIntVolatile(offset) & ~3) | status);
-    }
-
-    // ------------------------------------------------------------------ index
-
-    /**
-     * Publishes a key of a CLAIMED entry.
-     *
-     * @return {@link #PUBLISHED}, {@link #INDEX_FULL}, or the handle of a CLAIMED/LIVE entry
-     *     that holds the same key (this key is then not in the index).
-     */
-    private long publish(final FlowKey key, final long handle) {
-        final int hash = key.hash();
-        final long meta = key.meta();
-        final long ownWord = ((long)hash << 32) | (handle + 1);
-        final int home = hash & slotMask;
-        while (true) {
-            int target = -1;
-            long targetSeen = EMPTY;
-            int slot = home;
-            for (int i = 0; i < slotCount; i++) {
-                final long word = slots.getLongVolatile(slot << 3);
-                if (word == EMPTY) {
-                    if (target < 0) {
-                        target = slot;
-                        targetSeen = EMPTY;
-                    }
-                    break;
-                }
-                if (word == TOMBSTONE) {
-                    if (target < 0) {
-                        target = slot;
-                        targetSeen = TOMBSTONE;
-                    }
-                } else if (word != LOCKED && (int)(word >>> 32) == hash) {
-                    final long other = (word & 0xFFFF_FFFFL) - 1;
-                    if (matches(other, meta, key, true) != NO_MATCH) {
-                        return other;
-                    }
-                }
-                slot = (slot + 1) & slotMask;
-            }
-            if (target < 0) {
-                return INDEX_FULL;
-            }
-            if (!slots.compareAndSetLong(target << 3, targetSeen, ownWord)) {
-                continue;
-            }
-
-            // Re-scan from home: a same-key rival anywhere in the chain makes us withdraw; an empty
-            // or locked slot before ours means a tombstone on our path was being cleaned.
-            boolean passedOwn = false;
-            boolean repeat = false;
-            slot = home;
-            for (int i = 0; i < slotCount; i++) {
-                if (slot == target) {
-                    passedOwn = true;
-                } else {
-                    final long word = slots.getLongVolatile(slot << 3);
-                    if (word == EMPTY || word == LOCKED) {
-                        if (!passedOwn) {
-                            repeat = true;
-                            break;
-                        }
-                        if (word == EMPTY) {
-                            break;
-                        }
-                    } else if (word != TOMBSTONE && (int)(word >>> 32) == hash) {
-                        final long other = (word & 0xFFFF_FFFFL) - 1;
-                        if (matches(other, meta, key, true) != NO_MATCH) {
-                            retract(target, ownWord);
-                            return other;
-                        }
-                    }
-                }
-                slot = (slot + 1) & slotMask;
-            }
-            if (!repeat) {
-                return PUBLISHED;
-            }
-            retract(target, ownWord);
-        }
-    }
-
-    /** Probe without publishing: a CLAIMED or LIVE entry holding the key, or -1. */
-    private long probeExisting(final FlowKey key) {
-        final int hash = key.hash();
-        final long meta = key.meta();
-        int slot = hash & slotMask;
-        for (int i = 0; i < slotCount; i++) {
-            final long word = slots.getLongVolatile(slot << 3);
-            if (word == EMPTY) {
-                return -1;
-            }
-            if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash) {
-                final long handle = (word & 0xFFFF_FFFFL) - 1;
-                if (matches(handle, meta, key, true) != NO_MATCH) {
-                    return handle;
-                }
-            }
-            slot = (slot + 1) & slotMask;
-        }
-        return -1;
-    }
-
-    private void retract(final int slot, final long ownWord) {
-        if (slots.compareAndSetLong(slot << 3, ownWord, TOMBSTONE)) {
-            clean(slot);
-        }
-    }
-
-    /** Removes the slot word of a handle (owned by the caller: CLAIMED or DYING entry). */
-    private void unpublish(final int hash, final long handle) {
-        final long ownWord = ((long)hash << 32) | (handle + 1);
-        int slot = hash & slotMask;
-        for (int i = 0; i < slotCount; i++) {
-            final long word = slots.getLongVolatile(slot << 3);
-            if (word == ownWord) {
-                retract(slot, ownWord);
-                return;
-            }
-            if (word == EMPTY) {
-                break;
-            }
-            slot = (slot + 1) & slotMask;
-        }
-        // Not on its chain: cannot happen by the cleaning argument; a full sweep keeps the index
-        // free of dangling words even if it did.
-        for (slot = 0; slot < slotCount; slot++) {
-            if (slots.getLongVolatile(slot << 3) == ownWord) {
-                retract(slot, ownWord);
-                return;
-            }
-        }
-    }
-
-    /**
-     * Turns a tombstone into empty when no key after it in its cluster probes through it, then
-     * walks back over the tombstones before it. The tombstone is LOCKED while the cluster is
-     * checked, so an insert that publishes behind it afterwards sees LOCKED or EMPTY on its path
-     * in its re-scan and publishes again.
-     */
-    private void clean(final int fromSlot) {
-        int slot = fromSlot;
-        for (int step = 0; step < MAX_CLEAN_STEPS; step++) {
-            if (!slots.compareAndSetLong(slot << 3, TOMBSTONE, LOCKED)) {
-                return;
-            }
-            if (hasDependents(slot)) {
-                slots.putLongVolatile(slot << 3, TOMBSTONE);
-                return;
-            }
-            slots.putLongVolatile(slot << 3, EMPTY);
-            slot = (slot - 1) & slotMask;
-            if (slots.getLongVolatile(slot << 3) != TOMBSTONE) {
-                return;
-            }
-        }
-    }
-
-    /** Whether a key between this slot and the end of its cluster has its home at or before it. */
-    private boolean hasDependents(final int slot) {
-        final int limit = Math.min(MAX_CLUSTER_SCAN, slotCount - 1);
-        int probe = (slot + 1) & slotMask;
-        for (int distance = 1; distance <= limit; distance++) {
-            final long word = slots.getLongVolatile(probe << 3);
-            if (word == EMPTY) {
-                return false;
-            }
-            if (word != TOMBSTONE && word != LOCKED) {
-                final int home = (int)(word >>> 32) & slotMask;
-                if (((probe - home) & slotMask) >= distance) {
-                    return true;
-                }
-            }
-            probe = (probe + 1) & slotMask;
-        }
-        return limit < slotCount - 1; // gave up before seeing the whole ring: assume a dependent
-    }
-
-    /**
-     * Whether the entry behind a slot holds this key in the slot's direction: a seqlock read
-     * validated by re-reading ctrl. {@code includeClaimed} also accepts entries whose insert is in
-     * progress (for duplicate detection); a torn read there can only cause a spurious conflict.
-     */
-    private int matches(final long handle, final long meta, final FlowKey key, final boolean includeClaimed) {
-        final int base = entryIndex(handle) * ENTRY_LENGTH;
-        if (base < 0 || base >= capacity * ENTRY_LENGTH) {
-            return NO_MATCH;
-        }
-        final int ctrl = entries.getIntVolatile(base + CTRL_OFFSET);
-        final int status = ctrl & 3;
-        if (status != STATUS_LIVE && (!includeClaimed || status != STATUS_CLAIMED)) {
-            return NO_MATCH;
-        }
-        final int keyOffset = base + (direction(handle) == 0 ? ORIGINAL_KEY_OFFSET : REPLY_KEY_OFFSET);
-        final boolean equal =
-            entries.getLong(keyOffset + KEY_META) == meta &&
-            entries.getLong(keyOffset + KEY_SRC_LO) == key.srcAddrLo() &&
-            entries.getLong(keyOffset + KEY_DST_LO) == key.dstAddrLo() &&
-            entries.getLong(keyOffset + KEY_SRC_HI) == key.srcAddrHi() &&
-            entries.getLong(keyOffset + KEY_DST_HI) == key.dstAddrHi();
-        VarHandle.acquireFence();
-        return equal && entries.getIntVolatile(base + CTRL_OFFSET) == ctrl ? ctrl : NO_MATCH;
     }
 
     // ------------------------------------------------------------------ entries
@@ -987,8 +696,8 @@ public final class ConntrackTable implements AutoCloseable {
             entries.putIntVolatile(base + CTRL_OFFSET, expectedCtrl);
             return false;
         }
-        unpublish(storedHash(base + ORIGINAL_KEY_OFFSET), (long)index << 1);
-        unpublish(storedHash(base + REPLY_KEY_OFFSET), ((long)index << 1) | 1);
+        this.index.unpublish(storedHash(base + ORIGINAL_KEY_OFFSET), (long)index << 1);
+        this.index.unpublish(storedHash(base + REPLY_KEY_OFFSET), ((long)index << 1) | 1);
         header.getAndAddInt(SIZE_OFFSET, -1);
         release(index, generation);
         return true;
@@ -1001,34 +710,7 @@ public final class ConntrackTable implements AutoCloseable {
 
     private void release(final int index, final int generation) {
         entries.putIntVolatile(index * ENTRY_LENGTH + CTRL_OFFSET, (((generation + 1) & GENERATION_MASK) << 2) | STATUS_FREE);
-        pushFree(index);
-    }
-
-    private int popFree() {
-        while (true) {
-            final long head = header.getLongVolatile(FREE_HEAD_OFFSET);
-            final int top = (int)head;
-            if (top == 0) {
-                return -1;
-            }
-            final int next = entries.getIntVolatile((top - 1) * ENTRY_LENGTH + NEXT_FREE_OFFSET);
-            final long newHead = (((head >>> 32) + 1) << 32) | (next & 0xFFFF_FFFFL);
-            if (header.compareAndSetLong(FREE_HEAD_OFFSET, head, newHead)) {
-                return top - 1;
-            }
-        }
-    }
-
-    private void pushFree(final int index) {
-        final int nextOffset = index * ENTRY_LENGTH + NEXT_FREE_OFFSET;
-        while (true) {
-            final long head = header.getLongVolatile(FREE_HEAD_OFFSET);
-            entries.putIntVolatile(nextOffset, (int)head);
-            final long newHead = (((head >>> 32) + 1) << 32) | (index + 1);
-            if (header.compareAndSetLong(FREE_HEAD_OFFSET, head, newHead)) {
-                return;
-            }
-        }
+        free.push(index);
     }
 
     private void awaitSettled(final int index) {
@@ -1055,7 +737,8 @@ public final class ConntrackTable implements AutoCloseable {
         entries.putLong(keyOffset + KEY_DST_LO, key.dstAddrLo());
     }
 
-    private void readKey(final int keyOffset, final FlowKey out) {
+    /** Copies the key at {@code keyOffset} of the entries region into {@code out} (no liveness check). */
+    static void readKey(final UnsafeBuffer entries, final int keyOffset, final FlowKey out) {
         out.setFromStored(
             entries.getLong(keyOffset + KEY_META),
             entries.getLong(keyOffset + KEY_SRC_HI),
@@ -1064,96 +747,13 @@ public final class ConntrackTable implements AutoCloseable {
             entries.getLong(keyOffset + KEY_DST_LO));
     }
 
-    private static long stateWord(final long expiresAtMs, final int state) {
-        return (expiresAtMs << 16) | (state & 0xFFFF);
-    }
 
     // ------------------------------------------------------------------ setup
-
-    private void format() {
-        header.putInt(VERSION_OFFSET, LAYOUT_VERSION);
-        header.putInt(CAPACITY_OFFSET, capacity);
-        header.putInt(SLOT_COUNT_OFFSET, slotCount);
-        header.putInt(ENTRY_LENGTH_OFFSET, ENTRY_LENGTH);
-        header.putInt(SIZE_OFFSET, 0);
-        header.putLong(GC_CURSOR_OFFSET, 0);
-        header.putLong(SLOT_GC_CURSOR_OFFSET, 0);
-        slots.setMemory(0, slots.capacity(), (byte)0);
-        for (int index = 0; index < capacity; index++) {
-            final int base = index * ENTRY_LENGTH;
-            entries.putInt(base + CTRL_OFFSET, STATUS_FREE);
-            entries.putInt(base + NEXT_FREE_OFFSET, index + 1 < capacity ? index + 2 : 0);
-        }
-        header.putLong(FREE_HEAD_OFFSET, 1);
-        // Magic last: a crash while formatting leaves a file that the next open recreates.
-        header.putLongVolatile(MAGIC_OFFSET, MAGIC);
-    }
-
-    /**
-     * Rebuilds the index and the free stack from the LIVE entries of an attached file: entries
-     * caught CLAIMED or DYING by a crash are freed, duplicate keys keep the first entry.
-     */
-    private void recover() {
-        slots.setMemory(0, slots.capacity(), (byte)0);
-        header.putLong(FREE_HEAD_OFFSET, 0);
-        final FlowKey key = new FlowKey();
-        int live = 0;
-        for (int index = 0; index < capacity; index++) {
-            final int base = index * ENTRY_LENGTH;
-            final int ctrl = entries.getInt(base + CTRL_OFFSET);
-            if ((ctrl & 3) != STATUS_LIVE) {
-                continue;
-            }
-            final long handle = (long)index << 1;
-            readKey(base + ORIGINAL_KEY_OFFSET, key);
-            if (publish(key, handle) == PUBLISHED) {
-                final int originalHash = key.hash();
-                readKey(base + REPLY_KEY_OFFSET, key);
-                if (publish(key, handle | 1) == PUBLISHED) {
-                    live++;
-                    continue;
-                }
-                unpublish(originalHash, handle);
-            }
-            entries.putInt(base + CTRL_OFFSET, (ctrl & ~3) | STATUS_DYING); // rebuilt as free below
-        }
-        long head = 0;
-        for (int index = capacity - 1; index >= 0; index--) {
-            final int base = index * ENTRY_LENGTH;
-            final int ctrl = entries.getInt(base + CTRL_OFFSET);
-            if ((ctrl & 3) != STATUS_LIVE) {
-                if ((ctrl & 3) != STATUS_FREE) {
-                    entries.putInt(base + CTRL_OFFSET, ((((ctrl >>> 2) + 1) & GENERATION_MASK) << 2) | STATUS_FREE);
-                }
-                entries.putInt(base + NEXT_FREE_OFFSET, (int)head);
-                head = index + 1;
-            }
-        }
-        header.putLong(FREE_HEAD_OFFSET, head);
-        header.putIntVolatile(SIZE_OFFSET, live);
-    }
-
-    private static boolean headerMatches(final ByteBuffer buffer, final int capacity, final int slotCount) {
-        return buffer.getLong(MAGIC_OFFSET) == MAGIC &&
-            buffer.getInt(VERSION_OFFSET) == LAYOUT_VERSION &&
-            buffer.getInt(CAPACITY_OFFSET) == capacity &&
-            buffer.getInt(SLOT_COUNT_OFFSET) == slotCount &&
-            buffer.getInt(ENTRY_LENGTH_OFFSET) == ENTRY_LENGTH;
-    }
 
     private static void checkCapacity(final int capacity) {
         if (capacity < 1 || capacity > MAX_CAPACITY) {
             throw new IllegalArgumentException(
                 "conntrack capacity " + capacity + " is out of range: use 1 .. " + MAX_CAPACITY);
         }
-    }
-
-    static int slotCountFor(final int capacity) {
-        final int wanted = Math.max(8, capacity * 4);
-        return Integer.highestOneBit(wanted - 1) << 1;
-    }
-
-    static long regionLength(final int capacity, final int slotCount) {
-        return HEADER_LENGTH + slotCount * 8L + (long)capacity * ENTRY_LENGTH;
     }
 }

@@ -138,7 +138,7 @@ class MappedConntrackTableTest {
             table.insert(original(1000), reply(1000), 0, 0, T0);
             final long handle = table.insert(original(1001), reply(1001), 0, 0, T0);
             // Simulate a crash between claiming and publishing: entry back to CLAIMED.
-            forceStatus(file, handle, ConntrackTable.STATUS_CLAIMED, table);
+            forceStatus(file, handle, ConntrackLayout.STATUS_CLAIMED, table);
         }
 
         try (ConntrackTable table = ConntrackTable.mapped(file, 10, TIMEOUTS)) {
