@@ -27,6 +27,7 @@ public final class CounterMetrics {
             case LOCAL -> "ferry_packets_local_total";
             case CONNTRACK_GC_RECLAIMED -> "ferry_conntrack_gc_reclaimed_total";
             case SNAT_TUPLES_REUSED -> "ferry_snat_tuples_reused_total";
+            case UDP_COALESCED -> "ferry_udp_datagrams_coalesced_total";
         };
     }
 

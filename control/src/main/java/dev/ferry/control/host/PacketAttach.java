@@ -86,13 +86,16 @@ public final class PacketAttach {
     private static Link createTun(final RtNetlink netlink, final int queues) {
         final List<PacketPort> ports = new ArrayList<>(queues);
         try {
+            boolean uso = false;
             for (int q = 0; q < queues; q++) {
                 final TunDevice queue = q == 0 ? openFirstQueue(netlink, queues) : TunDevice.open(HostRouting.DEVICE, queues > 1, true);
-                ports.add(new TunPort(queue));
                 if (q == 0) {
                     queue.persist(true);
-                    queue.enableOffloads(); // device-wide: TSO/USO super-packets and partial checksums, kept whole
+                    // device-wide: TSO/USO super-packets and partial checksums, kept whole; a kernel
+                    // that knows USO also takes the UDP super-packets the ports coalesce on write
+                    uso = (queue.enableOffloads() & TunDevice.TUN_F_USO4) != 0;
                 }
+                ports.add(new TunPort(queue, uso));
             }
             return new Link(ports, null);
         } catch (final RuntimeException e) {

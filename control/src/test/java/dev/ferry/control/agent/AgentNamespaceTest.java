@@ -156,7 +156,7 @@ abstract class AgentNamespaceTest {
             spec:
               clusterIP: 10.96.0.30
               selector: {app: web, pod: web-2}
-              ports: [{port: 9000, targetPort: 9000}]
+              ports: [{name: tcp, port: 9000, targetPort: 9000}, {name: udp, protocol: UDP, port: 9001, targetPort: 9001}]
             ---
             apiVersion: v1
             kind: Service
@@ -262,6 +262,80 @@ abstract class AgentNamespaceTest {
     void shouldAnswerUdpThroughAClusterIp() {
         final String answer = NetworkNamespace.call(lab.pod(1), () -> Http.udp("10.96.0.53", 53, "hello", 3000));
         assertTrue(answer.startsWith("pod=web-"), "UDP answer through the ClusterIP: " + answer + "\n" + agent.log());
+    }
+
+    /**
+     * A burst of datagrams of one flow through a ClusterIP, echoed back by a socket in web-2: on
+     * the tun port the agent joins what it reads of them in one batch into USO super-packets
+     * (UdpCoalescer), which the kernel must cut apart again, so each datagram arrives on its own,
+     * with its length and bytes, both ways. Runs of equal sizes with a short one closing each run
+     * (only the last segment of a super-packet may be short).
+     */
+    @Test
+    @Order(4)
+    void shouldDeliverEveryDatagramOfABurstOnItsOwnAndIntact() throws Exception {
+        final int burst = 300;
+        final long coalescedBefore = metric("ferry_udp_datagrams_coalesced_total");
+        try (DatagramSocket echo = NetworkNamespace.call(lab.pod(2), () -> new DatagramSocket(9001))) {
+            Thread.ofPlatform().daemon().name("udp-echo").start(() -> {
+                final byte[] buffer = new byte[2048];
+                try {
+                    while (true) {
+                        final java.net.DatagramPacket in = new java.net.DatagramPacket(buffer, buffer.length);
+                        echo.receive(in);
+                        echo.send(new java.net.DatagramPacket(buffer, in.getLength(), in.getSocketAddress()));
+                    }
+                } catch (final IOException e) {
+                    // closed
+                }
+            });
+            final Set<String> sent = new HashSet<>();
+            final Set<String> echoed = NetworkNamespace.call(lab.pod(1), () -> {
+                try (DatagramSocket socket = new DatagramSocket()) {
+                    socket.connect(InetAddress.getByName("10.96.0.30"), 9001);
+                    socket.setSoTimeout(3000);
+                    final java.util.concurrent.CompletableFuture<Set<String>> received = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        final Set<String> got = new HashSet<>();
+                        final byte[] buffer = new byte[2048];
+                        try {
+                            while (got.size() < burst) {
+                                final java.net.DatagramPacket in = new java.net.DatagramPacket(buffer, buffer.length);
+                                socket.receive(in);
+                                got.add(new String(buffer, 0, in.getLength(), StandardCharsets.UTF_8));
+                            }
+                        } catch (final IOException e) {
+                            // a timeout: what came is what came
+                        }
+                        return got;
+                    });
+                    for (int i = 0; i < burst; i++) {
+                        final String datagram = datagram(i);
+                        sent.add(datagram);
+                        final byte[] bytes = datagram.getBytes(StandardCharsets.UTF_8);
+                        socket.send(new java.net.DatagramPacket(bytes, bytes.length));
+                    }
+                    return received.join();
+                }
+            });
+            final Set<String> unknown = new HashSet<>(echoed);
+            unknown.removeAll(sent);
+            assertTrue(unknown.isEmpty(), unknown.size() + " echoes were no datagram that was sent (merged, cut or mixed), e.g. "
+                + unknown.stream().limit(2).map(e -> e.length() + " bytes from " + e.substring(0, Math.min(12, e.length()))).toList());
+            // UDP may lose a datagram on a busy machine; a super-packet gone whole would lose a run of them
+            assertTrue(echoed.size() >= burst * 95 / 100, echoed.size() + " of " + burst + " echoed\n" + agent.log());
+        }
+        if (portType().equals("tun")) {
+            assertTrue(agent.log().contains("UDP coalescing"),
+                "the tun port coalesces UDP where the kernel takes TUN_F_USO4 (Linux 6.2 and later): " + agent.log());
+            assertTrue(metric("ferry_udp_datagrams_coalesced_total") > coalescedBefore,
+                "a burst this fast is read in batches, and their datagrams were written as super-packets");
+        }
+    }
+
+    /** The i-th datagram of the burst: its number, then filler; runs of 7 of 300 bytes closed by one of 120. */
+    private static String datagram(final int i) {
+        final String head = String.format("%05d:", i);
+        return head + String.valueOf((char) ('a' + i % 26)).repeat((i % 8 == 7 ? 120 : 300) - head.length());
     }
 
     @Test
@@ -371,10 +445,16 @@ abstract class AgentNamespaceTest {
 
     /** The packets the dataplane has read from ferry0, from the agent's metrics. */
     private long packetsIntoFerry0() {
+        return metric("ferry_packets_received_total");
+    }
+
+    /** A counter's value (summed over the queues) from the agent's /metrics. */
+    private long metric(final String name) {
         final Http.Response metrics = NetworkNamespace.call(lab.node(), () -> Http.get("127.0.0.1", 10249, "/metrics", 3000));
         assertEquals("200", metrics.status(), agent.log());
-        return metrics.body().lines().filter(l -> l.startsWith("ferry_packets_received_total "))
-            .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
+        return metrics.body().lines().filter(l -> l.startsWith(name + " "))
+            .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst()
+            .orElseThrow(() -> new AssertionError(name + " is not in /metrics"));
     }
 
     @Test

@@ -38,6 +38,10 @@ public final class WorkerCounters {
         byDropReason[reason.ordinal()].incrementRelease();
     }
 
+    public void drop(final DropReason reason, final long count) {
+        byDropReason[reason.ordinal()].getAndAddRelease(count);
+    }
+
     public long get(final CounterType type) {
         return byType[type.ordinal()].get();
     }

@@ -51,6 +51,24 @@ public final class Checksums {
      * (which must be complete: not a fragment). For UDP a computed zero is returned as 0xFFFF.
      */
     public static int transport(final DirectBuffer buffer, final int ipOffset, final int protocol, final int l4Offset, final int l4Length) {
+        final long pseudo = pseudoHeaderSum(buffer, ipOffset, protocol, l4Length);
+        final int fieldOffset = l4Offset + (protocol == IpProtocol.TCP ? Ipv4Packet.TCP_OFFSET_CHECKSUM : Ipv4Packet.UDP_OFFSET_CHECKSUM);
+        final long all = sum(buffer, l4Offset, l4Length, pseudo);
+        final int field = buffer.getShort(fieldOffset, NET) & 0xFFFF;
+        final int result = finish(all - field);
+        return protocol == IpProtocol.UDP && result == 0 ? 0xFFFF : result;
+    }
+
+    /**
+     * What a partial (CHECKSUM_PARTIAL, virtio NEEDS_CSUM) TCP or UDP checksum field holds: the
+     * IPv4 pseudo-header sum for {@code l4Length} bytes, folded and not complemented; the kernel
+     * adds the segment's own words and complements it when it finishes the checksum.
+     */
+    public static int pseudoHeaderPartial(final DirectBuffer buffer, final int ipOffset, final int protocol, final int l4Length) {
+        return ~finish(pseudoHeaderSum(buffer, ipOffset, protocol, l4Length)) & 0xFFFF;
+    }
+
+    private static long pseudoHeaderSum(final DirectBuffer buffer, final int ipOffset, final int protocol, final int l4Length) {
         long pseudo = 0;
         pseudo += buffer.getShort(ipOffset + Ipv4Packet.OFFSET_SOURCE, NET) & 0xFFFF;
         pseudo += buffer.getShort(ipOffset + Ipv4Packet.OFFSET_SOURCE + 2, NET) & 0xFFFF;
@@ -58,11 +76,7 @@ public final class Checksums {
         pseudo += buffer.getShort(ipOffset + Ipv4Packet.OFFSET_DESTINATION + 2, NET) & 0xFFFF;
         pseudo += protocol;
         pseudo += l4Length;
-        final int fieldOffset = l4Offset + (protocol == IpProtocol.TCP ? Ipv4Packet.TCP_OFFSET_CHECKSUM : Ipv4Packet.UDP_OFFSET_CHECKSUM);
-        final long all = sum(buffer, l4Offset, l4Length, pseudo);
-        final int field = buffer.getShort(fieldOffset, NET) & 0xFFFF;
-        final int result = finish(all - field);
-        return protocol == IpProtocol.UDP && result == 0 ? 0xFFFF : result;
+        return pseudo;
     }
 
     /** ICMP checksum computed from scratch over the whole ICMP message (no pseudo-header). */

@@ -54,6 +54,7 @@ public final class QueueAgent implements Agent, PacketHandler {
         this.counters = counters;
         this.clock = clock;
         this.gcSlice = gcSlice;
+        port.countInto(counters);
     }
 
     @Override

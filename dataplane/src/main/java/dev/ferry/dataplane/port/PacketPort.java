@@ -1,5 +1,7 @@
 package dev.ferry.dataplane.port;
 
+import dev.ferry.dataplane.counters.WorkerCounters;
+import dev.ferry.dataplane.packet.DropReason;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -52,8 +54,16 @@ public interface PacketPort extends AutoCloseable {
      */
     boolean sendReply(MutableDirectBuffer buffer, int offset, int length);
 
-    /** Pushes queued packets out (ports that batch their sends); called once per received batch. */
+    /** Pushes queued packets out (ports that batch or coalesce their sends); called once per received batch. */
     default void flush() {
+    }
+
+    /**
+     * Where the port counts what it alone sees: datagrams it coalesced, and packets {@link #send}
+     * took that a later write lost ({@link DropReason#TX_FAILED}). Called once, by the queue that
+     * owns the port, before its first packet.
+     */
+    default void countInto(final WorkerCounters counters) {
     }
 
     /** A short name for logs, e.g. "tun:ferry0". */

@@ -1,5 +1,8 @@
 package dev.ferry.dataplane.port;
 
+import dev.ferry.dataplane.counters.CounterType;
+import dev.ferry.dataplane.counters.WorkerCounters;
+import dev.ferry.dataplane.packet.DropReason;
 import dev.ferry.nativeio.tun.TunDevice;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -31,13 +34,30 @@ public final class TunPort implements PacketPort {
     private final int vnetLength;
     private final UnsafeBuffer rx;
     private final UnsafeBuffer txCopy;
+    /** Joins a batch's consecutive UDP datagrams of one flow into one USO super-packet; null when off. */
+    private final UdpCoalescer udp;
+    private WorkerCounters counters;
     private long writeErrors;
 
+    /** A port that writes every packet as it is sent. */
     public TunPort(final TunDevice device) {
+        this(device, false);
+    }
+
+    /**
+     * @param coalesceUdp join consecutive UDP datagrams of one flow into one super-packet per
+     *                    write ({@link UdpCoalescer}); needs the virtio header and a kernel that
+     *                    took {@link TunDevice#TUN_F_USO4} (Linux 6.2 and later)
+     */
+    public TunPort(final TunDevice device, final boolean coalesceUdp) {
         this.device = device;
         this.vnetLength = device.vnetHeader() ? VirtioHeader.LENGTH : 0;
         this.rx = new UnsafeBuffer(ByteBuffer.allocateDirect(vnetLength + MAX_PACKET));
         this.txCopy = new UnsafeBuffer(ByteBuffer.allocateDirect(vnetLength + MAX_PACKET));
+        if (coalesceUdp && vnetLength == 0) {
+            throw new IllegalArgumentException(device.name() + ": coalescing UDP needs the virtio header (IFF_VNET_HDR)");
+        }
+        this.udp = coalesceUdp ? new UdpCoalescer(this::write) : null;
     }
 
     @Override
@@ -60,6 +80,9 @@ public final class TunPort implements PacketPort {
 
     @Override
     public boolean send(final DirectBuffer buffer, final int offset, final int length) {
+        if (udp != null && udp.offer(buffer, offset, length)) {
+            return true; // written with its group, at the latest by flush()
+        }
         final long address;
         if (buffer.byteArray() != null) {
             // heap memory has no stable address: copy into native memory first
@@ -68,12 +91,40 @@ public final class TunPort implements PacketPort {
         } else {
             address = buffer.addressOffset() + offset;
         }
+        return write(address, length);
+    }
+
+    private boolean write(final long address, final int length) {
         final int written = device.write(address, length);
         if (written != length) {
             writeErrors++;
             return false;
         }
         return true;
+    }
+
+    /** Writes out the pending UDP group and counts what the coalescer did since the last flush. */
+    @Override
+    public void flush() {
+        if (udp == null) {
+            return;
+        }
+        udp.flush();
+        if (counters != null) {
+            final int lost = udp.takeLost();
+            if (lost > 0) {
+                counters.drop(DropReason.TX_FAILED, lost);
+            }
+            final int coalesced = udp.takeCoalesced();
+            if (coalesced > 0) {
+                counters.add(CounterType.UDP_COALESCED, coalesced);
+            }
+        }
+    }
+
+    @Override
+    public void countInto(final WorkerCounters queueCounters) {
+        this.counters = queueCounters;
     }
 
     @Override
@@ -101,7 +152,7 @@ public final class TunPort implements PacketPort {
 
     @Override
     public String name() {
-        return "tun:" + device.name() + (vnetLength > 0 ? " (vnet)" : "");
+        return "tun:" + device.name() + (vnetLength > 0 ? " (vnet" + (udp != null ? ", UDP coalescing)" : ")") : "");
     }
 
     @Override

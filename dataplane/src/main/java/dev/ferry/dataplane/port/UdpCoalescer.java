@@ -1,0 +1,174 @@
+package dev.ferry.dataplane.port;
+
+import dev.ferry.dataplane.packet.Checksums;
+import dev.ferry.dataplane.packet.Ipv4Packet;
+import dev.ferry.nativeio.IpProtocol;
+import dev.ferry.nativeio.virtio.VirtioNetHdr;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Joins the UDP datagrams of one flow that a queue sends one after another in a batch into one
+ * GSO super-packet (virtio {@code gso_type} UDP_L4) before they are written to TUN, as a UDP
+ * sender's own stack does with UDP_SEGMENT: the kernel then routes and forwards the datagrams
+ * once, as one packet, and cuts them apart again where they leave (the veth, or the receiving
+ * socket), each with its own length and checksum. Without it every datagram of a UDP stream
+ * pays a write and a trip through routing and forwarding of its own.
+ *
+ * <pre>
+ *  sent:     [vnet][IP|UDP|p1]  [vnet][IP|UDP|p2]  [vnet][IP|UDP|p3']      same flow, p1 = p2 = size, p3' &lt;= size
+ *  written:  [vnet: NEEDS_CSUM, UDP_L4, gso_size = size][IP total|UDP total, partial checksum|p1 p2 p3']
+ * </pre>
+ *
+ * A datagram joins the pending group when it is IPv4 UDP without options and not a fragment,
+ * carries no GSO of its own, has the first one's addresses, ports, TOS, TTL and DF bit, and its
+ * payload is the group's segment size (or smaller, which closes the group: only the last segment
+ * may be short); at most {@link #MAX_SEGMENTS} and 64 KB. Anything else first writes the group
+ * out, so no flow's packets are reordered. A group of one is written as it came. The IP header
+ * and UDP length cover the whole group; the UDP checksum field holds the pseudo-header sum over
+ * that length (a partial checksum, which the kernel adjusts per segment). One instance per queue
+ * thread; allocation-free.
+ */
+final class UdpCoalescer {
+    /** Segments per super-packet: the kernel's UDP GSO limit is 64 in every version that has it. */
+    static final int MAX_SEGMENTS = 64;
+
+    /** Writes one packet (virtio header included) to the device; true when the kernel took it whole. */
+    @FunctionalInterface
+    interface Writer {
+        boolean write(long address, int length);
+    }
+
+    private static final ByteOrder NET = ByteOrder.BIG_ENDIAN;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final int VNET = VirtioHeader.LENGTH;
+    private static final int IP_HEADER = 20;
+    private static final int HEADERS = IP_HEADER + Ipv4Packet.UDP_HEADER;
+    private static final int MAX_IP_LENGTH = 65535;
+
+    private final Writer writer;
+    private final UnsafeBuffer group = new UnsafeBuffer(ByteBuffer.allocateDirect(VNET + MAX_IP_LENGTH));
+    /** Bytes in {@link #group}, virtio header included; 0 when nothing is pending. */
+    private int groupLength;
+    private int segments;
+    private int segmentSize;
+    private boolean closed;
+    /** Datagrams taken but lost because the group's write failed, until {@link #takeLost}. */
+    private int lost;
+    /** Datagrams written inside a super-packet, until {@link #takeCoalesced}. */
+    private int coalesced;
+
+    UdpCoalescer(final Writer writer) {
+        this.writer = writer;
+    }
+
+    /**
+     * Takes a packet the queue sends ({@code length} bytes at {@code offset}, virtio header first):
+     * true when it joined the pending group or started a new one (after writing out the group it
+     * could not join); false when it is no candidate, and the pending group was written out, so
+     * that the caller writes this one itself, in order.
+     */
+    boolean offer(final DirectBuffer buffer, final int offset, final int length) {
+        final int ip = offset + VNET;
+        final int payload = candidatePayload(buffer, offset, length);
+        if (payload > 0 && groupLength > 0 && joins(buffer, ip, payload)) {
+            group.putBytes(groupLength, buffer, ip + HEADERS, payload);
+            groupLength += payload;
+            segments++;
+            closed = payload < segmentSize;
+            return true;
+        }
+        flush();
+        if (payload <= 0) {
+            return false;
+        }
+        group.putBytes(0, buffer, offset, length);
+        groupLength = length;
+        segments = 1;
+        segmentSize = payload;
+        closed = false;
+        return true;
+    }
+
+    /** Writes the pending group out, if any. */
+    void flush() {
+        if (groupLength == 0) {
+            return;
+        }
+        if (segments > 1) {
+            seal();
+        }
+        if (!writer.write(group.addressOffset(), groupLength)) {
+            lost += segments;
+        } else if (segments > 1) {
+            coalesced += segments;
+        }
+        groupLength = 0;
+        segments = 0;
+    }
+
+    /** Datagrams lost to failed writes since the last call (they were counted as sent when taken). */
+    int takeLost() {
+        final int n = lost;
+        lost = 0;
+        return n;
+    }
+
+    /** Datagrams written inside a super-packet since the last call. */
+    int takeCoalesced() {
+        final int n = coalesced;
+        coalesced = 0;
+        return n;
+    }
+
+    /** The UDP payload length of a packet that may be coalesced, else 0. */
+    private static int candidatePayload(final DirectBuffer buffer, final int offset, final int length) {
+        if (length < VNET + HEADERS || (buffer.getByte(offset + VirtioNetHdr.GSO_TYPE) & 0xFF) != VirtioNetHdr.GSO_NONE) {
+            return 0;
+        }
+        final int ip = offset + VNET;
+        if ((buffer.getByte(ip) & 0xFF) != 0x45 || (buffer.getByte(ip + 9) & 0xFF) != IpProtocol.UDP
+            || (buffer.getShort(ip + 6, NET) & 0x3FFF) != 0) {
+            return 0; // not IPv4 UDP without options, or a fragment
+        }
+        final int total = buffer.getShort(ip + 2, NET) & 0xFFFF;
+        final int udpLength = buffer.getShort(ip + IP_HEADER + 4, NET) & 0xFFFF;
+        if (total != length - VNET || udpLength != total - IP_HEADER) {
+            return 0;
+        }
+        return total - HEADERS;
+    }
+
+    private boolean joins(final DirectBuffer buffer, final int ip, final int payload) {
+        final int first = VNET;
+        return !closed && payload <= segmentSize && segments < MAX_SEGMENTS
+            && groupLength - VNET + payload <= MAX_IP_LENGTH
+            && buffer.getLong(ip + 12) == group.getLong(first + 12)                 // source and destination address
+            && buffer.getInt(ip + IP_HEADER) == group.getInt(first + IP_HEADER)      // ports
+            && buffer.getByte(ip + 1) == group.getByte(first + 1)                    // TOS
+            && buffer.getByte(ip + 8) == group.getByte(first + 8)                    // TTL
+            && (buffer.getShort(ip + 6, NET) & 0x4000) == (group.getShort(first + 6, NET) & 0x4000); // DF
+    }
+
+    /** Turns the group into one super-packet: lengths over all of it, a partial UDP checksum, the GSO header. */
+    private void seal() {
+        final int ip = VNET;
+        final int total = groupLength - VNET;
+        group.putShort(ip + 2, (short) total, NET);
+        group.putShort(ip + Ipv4Packet.OFFSET_CHECKSUM, (short) Checksums.ipv4Header(group, ip, IP_HEADER), NET);
+        final int udp = ip + IP_HEADER;
+        final int udpLength = total - IP_HEADER;
+        group.putShort(udp + 4, (short) udpLength, NET);
+        group.putShort(udp + Ipv4Packet.UDP_OFFSET_CHECKSUM, (short) Checksums.pseudoHeaderPartial(group, ip, IpProtocol.UDP, udpLength), NET);
+        group.setMemory(0, VNET, (byte) 0);
+        group.putByte(VirtioNetHdr.FLAGS, (byte) VirtioNetHdr.F_NEEDS_CSUM);
+        group.putByte(VirtioNetHdr.GSO_TYPE, (byte) VirtioNetHdr.GSO_UDP_L4);
+        group.putShort(VirtioNetHdr.HDR_LEN, (short) HEADERS, LE);
+        group.putShort(VirtioNetHdr.GSO_SIZE, (short) segmentSize, LE);
+        group.putShort(VirtioNetHdr.CSUM_START, (short) IP_HEADER, LE);
+        group.putShort(VirtioNetHdr.CSUM_OFFSET, (short) Ipv4Packet.UDP_OFFSET_CHECKSUM, LE);
+    }
+}
