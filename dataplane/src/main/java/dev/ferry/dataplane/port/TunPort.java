@@ -1,8 +1,6 @@
 package dev.ferry.dataplane.port;
 
-import dev.ferry.dataplane.counters.CounterType;
 import dev.ferry.dataplane.counters.WorkerCounters;
-import dev.ferry.dataplane.packet.DropReason;
 import dev.ferry.nativeio.tun.TunDevice;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -36,7 +34,6 @@ public final class TunPort implements PacketPort {
     private final UnsafeBuffer txCopy;
     /** Joins a batch's consecutive UDP datagrams of one flow into one USO super-packet; null when off. */
     private final UdpCoalescer udp;
-    private WorkerCounters counters;
     private long writeErrors;
 
     /** A port that writes every packet as it is sent. */
@@ -103,28 +100,19 @@ public final class TunPort implements PacketPort {
         return true;
     }
 
-    /** Writes out the pending UDP group and counts what the coalescer did since the last flush. */
+    /** Writes out the pending UDP group. */
     @Override
     public void flush() {
-        if (udp == null) {
-            return;
-        }
-        udp.flush();
-        if (counters != null) {
-            final int lost = udp.takeLost();
-            if (lost > 0) {
-                counters.drop(DropReason.TX_FAILED, lost);
-            }
-            final int coalesced = udp.takeCoalesced();
-            if (coalesced > 0) {
-                counters.add(CounterType.UDP_COALESCED, coalesced);
-            }
+        if (udp != null) {
+            udp.flush();
         }
     }
 
     @Override
-    public void countInto(final WorkerCounters queueCounters) {
-        this.counters = queueCounters;
+    public void countInto(final WorkerCounters counters) {
+        if (udp != null) {
+            udp.countInto(counters);
+        }
     }
 
     @Override

@@ -1,6 +1,9 @@
 package dev.ferry.dataplane.port;
 
+import dev.ferry.dataplane.counters.CounterType;
+import dev.ferry.dataplane.counters.WorkerCounters;
 import dev.ferry.dataplane.packet.Checksums;
+import dev.ferry.dataplane.packet.DropReason;
 import dev.ferry.dataplane.packet.Ipv4Packet;
 import dev.ferry.nativeio.IpProtocol;
 import dev.ferry.nativeio.virtio.VirtioNetHdr;
@@ -13,15 +16,18 @@ import java.nio.ByteOrder;
 /**
  * Joins the UDP datagrams of one flow that a queue sends one after another in a batch into one
  * GSO super-packet (virtio {@code gso_type} UDP_L4) before they are written to TUN, as a UDP
- * sender's own stack does with UDP_SEGMENT: the kernel then routes and forwards the datagrams
- * once, as one packet, and cuts them apart again where they leave (the veth, or the receiving
- * socket), each with its own length and checksum. Without it every datagram of a UDP stream
- * pays a write and a trip through routing and forwarding of its own.
+ * sender's own stack does with UDP_SEGMENT: the kernel then
+ * routes and forwards the datagrams once, as one packet, and cuts them apart again where they
+ * leave (the veth, or the receiving socket), each with its own length and checksum. Without it
+ * every datagram of a UDP stream pays a write and a trip through routing and forwarding of its
+ * own.
  *
  * <pre>
  *  sent:     [vnet][IP|UDP|p1]  [vnet][IP|UDP|p2]  [vnet][IP|UDP|p3']      same flow, p1 = p2 = size, p3' &lt;= size
  *  written:  [vnet: NEEDS_CSUM, UDP_L4, gso_size = size][IP total|UDP total, partial checksum|p1 p2 p3']
  * </pre>
+ * The packet port does not coalesce: written through its TX ring, such super-frames lost a third
+ * of a 300-datagram burst past the agent (ARCHITECTURE.md, "Attach").
  *
  * A datagram joins the pending group when it is IPv4 UDP without options and not a fragment,
  * carries no GSO of its own, has the first one's addresses, ports, TOS, TTL and DF bit, and its
@@ -50,19 +56,20 @@ final class UdpCoalescer {
     private static final int MAX_IP_LENGTH = 65535;
 
     private final Writer writer;
-    private final UnsafeBuffer group = new UnsafeBuffer(ByteBuffer.allocateDirect(VNET + MAX_IP_LENGTH));
+    /** Offset of the IP header in a frame: after the virtio header. */
+    private final int ipAt = VNET;
+    private final UnsafeBuffer group;
     /** Bytes in {@link #group}, virtio header included; 0 when nothing is pending. */
     private int groupLength;
     private int segments;
     private int segmentSize;
     private boolean closed;
-    /** Datagrams taken but lost because the group's write failed, until {@link #takeLost}. */
-    private int lost;
-    /** Datagrams written inside a super-packet, until {@link #takeCoalesced}. */
-    private int coalesced;
+    /** The owning queue's counters (UDP_COALESCED, TX_FAILED), once the port is given them. */
+    private WorkerCounters counters;
 
     UdpCoalescer(final Writer writer) {
         this.writer = writer;
+        this.group = new UnsafeBuffer(ByteBuffer.allocateDirect(ipAt + MAX_IP_LENGTH));
     }
 
     /**
@@ -72,9 +79,9 @@ final class UdpCoalescer {
      * that the caller writes this one itself, in order.
      */
     boolean offer(final DirectBuffer buffer, final int offset, final int length) {
-        final int ip = offset + VNET;
+        final int ip = offset + ipAt;
         final int payload = candidatePayload(buffer, offset, length);
-        if (payload > 0 && groupLength > 0 && joins(buffer, ip, payload)) {
+        if (payload > 0 && groupLength > 0 && joins(buffer, offset, payload)) {
             group.putBytes(groupLength, buffer, ip + HEADERS, payload);
             groupLength += payload;
             segments++;
@@ -101,51 +108,46 @@ final class UdpCoalescer {
         if (segments > 1) {
             seal();
         }
-        if (!writer.write(group.addressOffset(), groupLength)) {
-            lost += segments;
-        } else if (segments > 1) {
-            coalesced += segments;
+        final boolean written = writer.write(group.addressOffset(), groupLength);
+        if (counters != null) {
+            if (!written) {
+                counters.drop(DropReason.TX_FAILED, segments); // taken by send(), so counted as sent once
+            } else if (segments > 1) {
+                counters.add(CounterType.UDP_COALESCED, segments);
+            }
         }
         groupLength = 0;
         segments = 0;
     }
 
-    /** Datagrams lost to failed writes since the last call (they were counted as sent when taken). */
-    int takeLost() {
-        final int n = lost;
-        lost = 0;
-        return n;
-    }
-
-    /** Datagrams written inside a super-packet since the last call. */
-    int takeCoalesced() {
-        final int n = coalesced;
-        coalesced = 0;
-        return n;
+    /** Where the coalescer counts the datagrams it wrote inside super-packets and those a failed write lost. */
+    void countInto(final WorkerCounters queueCounters) {
+        this.counters = queueCounters;
     }
 
     /** The UDP payload length of a packet that may be coalesced, else 0. */
-    private static int candidatePayload(final DirectBuffer buffer, final int offset, final int length) {
-        if (length < VNET + HEADERS || (buffer.getByte(offset + VirtioNetHdr.GSO_TYPE) & 0xFF) != VirtioNetHdr.GSO_NONE) {
+    private int candidatePayload(final DirectBuffer buffer, final int offset, final int length) {
+        if (length < ipAt + HEADERS || (buffer.getByte(offset + VirtioNetHdr.GSO_TYPE) & 0xFF) != VirtioNetHdr.GSO_NONE) {
             return 0;
         }
-        final int ip = offset + VNET;
+        final int ip = offset + ipAt;
         if ((buffer.getByte(ip) & 0xFF) != 0x45 || (buffer.getByte(ip + 9) & 0xFF) != IpProtocol.UDP
             || (buffer.getShort(ip + 6, NET) & 0x3FFF) != 0) {
             return 0; // not IPv4 UDP without options, or a fragment
         }
         final int total = buffer.getShort(ip + 2, NET) & 0xFFFF;
         final int udpLength = buffer.getShort(ip + IP_HEADER + 4, NET) & 0xFFFF;
-        if (total != length - VNET || udpLength != total - IP_HEADER) {
+        if (total != length - ipAt || udpLength != total - IP_HEADER) {
             return 0;
         }
         return total - HEADERS;
     }
 
-    private boolean joins(final DirectBuffer buffer, final int ip, final int payload) {
-        final int first = VNET;
+    private boolean joins(final DirectBuffer buffer, final int offset, final int payload) {
+        final int ip = offset + ipAt;
+        final int first = ipAt;
         return !closed && payload <= segmentSize && segments < MAX_SEGMENTS
-            && groupLength - VNET + payload <= MAX_IP_LENGTH
+            && groupLength - ipAt + payload <= MAX_IP_LENGTH
             && buffer.getLong(ip + 12) == group.getLong(first + 12)                 // source and destination address
             && buffer.getInt(ip + IP_HEADER) == group.getInt(first + IP_HEADER)      // ports
             && buffer.getByte(ip + 1) == group.getByte(first + 1)                    // TOS
@@ -155,8 +157,8 @@ final class UdpCoalescer {
 
     /** Turns the group into one super-packet: lengths over all of it, a partial UDP checksum, the GSO header. */
     private void seal() {
-        final int ip = VNET;
-        final int total = groupLength - VNET;
+        final int ip = ipAt;
+        final int total = groupLength - ipAt;
         group.putShort(ip + 2, (short) total, NET);
         group.putShort(ip + Ipv4Packet.OFFSET_CHECKSUM, (short) Checksums.ipv4Header(group, ip, IP_HEADER), NET);
         final int udp = ip + IP_HEADER;

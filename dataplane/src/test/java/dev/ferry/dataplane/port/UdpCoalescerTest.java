@@ -1,6 +1,10 @@
 package dev.ferry.dataplane.port;
 
 import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.counters.CounterType;
+import dev.ferry.dataplane.counters.DataplaneCounters;
+import dev.ferry.dataplane.counters.WorkerCounters;
+import dev.ferry.dataplane.packet.DropReason;
 import dev.ferry.dataplane.packet.Checksums;
 import dev.ferry.dataplane.packet.Ipv4Packet;
 import dev.ferry.dataplane.packet.PacketWriter;
@@ -32,12 +36,17 @@ class UdpCoalescerTest {
 
     private final List<byte[]> written = new ArrayList<>();
     private boolean failWrites;
+    private final WorkerCounters counters = DataplaneCounters.inMemory(1).queue(0);
     private final UdpCoalescer coalescer = new UdpCoalescer((address, length) -> {
         final byte[] copy = new byte[length];
         new UnsafeBuffer(address, length).getBytes(0, copy);
         written.add(copy);
         return !failWrites;
     });
+
+    UdpCoalescerTest() {
+        coalescer.countInto(counters);
+    }
 
     @Test
     void shouldJoinOneFlowsDatagramsIntoOneSuperPacketThatCutsBackIntoThem() {
@@ -65,8 +74,7 @@ class UdpCoalescerTest {
             assertArrayEquals(Arrays.copyOfRange(in, 20, in.length), Arrays.copyOfRange(segments.get(i), 20, segments.get(i).length),
                 "datagram " + i + ": UDP header (with its checksum) and payload as it was sent");
         }
-        assertEquals(3, coalescer.takeCoalesced());
-        assertEquals(0, coalescer.takeCoalesced(), "taken");
+        assertEquals(3, counters.get(CounterType.UDP_COALESCED));
     }
 
     @Test
@@ -76,7 +84,7 @@ class UdpCoalescerTest {
         coalescer.flush();
         assertEquals(1, written.size());
         assertArrayEquals(one, written.getFirst());
-        assertEquals(0, coalescer.takeCoalesced(), "a group of one is no super-packet");
+        assertEquals(0, counters.get(CounterType.UDP_COALESCED), "a group of one is no super-packet");
     }
 
     @Test
@@ -141,8 +149,8 @@ class UdpCoalescerTest {
         offer(udp(40000, 100, 2));
         offer(udp(40000, 100, 3));
         coalescer.flush();
-        assertEquals(3, coalescer.takeLost());
-        assertEquals(0, coalescer.takeCoalesced());
+        assertEquals(3, counters.get(DropReason.TX_FAILED));
+        assertEquals(0, counters.get(CounterType.UDP_COALESCED));
     }
 
     private void offer(final byte[] packet) {
