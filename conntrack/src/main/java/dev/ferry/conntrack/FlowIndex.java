@@ -56,6 +56,15 @@ final class FlowIndex {
 
     /** The handle (with the entry's generation) of the LIVE entry holding the key, or {@link ConntrackTable#NOT_FOUND}. */
     long find(final FlowKey key) {
+        return lookup(key, false);
+    }
+
+    /** Probe without publishing: the handle of a CLAIMED or LIVE entry holding the key, or {@link ConntrackTable#NOT_FOUND}. */
+    long probeExisting(final FlowKey key) {
+        return lookup(key, true);
+    }
+
+    private long lookup(final FlowKey key, final boolean includeClaimed) {
         final int hash = key.hash();
         final long meta = key.meta();
         int slot = hash & slotMask;
@@ -66,7 +75,7 @@ final class FlowIndex {
             }
             if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash) {
                 final long slotHandle = (word & 0xFFFF_FFFFL) - 1;
-                final int ctrl = matches(slotHandle, meta, key, false);
+                final int ctrl = matches(slotHandle, meta, key, includeClaimed);
                 if (ctrl != NO_MATCH) {
                     return ((long)(ctrl >>> 2) << 32) | slotHandle;
                 }
@@ -153,27 +162,6 @@ final class FlowIndex {
             }
             retract(target, ownWord);
         }
-    }
-
-    /** Probe without publishing: a CLAIMED or LIVE entry holding the key, or -1. */
-    long probeExisting(final FlowKey key) {
-        final int hash = key.hash();
-        final long meta = key.meta();
-        int slot = hash & slotMask;
-        for (int i = 0; i < slotCount; i++) {
-            final long word = slots.getLongVolatile(slot << 3);
-            if (word == EMPTY) {
-                return -1;
-            }
-            if (word != TOMBSTONE && word != LOCKED && (int)(word >>> 32) == hash) {
-                final long handle = (word & 0xFFFF_FFFFL) - 1;
-                if (matches(handle, meta, key, true) != NO_MATCH) {
-                    return handle;
-                }
-            }
-            slot = (slot + 1) & slotMask;
-        }
-        return -1;
     }
 
     private void retract(final int slot, final long ownWord) {
