@@ -35,8 +35,8 @@ import java.nio.ByteOrder;
  * may be short); at most {@link #MAX_SEGMENTS} and 64 KB. Anything else first writes the group
  * out, so no flow's packets are reordered. A group of one is written as it came. The IP header
  * and UDP length cover the whole group; the UDP checksum field holds the pseudo-header sum over
- * that length (a partial checksum, which the kernel adjusts per segment). One instance per queue
- * thread; allocation-free.
+ * that length (a partial checksum, which the kernel adjusts per segment and completes). One
+ * instance per queue thread; allocation-free.
  */
 final class UdpCoalescer {
     /** Segments per super-packet: the kernel's UDP GSO limit is 64 in every version that has it. */
@@ -56,8 +56,6 @@ final class UdpCoalescer {
     private static final int MAX_IP_LENGTH = 65535;
 
     private final Writer writer;
-    /** Offset of the IP header in a frame: after the virtio header. */
-    private final int ipAt = VNET;
     private final UnsafeBuffer group;
     /** Bytes in {@link #group}, virtio header included; 0 when nothing is pending. */
     private int groupLength;
@@ -69,7 +67,7 @@ final class UdpCoalescer {
 
     UdpCoalescer(final Writer writer) {
         this.writer = writer;
-        this.group = new UnsafeBuffer(ByteBuffer.allocateDirect(ipAt + MAX_IP_LENGTH));
+        this.group = new UnsafeBuffer(ByteBuffer.allocateDirect(VNET + MAX_IP_LENGTH));
     }
 
     /**
@@ -79,7 +77,7 @@ final class UdpCoalescer {
      * that the caller writes this one itself, in order.
      */
     boolean offer(final DirectBuffer buffer, final int offset, final int length) {
-        final int ip = offset + ipAt;
+        final int ip = offset + VNET;
         final int payload = candidatePayload(buffer, offset, length);
         if (payload > 0 && groupLength > 0 && joins(buffer, offset, payload)) {
             group.putBytes(groupLength, buffer, ip + HEADERS, payload);
@@ -125,29 +123,39 @@ final class UdpCoalescer {
         this.counters = queueCounters;
     }
 
-    /** The UDP payload length of a packet that may be coalesced, else 0. */
-    private int candidatePayload(final DirectBuffer buffer, final int offset, final int length) {
-        if (length < ipAt + HEADERS || (buffer.getByte(offset + VirtioNetHdr.GSO_TYPE) & 0xFF) != VirtioNetHdr.GSO_NONE) {
+    /**
+     * The UDP payload length of a packet that may be coalesced, else 0. A complete checksum the
+     * kernel has not vouched for (neither NEEDS_CSUM nor DATA_VALID, e.g. a datagram forwarded from
+     * outside) is checked first: the group gets a new checksum, which must not make a damaged
+     * datagram look whole; one that does not verify is written as it came, for the receiver to drop.
+     */
+    private static int candidatePayload(final DirectBuffer buffer, final int offset, final int length) {
+        if (length < VNET + HEADERS || (buffer.getByte(offset + VirtioNetHdr.GSO_TYPE) & 0xFF) != VirtioNetHdr.GSO_NONE) {
             return 0;
         }
-        final int ip = offset + ipAt;
+        final int ip = offset + VNET;
         if ((buffer.getByte(ip) & 0xFF) != 0x45 || (buffer.getByte(ip + 9) & 0xFF) != IpProtocol.UDP
             || (buffer.getShort(ip + 6, NET) & 0x3FFF) != 0) {
             return 0; // not IPv4 UDP without options, or a fragment
         }
         final int total = buffer.getShort(ip + 2, NET) & 0xFFFF;
         final int udpLength = buffer.getShort(ip + IP_HEADER + 4, NET) & 0xFFFF;
-        if (total != length - ipAt || udpLength != total - IP_HEADER) {
+        if (total != length - VNET || udpLength != total - IP_HEADER) {
+            return 0;
+        }
+        final int flags = buffer.getByte(offset + VirtioNetHdr.FLAGS) & (VirtioNetHdr.F_NEEDS_CSUM | VirtioNetHdr.F_DATA_VALID);
+        final int field = buffer.getShort(ip + IP_HEADER + Ipv4Packet.UDP_OFFSET_CHECKSUM, NET) & 0xFFFF;
+        if (flags == 0 && field != 0 && Checksums.transport(buffer, ip, IpProtocol.UDP, ip + IP_HEADER, udpLength) != field) {
             return 0;
         }
         return total - HEADERS;
     }
 
     private boolean joins(final DirectBuffer buffer, final int offset, final int payload) {
-        final int ip = offset + ipAt;
-        final int first = ipAt;
+        final int ip = offset + VNET;
+        final int first = VNET;
         return !closed && payload <= segmentSize && segments < MAX_SEGMENTS
-            && groupLength - ipAt + payload <= MAX_IP_LENGTH
+            && groupLength - VNET + payload <= MAX_IP_LENGTH
             && buffer.getLong(ip + 12) == group.getLong(first + 12)                 // source and destination address
             && buffer.getInt(ip + IP_HEADER) == group.getInt(first + IP_HEADER)      // ports
             && buffer.getByte(ip + 1) == group.getByte(first + 1)                    // TOS
@@ -157,8 +165,8 @@ final class UdpCoalescer {
 
     /** Turns the group into one super-packet: lengths over all of it, a partial UDP checksum, the GSO header. */
     private void seal() {
-        final int ip = ipAt;
-        final int total = groupLength - ipAt;
+        final int ip = VNET;
+        final int total = groupLength - VNET;
         group.putShort(ip + 2, (short) total, NET);
         group.putShort(ip + Ipv4Packet.OFFSET_CHECKSUM, (short) Checksums.ipv4Header(group, ip, IP_HEADER), NET);
         final int udp = ip + IP_HEADER;

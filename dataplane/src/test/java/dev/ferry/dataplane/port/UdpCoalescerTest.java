@@ -143,6 +143,23 @@ class UdpCoalescerTest {
     }
 
     @Test
+    void shouldWriteADatagramWhoseUncheckedChecksumIsWrongAsItCame() {
+        final byte[] damaged = udp(40000, 100, 2);
+        damaged[damaged.length - 1] ^= 0x01; // a flipped bit the complete checksum no longer covers
+        final byte[] vouched = udp(40000, 100, 3);
+        vouched[VirtioNetHdr.FLAGS] = (byte) VirtioNetHdr.F_DATA_VALID; // the kernel checked it
+        final byte[] first = udp(40000, 100, 1);
+        offer(first);
+        assertFalse(coalescer.offer(new UnsafeBuffer(damaged), 0, damaged.length), "not coalesced: its checksum must stay as it is");
+        assertEquals(1, written.size(), "the group before it written out first; the damaged one is the caller's to write as it is");
+        assertArrayEquals(first, written.getFirst());
+        offer(vouched);
+        offer(udp(40000, 100, 4));
+        coalescer.flush();
+        assertEquals(2, segmentAsTheKernelDoes(written.getLast()).size(), "DATA_VALID joins without a check");
+    }
+
+    @Test
     void shouldCountTheDatagramsOfAGroupWhoseWriteFailed() {
         failWrites = true;
         offer(udp(40000, 100, 1));
