@@ -26,8 +26,8 @@ import java.nio.ByteOrder;
  *  sent:     [vnet][IP|UDP|p1]  [vnet][IP|UDP|p2]  [vnet][IP|UDP|p3']      same flow, p1 = p2 = size, p3' &lt;= size
  *  written:  [vnet: NEEDS_CSUM, UDP_L4, gso_size = size][IP total|UDP total, partial checksum|p1 p2 p3']
  * </pre>
- * The packet port does not coalesce: written through its TX ring, such super-frames lost a third
- * of a 300-datagram burst past the agent (ARCHITECTURE.md, "Attach").
+ * The packet port does not coalesce yet (ARCHITECTURE.md, "Attach": tried through its TX ring,
+ * not shipped).
  *
  * A datagram joins the pending group when it is IPv4 UDP without options and not a fragment,
  * carries no GSO of its own, has the first one's addresses, ports, TOS, TTL and DF bit, and its
