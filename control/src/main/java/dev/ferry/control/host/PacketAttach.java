@@ -158,8 +158,9 @@ public final class PacketAttach {
                 }
             };
             final List<PacketPort> ports = new ArrayList<>(queues);
+            final boolean udpL4 = kernelAtLeast(System.getProperty("os.version"), 6, 2);
             for (final PacketSocket socket : peer.sockets()) {
-                ports.add(new PacketSocketPort(socket, releaseNamespace));
+                ports.add(new PacketSocketPort(socket, releaseNamespace, udpL4 && socket.vnetHeader()));
             }
             return new Link(ports, peer.mac());
         } catch (final RuntimeException e) {
@@ -169,5 +170,19 @@ public final class PacketAttach {
     }
 
     private record PeerSide(String mac, List<PacketSocket> sockets) {
+    }
+
+    /**
+     * Whether a kernel release string ({@code os.version}, e.g. "6.18.44-fc") is at least
+     * major.minor: the packet port coalesces UDP only where the kernel reads virtio's UDP_L4 GSO
+     * type in a sent frame's header (Linux 6.2 and later; earlier ones refuse the frame).
+     */
+    static boolean kernelAtLeast(final String release, final int major, final int minor) {
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release == null ? "" : release);
+        if (!m.find()) {
+            return false;
+        }
+        final int haveMajor = Integer.parseInt(m.group(1));
+        return haveMajor > major || (haveMajor == major && Integer.parseInt(m.group(2)) >= minor);
     }
 }

@@ -265,8 +265,8 @@ abstract class AgentNamespaceTest {
     }
 
     /**
-     * A burst of datagrams of one flow through a ClusterIP, echoed back by a socket in web-2: on
-     * the tun port the agent joins what it reads of them in one batch into USO super-packets
+     * A burst of datagrams of one flow through a ClusterIP, echoed back by a socket in web-2: the
+     * agent joins what it reads of them in one batch into UDP_L4 super-packets
      * (UdpCoalescer), which the kernel must cut apart again, so each datagram arrives on its own,
      * with its length and bytes, both ways. Runs of equal sizes with a short one closing each run
      * (only the last segment of a super-packet may be short).
@@ -325,12 +325,10 @@ abstract class AgentNamespaceTest {
             // UDP may lose a datagram on a busy machine; a super-packet gone whole would lose a window of them
             assertTrue(echoed.size() >= burst * 95 / 100, echoed.size() + " of " + burst + " echoed\n" + agent.log());
         }
-        if (portType().equals("tun")) {
-            assertTrue(agent.log().contains("UDP coalescing"),
-                "the tun port coalesces UDP where the kernel takes TUN_F_USO4 (Linux 6.2 and later): " + agent.log());
-            assertTrue(metric("ferry_udp_datagrams_coalesced_total") > coalescedBefore,
-                "a burst this fast is read in batches, and their datagrams were written as super-packets");
-        }
+        assertTrue(agent.log().contains("UDP coalescing"),
+            "both port types coalesce UDP where the kernel has UDP_L4 GSO (Linux 6.2 and later): " + agent.log());
+        assertTrue(metric("ferry_udp_datagrams_coalesced_total") > coalescedBefore,
+            "a burst this fast is read in batches, and their datagrams were written as super-packets");
     }
 
     /** The i-th datagram of the burst: its number, then filler; runs of 7 of 300 bytes closed by one of 120. */

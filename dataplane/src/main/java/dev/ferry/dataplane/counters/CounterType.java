@@ -18,7 +18,7 @@ public enum CounterType {
     LOCAL(8, "packets for the node itself (health check node ports)"),
     CONNTRACK_GC_RECLAIMED(9, "conntrack entries reclaimed by GC"),
     SNAT_TUPLES_REUSED(10, "SNAT tuples taken over from finished flows (none free in the probe window)"),
-    UDP_COALESCED(11, "UDP datagrams written to TUN inside a super-packet (coalesced)");
+    UDP_COALESCED(11, "UDP datagrams written inside a super-packet (coalesced)");
 
     /** Counters of type DROP_BASE + reason code count drops by reason. */
     public static final int DROP_BASE = 1000;

@@ -1,5 +1,6 @@
 package dev.ferry.dataplane.port;
 
+import dev.ferry.dataplane.counters.WorkerCounters;
 import dev.ferry.nativeio.packet.FrameHandler;
 import dev.ferry.nativeio.packet.PacketSocket;
 import org.agrona.DirectBuffer;
@@ -35,20 +36,31 @@ public final class PacketSocketPort implements PacketPort {
     private final int vnetLength;
     private final UnsafeBuffer frame = new UnsafeBuffer(0, 0);
     private final FrameHandler onFrame = this::onFrame;
+    /** Joins a batch's consecutive UDP datagrams of one flow into one super-frame; null when off. */
+    private final UdpCoalescer udp;
     private PacketHandler handler;
     private long nonIpFrames;
     private long txFull;
 
     public PacketSocketPort(final PacketSocket socket) {
         this(socket, () -> {
-        });
+        }, false);
     }
 
-    /** @param alsoOnClose released after the socket, e.g. the descriptor holding ferry0p's namespace */
-    public PacketSocketPort(final PacketSocket socket, final Runnable alsoOnClose) {
+    /**
+     * @param alsoOnClose released after the socket, e.g. the descriptor holding ferry0p's namespace
+     * @param coalesceUdp join consecutive UDP datagrams of one flow into one super-frame per TX
+     *                    slot ({@link UdpCoalescer}); needs the virtio header and a kernel that
+     *                    knows virtio's UDP_L4 GSO type (Linux 6.2 and later)
+     */
+    public PacketSocketPort(final PacketSocket socket, final Runnable alsoOnClose, final boolean coalesceUdp) {
         this.socket = socket;
         this.alsoOnClose = alsoOnClose;
         this.vnetLength = socket.vnetHeader() ? VirtioHeader.LENGTH : 0;
+        if (coalesceUdp && vnetLength == 0) {
+            throw new IllegalArgumentException(socket.interfaceName() + ": coalescing UDP needs the virtio header (PACKET_VNET_HDR)");
+        }
+        this.udp = coalesceUdp ? new UdpCoalescer(this::queue, ETHERNET_HEADER) : null;
     }
 
     @Override
@@ -97,10 +109,17 @@ public final class PacketSocketPort implements PacketPort {
 
     @Override
     public boolean send(final DirectBuffer buffer, final int offset, final int length) {
-        final long address = buffer.addressOffset() + offset;
         if (buffer.byteArray() != null) {
             throw new IllegalArgumentException("PacketSocketPort sends from native memory only");
         }
+        if (udp != null && udp.offer(buffer, offset, length)) {
+            return true; // queued with its group, at the latest by flush()
+        }
+        return queue(buffer.addressOffset() + offset, length);
+    }
+
+    /** Copies a frame into the TX ring, pushing the ring out once when it is full. */
+    private boolean queue(final long address, final int length) {
         if (socket.queueTx(address, length)) {
             return true;
         }
@@ -120,7 +139,17 @@ public final class PacketSocketPort implements PacketPort {
 
     @Override
     public void flush() {
+        if (udp != null) {
+            udp.flush(); // into the ring, before the ring goes out
+        }
         socket.flushTx();
+    }
+
+    @Override
+    public void countInto(final WorkerCounters counters) {
+        if (udp != null) {
+            udp.countInto(counters);
+        }
     }
 
     /** Frames that were not IPv4 (not handed up). */
@@ -134,7 +163,7 @@ public final class PacketSocketPort implements PacketPort {
 
     @Override
     public String name() {
-        return "packet:" + socket.interfaceName() + (vnetLength > 0 ? " (vnet)" : "");
+        return "packet:" + socket.interfaceName() + (vnetLength > 0 ? " (vnet" + (udp != null ? ", UDP coalescing)" : ")") : "");
     }
 
     @Override

@@ -54,7 +54,7 @@ public final class TunPort implements PacketPort {
         if (coalesceUdp && vnetLength == 0) {
             throw new IllegalArgumentException(device.name() + ": coalescing UDP needs the virtio header (IFF_VNET_HDR)");
         }
-        this.udp = coalesceUdp ? new UdpCoalescer(this::write) : null;
+        this.udp = coalesceUdp ? new UdpCoalescer(this::write, 0) : null;
     }
 
     @Override

@@ -42,7 +42,7 @@ class UdpCoalescerTest {
         new UnsafeBuffer(address, length).getBytes(0, copy);
         written.add(copy);
         return !failWrites;
-    });
+    }, 0);
 
     UdpCoalescerTest() {
         coalescer.countInto(counters);
@@ -168,6 +168,48 @@ class UdpCoalescerTest {
         coalescer.flush();
         assertEquals(3, counters.get(DropReason.TX_FAILED));
         assertEquals(0, counters.get(CounterType.UDP_COALESCED));
+    }
+
+    /** The packet port's frames: an Ethernet header between the virtio header and IP, which must match, and counts in csum_start. */
+    @Test
+    void shouldCarryTheEthernetHeaderOnThePacketPort() {
+        final List<byte[]> out = new ArrayList<>();
+        final UdpCoalescer ethernet = new UdpCoalescer((address, length) -> {
+            final byte[] copy = new byte[length];
+            new UnsafeBuffer(address, length).getBytes(0, copy);
+            out.add(copy);
+            return true;
+        }, 14);
+        final byte[] a = framed(udp(40000, 100, 1), 0x11);
+        final byte[] b = framed(udp(40000, 100, 2), 0x11);
+        final byte[] otherMac = framed(udp(40000, 100, 3), 0x22);
+        final byte[] arp = framed(udp(40000, 100, 4), 0x11);
+        arp[VNET + 12] = 0x08;
+        arp[VNET + 13] = 0x06;
+        for (final byte[] f : List.of(a, b, otherMac)) {
+            assertTrue(ethernet.offer(new UnsafeBuffer(f), 0, f.length));
+        }
+        assertFalse(ethernet.offer(new UnsafeBuffer(arp), 0, arp.length), "not IPv4: the caller's");
+        assertEquals(2, out.size(), "[a, b] then [otherMac], before the ARP frame");
+        final UnsafeBuffer s = new UnsafeBuffer(out.getFirst());
+        assertEquals(VirtioNetHdr.GSO_UDP_L4, s.getByte(VirtioNetHdr.GSO_TYPE));
+        assertEquals(14 + 20, s.getShort(VirtioNetHdr.CSUM_START, LE), "csum_start counts the Ethernet header");
+        assertEquals(14 + 28, s.getShort(VirtioNetHdr.HDR_LEN, LE));
+        assertArrayEquals(Arrays.copyOfRange(a, VNET, VNET + 14), Arrays.copyOfRange(out.getFirst(), VNET, VNET + 14));
+        assertEquals(28 + 200, s.getShort(VNET + 14 + 2, NET) & 0xFFFF);
+        assertArrayEquals(otherMac, out.get(1), "a group of one as it came");
+    }
+
+    /** A TUN-style frame with an Ethernet header (destination MAC mac x 6, type IPv4) put between its virtio header and IP. */
+    private static byte[] framed(final byte[] tunFrame, final int mac) {
+        final byte[] f = new byte[tunFrame.length + 14];
+        System.arraycopy(tunFrame, 0, f, 0, VNET);
+        Arrays.fill(f, VNET, VNET + 6, (byte) mac);
+        Arrays.fill(f, VNET + 6, VNET + 12, (byte) 0x33);
+        f[VNET + 12] = 0x08;
+        f[VNET + 13] = 0x00;
+        System.arraycopy(tunFrame, VNET, f, VNET + 14, tunFrame.length - VNET);
+        return f;
     }
 
     private void offer(final byte[] packet) {
