@@ -24,7 +24,9 @@ import java.nio.ByteOrder;
  * sending the packet back to ferry0. The virtio_net_hdr travels with the packet: checksum
  * offload (NEEDS_CSUM, a partial L4 checksum the kernel completes) and GSO super-frames
  * pass through intact, and the NAT keeps a partial checksum partial. Frames that are not
- * IPv4 are not handed up (ferry0 carries only what the routes send it).
+ * IPv4 are not handed up (ferry0 carries only what the routes send it). With UDP coalescing on,
+ * a batch's consecutive datagrams of one flow go into one TX slot as one super-frame
+ * ({@link UdpCoalescer}).
  */
 public final class PacketSocketPort implements PacketPort {
     private static final int ETHERNET_HEADER = 14;

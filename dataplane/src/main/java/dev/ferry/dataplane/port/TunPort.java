@@ -10,7 +10,8 @@ import java.nio.ByteBuffer;
 
 /**
  * A {@link PacketPort} over one TUN queue ({@code IFF_TUN | IFF_NO_PI}): each read is one IP
- * packet, each write one packet.
+ * packet, each write one packet, or with UDP coalescing on one group of a flow's datagrams
+ * joined into a super-packet ({@link UdpCoalescer}).
  *
  * <p>Opened with {@code IFF_VNET_HDR} and offloads on ({@link TunDevice#enableOffloads()}),
  * each packet carries a {@code virtio_net_hdr} as port metadata:
