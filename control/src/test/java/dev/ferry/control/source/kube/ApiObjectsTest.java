@@ -1,4 +1,4 @@
-package dev.ferry.control.kube;
+package dev.ferry.control.source.kube;
 
 import dev.ferry.control.model.EndpointSlice;
 import dev.ferry.control.model.Service;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
-import static dev.ferry.control.kube.ApiFixtures.service;
+import static dev.ferry.control.source.kube.ApiFixtures.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

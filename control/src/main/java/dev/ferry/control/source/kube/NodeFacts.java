@@ -1,4 +1,4 @@
-package dev.ferry.control.kube;
+package dev.ferry.control.source.kube;
 
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;

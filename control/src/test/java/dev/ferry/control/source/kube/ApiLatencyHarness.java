@@ -1,4 +1,4 @@
-package dev.ferry.control.kube;
+package dev.ferry.control.source.kube;
 
 import dev.ferry.control.source.DesiredState;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
@@ -10,11 +10,11 @@ import java.util.Arrays;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import static dev.ferry.control.kube.ApiFixtures.NODE;
-import static dev.ferry.control.kube.ApiFixtures.endpoint;
-import static dev.ferry.control.kube.ApiFixtures.plain;
-import static dev.ferry.control.kube.ApiFixtures.ready;
-import static dev.ferry.control.kube.ApiFixtures.slice;
+import static dev.ferry.control.source.kube.ApiFixtures.NODE;
+import static dev.ferry.control.source.kube.ApiFixtures.endpoint;
+import static dev.ferry.control.source.kube.ApiFixtures.plain;
+import static dev.ferry.control.source.kube.ApiFixtures.ready;
+import static dev.ferry.control.source.kube.ApiFixtures.slice;
 
 /**
  * API mode's share of issue 14's "a change serves in milliseconds": how long one EndpointSlice
@@ -26,7 +26,7 @@ import static dev.ferry.control.kube.ApiFixtures.slice;
  *
  * <pre>
  * java @control/src/main/dist/jvm.options -cp control/target/test-classes:control/target/classes:$(cat deps.txt) \
- *     dev.ferry.control.kube.ApiLatencyHarness [services] [repetitions]
+ *     dev.ferry.control.source.kube.ApiLatencyHarness [services] [repetitions]
  * </pre>
  */
 public final class ApiLatencyHarness {

@@ -1,4 +1,4 @@
-package dev.ferry.control.kube;
+package dev.ferry.control.source.kube;
 
 import dev.ferry.control.lab.PodServer;
 import dev.ferry.control.testing.AgentProcess;
@@ -25,9 +25,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
-import static dev.ferry.control.kube.ApiFixtures.endpoint;
-import static dev.ferry.control.kube.ApiFixtures.ready;
-import static dev.ferry.control.kube.ApiFixtures.slice;
+import static dev.ferry.control.source.kube.ApiFixtures.endpoint;
+import static dev.ferry.control.source.kube.ApiFixtures.ready;
+import static dev.ferry.control.source.kube.ApiFixtures.slice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;

@@ -1,4 +1,4 @@
-package dev.ferry.control.kube;
+package dev.ferry.control.source.kube;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

@@ -1,4 +1,4 @@
-package dev.ferry.control.kube;
+package dev.ferry.control.source.kube;
 
 import dev.ferry.control.source.DesiredState;
 import dev.ferry.control.source.DesiredStateSource;

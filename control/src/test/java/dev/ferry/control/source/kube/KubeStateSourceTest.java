@@ -1,4 +1,4 @@
-package dev.ferry.control.kube;
+package dev.ferry.control.source.kube;
 
 import dev.ferry.control.source.DesiredState;
 import dev.ferry.control.testing.Http;
@@ -21,13 +21,13 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import static dev.ferry.control.kube.ApiFixtures.NODE;
-import static dev.ferry.control.kube.ApiFixtures.endpoint;
-import static dev.ferry.control.kube.ApiFixtures.plain;
-import static dev.ferry.control.kube.ApiFixtures.ready;
-import static dev.ferry.control.kube.ApiFixtures.service;
-import static dev.ferry.control.kube.ApiFixtures.serviceCidr;
-import static dev.ferry.control.kube.ApiFixtures.slice;
+import static dev.ferry.control.source.kube.ApiFixtures.NODE;
+import static dev.ferry.control.source.kube.ApiFixtures.endpoint;
+import static dev.ferry.control.source.kube.ApiFixtures.plain;
+import static dev.ferry.control.source.kube.ApiFixtures.ready;
+import static dev.ferry.control.source.kube.ApiFixtures.service;
+import static dev.ferry.control.source.kube.ApiFixtures.serviceCidr;
+import static dev.ferry.control.source.kube.ApiFixtures.slice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
