@@ -46,37 +46,27 @@ class AotTrainingTest {
     void shouldRecordACacheThatTheNextJvmStartsFrom() throws Exception {
         final String classpath = jarClasspath();
         final Path cache = dir.resolve("ferry.aot");
-        final Process record = java(classpath, "-XX:AOTCacheOutput=" + cache, "aot-training", "--services", "300", "--changes", "4");
+        final Process record = java(classpath, List.of("-XX:AOTCacheOutput=" + cache), "aot-training", "--services", "300", "--changes", "4");
         final String recordLog = output(record);
         assertEquals(0, record.exitValue(), recordLog);
         assertTrue(Files.size(cache) > 1_000_000, "a cache of " + Files.size(cache) + " bytes: " + recordLog);
 
-        final Process start = java(classpath, "-XX:AOTCache=" + cache, "-XX:AOTMode=on", "-Xlog:class+load=info", "--version");
+        final Process start = java(classpath, List.of("-XX:AOTCache=" + cache, "-XX:AOTMode=on", "-Xlog:class+load=info"), "--version");
         final String startLog = output(start);
         assertEquals(0, start.exitValue(), "AOTMode=on fails the JVM when it cannot use the cache: " + startLog);
         assertTrue(startLog.lines().anyMatch(l -> l.contains("dev.ferry.control.cli.FerryCli") && l.contains("shared")),
             "FerryCli was loaded from the cache: " + startLog.lines().filter(l -> l.contains("FerryCli")).toList());
     }
 
-    private Process java(final String classpath, final String... args) throws Exception {
+    /** {@code java FLAGS jvmOptions -cp classpath FerryCli cliArgs}. */
+    private Process java(final String classpath, final List<String> jvmOptions, final String... cliArgs) throws Exception {
         final List<String> command = new ArrayList<>();
         command.add(LabJava.current().javaBinary());
         command.addAll(LabJava.JVM_FLAGS);
-        final int flags = args.length - countCliArgs(args);
-        command.addAll(List.of(args).subList(0, flags));
+        command.addAll(jvmOptions);
         command.addAll(List.of("-cp", classpath, LabJava.FERRY_MAIN));
-        command.addAll(List.of(args).subList(flags, args.length));
+        command.addAll(List.of(cliArgs));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
-    }
-
-    /** Arguments from the first one that is not a JVM option on are the CLI's. */
-    private static int countCliArgs(final String[] args) {
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("-X")) {
-                return args.length - i;
-            }
-        }
-        return 0;
     }
 
     private static String output(final Process process) throws Exception {

@@ -134,6 +134,7 @@ class GsoSuperPacketTest {
         // a port the ClusterIP does not serve is rejected; the answer is built whole, so its header is empty
         // (the port writes it: the request's said NEEDS_CSUM, which the answer must not repeat)
         final byte[] unservedPort = withVnet(Packets.tcp("10.244.1.5", 40001, "10.96.0.10", 81, 0x02), VirtioNetHdr.GSO_NONE, true, 16);
+        harness.pipeline.processor(0).replyBuffer().setMemory(0, VNET, (byte) 0x5A); // headroom the port must overwrite
         final byte[] answer = harness.send(unservedPort).getFirst();
         assertTrue(Arrays.equals(new byte[VNET], Arrays.copyOf(answer, VNET)), "an empty virtio_net_hdr before the answer");
         final Ipv4Packet reset = Packets.parse(Arrays.copyOfRange(answer, VNET, answer.length));
