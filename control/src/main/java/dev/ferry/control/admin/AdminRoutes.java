@@ -158,7 +158,7 @@ final class AdminRoutes {
         } catch (final IllegalArgumentException e) {
             return Response.jsonError(400, e.getMessage());
         }
-        return Response.of(200, JSON_TYPE, TraceFormat.json(new Tracer(table).trace(flow)) + "\n");
+        return Response.of(200, JSON_TYPE, TraceFormat.json(new Tracer(table, status.localAddresses()).trace(flow)) + "\n");
     }
 
     private static String single(final Map<String, List<String>> query, final String name) {

@@ -6,6 +6,7 @@ import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.control.dns.DnsCounters;
 import dev.ferry.control.host.ReplySteering;
 import dev.ferry.dataplane.counters.DataplaneCounters;
+import dev.ferry.dataplane.service.LocalAddresses;
 import dev.ferry.dataplane.service.ServiceTable;
 
 import java.util.Objects;
@@ -33,6 +34,11 @@ public interface AgentStatus {
     /** The host's endpoint-reply steering; null without a host (tests, trace). */
     default ReplySteering replySteering() {
         return null;
+    }
+
+    /** The node's local addresses as the agent follows them; empty without a host (tests, trace). */
+    default LocalAddresses localAddresses() {
+        return new LocalAddresses();
     }
 
     /** The DNS server's counters; null when it is off. */
@@ -70,6 +76,11 @@ public interface AgentStatus {
             }
 
             @Override
+            public LocalAddresses localAddresses() {
+                return base.localAddresses();
+            }
+
+            @Override
             public DnsCounters dnsCounters() {
                 return dns;
             }
@@ -85,18 +96,23 @@ public interface AgentStatus {
         final ConntrackTable conntrack,
         final DataplaneCounters counters,
         final SyncTracker syncTracker) {
-        return of(serviceTable, conntrack, counters, syncTracker, () -> null);
+        return of(serviceTable, conntrack, counters, syncTracker, () -> null, new LocalAddresses());
     }
 
-    /** As {@link #of(Supplier, ConntrackTable, DataplaneCounters, SyncTracker)}, with the host's reply steering. */
+    /**
+     * As {@link #of(Supplier, ConntrackTable, DataplaneCounters, SyncTracker)}, with the host's
+     * reply steering and the local addresses the routers consult.
+     */
     static AgentStatus of(
         final Supplier<ServiceTable> serviceTable,
         final ConntrackTable conntrack,
         final DataplaneCounters counters,
         final SyncTracker syncTracker,
-        final Supplier<ReplySteering> replySteering) {
+        final Supplier<ReplySteering> replySteering,
+        final LocalAddresses localAddresses) {
         Objects.requireNonNull(serviceTable, "serviceTable");
         Objects.requireNonNull(syncTracker, "syncTracker");
+        Objects.requireNonNull(localAddresses, "localAddresses");
         return new AgentStatus() {
             @Override
             public ServiceTable serviceTable() {
@@ -121,6 +137,11 @@ public interface AgentStatus {
             @Override
             public ReplySteering replySteering() {
                 return replySteering.get();
+            }
+
+            @Override
+            public LocalAddresses localAddresses() {
+                return localAddresses;
             }
         };
     }

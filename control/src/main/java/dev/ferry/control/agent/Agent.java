@@ -12,6 +12,7 @@ import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.PortType;
 import dev.ferry.control.dns.DnsServer;
 import dev.ferry.control.host.HostNetwork;
+import dev.ferry.control.host.LocalAddressWatcher;
 import dev.ferry.control.host.HostRouting;
 import dev.ferry.control.host.PacketAttach;
 import dev.ferry.nativeio.netlink.Sysctl;
@@ -25,6 +26,7 @@ import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.pipeline.Pipeline;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
 import dev.ferry.dataplane.port.PacketPort;
+import dev.ferry.dataplane.service.LocalAddresses;
 import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.ServiceTable;
 import dev.ferry.nativeio.probe.NativeAccessProbe;
@@ -138,6 +140,10 @@ public final class Agent implements AutoCloseable {
             closeOnExit.push(port); // closed after the pipeline's threads stop: ferry0 disappears with the last
         }
         host.install(link, node, snat, config.hasMasqueradeAddress());
+        // the node's own addresses beyond nodeIPs, followed as the kernel changes them: a flow
+        // from one of them is node traffic to kube-proxy ("fib saddr type local")
+        final LocalAddresses localAddresses = new LocalAddresses();
+        closeOnExit.push(LocalAddressWatcher.start(localAddresses));
 
         final Pipeline pipeline = new Pipeline(new Pipeline.Context()
             .ports(link.ports())
@@ -146,6 +152,7 @@ public final class Agent implements AutoCloseable {
             .snat(snat)
             .counters(counters)
             .affinity(affinity)
+            .localAddresses(localAddresses)
             .idleSpinNs(options.idleSpinNs())
             .errorHandler(t -> LOG.severe("dataplane agent error: " + t)));
         closeOnExit.push(pipeline); // started below, once the first desired state is in the table
@@ -192,7 +199,7 @@ public final class Agent implements AutoCloseable {
         runner.start();
 
         admin = AdminServer.start(new AdminServer.Context()
-            .status(AgentStatus.of(tables::get, conntrack, counters, tracker, host::replySteering)
+            .status(AgentStatus.of(tables::get, conntrack, counters, tracker, host::replySteering, localAddresses)
                 .withDns(dns == null ? null : dns.counters()))
             .healthzBindAddressAndPort(options.healthzBindAddress())
             .metricsBindAddressAndPort(options.metricsBindAddress())
@@ -206,6 +213,7 @@ public final class Agent implements AutoCloseable {
             + "; admin " + admin.transport() + " healthz " + admin.healthzAddress() + " metrics " + admin.metricsAddress()
             + " control " + admin.controlSocket()
             + (dns == null ? "" : "; DNS " + dns.udpAddresses() + " for " + options.dns().clusterDomain())
+            + "; local addresses " + localAddresses.describe()
             + "; " + tables.get().size() + " service ports");
     }
 

@@ -136,6 +136,16 @@ abstract class AgentNamespaceTest {
             ---
             apiVersion: v1
             kind: Service
+            metadata: {name: web-local}
+            spec:
+              type: NodePort
+              clusterIP: 10.96.0.12
+              externalTrafficPolicy: Local
+              selector: {app: web}
+              ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30081}]
+            ---
+            apiVersion: v1
+            kind: Service
             metadata: {name: self}
             spec:
               clusterIP: 10.96.0.11
@@ -247,6 +257,70 @@ abstract class AgentNamespaceTest {
         final Http.Response r = get(lab.node(), "10.96.0.10", 80);
         assertEquals("200", r.status(), agent.log());
         assertEquals(NodeLab.NODE_IP, r.seenClient(), "node traffic is masqueraded to the node IP");
+    }
+
+    /**
+     * kube-proxy masquerades traffic from any of the node's local addresses to an
+     * externalTrafficPolicy Local NodePort ("fib saddr type local"), not only from the nodeIPs.
+     * An address the node gains while the agent runs counts at once, and stops counting when it
+     * goes; the external client keeps its own address throughout.
+     */
+    @Test
+    @Order(2)
+    void shouldMasqueradeTheNodeFromAnAddressOutsideItsNodeIps() {
+        final String other = "172.31.0.1"; // a docker bridge's, say: not in the node config
+        Shell.run("ip", "-n", lab.node(), "addr", "add", other + "/32", "dev", "lo");
+        try {
+            final Http.Response r = awaitSeenClient(other, NodeLab.NODE_IP);
+            assertEquals(NodeLab.NODE_IP, r.seenClient(), "masqueraded like the node's own address\n" + agent.log());
+            assertTrue(agent.log().contains(other), "the agent logged its new local address\n" + agent.log());
+        } finally {
+            Shell.run("ip", "-n", lab.node(), "addr", "del", other + "/32", "dev", "lo");
+        }
+        final Http.Response client = get(lab.client(), NodeLab.NODE_IP, 30081);
+        assertEquals("200", client.status(), agent.log());
+        assertEquals(NodeLab.CLIENT_IP, client.seenClient(), "externalTrafficPolicy Local keeps an external client's address");
+        assertEquals("NONE", traceMasquerade(other), "a removed address is no longer the node");
+    }
+
+    /**
+     * GETs the Local NodePort from {@code from} until the pod sees {@code expected} (the watcher
+     * learns a new address within milliseconds; bounded so a miss fails with the last answer).
+     */
+    private Http.Response awaitSeenClient(final String from, final String expected) {
+        Http.Response r = null;
+        for (int i = 0; i < 50; i++) {
+            r = NetworkNamespace.call(lab.node(), () -> Http.get(from, NodeLab.NODE_IP, 30081, "/", 3000));
+            assertEquals("200", r.status(), agent.log());
+            if (expected.equals(r.seenClient())) {
+                return r;
+            }
+            sleep(100);
+        }
+        return r;
+    }
+
+    /** The masquerade reason the running agent's /trace gives a TCP flow from {@code src} to the Local NodePort. */
+    private String traceMasquerade(final String src) {
+        for (int i = 0; i < 50; i++) {
+            final Http.Response t = NetworkNamespace.call(lab.node(), () -> Http.get("127.0.0.1", 10249,
+                "/trace?proto=TCP&src=" + src + "&dst=" + NodeLab.NODE_IP + "&dport=30081", 3000));
+            assertEquals("200", t.status(), t.body());
+            if (!t.body().contains("NODE_SOURCE")) {
+                return "NONE";
+            }
+            sleep(100);
+        }
+        return "NODE_SOURCE";
+    }
+
+    private static void sleep(final long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     @Test

@@ -46,8 +46,16 @@ public final class Http {
     }
 
     public static Response get(final String host, final int port, final String path, final int timeoutMs) {
+        return get(null, host, port, path, timeoutMs);
+    }
+
+    /** As {@link #get(String, int, String, int)}, from local address {@code from} (null: the kernel's choice). */
+    public static Response get(final String from, final String host, final int port, final String path, final int timeoutMs) {
         final long start = System.nanoTime();
         try (Socket socket = new Socket()) {
+            if (from != null) {
+                socket.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
+            }
             socket.connect(new InetSocketAddress(InetAddress.getByName(host), port), timeoutMs);
             socket.setSoTimeout(timeoutMs);
             final OutputStream out = socket.getOutputStream();

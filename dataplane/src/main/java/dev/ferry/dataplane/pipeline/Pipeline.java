@@ -6,6 +6,7 @@ import dev.ferry.dataplane.lb.ClientIpAffinitySelector;
 import dev.ferry.dataplane.lb.ClientIpAffinityTable;
 import dev.ferry.dataplane.nat.SnatRange;
 import dev.ferry.dataplane.port.PacketPort;
+import dev.ferry.dataplane.service.LocalAddresses;
 import dev.ferry.dataplane.service.ServiceRouter;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
@@ -43,7 +44,7 @@ public final class Pipeline implements AutoCloseable {
         queues = new QueueAgent[ctx.ports.size()];
         for (int q = 0; q < queues.length; q++) {
             final PacketPort port = ctx.ports.get(q);
-            final ServiceRouter router = new ServiceRouter(new ClientIpAffinitySelector(ctx.affinity));
+            final ServiceRouter router = new ServiceRouter(new ClientIpAffinitySelector(ctx.affinity), ctx.localAddresses);
             final PacketProcessor processor = new PacketProcessor(ctx.conntrack, ctx.tables, router, ctx.snat,
                 ctx.counters.queue(q), port.metadataLength());
             // One queue sweeps conntrack per duty cycle; the others stay on the packet path.
@@ -119,6 +120,7 @@ public final class Pipeline implements AutoCloseable {
         private SnatRange snat;
         private DataplaneCounters counters;
         private ClientIpAffinityTable affinity;
+        private LocalAddresses localAddresses = new LocalAddresses();
         private EpochClock clock = SystemEpochClock.INSTANCE;
         private org.agrona.ErrorHandler errorHandler = Throwable::printStackTrace;
 
@@ -176,6 +178,12 @@ public final class Pipeline implements AutoCloseable {
             return this;
         }
 
+        /** The node's local addresses, kept current by the caller; empty (nodeIPs only) by default. */
+        public Context localAddresses(final LocalAddresses localAddresses) {
+            this.localAddresses = localAddresses;
+            return this;
+        }
+
         public Context clock(final EpochClock clock) {
             this.clock = clock;
             return this;
@@ -229,6 +237,7 @@ public final class Pipeline implements AutoCloseable {
             Objects.requireNonNull(conntrack, "conntrack");
             Objects.requireNonNull(tables, "tables");
             Objects.requireNonNull(snat, "snat");
+            Objects.requireNonNull(localAddresses, "localAddresses");
             if (counters == null) {
                 counters = DataplaneCounters.inMemory(ports.size());
             } else if (counters.queueCount() != ports.size()) {

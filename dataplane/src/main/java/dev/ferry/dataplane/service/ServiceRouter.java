@@ -25,12 +25,23 @@ import dev.ferry.nativeio.IpProtocol;
  */
 public final class ServiceRouter {
     private final BackendSelector selector;
+    private final LocalAddresses localAddresses;
 
+    /** A router that knows the node only by its config's nodeIPs (offline trace, benchmarks). */
     public ServiceRouter(final BackendSelector selector) {
-        if (selector == null) {
-            throw new IllegalArgumentException("selector must not be null");
+        this(selector, new LocalAddresses());
+    }
+
+    /**
+     * @param localAddresses the node's local addresses as the kernel has them, shared and kept
+     *                       current by the agent; with the nodeIPs they tell node-originated flows
+     */
+    public ServiceRouter(final BackendSelector selector, final LocalAddresses localAddresses) {
+        if (selector == null || localAddresses == null) {
+            throw new IllegalArgumentException("selector and localAddresses must not be null");
         }
         this.selector = selector;
+        this.localAddresses = localAddresses;
     }
 
     public BackendSelector selector() {
@@ -93,11 +104,13 @@ public final class ServiceRouter {
                 masq = MasqueradeReason.MASQUERADE_ALL;
             } else if (table.detectsPods() && !table.inClusterCidrs(srcAddr)) {
                 masq = MasqueradeReason.OFF_CLUSTER_SOURCE;
-            } else if (table.isNodeIp(srcAddr)) {
+            } else if (!table.detectsPods() && fromNode(table, srcAddr)) {
                 // Without clusterCIDRs kube-proxy would not masquerade the node, and netfilter
                 // would see the backend's reply anyway; Ferry sees only what is steered into
                 // ferry0, and replies to the node's own ports are not: masquerade into the
-                // SNAT range, whose replies are.
+                // SNAT range, whose replies are. (With clusterCIDRs the node is outside them and
+                // masqueraded above; a local address inside them, a pod bridge's, is a pod
+                // source to kube-proxy too, and its replies are steered by the pod rules.)
                 masq = MasqueradeReason.NODE_SOURCE;
             }
         } else {
@@ -117,9 +130,10 @@ public final class ServiceRouter {
                 local = false;
                 set = sp.clusterEndpoints();
                 masq = MasqueradeReason.NONE;
-            } else if (!sp.clusterEndpoints().isEmpty() && table.isNodeIp(srcAddr)) {
+            } else if (!sp.clusterEndpoints().isEmpty() && fromNode(table, srcAddr)) {
                 // The node itself goes the Cluster way and is masqueraded (its source would be
-                // a local address the backend cannot answer).
+                // a local address the backend cannot answer): kube-proxy's "fib saddr type
+                // local", after the pod check as there.
                 local = false;
                 set = sp.clusterEndpoints();
                 masq = table.masqueradeAll() ? MasqueradeReason.MASQUERADE_ALL : MasqueradeReason.NODE_SOURCE;
@@ -154,6 +168,14 @@ public final class ServiceRouter {
         out.masquerade = masq != MasqueradeReason.NONE;
         out.masqueradeReason = masq;
         finish(out, Verdict.DNAT, RouteReason.ENDPOINT_SELECTED);
+    }
+
+    /**
+     * Whether a flow comes from the node itself: its source is one of the config's nodeIPs or a
+     * local address of the kernel's (another interface's, a bridge's, a local route's).
+     */
+    private boolean fromNode(final ServiceTable table, final int srcAddr) {
+        return table.isNodeIp(srcAddr) || localAddresses.contains(srcAddr);
     }
 
     private static void finish(final RouteDecision out, final Verdict verdict, final RouteReason reason) {

@@ -11,14 +11,16 @@
  * <h2>Semantics (kube-proxy nftables mode) and where Ferry chose</h2>
  * <ul>
  *   <li>Eligible endpoints follow CategorizeEndpoints (pkg/proxy/topology.go): ready, else
- *       serving-and-terminating; the local set applies the same rule to local endpoints only.
- *       Topology hints are not implemented.</li>
+ *       serving-and-terminating; the local set applies the same rule to local endpoints only;
+ *       topology hints narrow the cluster set as there ({@code EndpointSpec#inTopology}).</li>
  *   <li>An empty set is REJECT when the port has no usable endpoint anywhere (kube-proxy's
  *       {@code hasEndpoints} is false), otherwise DROP (a Local policy with no local endpoint). So an
  *       internalTrafficPolicy Local service with no endpoint at all rejects, as kube-proxy does.</li>
  *   <li>externalTrafficPolicy Local short-circuits pod sources (clusterCIDRs) and the node's own
- *       addresses to the cluster set; only the latter is masqueraded. Node detection uses
- *       {@code nodeIps}, not every local address as {@code fib saddr type local} would.</li>
+ *       addresses to the cluster set; only the latter is masqueraded. The node's addresses are
+ *       its {@code nodeIps} and every local address of the kernel's
+ *       ({@link dev.ferry.dataplane.service.LocalAddresses}), as {@code fib saddr type local}
+ *       tests.</li>
  *   <li>loadBalancerSourceRanges filter LoadBalancer IPs only; when a range holds a node IP the LB
  *       IPs themselves are allowed as sources too (kube-proxy's allowFromNode).</li>
  *   <li>masqueradeAll masquerades ClusterIP traffic, as kube-proxy's rule (which matches the

@@ -12,6 +12,7 @@ import dev.ferry.dataplane.packet.Ipv4Packet;
 import dev.ferry.dataplane.packet.PacketWriter;
 import dev.ferry.dataplane.pipeline.PacketProcessor;
 import dev.ferry.dataplane.pipeline.ServiceTableHolder;
+import dev.ferry.dataplane.service.LocalAddresses;
 import dev.ferry.dataplane.service.RouteDecision;
 import dev.ferry.dataplane.service.ServiceRouter;
 import dev.ferry.dataplane.service.ServiceTable;
@@ -34,12 +35,20 @@ public final class Tracer {
 
     private final ServiceTable table;
     private final ServiceTableHolder holder;
+    private final LocalAddresses localAddresses;
     private final ClientIpAffinityTable affinity = new ClientIpAffinityTable(1024);
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[2048]);
 
+    /** A tracer that knows the node by its config's nodeIPs only (ferry trace without an agent). */
     public Tracer(final ServiceTable table) {
+        this(table, new LocalAddresses());
+    }
+
+    /** A tracer that also knows the node's live local addresses (a running agent's /trace). */
+    public Tracer(final ServiceTable table, final LocalAddresses localAddresses) {
         this.table = table;
         this.holder = new ServiceTableHolder(table);
+        this.localAddresses = localAddresses;
     }
 
     /** Traces one flow as a first packet: each call starts from an empty conntrack table. */
@@ -49,7 +58,7 @@ public final class Tracer {
              DataplaneCounters counters = DataplaneCounters.inMemory(1)) {
             // A fixed seed: the same question gets the same answer.
             final ServiceRouter router = new ServiceRouter(
-                new ClientIpAffinitySelector(affinity, new RandomSelector(new SplittableRandom(flow.hashCode()))));
+                new ClientIpAffinitySelector(affinity, new RandomSelector(new SplittableRandom(flow.hashCode()))), localAddresses);
             final PacketProcessor processor = new PacketProcessor(conntrack, holder, router, SnatRange.defaults(snatAddress), counters.queue(0));
             final int length = writeFirstPacket(flow);
             final PacketProcessor.Action action = processor.process(buffer, 0, length, TRACE_TIME_MS);

@@ -1,6 +1,7 @@
 package dev.ferry.dataplane.service;
 
 import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.addr.Ipv4Cidr;
 import dev.ferry.dataplane.lb.RandomSelector;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -28,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Addresses: node 198.18.0.11 (NodePorts) and 192.168.50.11 (no NodePorts), this node's pods
  * 10.244.1.0/24, another node's pods 10.244.2.0/24, off-cluster clients 203.0.113.0/24 and
- * 198.51.100.0/24.
+ * 198.51.100.0/24. The kernel's local addresses ({@link #LOCAL}) add, beyond the nodeIPs, a
+ * docker bridge's 172.17.0.1, the pod bridge's 10.244.1.1 and an AnyIP route 198.19.0.0/16.
  */
 class ServiceRouterFlowTest {
 
@@ -138,6 +140,15 @@ class ServiceRouterFlowTest {
         masqueradeAll does not change a reject             | all | 10.244.1.9    | TCP  | 10.96.0.90    | 80    | REJECT | NO_ENDPOINTS               | -                               | NONE
         no clusterCIDRs: the node is still masqueraded     | nocidr | 198.18.0.11 | TCP  | 10.96.0.10    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.5:8080 10.244.2.7:8080 | NODE_SOURCE
         no clusterCIDRs: any other source is kept          | nocidr | 203.0.113.7 | TCP  | 10.96.0.10    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.5:8080 10.244.2.7:8080 | NONE
+        NodePort Local from another local address          | std | 172.17.0.1    | TCP  | 198.18.0.11   | 30050 | DNAT   | ENDPOINT_SELECTED          | 10.244.1.50:80 10.244.2.50:80   | NODE_SOURCE
+        NodePort Local from beside a local address         | std | 172.17.0.2    | TCP  | 198.18.0.11   | 30050 | DNAT   | ENDPOINT_SELECTED          | 10.244.1.50:80                  | NONE
+        LB IP Local from another local address             | std | 172.17.0.1    | TCP  | 198.18.100.11 | 443   | DNAT   | ENDPOINT_SELECTED          | 10.244.1.61:8443 10.244.2.61:8443 | NODE_SOURCE
+        NodePort Local from a local prefix                 | std | 198.19.5.5    | UDP  | 198.18.0.11   | 30051 | DNAT   | ENDPOINT_SELECTED          | 10.244.2.51:80                  | NODE_SOURCE
+        NodePort Local from the pod bridge is a pod source | std | 10.244.1.1    | TCP  | 198.18.0.11   | 30050 | DNAT   | ENDPOINT_SELECTED          | 10.244.1.50:80 10.244.2.50:80   | NONE
+        pod bridge to ClusterIP is a pod source            | std | 10.244.1.1    | TCP  | 10.96.0.10    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.5:8080 10.244.2.7:8080 | NONE
+        no clusterCIDRs: another local address             | nocidr | 172.17.0.1  | TCP  | 10.96.0.10    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.5:8080 10.244.2.7:8080 | NODE_SOURCE
+        no clusterCIDRs: a local prefix                    | nocidr | 198.19.0.9  | TCP  | 10.96.0.10    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.5:8080 10.244.2.7:8080 | NODE_SOURCE
+        no clusterCIDRs: the pod bridge is the node        | nocidr | 10.244.1.1  | TCP  | 10.96.0.10    | 80    | DNAT   | ENDPOINT_SELECTED          | 10.244.1.5:8080 10.244.2.7:8080 | NODE_SOURCE
         """;
 
     private static final ServiceTable STD = ServiceTable.compile(node(false), services());
@@ -146,6 +157,11 @@ class ServiceRouterFlowTest {
     private static final ServiceTable NO_CIDR = ServiceTable.compile(new NodeSpec(node(false).nodeName(), node(false).nodeIps(),
         List.of(), node(false).podCidr(), node(false).serviceCidrs(), node(false).nodePortMin(), node(false).nodePortMax(),
         node(false).nodePortAddresses(), false), services());
+
+    /** The kernel's local table as the agent's watcher would hold it (nodeIPs included, as there). */
+    private static final LocalAddresses LOCAL = LocalAddresses.of(Stream.of(
+        "198.18.0.11", "192.168.50.11", "172.17.0.1", "10.244.1.1", "127.0.0.0/8", "198.19.0.0/16")
+        .map(Ipv4Cidr::parse).toList());
 
     static Stream<Arguments> flows() {
         final List<Arguments> rows = new ArrayList<>();
@@ -172,7 +188,7 @@ class ServiceRouterFlowTest {
         final List<String> expectedCandidates = candidates.equals("-") ? List.of() : List.of(candidates.split("\\s+"));
 
         // Many packets, so that every candidate is reachable and none outside the set is chosen.
-        final ServiceRouter router = new ServiceRouter(new RandomSelector(new SplittableRandom(7)));
+        final ServiceRouter router = new ServiceRouter(new RandomSelector(new SplittableRandom(7)), LOCAL);
         final RouteDecision out = new RouteDecision();
         final java.util.Set<String> chosen = new java.util.TreeSet<>();
         for (int i = 0; i < 64; i++) {

@@ -52,6 +52,9 @@ public final class LibC {
     public static final int MAP_LOCKED = 0x2000;
     public static final int MAP_POPULATE = 0x8000;
 
+    public static final int EFD_NONBLOCK = 0x800;
+    public static final int EFD_CLOEXEC = 0x80000;
+
     public static final short POLLIN = 0x1;
     public static final short POLLOUT = 0x4;
     public static final short POLLERR = 0x8;
@@ -94,6 +97,7 @@ public final class LibC {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = bind("munmap", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle POLL = bind("poll", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle EVENTFD = bind("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SETNS = bind("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle UNSHARE = bind("unshare", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle IF_NAMETOINDEX = bind("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -200,6 +204,16 @@ public final class LibC {
         MemorySegment state = errnoState();
         try {
             return result(state, (int) IOCTL.invokeExact(state, fd, request, arg));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** eventfd(2): a counter another thread can write to wake a poll(2). */
+    public static int eventfd(int initialValue, int flags) {
+        MemorySegment state = errnoState();
+        try {
+            return result(state, (int) EVENTFD.invokeExact(state, initialValue, flags));
         } catch (Throwable t) {
             throw rethrow(t);
         }
