@@ -1,5 +1,6 @@
 package dev.ferry.dataplane.service;
 
+import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
 
 import java.util.List;
@@ -48,6 +49,28 @@ public record NodeSpec(
     public NodeSpec withExtraServiceCidrs(final List<Ipv4Cidr> extra) {
         return extra.isEmpty() ? this : new NodeSpec(nodeName, nodeIps, clusterCidrs, podCidr, Ipv4Cidr.union(serviceCidrs, extra),
             nodePortMin, nodePortMax, nodePortAddresses, masqueradeAll);
+    }
+
+    /**
+     * Why {@code range} cannot be a service range of this node, or null when it can: a service
+     * range is routed into ferry0 and its unallocated addresses dropped, so one overlapping the
+     * pod ranges would swallow pod traffic, and one holding a node IP the node's own.
+     */
+    public String serviceRangeClash(final Ipv4Cidr range) {
+        for (final Ipv4Cidr cluster : clusterCidrs) {
+            if (range.overlaps(cluster)) {
+                return range + " overlaps the clusterCIDR " + cluster;
+            }
+        }
+        if (podCidr != null && range.overlaps(podCidr)) {
+            return range + " overlaps the podCIDR " + podCidr;
+        }
+        for (final int nodeIp : nodeIps) {
+            if (range.contains(nodeIp)) {
+                return range + " holds the node IP " + Ipv4.format(nodeIp);
+            }
+        }
+        return null;
     }
 
     /** The node addresses that accept NodePorts: nodeIps filtered by nodePortAddresses. */

@@ -13,6 +13,7 @@ import dev.ferry.control.model.TargetPort;
 import dev.ferry.control.model.TrafficPolicy;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.Protocol;
 import dev.ferry.dataplane.service.ServicePortSpec;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -305,7 +306,7 @@ final class ApiObjects {
      * The IPv4 ranges of a ServiceCIDR's {@code spec.cidrs}, in order; IPv6 ones are left out (the
      * dataplane is IPv4-only). Throws {@link ApiObjectException} for one that does not parse.
      */
-    static List<Ipv4Cidr> serviceCidrRanges(final ServiceCIDR api) {
+    static List<Ipv4Cidr> serviceCidrRanges(final ServiceCIDR api, final NodeSpec node) {
         final String object = "ServiceCIDR " + api.getMetadata().getName();
         final List<String> texts = api.getSpec() == null ? List.of() : orEmpty(api.getSpec().getCidrs());
         final List<Ipv4Cidr> ranges = new ArrayList<>();
@@ -313,11 +314,18 @@ final class ApiObjects {
             if (isIpv6(texts.get(i))) {
                 continue;
             }
+            final Ipv4Cidr range;
             try {
-                ranges.add(Ipv4Cidr.parse(texts.get(i)));
+                range = Ipv4Cidr.parse(texts.get(i));
             } catch (final IllegalArgumentException e) {
                 throw new ApiObjectException(object, "spec.cidrs[" + i + "]", "'" + texts.get(i) + "' is not a CIDR such as 10.96.0.0/12");
             }
+            final String clash = node.serviceRangeClash(range);
+            if (clash != null) {
+                throw new ApiObjectException(object, "spec.cidrs[" + i + "]", clash
+                    + "; this node leaves the ServiceCIDR out rather than route its pods or itself into ferry0");
+            }
+            ranges.add(range);
         }
         return ranges;
     }

@@ -367,7 +367,7 @@ public final class KubeStateSource implements DesiredStateSource {
         final Set<String> ipv6 = new HashSet<>();
         for (final ServiceCIDR api : serviceCidrs) {
             try {
-                ranges.addAll(ApiObjects.serviceCidrRanges(api));
+                ranges.addAll(ApiObjects.serviceCidrRanges(api, ctx.config.toNodeSpec()));
             } catch (final ApiObjects.ApiObjectException e) {
                 errors.add(e.error());
             }

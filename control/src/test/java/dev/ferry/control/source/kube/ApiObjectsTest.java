@@ -9,6 +9,7 @@ import dev.ferry.control.model.TargetPort;
 import dev.ferry.control.model.TrafficPolicy;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.dataplane.service.NodeSpec;
 import dev.ferry.dataplane.service.Protocol;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -180,13 +181,37 @@ class ApiObjectsTest {
             .withEffect("NoSchedule").endTaint().endSpec().build()).eligible(), "about to be removed by the autoscaler");
     }
 
+    /** node IP 198.18.0.11, clusterCIDRs 10.244.0.0/16, podCIDR 10.244.1.0/24, serviceCIDRs 10.96.0.0/12. */
+    private static final NodeSpec NODE = new NodeSpec("node-1", List.of(Ipv4.parse("198.18.0.11")),
+        List.of(Ipv4Cidr.parse("10.244.0.0/16")), Ipv4Cidr.parse("10.244.1.0/24"), List.of(Ipv4Cidr.parse("10.96.0.0/12")),
+        NodeSpec.DEFAULT_NODE_PORT_MIN, NodeSpec.DEFAULT_NODE_PORT_MAX, List.of(), false);
+
     @Test
     void shouldReadTheIpv4RangesOfAServiceCidrAndLeaveItsIpv6OnesOut() {
         assertEquals(List.of(Ipv4Cidr.parse("10.200.0.0/16")),
-            ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("dual", "fd00:10:96::/108", "10.200.0.0/16")));
-        assertEquals(List.of(), ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("v6", "fd00:10:96::/108")));
+            ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("dual", "fd00:10:96::/108", "10.200.0.0/16"), NODE));
+        assertEquals(List.of(), ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("v6", "fd00:10:96::/108"), NODE));
         final ApiObjects.ApiObjectException e = assertThrows(ApiObjects.ApiObjectException.class,
-            () -> ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("bad", "10.200.0.0/16", "10.201.0.0/40")));
+            () -> ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("bad", "10.200.0.0/16", "10.201.0.0/40"), NODE));
         assertTrue(e.getMessage().startsWith("ServiceCIDR bad: spec.cidrs[1]: "), e.getMessage());
+    }
+
+    /** A ServiceCIDR is routed into ferry0: one over the pods or the node would swallow their traffic. */
+    @Test
+    void shouldRefuseAServiceCidrOverlappingThePodRangesOrHoldingTheNode() {
+        final List<String[]> cases = List.of(
+            new String[] {"10.240.0.0/12", "10.240.0.0/12 overlaps the clusterCIDR 10.244.0.0/16"},
+            new String[] {"10.244.1.128/25", "10.244.1.128/25 overlaps the clusterCIDR 10.244.0.0/16"},
+            new String[] {"198.18.0.0/24", "198.18.0.0/24 holds the node IP 198.18.0.11"});
+        for (final String[] c : cases) {
+            final ApiObjects.ApiObjectException e = assertThrows(ApiObjects.ApiObjectException.class,
+                () -> ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("wide", "10.200.0.0/16", c[0]), NODE), c[0]);
+            assertTrue(e.getMessage().startsWith("ServiceCIDR wide: spec.cidrs[1]: " + c[1] + ";"), e.getMessage());
+        }
+        final NodeSpec podCidrOnly = new NodeSpec("node-1", List.of(), List.of(), Ipv4Cidr.parse("10.244.1.0/24"), List.of(),
+            NodeSpec.DEFAULT_NODE_PORT_MIN, NodeSpec.DEFAULT_NODE_PORT_MAX, List.of(), false);
+        assertEquals("10.244.0.0/16 overlaps the podCIDR 10.244.1.0/24", podCidrOnly.serviceRangeClash(Ipv4Cidr.parse("10.244.0.0/16")));
+        assertEquals(List.of(Ipv4Cidr.parse("10.240.0.0/14")),
+            ApiObjects.serviceCidrRanges(ApiFixtures.serviceCidr("beside", "10.240.0.0/14"), NODE), "adjacent, not overlapping");
     }
 }
