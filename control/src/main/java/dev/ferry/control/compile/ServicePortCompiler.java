@@ -127,8 +127,16 @@ public final class ServicePortCompiler {
     /** {@code service}'s compiled form, reusing {@code before} (what the last compile made of it, or null) where its inputs are the same. */
     private Compiled compiled(final Service service, final List<EndpointSlice> serviceSlices, final Compiled before) {
         final List<EndpointSlice> slices = byName(serviceSlices);
-        if (before != null && before.service() == service && before.slices().equals(slices)) {
-            return before; // identity first: the slices of a file that did not change are the same instances
+        if (before != null && before.service() == service) {
+            if (sameInstances(before.slices(), slices)) {
+                return before; // the slices of a file (an informer object) that did not change are the same instances
+            }
+            if (before.slices().equals(slices)) {
+                // equal slices read anew (an informer's relist): keep the specs, remember the new
+                // instances, so that the next compile finds them by identity instead of comparing
+                // every endpoint again
+                return new Compiled(service, List.copyOf(slices), before.claims(), before.specs());
+            }
         }
         final List<Frontend> claims = before != null && before.service() == service ? before.claims() : frontends(service);
         final List<ServicePortSpec> specs = new ArrayList<>(service.ports().size());
@@ -136,6 +144,19 @@ public final class ServicePortCompiler {
             specs.add(toSpec(service, port, endpoints(port, slices)));
         }
         return new Compiled(service, List.copyOf(slices), claims, List.copyOf(specs));
+    }
+
+    /** Whether the two lists hold the very same objects in the same order: no deep comparison of unchanged slices. */
+    private static boolean sameInstances(final List<EndpointSlice> a, final List<EndpointSlice> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i) != b.get(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The slices of one service in name order: the first slice's version of an endpoint listed twice is the one used. */

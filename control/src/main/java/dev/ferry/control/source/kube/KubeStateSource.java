@@ -97,19 +97,26 @@ public final class KubeStateSource implements DesiredStateSource {
     private final ResourceEventHandler<HasMetadata> onEvent = new ResourceEventHandler<>() {
         @Override
         public void onAdd(final HasMetadata object) {
-            event();
+            event(object);
         }
 
         @Override
         public void onUpdate(final HasMetadata before, final HasMetadata after) {
-            event();
+            event(after);
         }
 
         @Override
         public void onDelete(final HasMetadata object, final boolean finalStateUnknown) {
-            event();
+            event(object);
         }
     };
+    /**
+     * Whether a Service (an EndpointSlice) event came since the last recompute took the flag:
+     * set by the informers' threads after their store changed, taken by the recompute before it
+     * reads the store, so an event during a recompute leaves it set for the next one.
+     */
+    private final AtomicBoolean servicesDirty = new AtomicBoolean(true);
+    private final AtomicBoolean slicesDirty = new AtomicBoolean(true);
     private volatile long lastEventNs = System.nanoTime();
 
     private volatile Informers informers;
@@ -125,7 +132,18 @@ public final class KubeStateSource implements DesiredStateSource {
      * instance), the compiler with the zone and service ranges it was made for (it reuses what it
      * compiled for a service whose instance and slices are the same), the DNS names.
      */
-    private Map<HasMetadata, Converted> converted = new IdentityHashMap<>();
+    private Map<HasMetadata, Converted> convertedServices = new IdentityHashMap<>();
+    private Map<HasMetadata, Converted> convertedSlices = new IdentityHashMap<>();
+    /**
+     * The converted Services (oldest first) and EndpointSlices of the last recompute, with their
+     * errors: an endpoint change, the most common event, neither converts nor sorts 10,000
+     * Services again. Null before the first recompute of a set of informers.
+     */
+    private ConvertedList<Service> lastServiceObjects;
+    private ConvertedList<EndpointSlice> lastSliceObjects;
+    private Informers recomputedInformers;
+    private final SliceGrouping grouping = new SliceGrouping();
+    private volatile long lastRecomputeNs;
     private ServicePortCompiler compiler;
     private String compilerZone;
     private List<Ipv4Cidr> compilerCidrs;
@@ -267,8 +285,13 @@ public final class KubeStateSource implements DesiredStateSource {
         return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
     }
 
-    private void event() {
+    private void event(final HasMetadata object) {
         lastEventNs = System.nanoTime();
+        if (object instanceof io.fabric8.kubernetes.api.model.Service) {
+            servicesDirty.set(true);
+        } else if (object instanceof io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice) {
+            slicesDirty.set(true);
+        }
         requestRecompute();
     }
 
@@ -298,28 +321,40 @@ public final class KubeStateSource implements DesiredStateSource {
         if (closed) {
             return;
         }
+        final long startNs = System.nanoTime();
+        try {
+            recomputeNow();
+        } finally {
+            lastRecomputeNs = System.nanoTime() - startNs;
+        }
+    }
+
+    /** How long the last recompute took, in ns, the listener's share included (ApiLatencyHarness reads it). */
+    long lastRecomputeNs() {
+        return lastRecomputeNs;
+    }
+
+    private void recomputeNow() {
         final Informers current = informers;
-        final List<ManifestError> errors = new ArrayList<>();
-        final Map<HasMetadata, Converted> converting = new IdentityHashMap<>(converted.size() + 16);
-        final List<Service> services = new ArrayList<>();
-        for (final io.fabric8.kubernetes.api.model.Service api : byAge(current.services().getStore().list())) {
-            final Converted c = converted(api, converting, () -> ApiObjects.service(api));
-            if (c.error() != null) {
-                errors.add(c.error());
-            } else if (c.object() instanceof Service service) {
-                services.add(service);
-            }
+        final boolean fresh = current != recomputedInformers;
+        recomputedInformers = current;
+        // take the flags before reading the stores: an event from here on sets them again
+        if (servicesDirty.getAndSet(false) || fresh || lastServiceObjects == null) {
+            final Map<HasMetadata, Converted> now = new IdentityHashMap<>(convertedServices.size() + 16);
+            lastServiceObjects = convert(byAge(current.services().getStore().list()), convertedServices, now, Service.class,
+                api -> ApiObjects.service((io.fabric8.kubernetes.api.model.Service) api));
+            convertedServices = now;
         }
-        final List<EndpointSlice> slices = new ArrayList<>();
-        for (final io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice api : current.slices().getStore().list()) {
-            final Converted c = converted(api, converting, () -> ApiObjects.slice(api));
-            if (c.error() != null) {
-                errors.add(c.error());
-            } else if (c.object() instanceof EndpointSlice slice) {
-                slices.add(slice);
-            }
+        if (slicesDirty.getAndSet(false) || fresh || lastSliceObjects == null) {
+            final Map<HasMetadata, Converted> now = new IdentityHashMap<>(convertedSlices.size() + 16);
+            lastSliceObjects = convert(current.slices().getStore().list(), convertedSlices, now, EndpointSlice.class,
+                api -> ApiObjects.slice((io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice) api));
+            convertedSlices = now;
         }
-        converted = converting;
+        final List<Service> services = lastServiceObjects.objects();
+        final List<EndpointSlice> slices = lastSliceObjects.objects();
+        final List<ManifestError> errors = new ArrayList<>(lastServiceObjects.errors());
+        errors.addAll(lastSliceObjects.errors());
         final List<Ipv4Cidr> extraCidrs = extraServiceCidrs(current.serviceCidrList(), errors);
         final NodeFacts node = current.node().getStore().list().stream().filter(n -> ctx.config.nodeName().equals(n.getMetadata().getName()))
             .findFirst().map(NodeFacts::of).orElse(null);
@@ -332,7 +367,7 @@ public final class KubeStateSource implements DesiredStateSource {
             compilerZone = zone;
             compilerCidrs = extraCidrs;
         }
-        final List<List<EndpointSlice>> slicesOf = ServicePortCompiler.slicesOf(services, slices);
+        final List<List<EndpointSlice>> slicesOf = grouping.slicesOf(services, slices);
         final CompiledServices compiled = compiler.compile(services, slicesOf);
         errors.addAll(compiled.errors());
         logNewErrors(errors);
@@ -390,21 +425,38 @@ public final class KubeStateSource implements DesiredStateSource {
     }
 
     private interface Conversion {
-        Object convert() throws ApiObjects.ApiObjectException;
+        Object convert(HasMetadata api) throws ApiObjects.ApiObjectException;
     }
 
-    /** {@code api} converted, from the last recompute when it is the same instance; recorded in {@code now}. */
-    private Converted converted(final HasMetadata api, final Map<HasMetadata, Converted> now, final Conversion conversion) {
-        Converted c = converted.get(api);
-        if (c == null) {
-            try {
-                c = new Converted(conversion.convert(), null);
-            } catch (final ApiObjects.ApiObjectException e) {
-                c = new Converted(null, e.error());
+    /** Converted informer objects of one kind, in the order given, and the errors of those that could not be. */
+    private record ConvertedList<T>(List<T> objects, List<ManifestError> errors) {
+    }
+
+    /**
+     * Converts {@code apis}, each from {@code before} when it is the same instance as last time,
+     * recording every conversion in {@code now}. Objects {@code conversion} skips (null) are left out.
+     */
+    private static <T> ConvertedList<T> convert(final List<? extends HasMetadata> apis, final Map<HasMetadata, Converted> before,
+                                          final Map<HasMetadata, Converted> now, final Class<T> type, final Conversion conversion) {
+        final List<T> objects = new ArrayList<>(apis.size());
+        final List<ManifestError> errors = new ArrayList<>();
+        for (final HasMetadata api : apis) {
+            Converted c = before.get(api);
+            if (c == null) {
+                try {
+                    c = new Converted(conversion.convert(api), null);
+                } catch (final ApiObjects.ApiObjectException e) {
+                    c = new Converted(null, e.error());
+                }
+            }
+            now.put(api, c);
+            if (c.error() != null) {
+                errors.add(c.error());
+            } else if (type.isInstance(c.object())) {
+                objects.add(type.cast(c.object()));
             }
         }
-        now.put(api, c);
-        return c;
+        return new ConvertedList<>(List.copyOf(objects), List.copyOf(errors));
     }
 
     /** Oldest first (then by namespace and name), so that of two services claiming one address the older keeps it. */
