@@ -210,6 +210,10 @@ final class LabDemo implements Callable<Integer> {
             "hairpin traffic was not masqueraded");
         final Curl node = curl("node-2", null, "http://" + LabManifests.WEB_IP + "/", 3, true);
         expect(node.answered(), "node-2 -> web got no answer: " + node.output());
+        final String masquerade = topology.node(2).masqueradeIp();
+        expect(masquerade.equals(node.clientIp()), "node-2's own connection should be masqueraded to " + masquerade + ": " + node.output());
+        note("node-2's own connection reached " + node.pod() + " (" + nodeOf(node.pod()) + "), which saw " + node.clientIp()
+            + ": masqueraded as kube-proxy does for a source outside the clusterCIDRs, so the reply comes back to node-2's agent");
     }
 
     private void nodePorts() {
