@@ -9,7 +9,6 @@ import dev.ferry.control.compile.ServicePortCompiler;
 import dev.ferry.control.dns.ServiceNames;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.manifest.ManifestError;
-import dev.ferry.control.model.ChangedSpan;
 import dev.ferry.control.model.EndpointSlice;
 import dev.ferry.control.model.Service;
 import dev.ferry.control.source.ChangeCounter;
@@ -129,12 +128,12 @@ public final class KubeStateSource implements DesiredStateSource {
     private List<ServicePortSpec> lastPorts = List.of();
     /**
      * Kept across recomputes, so that a change to one of 10,000 objects costs about one: each
-     * informer object's conversion, lined up by identity (the informer's store keeps an unchanged
-     * object's instance and place), the compiler with the zone and service ranges it was made for (it reuses what it
+     * informer object's conversion by identity (the informer's store keeps an unchanged object's
+     * instance), the compiler with the zone and service ranges it was made for (it reuses what it
      * compiled for a service whose instance and slices are the same), the DNS names.
      */
-    private final ConversionMemo serviceMemo = new ConversionMemo();
-    private final ConversionMemo sliceMemo = new ConversionMemo();
+    private Map<HasMetadata, Converted> convertedServices = new IdentityHashMap<>();
+    private Map<HasMetadata, Converted> convertedSlices = new IdentityHashMap<>();
     /**
      * The converted Services (oldest first) and EndpointSlices of the last recompute, with their
      * errors: an endpoint change, the most common event, neither converts nor sorts 10,000
@@ -341,12 +340,16 @@ public final class KubeStateSource implements DesiredStateSource {
         recomputedInformers = current;
         // take the flags before reading the stores: an event from here on sets them again
         if (servicesDirty.getAndSet(false) || fresh || lastServiceObjects == null) {
-            lastServiceObjects = serviceMemo.convert(byAge(current.services().getStore().list()), Service.class,
+            final Map<HasMetadata, Converted> now = new IdentityHashMap<>(convertedServices.size() + 16);
+            lastServiceObjects = convert(byAge(current.services().getStore().list()), convertedServices, now, Service.class,
                 api -> ApiObjects.service((io.fabric8.kubernetes.api.model.Service) api));
+            convertedServices = now;
         }
         if (slicesDirty.getAndSet(false) || fresh || lastSliceObjects == null) {
-            lastSliceObjects = sliceMemo.convert(current.slices().getStore().list(), EndpointSlice.class,
+            final Map<HasMetadata, Converted> now = new IdentityHashMap<>(convertedSlices.size() + 16);
+            lastSliceObjects = convert(current.slices().getStore().list(), convertedSlices, now, EndpointSlice.class,
                 api -> ApiObjects.slice((io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice) api));
+            convertedSlices = now;
         }
         final List<Service> services = lastServiceObjects.objects();
         final List<EndpointSlice> slices = lastSliceObjects.objects();
@@ -430,55 +433,30 @@ public final class KubeStateSource implements DesiredStateSource {
     }
 
     /**
-     * One kind's conversions, kept from one recompute to the next by position: the informer's store
-     * lists an unchanged object as the same instance in the same place, so the two lists are lined
-     * up by identity ({@link ChangedSpan}) and only the objects in the changed span are looked up
-     * (by identity among the old span's, for one that only moved) or converted. A reordered store
-     * makes the span long: the same result, more lookups.
+     * Converts {@code apis}, each from {@code before} when it is the same instance as last time,
+     * recording every conversion in {@code now}. Objects {@code conversion} skips (null) are left out.
      */
-    private static final class ConversionMemo {
-        private List<? extends HasMetadata> apis = List.of();
-        private List<Converted> conversions = List.of();
-
-        /** Converts {@code next} (objects {@code conversion} skips, null, are left out). */
-        <T> ConvertedList<T> convert(final List<? extends HasMetadata> next, final Class<T> type, final Conversion conversion) {
-            final ChangedSpan span = ChangedSpan.between(apis, next);
-            final Map<HasMetadata, Converted> inOldSpan = new IdentityHashMap<>();
-            for (int i = span.start(); i < span.oldEnd(); i++) {
-                inOldSpan.put(apis.get(i), conversions.get(i));
-            }
-            final List<Converted> now = new ArrayList<>(next.size());
-            final List<T> objects = new ArrayList<>(next.size());
-            final List<ManifestError> errors = new ArrayList<>();
-            for (int i = 0; i < next.size(); i++) {
-                Converted c;
-                if (i < span.start() || i >= span.newEnd()) {
-                    c = conversions.get(span.oldIndex(i));
-                } else {
-                    c = inOldSpan.get(next.get(i));
-                    if (c == null) {
-                        c = convertOne(next.get(i), conversion);
-                    }
-                }
-                now.add(c);
-                if (c.error() != null) {
-                    errors.add(c.error());
-                } else if (type.isInstance(c.object())) {
-                    objects.add(type.cast(c.object()));
+    private static <T> ConvertedList<T> convert(final List<? extends HasMetadata> apis, final Map<HasMetadata, Converted> before,
+                                          final Map<HasMetadata, Converted> now, final Class<T> type, final Conversion conversion) {
+        final List<T> objects = new ArrayList<>(apis.size());
+        final List<ManifestError> errors = new ArrayList<>();
+        for (final HasMetadata api : apis) {
+            Converted c = before.get(api);
+            if (c == null) {
+                try {
+                    c = new Converted(conversion.convert(api), null);
+                } catch (final ApiObjects.ApiObjectException e) {
+                    c = new Converted(null, e.error());
                 }
             }
-            apis = next;
-            conversions = now;
-            return new ConvertedList<>(List.copyOf(objects), List.copyOf(errors));
-        }
-
-        private static Converted convertOne(final HasMetadata api, final Conversion conversion) {
-            try {
-                return new Converted(conversion.convert(api), null);
-            } catch (final ApiObjects.ApiObjectException e) {
-                return new Converted(null, e.error());
+            now.put(api, c);
+            if (c.error() != null) {
+                errors.add(c.error());
+            } else if (type.isInstance(c.object())) {
+                objects.add(type.cast(c.object()));
             }
         }
+        return new ConvertedList<>(List.copyOf(objects), List.copyOf(errors));
     }
 
     /** Oldest first (then by namespace and name), so that of two services claiming one address the older keeps it. */
