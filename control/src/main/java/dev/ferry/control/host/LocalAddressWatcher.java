@@ -77,11 +77,15 @@ public final class LocalAddressWatcher implements AutoCloseable {
     }
 
     private void run() {
+        // a change whose re-read failed is read again after a pause, not left until the next change
+        boolean pending = false;
         while (running) {
             try {
-                if (monitor.awaitChange(Rtnl.RT_TABLE_LOCAL, -1) && running) {
+                pending |= monitor.awaitChange(Rtnl.RT_TABLE_LOCAL, pending ? 0 : -1);
+                if (pending && running) {
                     final List<String> before = target.describe();
                     target.replace(read(netlink));
+                    pending = false;
                     final List<String> after = target.describe();
                     if (!before.equals(after)) {
                         LOG.info("local addresses now " + after);
@@ -89,7 +93,9 @@ public final class LocalAddressWatcher implements AutoCloseable {
                 }
             } catch (final RuntimeException e) {
                 // keep the last set: a transient netlink error must not stop node detection
-                LOG.warning("could not re-read the local addresses (keeping " + target.describe() + "): " + e.getMessage());
+                pending = true;
+                LOG.warning("could not re-read the local addresses (keeping " + target.describe() + ", trying again): "
+                    + e.getMessage());
                 sleepQuietly();
             }
         }

@@ -339,17 +339,25 @@ public final class KubeStateSource implements DesiredStateSource {
         final boolean fresh = current != recomputedInformers;
         recomputedInformers = current;
         // take the flags before reading the stores: an event from here on sets them again
-        if (servicesDirty.getAndSet(false) || fresh || lastServiceObjects == null) {
-            final Map<HasMetadata, Converted> now = new IdentityHashMap<>(convertedServices.size() + 16);
-            lastServiceObjects = convert(byAge(current.services().getStore().list()), convertedServices, now, Service.class,
-                api -> ApiObjects.service((io.fabric8.kubernetes.api.model.Service) api));
-            convertedServices = now;
-        }
-        if (slicesDirty.getAndSet(false) || fresh || lastSliceObjects == null) {
-            final Map<HasMetadata, Converted> now = new IdentityHashMap<>(convertedSlices.size() + 16);
-            lastSliceObjects = convert(current.slices().getStore().list(), convertedSlices, now, EndpointSlice.class,
-                api -> ApiObjects.slice((io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice) api));
-            convertedSlices = now;
+        final boolean servicesChanged = servicesDirty.getAndSet(false);
+        final boolean slicesChanged = slicesDirty.getAndSet(false);
+        try {
+            if (servicesChanged || fresh || lastServiceObjects == null) {
+                final Map<HasMetadata, Converted> now = new IdentityHashMap<>(convertedServices.size() + 16);
+                lastServiceObjects = convert(byAge(current.services().getStore().list()), convertedServices, now, Service.class,
+                    api -> ApiObjects.service((io.fabric8.kubernetes.api.model.Service) api));
+                convertedServices = now;
+            }
+            if (slicesChanged || fresh || lastSliceObjects == null) {
+                final Map<HasMetadata, Converted> now = new IdentityHashMap<>(convertedSlices.size() + 16);
+                lastSliceObjects = convert(current.slices().getStore().list(), convertedSlices, now, EndpointSlice.class,
+                    api -> ApiObjects.slice((io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice) api));
+                convertedSlices = now;
+            }
+        } catch (final RuntimeException e) {
+            // a conversion that threw must not lose the change: the next recompute tries again
+            recomputedInformers = null; // converts both kinds again, whatever the flags say
+            throw e;
         }
         final List<Service> services = lastServiceObjects.objects();
         final List<EndpointSlice> slices = lastSliceObjects.objects();
