@@ -34,7 +34,7 @@ final class LabRun implements Callable<Integer> {
     Path out;
     @Option(names = "--services", split = ",", defaultValue = "1,10000", description = "Service counts (default: ${DEFAULT-VALUE}).")
     List<Integer> services;
-    @Option(names = "--dataplane", paramLabel = "NAME", description = "direct, nftables, iptables, ferry-tun, ferry-packet, pod-to-pod-ferry-tun, pod-to-pod-ferry-packet (repeatable; default: all).")
+    @Option(names = "--dataplane", paramLabel = "NAME", description = "direct, nftables, iptables, ferry-tun, ferry-packet, ferry-tun-api, ferry-packet-api (their programming times, from a mock API server), pod-to-pod-ferry-tun, pod-to-pod-ferry-packet (repeatable; default: all).")
     List<String> dataplanes = new ArrayList<>();
     @Option(names = "--mode", paramLabel = "MODE", description = "udp, crr, rr, bulk (repeatable; default: all).")
     List<String> modes = new ArrayList<>();

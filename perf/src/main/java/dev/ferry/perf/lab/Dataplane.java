@@ -9,6 +9,14 @@ public enum Dataplane {
     FERRY_TUN("ferry tun", "tun"),
     FERRY_PACKET("ferry packet", "packet"),
     /**
+     * The agent with the tun port fed from a Kubernetes API server (fabric8's mock server, see
+     * {@link BenchApi}) instead of manifests: its programming times only, since its packets take
+     * the same path as {@link #FERRY_TUN}'s (no loads are run for it).
+     */
+    FERRY_TUN_API("ferry tun, api", "tun"),
+    /** As {@link #FERRY_TUN_API}, with the packet port. */
+    FERRY_PACKET_API("ferry packet, api", "packet"),
+    /**
      * Pod to pod as in {@link #DIRECT}, with Ferry's agent running on the node (tun port) and
      * serving Services whose endpoints answer on other ports: what the agent costs traffic it
      * does not translate.
@@ -38,6 +46,11 @@ public enum Dataplane {
         return this == NFTABLES || this == IPTABLES;
     }
 
+    /** Whether the agent reads its Services from the mock API server rather than manifest files. */
+    public boolean api() {
+        return this == FERRY_TUN_API || this == FERRY_PACKET_API;
+    }
+
     /** Whether the load goes to the pods' own addresses, no Service involved (one run stands for every service count). */
     public boolean direct() {
         return this == DIRECT || this == POD_TO_POD_FERRY_TUN || this == POD_TO_POD_FERRY_PACKET;
@@ -60,6 +73,6 @@ public enum Dataplane {
             }
         }
         throw new IllegalArgumentException("no dataplane '" + text + "' (direct, nftables, iptables, ferry-tun, ferry-packet, "
-            + "pod-to-pod-ferry-tun, pod-to-pod-ferry-packet)");
+            + "ferry-tun-api, ferry-packet-api, pod-to-pod-ferry-tun, pod-to-pod-ferry-packet)");
     }
 }

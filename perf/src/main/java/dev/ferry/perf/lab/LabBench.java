@@ -97,6 +97,9 @@ public final class LabBench {
     /** Where the load client runs: local-1, the lab's external client, or web-1 (hairpin), by {@link Settings#path()}. */
     private String loadNetns;
     private Process agent;
+    /** The mock API server of the API-mode runs, holding the Services of {@link #apiServices} service count; null until one runs. */
+    private BenchApi api;
+    private int apiServices;
     private final List<BenchServices.ServicePort> changed = new ArrayList<>();
     private int changeCounter;
 
@@ -203,7 +206,8 @@ public final class LabBench {
                 say(String.format("   agent idle: %.1f%% of a core over %.0f s (from %.0f s after its first sync)", idle * 100,
                     IDLE_SAMPLE_MS / 1000.0, IDLE_SETTLE_MS / 1000.0));
             }
-            for (final LoadMode mode : settings.modes()) {
+            // an API-mode agent's packets take the manifest-mode agent's path: its programming is what differs
+            for (final LoadMode mode : dataplane.api() ? List.<LoadMode>of() : settings.modes()) {
                 final LabResults.Snat before = snatCounters(dataplane);
                 final CpuSample cpuFrom = agent == null ? null : agentCpu();
                 LabResults.Load load = load(dataplane, services, mode);
@@ -226,7 +230,8 @@ public final class LabBench {
                 for (int i = 0; i < settings.changes(); i++) {
                     final LabResults.Sync change = change(dataplane, services, ports);
                     results.syncs().add(change);
-                    say(String.format("   one-service change: command %.1f ms, serving after %.1f ms", change.commandMs(), change.servingMs()));
+                    say(String.format("   one-service change: command %.1f ms, serving after %.1f ms%s", change.commandMs(), change.servingMs(),
+                        writeNote(dataplane, change)));
                 }
                 if (!dataplane.kernel() && !changed.isEmpty()) {
                     for (int i = 0; i < settings.changes(); i++) {
@@ -234,8 +239,8 @@ public final class LabBench {
                         final LabResults.Sync ready = endpointChange(dataplane, services, true);
                         results.syncs().add(unready);
                         results.syncs().add(ready);
-                        say(String.format("   endpoint change: unready, refused after %.1f ms; ready again, served after %.1f ms",
-                            unready.servingMs(), ready.servingMs()));
+                        say(String.format("   endpoint change: unready, refused after %.1f ms%s; ready again, served after %.1f ms%s",
+                            unready.servingMs(), writeNote(dataplane, unready), ready.servingMs(), writeNote(dataplane, ready)));
                     }
                 }
             }
@@ -245,6 +250,11 @@ public final class LabBench {
         } finally {
             tearDown(dataplane);
         }
+    }
+
+    /** For an API-mode change: how much of the time was the API server's answer. */
+    private static String writeNote(final Dataplane dataplane, final LabResults.Sync change) {
+        return dataplane.api() ? String.format(" (API write %.1f ms, then %.1f ms)", change.writeMs(), change.servingAfterWriteMs()) : "";
     }
 
     // ---- dataplanes ----
@@ -267,16 +277,20 @@ public final class LabBench {
             }
             case POD_TO_POD_FERRY_TUN, POD_TO_POD_FERRY_PACKET -> {
                 // the same services, their endpoints answering on other ports than the load's
-                startAgent(dataplane.portType(), BenchServices.withTargetPortOffset(ports, POD_TO_POD_PORT_OFFSET));
+                startAgent(dataplane, BenchServices.withTargetPortOffset(ports, POD_TO_POD_PORT_OFFSET));
                 awaitAgentSynced();
                 say("   agent running; the load goes pod to pod on ports no Service uses");
             }
-            case FERRY_TUN, FERRY_PACKET -> {
+            case FERRY_TUN, FERRY_PACKET, FERRY_TUN_API, FERRY_PACKET_API -> {
+                if (dataplane.api()) {
+                    ensureApi(services, ports);
+                }
                 final long start = System.nanoTime();
-                startAgent(dataplane.portType(), ports);
+                startAgent(dataplane, ports);
                 final double servingMs = waitServing(BenchServices.BENCH_IP, LoadPorts.TCP_CRR, start);
                 awaitAgentSynced(); // the admin server starts after the first sync: serving comes first
                 final double syncMs = agentSyncSeconds().map(s -> s * 1000).orElse(Double.NaN);
+                agentLastSyncMs(); // the changes' sync times count from here
                 results.syncs().add(new LabResults.Sync(dataplane.label(), services, "full", syncMs, servingMs));
                 say(String.format("   agent start → serving %d services: %.0f ms (its first sync: %.0f ms)", services, servingMs, syncMs));
             }
@@ -284,6 +298,14 @@ public final class LabBench {
     }
 
     private void tearDown(final Dataplane dataplane) {
+        if (dataplane.api() && api != null && !changed.isEmpty()) {
+            try {
+                api.delete(changed); // the next API-mode agent starts from the same services
+            } catch (final RuntimeException e) {
+                say("   deleting the changes from the mock API server failed: " + e.getMessage());
+                closeApi();
+            }
+        }
         if (dataplane.kernel()) {
             try {
                 baseline("flush", null, null);
@@ -315,16 +337,21 @@ public final class LabBench {
                 start = System.nanoTime();
                 commandMs = baseline("change", "iptables", delta);
             }
-            case FERRY_TUN, FERRY_PACKET -> {
+            case FERRY_TUN, FERRY_PACKET, FERRY_TUN_API, FERRY_PACKET_API -> {
                 final double before = Lab.lastSync(node);
                 start = System.nanoTime();
-                LabManifests.writeAtomically(agentManifests().resolve("90-change-" + changeCounter + ".yaml"),
-                    BenchServices.manifests(List.of(added)));
-                commandMs = Double.NaN;
+                if (dataplane.api()) {
+                    api.create(added);
+                } else {
+                    LabManifests.writeAtomically(agentManifests().resolve("90-change-" + changeCounter + ".yaml"),
+                        BenchServices.manifests(List.of(added)));
+                }
+                final double writeMs = (System.nanoTime() - start) / 1e6;
                 final double serving = waitServing(added.clusterIp(), added.port(), start);
                 changed.add(added);
                 final double after = Lab.lastSync(node);
-                return new LabResults.Sync(dataplane.label(), services, "change", after > before ? agentLastSyncMs() : Double.NaN, serving);
+                return new LabResults.Sync(dataplane.label(), services, "change", after > before ? agentLastSyncMs() : Double.NaN, serving,
+                    writeMs);
             }
             default -> throw new IllegalStateException("no change for " + dataplane);
         }
@@ -336,17 +363,22 @@ public final class LabBench {
     /**
      * The last added change service's only endpoint going unready (until a connection to its
      * ClusterIP is refused: no endpoint left) or ready again (until one is answered), written
-     * into its manifest file as an EndpointSlice update. Ferry's dataplanes only: the kernel
+     * into its manifest file (or the mock API server) as an EndpointSlice update. Ferry's dataplanes only: the kernel
      * baselines have no incremental transaction for it here.
      */
     private LabResults.Sync endpointChange(final Dataplane dataplane, final int services, final boolean ready) throws IOException {
         final BenchServices.ServicePort port = changed.getLast();
         pause(1_200);
         final long start = System.nanoTime();
-        LabManifests.writeAtomically(agentManifests().resolve("90-" + port.service() + ".yaml"),
-            BenchServices.manifests(List.of(port), ready));
+        if (dataplane.api()) {
+            api.setReady(port, ready);
+        } else {
+            LabManifests.writeAtomically(agentManifests().resolve("90-" + port.service() + ".yaml"),
+                BenchServices.manifests(List.of(port), ready));
+        }
+        final double writeMs = (System.nanoTime() - start) / 1e6;
         final double ms = ready ? waitServing(port.clusterIp(), port.port(), start) : waitRefused(port.clusterIp(), port.port(), start);
-        return new LabResults.Sync(dataplane.label(), services, ready ? "endpoint ready" : "endpoint unready", Double.NaN, ms);
+        return new LabResults.Sync(dataplane.label(), services, ready ? "endpoint ready" : "endpoint unready", Double.NaN, ms, writeMs);
     }
 
     private double baseline(final String action, final String mode, final Path file) {
@@ -370,19 +402,54 @@ public final class LabBench {
         return agentDir().resolve("manifests");
     }
 
-    private void startAgent(final String portType, final List<BenchServices.ServicePort> ports) throws IOException {
+    /** Starts the agent for {@code dataplane}: from manifests of {@code ports}, or from the mock API server that holds them. */
+    private void startAgent(final Dataplane dataplane, final List<BenchServices.ServicePort> ports) throws IOException {
+        final String portType = dataplane.portType();
         final Path dir = agentDir();
         deleteRecursively(dir);
         Files.createDirectories(agentManifests());
         Files.createDirectories(dir.resolve("run"));
         Files.createDirectories(dir.resolve("state"));
         Files.writeString(dir.resolve("node.yaml"), LabManifests.nodeConfig(node, portType));
-        Files.writeString(agentManifests().resolve("00-bench.yaml"), BenchServices.manifests(ports));
-        agent = start(node.netns(), jvm.command(false, LabJava.FERRY_MAIN, List.of("agent",
-            "--node-config", dir.resolve("node.yaml").toString(), "--manifests", agentManifests().toString(),
-            "--port-type", portType, "--workers", Integer.toString(settings.agentWorkers()),
-            "--run-dir", dir.resolve("run").toString(), "--state-dir", dir.resolve("state").toString())),
+        final List<String> source;
+        if (dataplane.api()) {
+            source = List.of("--kubeconfig", api.writeKubeconfig(dir).toString());
+        } else {
+            Files.writeString(agentManifests().resolve("00-bench.yaml"), BenchServices.manifests(ports));
+            source = List.of("--manifests", agentManifests().toString());
+        }
+        final List<String> args = new ArrayList<>(List.of("agent", "--node-config", dir.resolve("node.yaml").toString()));
+        args.addAll(source);
+        args.addAll(List.of("--port-type", portType, "--workers", Integer.toString(settings.agentWorkers()),
+            "--run-dir", dir.resolve("run").toString(), "--state-dir", dir.resolve("state").toString()));
+        lastSyncSum = 0; // a new agent's counters start from zero
+        lastSyncCount = 0;
+        agent = start(node.netns(), jvm.command(false, LabJava.FERRY_MAIN, args),
             settings.stateDir().resolve("logs").resolve("agent-" + portType + ".log"));
+    }
+
+    /**
+     * A mock API server holding {@code ports} ({@code services} service counted): the one already
+     * running when it holds that count, else a new one, filled before it is returned.
+     */
+    private void ensureApi(final int services, final List<BenchServices.ServicePort> ports) {
+        if (api != null && apiServices == services) {
+            return;
+        }
+        closeApi();
+        final long start = System.nanoTime();
+        api = BenchApi.start(node.netns());
+        apiServices = services;
+        api.createAll(ports);
+        say(String.format("   mock API server in %s holds %d services (%d service ports) after %.1f s", node.netns(), services,
+            ports.size(), (System.nanoTime() - start) / 1e9));
+    }
+
+    private void closeApi() {
+        if (api != null) {
+            api.close();
+            api = null;
+        }
     }
 
     private void stopAgent() {
@@ -665,6 +732,7 @@ public final class LabBench {
 
     private void teardown() {
         stopAgent();
+        closeApi();
         for (final Process server : servers) {
             server.destroy();
         }

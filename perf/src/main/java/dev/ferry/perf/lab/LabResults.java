@@ -59,9 +59,19 @@ public record LabResults(Machine machine, String settings, List<Load> loads, Lis
      * A programming time. {@code kind} is "full" (all services from nothing) or "change" (one
      * service added to the others). {@code commandMs}: nft / iptables-restore alone, or for
      * Ferry the agent's own sync duration; {@code servingMs}: from the write (or the agent's
-     * start, for "full") to the first connection the dataplane answered.
+     * start, for "full") to the first connection the dataplane answered; {@code writeMs}: for
+     * Ferry's changes, how long writing the change took (the manifest file's rename, or the API
+     * server's answers to the change's requests), NaN where not measured.
      */
-    public record Sync(String dataplane, int services, String kind, double commandMs, double servingMs) {
+    public record Sync(String dataplane, int services, String kind, double commandMs, double servingMs, double writeMs) {
+        public Sync(final String dataplane, final int services, final String kind, final double commandMs, final double servingMs) {
+            this(dataplane, services, kind, commandMs, servingMs, Double.NaN);
+        }
+
+        /** From the write's answer to serving: the dataplane's own share, without the API server's (or the file system's). */
+        public double servingAfterWriteMs() {
+            return servingMs - writeMs;
+        }
     }
 
     public LabResults {

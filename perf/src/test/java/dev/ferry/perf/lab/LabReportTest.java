@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The lab report from made-up results: ratios to the direct path and the kernel, targets, charts. */
@@ -36,7 +37,9 @@ class LabReportTest {
             udp(Dataplane.FERRY_PACKET, 1, 150_000), crr(Dataplane.NFTABLES, 1, 1000), crr(Dataplane.FERRY_PACKET, 1, 400),
             udp(Dataplane.NFTABLES, 10_000, 200_000), udp(Dataplane.IPTABLES, 10_000, 50_000), udp(Dataplane.FERRY_PACKET, 10_000, 100_000)));
         final List<LabResults.Sync> syncs = List.of(new LabResults.Sync("nftables", 1, "full", 20, 25),
-            new LabResults.Sync("ferry packet", 1, "change", Double.NaN, 130), new LabResults.Sync("ferry packet", 1, "change", Double.NaN, 150));
+            new LabResults.Sync("ferry packet", 1, "change", Double.NaN, 130), new LabResults.Sync("ferry packet", 1, "change", Double.NaN, 150),
+            // API mode: programming only, no loads; its target counts from the API server's answer
+            new LabResults.Sync("ferry packet, api", 1, "change", 0.5, 30, 24), new LabResults.Sync("ferry packet, api", 1, "change", 0.5, 40, 32));
         final LabResults results = new LabResults(new Machine("CPU", 2, 1024, "6.1", "VM"), "test", loads, syncs);
 
         LabReport.write(results, dir);
@@ -44,7 +47,12 @@ class LabReportTest {
         assertTrue(md.contains("| ferry packet | 150,000 | 0.375× | 0.750× | 1.50× | 100,000 | 0.250× | 0.500× | 2.00× |"), md);
         assertTrue(md.contains("| packet port ≥ ½ nftables, connections/s, 1 services | 400 vs 1,000 = 0.400× | not met |"), md);
         assertTrue(md.contains("| packet port ahead of iptables, datagrams/s, 10000 services | 100,000 vs 50,000 = 2.00× | met |"), md);
-        assertTrue(md.contains("| one-service change serving < 10 ms (ferry packet, 1 services) | 140 ms (median) | not met |"), md);
+        assertTrue(md.contains("| one-service change serving ≤ 10 ms (ferry packet, 1 services) | 140 ms (median) | not met |"), md);
+        assertTrue(md.contains("| one-service change serving ≤ 10 ms (ferry packet, api, 1 services, from the API server's answer) "
+            + "| 7.00 ms (median); the write itself 28.0 ms | met |"), md);
+        assertTrue(md.contains("| ferry packet, api | 1 | n/a | n/a | 0.500 | 28.0 | 35.0 | 7.00 | 30.0, 40.0 |"), md);
+        assertFalse(md.contains("| ferry packet, api | 1 | –"), "a plane without loads has no row in the load tables: " + md);
+        assertFalse(md.contains("| ferry packet, api | n/a"), "nor in the figures' tables: " + md);
         for (final String chart : List.of("lab-udp", "lab-crr", "lab-programming")) {
             assertTrue(Files.size(dir.resolve("charts").resolve(chart + ".png")) > 5_000, chart);
             assertTrue(Files.readString(dir.resolve("charts").resolve(chart + ".svg")).contains("<svg"), chart);
