@@ -84,6 +84,7 @@ public final class Agent implements AutoCloseable {
     }
 
     private void doStart(final DesiredStateSource source, final List<StateHook> hooks) {
+        final StartTimeline timeline = new StartTimeline();
         final NodeConfig config = options.config();
         final NodeSpec node = config.toNodeSpec();
         // the packet port's socket opens in a network namespace of its own (PacketAttach): CAP_SYS_ADMIN
@@ -104,6 +105,7 @@ public final class Agent implements AutoCloseable {
         for (final String line : host.adopt(config.portType().name().toLowerCase(java.util.Locale.ROOT))) {
             LOG.warning("found from a previous run: " + line);
         }
+        timeline.phaseDone("checks and adopting");
 
         final boolean conntrackExisted = hasContent(options.conntrackFile());
         final ConntrackTable conntrack = ConntrackTable.mapped(options.conntrackFile(), options.conntrackCapacity(),
@@ -129,6 +131,7 @@ public final class Agent implements AutoCloseable {
         final DataplaneCounters counters = DataplaneCounters.mapped(options.countersFile(), options.workers()); // a set per queue
         closeOnExit.push(counters);
         FileModes.groupReadable(options.countersFile());
+        timeline.phaseDone("conntrack, affinity and counter files");
 
         tables = new ServiceTableHolder(ServiceTable.empty(node));
         tracker = new SyncTracker(SystemEpochClock.INSTANCE, SyncTracker.defaultHealthzTimeoutMs(options.syncMaxIntervalMs()));
@@ -144,6 +147,7 @@ public final class Agent implements AutoCloseable {
         // from one of them is node traffic to kube-proxy ("fib saddr type local")
         final LocalAddresses localAddresses = new LocalAddresses();
         closeOnExit.push(LocalAddressWatcher.start(localAddresses));
+        timeline.phaseDone("ferry0 and its routing");
 
         final Pipeline pipeline = new Pipeline(new Pipeline.Context()
             .ports(link.ports())
@@ -191,12 +195,15 @@ public final class Agent implements AutoCloseable {
             hooks.forEach(hook -> hook.accept(change));
         });
         closeOnExit.push(source);
+        timeline.phaseDone("the source's first desired state");
         sync.sync(); // the first state is in place before the periodic runs begin
+        timeline.phaseDone("first sync");
         // Only now read ferry0: a packet read before the first sync would meet an empty table and
         // pass untranslated (after a restart, a SYN to a NodePort would reach the node's own
         // stack and be refused). Until then packets wait in the device's queue.
         pipeline.start();
         runner.start();
+        timeline.phaseDone("queues started (serving)");
 
         admin = AdminServer.start(new AdminServer.Context()
             .status(AgentStatus.of(tables::get, conntrack, counters, tracker, host::replySteering, localAddresses)
@@ -215,6 +222,8 @@ public final class Agent implements AutoCloseable {
             + (dns == null ? "" : "; DNS " + dns.udpAddresses() + " for " + options.dns().clusterDomain())
             + "; local addresses " + localAddresses.describe()
             + "; " + tables.get().size() + " service ports");
+        timeline.phaseDone("admin server");
+        LOG.info(timeline.describe());
     }
 
     /** True when {@code file} is there and not empty: a previous agent's table, to be attached or replaced. */
@@ -231,7 +240,8 @@ public final class Agent implements AutoCloseable {
         FileModes.directory(options.runDir(), true, Set.of(options.countersFile().getFileName().toString(), HostNetwork.STATE_FILE,
             options.controlSocket().getFileName().toString()));
         FileModes.directory(options.stateDir(), false, Set.of(options.conntrackFile().getFileName().toString(),
-            options.allocationsFile().getFileName().toString(), options.affinityFile().getFileName().toString()));
+            options.allocationsFile().getFileName().toString(), options.affinityFile().getFileName().toString(),
+            options.manifestCacheDir().getFileName().toString()));
     }
 
     /** The current snapshot (for tests and trace against a running agent). */

@@ -119,6 +119,11 @@ public record AgentOptions(
         return stateDir.resolve("allocations");
     }
 
+    /** Large manifest files' parsed documents, so that a restart with the same files does not parse them again. */
+    public Path manifestCacheDir() {
+        return stateDir.resolve("manifest-cache");
+    }
+
     public Path conntrackFile() {
         return stateDir.resolve("conntrack");
     }

@@ -186,7 +186,7 @@ final class AgentCommand implements Callable<Integer> {
                     restartBecause.set(change);
                     Thread.ofPlatform().name("ferry-stop").start(agent::close);
                 }))
-            : new ManifestStateSource(config, manifests, options.allocationsFile(), options.dns().enabled());
+            : new ManifestStateSource(config, manifests, options.allocationsFile(), options.dns().enabled(), options.manifestCacheDir());
         try {
             agent.start(source, new ServiceHealthServer(config.toNodeSpec().nodePortIps()));
         } catch (final RuntimeException e) {

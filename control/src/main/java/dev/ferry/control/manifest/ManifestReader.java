@@ -8,6 +8,7 @@ import dev.ferry.control.model.ObjectRef;
 import dev.ferry.control.model.Pod;
 import dev.ferry.control.model.Service;
 import dev.ferry.control.tree.DocumentException;
+import dev.ferry.control.tree.DocumentCache;
 import dev.ferry.control.tree.DocumentReader;
 import dev.ferry.control.tree.Field;
 import dev.ferry.control.tree.FieldException;
@@ -103,9 +104,14 @@ public final class ManifestReader {
 
     /** Parses and validates one file, object by object. Never throws: problems become entries or {@code unreadable}. */
     public static ManifestFile readFile(final Path path) {
+        return readFile(path, null);
+    }
+
+    /** As {@link #readFile(Path)}, a large file's documents taken from (or kept in) {@code cache} (null: none). */
+    public static ManifestFile readFile(final Path path, final DocumentCache cache) {
         final List<JsonNode> documents;
         try {
-            documents = DocumentReader.readAll(path);
+            documents = DocumentReader.readAll(path, cache);
         } catch (final DocumentException e) {
             // The message already starts with the file name.
             final String message = e.getMessage();

@@ -1,5 +1,6 @@
 package dev.ferry.control.source;
 
+import dev.ferry.control.tree.DocumentCache;
 import dev.ferry.control.allocate.AllocationStore;
 import dev.ferry.control.allocate.Allocations;
 import dev.ferry.control.allocate.ServiceAllocator;
@@ -84,6 +85,9 @@ final class ManifestPipeline {
     private SourceSnapshot previous;
     /** How long each stage of the last reload took: what a benchmark of reload latency reads. */
     private final long[] lastStageNs = new long[Stage.values().length];
+    private DocumentCache documentCache;
+    /** Whether the cache has been rid of the files no longer listed (once, after the first listing). */
+    private boolean documentCachePruned;
 
     /** @param store where allocations survive restarts (read now, written after each change), or null to keep them in memory only */
     ManifestPipeline(final List<Path> paths, final NodeConfig config, final AllocationStore store) {
@@ -109,6 +113,12 @@ final class ManifestPipeline {
         this.compiler = new ServicePortCompiler(config);
     }
 
+    /** Where large files' parsed documents are kept for the next start (null: nowhere); before the first reload. */
+    ManifestPipeline documentCache(final DocumentCache cache) {
+        this.documentCache = cache;
+        return this;
+    }
+
     /** Whether snapshots carry the services' DNS names; before the first reload. */
     ManifestPipeline nameServices(final boolean wanted) {
         this.nameServices = wanted;
@@ -123,6 +133,16 @@ final class ManifestPipeline {
     /** How long {@code stage} took in the last reload that got that far, in nanoseconds. */
     long lastStageNs(final Stage stage) {
         return lastStageNs[stage.ordinal()];
+    }
+
+    /** "read 2.1 merge 0.3 ... snapshot 0.6": the last reload's stages in ms, as the start-up log and the harnesses give them. */
+    String describeLastStages() {
+        final StringBuilder line = new StringBuilder();
+        for (final Stage stage : Stage.values()) {
+            line.append(line.isEmpty() ? "" : " ").append(stage.name().toLowerCase(java.util.Locale.ROOT)).append(' ')
+                .append(String.format(java.util.Locale.ROOT, "%.1f", lastStageNs(stage) / 1e6));
+        }
+        return line.toString();
     }
 
     /** Records {@code stage} as ending now, having started at {@code startNs}; returns now, the next stage's start. */
@@ -186,7 +206,7 @@ final class ManifestPipeline {
                 files.add(unchanged);
                 continue;
             }
-            final ManifestFile read = ManifestReader.readFile(path);
+            final ManifestFile read = ManifestReader.readFile(path, documentCache);
             present.add(read.file());
             if (read.unreadable() == null) {
                 lastParsed.put(read.file(), read);
@@ -200,6 +220,10 @@ final class ManifestPipeline {
         }
         lastParsed.keySet().retainAll(present);
         parsedState.keySet().retainAll(present);
+        if (documentCache != null && !documentCachePruned && listingErrors.isEmpty()) {
+            documentCache.retainOnly(Set.copyOf(listed));
+            documentCachePruned = true;
+        }
 
         stageStartNs = timed(Stage.READ, stageStartNs);
 

@@ -24,16 +24,27 @@ public final class ManifestStateSource implements DesiredStateSource {
     private final List<Path> paths;
     private final Path allocationFile;
     private final boolean names;
+    private final Path documentCacheDir;
     private ManifestSource source;
     private SyncTracker tracker;
     private long stateWriteErrorsSeen;
 
     /** @param names whether the states carry the services' DNS names (false: no DNS server reads them, none are made) */
     public ManifestStateSource(final NodeConfig config, final List<Path> paths, final Path allocationFile, final boolean names) {
+        this(config, paths, allocationFile, names, null);
+    }
+
+    /**
+     * @param names            whether the states carry the services' DNS names
+     * @param documentCacheDir where large files' parsed documents are kept for the next start (null: nowhere)
+     */
+    public ManifestStateSource(final NodeConfig config, final List<Path> paths, final Path allocationFile, final boolean names,
+                               final Path documentCacheDir) {
         this.names = names;
         this.config = config;
         this.paths = List.copyOf(paths);
         this.allocationFile = allocationFile;
+        this.documentCacheDir = documentCacheDir;
     }
 
     @Override
@@ -58,9 +69,13 @@ public final class ManifestStateSource implements DesiredStateSource {
             .allocationStateFile(allocationFile)
             .listener(forward)
             .names(names)
+            .documentCacheDir(documentCacheDir)
             .threadName("ferry-manifests"));
+        final long startNs = System.nanoTime();
         final SourceSnapshot first = source.loadNow();
-        LOG.info("manifests " + paths + ": " + first.servicePorts().size() + " service ports, " + first.errors().size() + " rejected objects");
+        LOG.info("manifests " + paths + ": " + first.servicePorts().size() + " service ports, " + first.errors().size()
+            + " rejected objects, loaded in " + (System.nanoTime() - startNs) / 1_000_000 + " ms (by stage, ms: "
+            + source.describeLastStages() + ")");
         forward.accept(first);
         try {
             source.start();

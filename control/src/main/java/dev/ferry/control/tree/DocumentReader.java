@@ -45,6 +45,15 @@ public final class DocumentReader {
 
     /** All non-empty documents of {@code file}, in order; JSON when the name ends in .json, else YAML. */
     public static List<JsonNode> readAll(final Path file) throws DocumentException {
+        return readAll(file, null);
+    }
+
+    /**
+     * As {@link #readAll(Path)}; a YAML file of at least {@link DocumentCache#MIN_BYTES} is taken
+     * from {@code cache} when its content was parsed before, and remembered there when not
+     * ({@code cache} may be null: no cache).
+     */
+    public static List<JsonNode> readAll(final Path file, final DocumentCache cache) throws DocumentException {
         final boolean json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
         final ObjectMapper mapper = json ? JSON : YAML;
         final byte[] bytes;
@@ -54,6 +63,14 @@ public final class DocumentReader {
             throw new DocumentException(file + ": no such file", e);
         } catch (final IOException e) {
             throw new DocumentException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        final boolean cached = cache != null && !json && bytes.length >= DocumentCache.MIN_BYTES;
+        final String contentHash = cached ? DocumentCache.contentHash(bytes) : null;
+        if (cached) {
+            final List<JsonNode> known = cache.lookup(file, contentHash);
+            if (known != null) {
+                return known;
+            }
         }
         final List<JsonNode> documents = new ArrayList<>();
         // Read value by value rather than with readValues(), which would unwrap a top-level array.
@@ -68,6 +85,9 @@ public final class DocumentReader {
             throw new DocumentException(file + ": " + describe(e, json), e);
         } catch (final IOException e) {
             throw new DocumentException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        if (cached) {
+            cache.store(file, contentHash, documents);
         }
         return documents;
     }

@@ -45,6 +45,42 @@ class ManifestPipelineTest {
     }
 
     @Test
+    void shouldServeFromTheDocumentCacheWhatItServesFromParsing() throws Exception {
+        final StringBuilder big = new StringBuilder();
+        for (int i = 0; i < 1_500; i++) { // past the cache's minimum size
+            big.append("---\napiVersion: v1\nkind: Service\nmetadata: {name: svc-").append(i).append(", namespace: default}\n")
+                .append("spec: {clusterIP: 10.97.").append(i >> 8).append('.').append(i & 0xff)
+                .append(", ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080}]}\n")
+                .append("---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: svc-").append(i)
+                .append("-a, namespace: default, labels: {kubernetes.io/service-name: svc-").append(i).append("}}\naddressType: IPv4\n")
+                .append("ports: [{name: http, protocol: TCP, port: 8080}]\nendpoints: [{addresses: [10.248.").append(i >> 8).append('.')
+                .append(i & 0xff).append("], conditions: {ready: true}}]\n");
+        }
+        write("big.yaml", big.toString());
+        final Path cacheDir = dir.resolve("cache");
+        final SourceSnapshot parsed = pipeline().reloadAndStore(1);
+        pipeline().documentCache(new dev.ferry.control.tree.DocumentCache(cacheDir)).reloadAndStore(1); // parses, and keeps
+        final long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!hasJsonFile(cacheDir)) {
+            assertTrue(System.nanoTime() < deadline, "the cache file was written within 20 s");
+            Thread.sleep(20);
+        }
+        final SourceSnapshot fromCache = pipeline().documentCache(new dev.ferry.control.tree.DocumentCache(cacheDir)).reloadAndStore(1);
+        assertEquals(1_500, fromCache.servicePorts().size());
+        assertEquals(parsed.servicePorts(), fromCache.servicePorts());
+        assertEquals(parsed.errors(), fromCache.errors());
+    }
+
+    private static boolean hasJsonFile(final Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (var files = Files.list(dir)) {
+            return files.anyMatch(f -> f.toString().endsWith(".json"));
+        }
+    }
+
+    @Test
     void shouldServeAllocatedServiceWithEndpointsFromPods() throws Exception {
         write("web.yaml", docs(WEB_SERVICE, pod("web-0", "10.244.1.5", true), pod("web-1", "10.244.2.6", false)));
         final SourceSnapshot snapshot = pipeline().reloadAndStore(1000);

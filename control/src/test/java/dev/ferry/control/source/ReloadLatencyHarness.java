@@ -170,11 +170,7 @@ public final class ReloadLatencyHarness {
     }
 
     private static String stageLine(final ManifestPipeline pipeline) {
-        final StringBuilder line = new StringBuilder();
-        for (final ManifestPipeline.Stage stage : ManifestPipeline.Stage.values()) {
-            line.append(stage.name().toLowerCase()).append(' ').append(String.format("%.1f", pipeline.lastStageNs(stage) / 1e6)).append(' ');
-        }
-        return line.toString().trim();
+        return pipeline.describeLastStages();
     }
 
     private static void print(final String what, final long[] ns) {

@@ -59,6 +59,8 @@ public final class LabBench {
      * lab takes about 0.1 ms.
      */
     public static final int PROBE_TIMEOUT_MS = 1;
+    /** The pause between a whole start's serving probes (see {@link #waitStartServing}). */
+    static final long START_PROBE_PAUSE_MS = 10;
     private static final Pattern ELAPSED = Pattern.compile("elapsed_ms=(\\d+)");
     /** How long the agent is left alone after its first sync before its idle CPU is sampled: its start-up JIT settles. */
     static final long IDLE_SETTLE_MS = 5_000;
@@ -270,7 +272,7 @@ public final class LabBench {
                 Files.writeString(rules, mode.equals("nftables") ? KernelRules.nftables(ports, node.ip()) : KernelRules.iptables(ports));
                 final long start = System.nanoTime();
                 final double commandMs = baseline("load", mode, rules);
-                final double servingMs = waitServing(BenchServices.BENCH_IP, LoadPorts.TCP_CRR, start);
+                final double servingMs = waitStartServing(BenchServices.BENCH_IP, LoadPorts.TCP_CRR, start);
                 results.syncs().add(new LabResults.Sync(dataplane.label(), services, "full", commandMs, servingMs));
                 say(String.format("   %s of %d services: %.0f ms, serving after %.0f ms", mode.equals("nftables") ? "nft -f" : "iptables-restore",
                     services, commandMs, servingMs));
@@ -287,7 +289,7 @@ public final class LabBench {
                 }
                 final long start = System.nanoTime();
                 startAgent(dataplane, ports);
-                final double servingMs = waitServing(BenchServices.BENCH_IP, LoadPorts.TCP_CRR, start);
+                final double servingMs = waitStartServing(BenchServices.BENCH_IP, LoadPorts.TCP_CRR, start);
                 awaitAgentSynced(); // the admin server starts after the first sync: serving comes first
                 final double syncMs = agentSyncSeconds().map(s -> s * 1000).orElse(Double.NaN);
                 agentLastSyncMs(); // the changes' sync times count from here
@@ -561,19 +563,29 @@ public final class LabBench {
      * {@value #PROBE_TIMEOUT_MS} ms) until one succeeds; returns the ms since {@code startNs}.
      */
     private double waitServing(final String ip, final int port, final long startNs) {
-        return waitProbe(ip, port, startNs, true);
+        return waitProbe(ip, port, startNs, true, 1);
+    }
+
+    /**
+     * As {@link #waitServing}, for a whole start (rules loaded, an agent started), which takes
+     * seconds: probing every {@value #START_PROBE_PAUSE_MS} ms, so that the probes do not take a
+     * share of the two cores from the start they time.
+     */
+    private double waitStartServing(final String ip, final int port, final long startNs) {
+        return waitProbe(ip, port, startNs, true, START_PROBE_PAUSE_MS);
     }
 
     /** Until a connection from the client pod to {@code ip:port} is refused, as to a service without endpoints. */
     private double waitRefused(final String ip, final int port, final long startNs) {
-        return waitProbe(ip, port, startNs, false);
+        return waitProbe(ip, port, startNs, false, 1);
     }
 
     /**
      * Milliseconds from {@code startNs} until a connection from the client pod to {@code ip:port}
-     * is answered ({@code answered}) or refused (not), probing every {@link #PROBE_TIMEOUT_MS}.
+     * is answered ({@code answered}) or refused (not): a probe waits {@link #PROBE_TIMEOUT_MS} for
+     * an answer, and {@code pauseMs} passes before the next after one that failed at once.
      */
-    private double waitProbe(final String ip, final int port, final long startNs, final boolean answered) {
+    private double waitProbe(final String ip, final int port, final long startNs, final boolean answered, final long pauseMs) {
         return NetworkNamespace.call(clientNetns, () -> {
             final long deadline = startNs + TimeUnit.MILLISECONDS.toNanos(SERVING_TIMEOUT_MS);
             while (System.nanoTime() < deadline) {
@@ -582,7 +594,7 @@ public final class LabBench {
                     if (answered) {
                         return (System.nanoTime() - startNs) / 1e6;
                     }
-                    Thread.sleep(1); // still answered: the change is not served yet
+                    Thread.sleep(pauseMs); // still answered: the change is not served yet
                 } catch (final IOException e) {
                     if (!answered && e instanceof java.net.ConnectException) {
                         return (System.nanoTime() - startNs) / 1e6;
@@ -592,7 +604,7 @@ public final class LabBench {
                             + LabState.tail(settings.stateDir().resolve("logs").resolve("agent-" + agentPortType() + ".log"), 15));
                     }
                     if (answered && !(e instanceof java.net.SocketTimeoutException)) {
-                        Thread.sleep(1); // refused or unreachable at once: do not spin
+                        Thread.sleep(pauseMs); // refused or unreachable at once: do not spin
                     }
                 }
             }
