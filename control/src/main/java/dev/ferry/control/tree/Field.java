@@ -13,22 +13,51 @@ import java.util.Map;
  * One node of a parsed YAML or JSON tree together with its path from the document root, so
  * that every read that fails can say which field was wrong. A field that is absent or YAML/JSON
  * null counts as absent, as the Kubernetes API treats null as unset.
+ *
+ * <p>The path is spelled out only when asked for (an error, mostly): a 10,000-service manifest
+ * set reads about a million fields, and building each one's path text took a good part of the
+ * decoding time.
  */
 public final class Field {
-    private final String path;
+    /** The field this one is a child or element of; null for the root. */
+    private final Field parent;
+    /** The child's name, or null for a list element. */
+    private final String name;
+    /** Whether {@link #name} is written {@code [name]} rather than {@code .name}. */
+    private final boolean keyed;
+    /** The list element's index, or -1. */
+    private final int index;
     private final JsonNode node;
+    private String path;
 
-    private Field(final String path, final JsonNode node) {
-        this.path = path;
+    private Field(final Field parent, final String name, final boolean keyed, final int index, final JsonNode node) {
+        this.parent = parent;
+        this.name = name;
+        this.keyed = keyed;
+        this.index = index;
         this.node = node == null || node.isNull() ? MissingNode.getInstance() : node;
+        if (parent == null) {
+            this.path = "";
+        }
     }
 
     /** The document root (path ""). */
     public static Field root(final JsonNode node) {
-        return new Field("", node);
+        return new Field(null, null, false, -1, node);
     }
 
+    /** Where this field is from the document root: {@code spec.ports[0].port}, {@code metadata.labels[app]}. */
     public String path() {
+        if (path == null) {
+            final String above = parent.path();
+            if (name == null) {
+                path = above + "[" + index + "]";
+            } else if (keyed) {
+                path = above + "[" + name + "]";
+            } else {
+                path = above.isEmpty() ? name : above + "." + name;
+            }
+        }
         return path;
     }
 
@@ -42,17 +71,16 @@ public final class Field {
 
     /** The named child; absent when this field is absent or not an object. */
     public Field get(final String name) {
-        final String childPath = path.isEmpty() ? name : path + "." + name;
-        return new Field(childPath, node.isObject() ? node.get(name) : null);
+        return new Field(this, name, false, -1, node.isObject() ? node.get(name) : null);
     }
 
     /** A child whose name is not a plain identifier, written as {@code path[name]}. */
     public Field getKeyed(final String name) {
-        return new Field(path + "[" + name + "]", node.isObject() ? node.get(name) : null);
+        return new Field(this, name, true, -1, node.isObject() ? node.get(name) : null);
     }
 
     public FieldException error(final String problem) {
-        return new FieldException(path, problem);
+        return new FieldException(path(), problem);
     }
 
     /** Required text; a number or a boolean is not text. */
@@ -119,7 +147,7 @@ public final class Field {
         }
         final List<Field> items = new ArrayList<>(node.size());
         for (int i = 0; i < node.size(); i++) {
-            items.add(new Field(path + "[" + i + "]", node.get(i)));
+            items.add(new Field(this, null, false, i, node.get(i)));
         }
         return items;
     }

@@ -59,13 +59,13 @@ class ManifestPipelineTest {
         write("big.yaml", big.toString());
         final Path cacheDir = dir.resolve("cache");
         final SourceSnapshot parsed = pipeline().reloadAndStore(1);
-        pipeline().documentCache(new dev.ferry.control.tree.DocumentCache(cacheDir)).reloadAndStore(1); // parses, and keeps
+        pipeline().documentCache(new dev.ferry.control.tree.DocumentCache(cacheDir, 0)).reloadAndStore(1); // parses, and keeps
         final long deadline = System.nanoTime() + 20_000_000_000L;
         while (!hasJsonFile(cacheDir)) {
             assertTrue(System.nanoTime() < deadline, "the cache file was written within 20 s");
             Thread.sleep(20);
         }
-        final SourceSnapshot fromCache = pipeline().documentCache(new dev.ferry.control.tree.DocumentCache(cacheDir)).reloadAndStore(1);
+        final SourceSnapshot fromCache = pipeline().documentCache(new dev.ferry.control.tree.DocumentCache(cacheDir, 0)).reloadAndStore(1);
         assertEquals(1_500, fromCache.servicePorts().size());
         assertEquals(parsed.servicePorts(), fromCache.servicePorts());
         assertEquals(parsed.errors(), fromCache.errors());

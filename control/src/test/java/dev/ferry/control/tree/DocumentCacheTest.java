@@ -61,13 +61,13 @@ class DocumentCacheTest {
     @Test
     void shouldGiveALargeFilesDocumentsFromTheCacheOnTheNextReadExactlyAsParsed() throws Exception {
         final Path file = write("big.yaml", manifests(2_000, ""));
-        final DocumentCache cache = new DocumentCache(dir.resolve("cache"));
+        final DocumentCache cache = new DocumentCache(dir.resolve("cache"), 0);
         final List<JsonNode> parsed = DocumentReader.readAll(file);
         assertEquals(parsed, DocumentReader.readAll(file, cache), "a miss parses");
         final Path cached = awaitCacheFile(dir.resolve("cache"));
 
         // a second agent (a new cache object) reads the same content: the same trees, node types included
-        final List<JsonNode> again = DocumentReader.readAll(file, new DocumentCache(dir.resolve("cache")));
+        final List<JsonNode> again = DocumentReader.readAll(file, new DocumentCache(dir.resolve("cache"), 0));
         assertEquals(parsed, again);
         assertEquals(parsed.get(0).at("/metadata/labels/big").getNodeType(), again.get(0).at("/metadata/labels/big").getNodeType());
 
@@ -79,7 +79,7 @@ class DocumentCacheTest {
     @Test
     void shouldParseAnEditedFileAgainInsteadOfServingItsCachedContent() throws Exception {
         final Path file = write("big.yaml", manifests(2_000, ""));
-        final DocumentCache cache = new DocumentCache(dir.resolve("cache"));
+        final DocumentCache cache = new DocumentCache(dir.resolve("cache"), 0);
         DocumentReader.readAll(file, cache);
         awaitCacheFile(dir.resolve("cache"));
         Files.writeString(file, manifests(2_000, "---\napiVersion: v1\nkind: Service\nmetadata: {name: added, namespace: bench}\n"));
@@ -91,7 +91,7 @@ class DocumentCacheTest {
     @Test
     void shouldParseWhenTheCachedCopyIsTornAndStillRejectABrokenFile() throws Exception {
         final Path file = write("big.yaml", manifests(2_000, ""));
-        final DocumentCache cache = new DocumentCache(dir.resolve("cache"));
+        final DocumentCache cache = new DocumentCache(dir.resolve("cache"), 0);
         final List<JsonNode> parsed = DocumentReader.readAll(file, cache);
         final Path cached = awaitCacheFile(dir.resolve("cache"));
         final byte[] whole = Files.readAllBytes(cached);
@@ -105,13 +105,13 @@ class DocumentCacheTest {
 
     @Test
     void shouldKeepNothingJsonCannotCarryAndNothingOnADiskItCannotWrite() throws Exception {
-        final DocumentCache cache = new DocumentCache(dir.resolve("cache"));
+        final DocumentCache cache = new DocumentCache(dir.resolve("cache"), 0);
         final JsonNode binary = JsonNodeFactory.instance.objectNode().set("data", BinaryNode.valueOf(new byte[] {1, 2, 3}));
         assertFalse(cache.write(dir.resolve("a.yaml"), "hash", List.of(binary)), "binary comes back from JSON as text");
         assertFalse(Files.exists(dir.resolve("cache")), "nothing written");
 
         Files.writeString(dir.resolve("not-a-directory"), "x");
-        final DocumentCache unwritable = new DocumentCache(dir.resolve("not-a-directory"));
+        final DocumentCache unwritable = new DocumentCache(dir.resolve("not-a-directory"), 0);
         assertFalse(unwritable.write(dir.resolve("a.yaml"), "hash", List.of(JsonNodeFactory.instance.textNode("x"))));
         final Path file = write("big.yaml", manifests(2_000, ""));
         assertEquals(2_000, DocumentReader.readAll(file, unwritable).size(), "reading goes on without the cache");
@@ -120,7 +120,7 @@ class DocumentCacheTest {
     @Test
     void shouldLeaveSmallFilesAloneAndForgetFilesThatLeftTheManifests() throws Exception {
         final Path cacheDir = dir.resolve("cache");
-        final DocumentCache cache = new DocumentCache(cacheDir);
+        final DocumentCache cache = new DocumentCache(cacheDir, 0);
         DocumentReader.readAll(write("small.yaml", manifests(3, "")), cache);
         final Path big = write("big.yaml", manifests(2_000, ""));
         DocumentReader.readAll(big, cache);

@@ -9,24 +9,41 @@ public final class Ipv4 {
     private Ipv4() {
     }
 
-    /** Parses dotted-quad text; throws {@link IllegalArgumentException} naming the text. */
+    /**
+     * Parses dotted-quad text (four octets of one to three ASCII digits, surrounding blanks
+     * ignored); throws {@link IllegalArgumentException} naming the text. A loop over the
+     * characters: the manifest and API sources parse every endpoint address with it.
+     */
     public static int parse(final String text) {
-        final String[] parts = text.trim().split("\\.", -1);
-        if (parts.length != 4) {
-            throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
-        }
+        final String t = text.trim();
+        final int length = t.length();
         int address = 0;
-        for (final String part : parts) {
-            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(Character::isDigit)) {
+        int i = 0;
+        for (int octets = 1; ; octets++) {
+            final int start = i;
+            int octet = 0;
+            while (i < length && i - start < 3 && t.charAt(i) >= '0' && t.charAt(i) <= '9') {
+                octet = octet * 10 + (t.charAt(i) - '0');
+                i++;
+            }
+            if (i == start || (i < length && t.charAt(i) != '.')) {
                 throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
             }
-            final int octet = Integer.parseInt(part);
             if (octet > 255) {
                 throw new IllegalArgumentException("not an IPv4 address: '" + text + "' (octet " + octet + " > 255)");
             }
             address = (address << 8) | octet;
+            if (octets == 4) {
+                if (i != length) {
+                    throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
+                }
+                return address;
+            }
+            if (i == length) {
+                throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
+            }
+            i++; // the dot
         }
-        return address;
     }
 
     /** True when {@code text} parses as an IPv4 address. */

@@ -99,6 +99,9 @@ public final class LabBench {
     /** Where the load client runs: local-1, the lab's external client, or web-1 (hairpin), by {@link Settings#path()}. */
     private String loadNetns;
     private Process agent;
+    /** The running agent's command line and log, for a restart with the same files. */
+    private List<String> agentCommand;
+    private Path agentLog;
     /** The mock API server of the API-mode runs, holding the Services of {@link #apiServices} service count; null until one runs. */
     private BenchApi api;
     private int apiServices;
@@ -244,6 +247,13 @@ public final class LabBench {
                         say(String.format("   endpoint change: unready, refused after %.1f ms%s; ready again, served after %.1f ms%s",
                             unready.servingMs(), writeNote(dataplane, unready), ready.servingMs(), writeNote(dataplane, ready)));
                     }
+                }
+                if (!dataplane.kernel()) {
+                    // last, after the idle sample, loads and changes: an agent that has run a while (its caches written)
+                    final double restartMs = restartAgent();
+                    results.syncs().add(new LabResults.Sync(dataplane.label(), services, "restart", Double.NaN, restartMs));
+                    say(String.format("   agent restart (SIGTERM, a new agent on the same state) → serving new connections again: %.0f ms",
+                        restartMs));
                 }
             }
         } catch (final RuntimeException e) {
@@ -426,8 +436,35 @@ public final class LabBench {
             "--run-dir", dir.resolve("run").toString(), "--state-dir", dir.resolve("state").toString()));
         lastSyncSum = 0; // a new agent's counters start from zero
         lastSyncCount = 0;
-        agent = start(node.netns(), jvm.command(false, LabJava.FERRY_MAIN, args),
-            settings.stateDir().resolve("logs").resolve("agent-" + portType + ".log"));
+        agentCommand = jvm.command(false, LabJava.FERRY_MAIN, args);
+        agentLog = settings.stateDir().resolve("logs").resolve("agent-" + portType + ".log");
+        agent = start(node.netns(), agentCommand, agentLog);
+    }
+
+    /**
+     * Stops the agent with SIGTERM and starts it again with the same command and files (its
+     * state directory kept, as systemd's restart keeps it); returns the ms from the signal until
+     * a new connection to the bench service is answered again: the outage a restart costs new
+     * connections (ferry0 and its routes stay; packets wait in its queue meanwhile).
+     */
+    private double restartAgent() {
+        final long start = System.nanoTime();
+        agent.destroy();
+        try {
+            if (!agent.waitFor(30, TimeUnit.SECONDS)) {
+                throw new LabException("the agent did not stop within 30 s of SIGTERM");
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LabException("interrupted", e);
+        }
+        agent = start(node.netns(), agentCommand, agentLog);
+        lastSyncSum = 0; // the new agent's counters start from zero
+        lastSyncCount = 0;
+        final double servingMs = waitStartServing(BenchServices.BENCH_IP, LoadPorts.TCP_CRR, start);
+        awaitAgentSynced();
+        agentLastSyncMs();
+        return servingMs;
     }
 
     /**

@@ -39,6 +39,7 @@ class LabReportTest {
         final List<LabResults.Sync> syncs = List.of(new LabResults.Sync("nftables", 1, "full", 20, 25),
             new LabResults.Sync("ferry packet", 1, "change", Double.NaN, 130), new LabResults.Sync("ferry packet", 1, "change", Double.NaN, 150),
             // API mode: programming only, no loads; its target counts from the API server's answer
+            new LabResults.Sync("ferry packet", 1, "full", 15, 3_500), new LabResults.Sync("ferry packet", 1, "restart", Double.NaN, 1_200),
             new LabResults.Sync("ferry packet, api", 1, "change", 0.5, 30, 24), new LabResults.Sync("ferry packet, api", 1, "change", 0.5, 40, 32));
         final LabResults results = new LabResults(new Machine("CPU", 2, 1024, "6.1", "VM"), "test", loads, syncs);
 
@@ -50,7 +51,9 @@ class LabReportTest {
         assertTrue(md.contains("| one-service change serving ≤ 10 ms (ferry packet, 1 services) | 140 ms (median) | not met |"), md);
         assertTrue(md.contains("| one-service change serving ≤ 10 ms (ferry packet, api, 1 services, from the API server's answer) "
             + "| 7.00 ms (median); the write itself 28.0 ms | met |"), md);
-        assertTrue(md.contains("| ferry packet, api | 1 | n/a | n/a | 0.500 | 28.0 | 35.0 | 7.00 | 30.0, 40.0 |"), md);
+        assertTrue(md.contains("| ferry packet, api | 1 | n/a | n/a | n/a | 0.500 | 28.0 | 35.0 | 7.00 | 30.0, 40.0 |"), md);
+        assertTrue(md.contains("| agent restart → serving again ≤ 3 s, JVM included (ferry packet, 1 services) | 1,200 ms | met |"), md);
+        assertTrue(md.contains("| agent start → serving ≤ 3 s, JVM included (ferry packet, 1 services) | 3,500 ms | not met |"), md);
         assertFalse(md.contains("| ferry packet, api | 1 | –"), "a plane without loads has no row in the load tables: " + md);
         assertFalse(md.contains("| ferry packet, api | n/a"), "nor in the figures' tables: " + md);
         for (final String chart : List.of("lab-udp", "lab-crr", "lab-programming")) {
