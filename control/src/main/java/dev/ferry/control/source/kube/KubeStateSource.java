@@ -143,6 +143,8 @@ public final class KubeStateSource implements DesiredStateSource {
     private ConvertedList<EndpointSlice> lastSliceObjects;
     private Informers recomputedInformers;
     private final SliceGrouping grouping = new SliceGrouping();
+    /** The Services oldest first, kept from one recompute to the next. */
+    private final AgeOrder<io.fabric8.kubernetes.api.model.Service> serviceOrder = new AgeOrder<>();
     private volatile long lastRecomputeNs;
     private ServicePortCompiler compiler;
     private String compilerZone;
@@ -344,7 +346,10 @@ public final class KubeStateSource implements DesiredStateSource {
         try {
             if (servicesChanged || fresh || lastServiceObjects == null) {
                 final Map<HasMetadata, Converted> now = new IdentityHashMap<>(convertedServices.size() + 16);
-                lastServiceObjects = convert(byAge(current.services().getStore().list()), convertedServices, now, Service.class,
+                if (fresh) {
+                    serviceOrder.reset(); // new informers: every instance is new
+                }
+                lastServiceObjects = convert(serviceOrder.of(current.services().getStore().list()), convertedServices, now, Service.class,
                     api -> ApiObjects.service((io.fabric8.kubernetes.api.model.Service) api));
                 convertedServices = now;
             }
@@ -465,15 +470,6 @@ public final class KubeStateSource implements DesiredStateSource {
             }
         }
         return new ConvertedList<>(List.copyOf(objects), List.copyOf(errors));
-    }
-
-    /** Oldest first (then by namespace and name), so that of two services claiming one address the older keeps it. */
-    private static <T extends HasMetadata> List<T> byAge(final List<T> objects) {
-        final List<T> sorted = new ArrayList<>(objects);
-        sorted.sort(Comparator.comparing((T o) -> Objects.toString(o.getMetadata().getCreationTimestamp(), ""))
-            .thenComparing(o -> Objects.toString(o.getMetadata().getNamespace(), ""))
-            .thenComparing(o -> o.getMetadata().getName()));
-        return sorted;
     }
 
     private void logNewErrors(final List<ManifestError> errors) {

@@ -19,7 +19,10 @@ import java.util.Set;
  * most common event), only the services owning the slices in the changed span are regrouped,
  * instead of hashing 10,000 slices again. The informer's store keeps an unchanged object's
  * instance and its place in the list, so an update is a span of one ({@link ChangedSpan}); when
- * the store's order moved, the span grows and the result is the same, only slower.
+ * the store's order moved, the span grows and the result is the same, only slower. When services
+ * changed (the source hands them oldest first, unchanged ones as the same instances, so a new
+ * Service is a span of one at the end), only the services in their changed span are looked up,
+ * and the others' positions moved; the slices' grouping by owner stays.
  *
  * <p>Element i of the result holds the slices of {@code services.get(i)}, in no particular
  * order (the compiler orders them by name); equal as sets to what {@code slicesOf} gives.
@@ -35,12 +38,50 @@ final class SliceGrouping {
 
     /** The slices of each of {@code services}; cheap when {@code services} is the list given last time. */
     List<List<EndpointSlice>> slicesOf(final List<Service> nextServices, final List<EndpointSlice> nextSlices) {
-        if (nextServices != services || slicesOf == null) {
+        if (slicesOf == null) {
             regroupAll(nextServices, nextSlices);
-        } else if (nextSlices != slices) {
+            return slicesOf;
+        }
+        if (nextServices != services) {
+            regroupServices(nextServices); // against the slices as they were: their groups are still those
+        }
+        if (nextSlices != slices) {
             regroupChanged(nextSlices);
         }
         return slicesOf;
+    }
+
+    /** The services in the span that changed take their groups; the ones after it move in the index. */
+    private void regroupServices(final List<Service> nextServices) {
+        final ChangedSpan span = ChangedSpan.between(services, nextServices);
+        for (int i = span.start(); i < span.oldEnd(); i++) {
+            final ServiceName name = ServiceName.of(services.get(i));
+            final List<Integer> at = serviceIndex.get(name);
+            at.remove(Integer.valueOf(i));
+            if (at.isEmpty()) {
+                serviceIndex.remove(name);
+            }
+        }
+        final int shift = span.newEnd() - span.oldEnd();
+        if (shift != 0) {
+            for (final List<Integer> at : serviceIndex.values()) {
+                for (int k = 0; k < at.size(); k++) {
+                    if (at.get(k) >= span.oldEnd()) {
+                        at.set(k, at.get(k) + shift);
+                    }
+                }
+            }
+        }
+        final List<List<EndpointSlice>> result = new ArrayList<>(nextServices.size());
+        result.addAll(slicesOf.subList(0, span.start()));
+        for (int i = span.start(); i < span.newEnd(); i++) {
+            final ServiceName name = ServiceName.of(nextServices.get(i));
+            serviceIndex.computeIfAbsent(name, k -> new ArrayList<>(1)).add(i);
+            result.add(List.copyOf(groups.getOrDefault(name, List.of())));
+        }
+        result.addAll(slicesOf.subList(span.oldEnd(), slicesOf.size()));
+        services = nextServices;
+        slicesOf = result;
     }
 
     private void regroupAll(final List<Service> nextServices, final List<EndpointSlice> nextSlices) {

@@ -28,7 +28,7 @@ import static dev.ferry.control.source.kube.ApiFixtures.slice;
  *
  * <pre>
  * java @control/src/main/dist/jvm.options -cp control/target/test-classes:control/target/classes:$(cat deps.txt) \
- *     dev.ferry.control.source.kube.ApiLatencyHarness [services] [repetitions]
+ *     dev.ferry.control.source.kube.ApiLatencyHarness [services] [repetitions] [service]
  * </pre>
  */
 public final class ApiLatencyHarness {
@@ -40,6 +40,8 @@ public final class ApiLatencyHarness {
     public static void main(final String[] args) throws Exception {
         final int services = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         final int repetitions = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+        // "service": each change is a new Service and then its EndpointSlice, as a controller creates them
+        final boolean newServices = args.length > 2 && args[2].equals("service");
         final Path dir = Files.createTempDirectory("ferry-api-latency");
         try (MockApi api = MockApi.start()) {
             final long createStart = System.nanoTime();
@@ -72,6 +74,40 @@ public final class ApiLatencyHarness {
 
             final long[] ns = new long[repetitions];
             final long[] recomputeNs = new long[repetitions];
+            if (newServices) {
+                final long[] serviceNs = new long[repetitions];
+                for (int i = -WARMUP; i < repetitions; i++) {
+                    final int n = i + WARMUP;
+                    final String name = "added-" + n;
+                    delivered.clear();
+                    api.writer.resource(plain(name, "10.104." + (n >> 8) + "." + (n & 0xFF), 80)).create();
+                    if (delivered.poll(10, TimeUnit.SECONDS) == null) {
+                        throw new IllegalStateException("no desired state within 10 s of service " + n);
+                    }
+                    Thread.sleep(2);
+                    final long serviceRecomputeNs = source.lastRecomputeNs();
+                    delivered.clear();
+                    api.writer.resource(slice(name + "-a", name, ready("10.245." + (n >> 8) + "." + (n & 0xFF), NODE))).create();
+                    if (delivered.poll(10, TimeUnit.SECONDS) == null) {
+                        throw new IllegalStateException("no desired state within 10 s of slice " + n);
+                    }
+                    Thread.sleep(2);
+                    if (i >= 0) {
+                        serviceNs[i] = serviceRecomputeNs;
+                        recomputeNs[i] = source.lastRecomputeNs();
+                    }
+                    Thread.sleep(20);
+                }
+                Arrays.sort(serviceNs);
+                Arrays.sort(recomputeNs);
+                System.out.printf("new Service then its slice, %d after %d warm-up: the source's recompute for the Service, ms median %.3f "
+                    + "(min %.3f, max %.3f); for its slice, median %.3f (min %.3f, max %.3f)%n", repetitions, WARMUP,
+                    serviceNs[repetitions / 2] / 1e6, serviceNs[0] / 1e6, serviceNs[repetitions - 1] / 1e6,
+                    recomputeNs[repetitions / 2] / 1e6, recomputeNs[0] / 1e6, recomputeNs[repetitions - 1] / 1e6);
+                source.close();
+                client.close();
+                return;
+            }
             for (int i = -WARMUP; i < repetitions; i++) {
                 final boolean ready = (i & 1) != 0;
                 final EndpointSlice next = slice("flap-a", "flap", endpoint("10.244.1.9", NODE, ready, true, false));

@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 /**
  * The kept grouping against a fresh {@link ServicePortCompiler#slicesOf} after every step of
  * random changes as an informer's store makes them: a slice updated in place, added at the end,
- * removed, moved to another service, the store reordered, services replaced.
+ * removed, moved to another service, the store reordered, services replaced, added, removed and
+ * reordered, and both kinds changed in one step (a recompute that finds both dirty).
  */
 class SliceGroupingTest {
     private static final int SERVICES = 12;
@@ -50,7 +51,7 @@ class SliceGroupingTest {
             }
             int version = 100;
             for (int step = 0; step < 60; step++) {
-                final int what = random.nextInt(10);
+                final int what = random.nextInt(14);
                 if (what < 5 && !store.isEmpty()) {
                     final int at = random.nextInt(store.size());
                     store.set(at, slice("s-upd" + version, random.nextInt(SERVICES + 2), version));
@@ -60,10 +61,28 @@ class SliceGroupingTest {
                     store.remove(random.nextInt(store.size()));
                 } else if (what < 9) {
                     Collections.shuffle(store, random); // a resized map lists its values anew
-                } else {
+                } else if (what < 10 && !services.isEmpty()) {
                     final List<Service> next = new ArrayList<>(services);
-                    next.set(random.nextInt(SERVICES), service(random.nextInt(SERVICES)));
+                    next.set(random.nextInt(next.size()), service(random.nextInt(SERVICES)));
                     services = List.copyOf(next);
+                } else if (what < 11) {
+                    final List<Service> next = new ArrayList<>(services);
+                    next.add(random.nextInt(next.size() + 1), service(random.nextInt(SERVICES + 2))); // some own no slice
+                    services = List.copyOf(next);
+                } else if (what < 12 && !services.isEmpty()) {
+                    final List<Service> next = new ArrayList<>(services);
+                    next.remove(random.nextInt(next.size()));
+                    services = List.copyOf(next);
+                } else if (what < 13) {
+                    final List<Service> next = new ArrayList<>(services);
+                    Collections.shuffle(next, random);
+                    services = List.copyOf(next);
+                } else {
+                    // both at once: a service replaced and a slice added
+                    final List<Service> next = new ArrayList<>(services);
+                    next.add(service(random.nextInt(SERVICES)));
+                    services = List.copyOf(next);
+                    store.add(random.nextInt(store.size() + 1), slice("s-both" + version, random.nextInt(SERVICES + 2), version));
                 }
                 version++;
                 final List<EndpointSlice> slices = List.copyOf(store);
