@@ -1,7 +1,8 @@
 package dev.ferry.control.agent;
 
-import java.time.Duration;
-import java.time.Instant;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,16 +15,35 @@ final class StartTimeline {
     private record Phase(String name, long endNs) {
     }
 
+    /** The kernel's USER_HZ, the unit of /proc's times (100 on every Linux ABI Ferry runs on). */
+    private static final double CLOCK_TICKS_PER_S = 100;
+
     private final long processStartNs;
     private final List<Phase> phases = new ArrayList<>();
 
     /** A timeline whose first phase began when this process started (from /proc), or now when that is unknown. */
     StartTimeline() {
         final long nowNs = System.nanoTime();
-        final long sinceStartNs = ProcessHandle.current().info().startInstant()
-            .map(start -> Duration.between(start, Instant.now()).toNanos()).orElse(0L);
-        this.processStartNs = nowNs - Math.max(0, sinceStartNs);
+        this.processStartNs = nowNs - Math.max(0, sinceProcessStartNs());
         phases.add(new Phase("JVM and command line", nowNs));
+    }
+
+    /**
+     * How long ago this process started: /proc/uptime less /proc/self/stat's starttime, both in
+     * hundredths of a second (ProcessHandle's start instant goes through the boot time in whole
+     * seconds and the wall clock: up to a second off); 0 when /proc cannot say.
+     */
+    private static long sinceProcessStartNs() {
+        try {
+            final String stat = Files.readString(Path.of("/proc/self/stat"));
+            // the command name (field 2) is in parentheses and may hold spaces: count from after it; starttime is field 22
+            final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            final double startedS = Long.parseLong(fields[19]) / CLOCK_TICKS_PER_S;
+            final double uptimeS = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+            return (long) ((uptimeS - startedS) * 1e9);
+        } catch (final IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** Ends the phase called {@code name} now; the next one starts. */

@@ -112,13 +112,13 @@ public final class ManifestSource implements AutoCloseable {
             return this;
         }
 
-        /** False when nothing reads the services' DNS names (the agent without a DNS server): none are made. Default true. */
         /** Where large manifest files' parsed documents are kept across starts ({@code DocumentCache}); default: nowhere. */
         public Context documentCacheDir(final Path dir) {
             this.documentCacheDir = dir;
             return this;
         }
 
+        /** False when nothing reads the services' DNS names (the agent without a DNS server): none are made. Default true. */
         public Context names(final boolean wanted) {
             this.names = wanted;
             return this;

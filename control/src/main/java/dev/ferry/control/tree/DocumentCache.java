@@ -1,5 +1,7 @@
 package dev.ferry.control.tree;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -17,8 +19,14 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
@@ -32,7 +40,7 @@ import java.util.stream.Collectors;
  * <p>Nothing the cache does changes what is read: a file is written only when its JSON reads back
  * equal to the parsed documents (node types included, so a YAML value JSON cannot carry is
  * never cached), it is one JSON value (a torn write does not parse, and is then a miss), and the
- * format version and Jackson's version are part of the hash. Writing happens on a thread of its
+ * format version and Jackson's versions are part of the hash. Writing happens on a thread of its
  * own, {@link #DEFAULT_WRITE_DELAY_MS} after the parse: serializing 10 MB and reading it back
  * while the start decodes and compiles on the same two cores made a 10,000-service start take
  * twice as long (8.1 s instead of 3.7-4.3 s to read). A failure (a full or read-only disk) is
@@ -42,7 +50,9 @@ public final class DocumentCache {
     private static final Logger LOG = Logger.getLogger(DocumentCache.class.getName());
     /** Smaller files parse in a few milliseconds: not worth a file of their own. */
     public static final int MIN_BYTES = 256 * 1024;
+    /** Bump when DocumentReader's parser settings change what a file parses to. */
     private static final int FORMAT = 1;
+    private static final long STALE_TEMPORARY_MS = 600_000;
     private static final String SUFFIX = ".json";
     private static final ObjectMapper JSON = JsonMapper.builder().build();
 
@@ -52,6 +62,11 @@ public final class DocumentCache {
     private final Path dir;
     private final long writeDelayMs;
     private final AtomicBoolean writeFailureLogged = new AtomicBoolean();
+    /** The parse of each file waiting to be written: the latest only. */
+    private final Map<Path, Pending> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextRequest = new AtomicLong();
+    /** Started with the first store. */
+    private ScheduledExecutorService writer;
 
     /** A cache in {@code dir}, created when the first file is written. */
     public DocumentCache(final Path dir) {
@@ -64,13 +79,23 @@ public final class DocumentCache {
         this.writeDelayMs = writeDelayMs;
     }
 
-    /** The documents {@code content} (the bytes of {@code file}) parsed to before, or null when this content was not cached. */
+    /**
+     * The documents {@code content} (the bytes of {@code file}) parsed to before, or null when this
+     * content was not cached. The content's hash is the cache file's first field: a file cached for
+     * other content (the manifest was edited) is left after reading that far, not parsed whole.
+     */
     List<JsonNode> lookup(final Path file, final String contentHash) {
         final Path cached = cacheFile(file);
         if (!Files.isRegularFile(cached)) {
             return null;
         }
         try {
+            try (JsonParser head = JSON.createParser(cached.toFile())) {
+                if (head.nextToken() != JsonToken.START_OBJECT || !"content".equals(head.nextFieldName())
+                    || head.nextToken() != JsonToken.VALUE_STRING || !contentHash.equals(head.getText())) {
+                    return null;
+                }
+            }
             final JsonNode root = JSON.readTree(cached.toFile());
             if (root == null || !contentHash.equals(root.path("content").asText()) || !root.path("documents").isArray()) {
                 return null;
@@ -85,18 +110,30 @@ public final class DocumentCache {
 
     /**
      * Remembers {@code documents} as what {@code file}'s content (hash {@code contentHash}) parses
-     * to, on a thread of its own, after the write delay (an agent that stops before then keeps
-     * nothing: the next start parses again).
+     * to, on the cache's one writer thread, after the write delay (an agent that stops before then
+     * keeps nothing: the next start parses again). A newer parse of the same file replaces one not
+     * yet written: only the latest is written, and the older tree is let go at once.
      */
     void store(final Path file, final String contentHash, final List<JsonNode> documents) {
-        Thread.ofPlatform().name("ferry-document-cache").daemon().start(() -> {
-            try {
-                Thread.sleep(writeDelayMs);
-            } catch (final InterruptedException e) {
-                return;
+        final Pending request = new Pending(contentHash, documents, nextRequest.incrementAndGet());
+        pending.put(file, request);
+        final long id = request.id();
+        writer().schedule(() -> {
+            final Pending latest = pending.get(file);
+            if (latest != null && latest.id() == id && pending.remove(file, latest)) {
+                write(file, latest.contentHash(), latest.documents());
             }
-            write(file, contentHash, documents);
-        });
+        }, writeDelayMs, TimeUnit.MILLISECONDS);
+    }
+
+    private record Pending(String contentHash, List<JsonNode> documents, long id) {
+    }
+
+    private synchronized ScheduledExecutorService writer() {
+        if (writer == null) {
+            writer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("ferry-document-cache").daemon().unstarted(r));
+        }
+        return writer;
     }
 
     /** Writes now; false when the documents do not survive JSON unchanged or the file cannot be written. */
@@ -138,7 +175,11 @@ public final class DocumentCache {
         }
     }
 
-    /** Deletes the cache files of every manifest path but {@code paths} (files gone from the manifests). */
+    /**
+     * Deletes the cache files of every manifest path but {@code paths} (files gone from the
+     * manifests), and temporary files a writer stopped in the middle of left (those older than
+     * {@value #STALE_TEMPORARY_MS} ms: a younger one may be a write under way).
+     */
     public void retainOnly(final Set<Path> paths) {
         if (!Files.isDirectory(dir)) {
             return;
@@ -147,7 +188,9 @@ public final class DocumentCache {
         try (var entries = Files.list(dir)) {
             for (final Path entry : entries.toList()) {
                 final String name = entry.getFileName().toString();
-                if ((name.endsWith(SUFFIX) && !keep.contains(name)) || name.startsWith(".write-")) {
+                final boolean staleTemporary = name.startsWith(".write-")
+                    && Files.getLastModifiedTime(entry).toMillis() < System.currentTimeMillis() - STALE_TEMPORARY_MS;
+                if ((name.endsWith(SUFFIX) && !keep.contains(name)) || staleTemporary) {
                     Files.deleteIfExists(entry);
                 }
             }
@@ -159,8 +202,10 @@ public final class DocumentCache {
     /** The hash a cache entry is checked against: the content's, the format's and Jackson's versions. */
     static String contentHash(final byte[] content) {
         final MessageDigest sha = sha256();
-        sha.update(("ferry-document-cache " + FORMAT + " " + com.fasterxml.jackson.dataformat.yaml.PackageVersion.VERSION + "\n")
-            .getBytes(StandardCharsets.UTF_8));
+        // what the trees are made with: the YAML module (and through it SnakeYAML's release) and the tree model's library
+        sha.update(("ferry-document-cache " + FORMAT + " yaml " + com.fasterxml.jackson.dataformat.yaml.PackageVersion.VERSION
+            + " databind " + com.fasterxml.jackson.databind.cfg.PackageVersion.VERSION
+            + " core " + com.fasterxml.jackson.core.json.PackageVersion.VERSION + "\n").getBytes(StandardCharsets.UTF_8));
         return HexFormat.of().formatHex(sha.digest(content));
     }
 

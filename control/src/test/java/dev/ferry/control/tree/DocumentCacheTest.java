@@ -118,6 +118,20 @@ class DocumentCacheTest {
     }
 
     @Test
+    void shouldWriteOnlyTheLatestParseOfAFileChangedAgainBeforeItsWrite() throws Exception {
+        final Path cacheDir = dir.resolve("cache");
+        final DocumentCache cache = new DocumentCache(cacheDir, 300);
+        final Path file = dir.resolve("big.yaml");
+        cache.store(file, "first", List.of(JsonNodeFactory.instance.textNode("one")));
+        cache.store(file, "second", List.of(JsonNodeFactory.instance.textNode("two")));
+        final Path cached = awaitCacheFile(cacheDir);
+        Thread.sleep(600); // past both writes' times
+        assertEquals(List.of(JsonNodeFactory.instance.textNode("two")), cache.lookup(file, "second"));
+        assertEquals(null, cache.lookup(file, "first"), "the older parse was never written");
+        assertTrue(Files.readString(cached).startsWith("{\"content\":\"second\""), "the hash leads the file: a miss reads no further");
+    }
+
+    @Test
     void shouldLeaveSmallFilesAloneAndForgetFilesThatLeftTheManifests() throws Exception {
         final Path cacheDir = dir.resolve("cache");
         final DocumentCache cache = new DocumentCache(cacheDir, 0);

@@ -19,6 +19,7 @@ public final class Ipv4 {
         final int length = t.length();
         int address = 0;
         int i = 0;
+        int tooLarge = -1; // the first octet over 255, said only once the text is four octets (as before)
         for (int octets = 1; ; octets++) {
             final int start = i;
             int octet = 0;
@@ -29,13 +30,16 @@ public final class Ipv4 {
             if (i == start || (i < length && t.charAt(i) != '.')) {
                 throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
             }
-            if (octet > 255) {
-                throw new IllegalArgumentException("not an IPv4 address: '" + text + "' (octet " + octet + " > 255)");
+            if (octet > 255 && tooLarge < 0) {
+                tooLarge = octet;
             }
             address = (address << 8) | octet;
             if (octets == 4) {
                 if (i != length) {
                     throw new IllegalArgumentException("not an IPv4 address: '" + text + "'");
+                }
+                if (tooLarge >= 0) {
+                    throw new IllegalArgumentException("not an IPv4 address: '" + text + "' (octet " + tooLarge + " > 255)");
                 }
                 return address;
             }

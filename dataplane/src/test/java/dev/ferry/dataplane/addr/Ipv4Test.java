@@ -31,4 +31,15 @@ class Ipv4Test {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Ipv4.parse(text));
         assertTrue(e.getMessage().startsWith("not an IPv4 address: '" + text + "'"), e.getMessage());
     }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "256.0.0.1   | not an IPv4 address: '256.0.0.1' (octet 256 > 255)",
+        "1.2.3.999   | not an IPv4 address: '1.2.3.999' (octet 999 > 255)",
+        "999         | not an IPv4 address: '999'",
+        "300.1.1     | not an IPv4 address: '300.1.1'",
+        "256.1.1.1.1 | not an IPv4 address: '256.1.1.1.1'"})
+    void shouldNameALargeOctetOnlyInFourOctets(final String text, final String message) {
+        assertEquals(message, assertThrows(IllegalArgumentException.class, () -> Ipv4.parse(text)).getMessage());
+    }
 }

@@ -103,20 +103,28 @@ final class BenchApi implements AutoCloseable {
         });
     }
 
-    /** Creates one service port's Service and EndpointSlice, one after the other, as a controller would. */
-    void create(final BenchServices.ServicePort port) {
-        final List<HasMetadata> objects = objects(List.of(port), true);
+    /** One service port's Service and EndpointSlice, every endpoint's ready condition {@code ready}: built before a timed write. */
+    List<HasMetadata> objects(final BenchServices.ServicePort port, final boolean ready) {
+        return objects(List.of(port), ready);
+    }
+
+    /** The EndpointSlice of {@code port}, every endpoint's ready condition {@code ready}: built before a timed update. */
+    List<HasMetadata> slices(final BenchServices.ServicePort port, final boolean ready) {
+        return objects(port, ready).stream().filter(o -> o instanceof EndpointSlice).toList();
+    }
+
+    /** Creates {@code objects} one after the other (a Service, then its EndpointSlice), as a controller would. */
+    void create(final List<HasMetadata> objects) {
         inNamespace(() -> {
             objects.forEach(o -> writer.resource(o).create());
             return null;
         });
     }
 
-    /** Rewrites the EndpointSlice of {@code port} with every endpoint's {@code ready} condition {@code ready}. */
-    void setReady(final BenchServices.ServicePort port, final boolean ready) {
-        final List<HasMetadata> slices = objects(List.of(port), ready).stream().filter(o -> o instanceof EndpointSlice).toList();
+    /** Replaces {@code objects} (an EndpointSlice with other conditions). */
+    void update(final List<HasMetadata> objects) {
         inNamespace(() -> {
-            slices.forEach(o -> writer.resource(o).update());
+            objects.forEach(o -> writer.resource(o).update());
             return null;
         });
     }

@@ -62,8 +62,12 @@ public final class LabBench {
     /** The pause between a whole start's serving probes (see {@link #waitStartServing}). */
     static final long START_PROBE_PAUSE_MS = 10;
     private static final Pattern ELAPSED = Pattern.compile("elapsed_ms=(\\d+)");
-    /** How long the agent is left alone after its first sync before its idle CPU is sampled: its start-up JIT settles. */
-    static final long IDLE_SETTLE_MS = 5_000;
+    /**
+     * How long the agent is left alone after its first sync before its idle CPU is sampled: its
+     * start-up JIT settles, and the document cache writes a large manifest file's parse (5 s after
+     * the parse, about a second of work at 10,000 services) before the sample, not in it.
+     */
+    static final long IDLE_SETTLE_MS = 10_000;
     /** How long the agent's idle CPU is sampled, before the first load (a /proc tick is 10 ms: 0.2 % of a core over 5 s). */
     static final long IDLE_SAMPLE_MS = 5_000;
     /** The kernel's USER_HZ: /proc's utime and stime are in these ticks (100 on every Linux ABI Ferry runs on). */
@@ -351,16 +355,17 @@ public final class LabBench {
             }
             case FERRY_TUN, FERRY_PACKET, FERRY_TUN_API, FERRY_PACKET_API -> {
                 final double before = Lab.lastSync(node);
+                final List<io.fabric8.kubernetes.api.model.HasMetadata> objects = dataplane.api() ? api.objects(added, true) : null;
                 start = System.nanoTime();
                 if (dataplane.api()) {
-                    api.create(added);
+                    api.create(objects);
                 } else {
                     LabManifests.writeAtomically(agentManifests().resolve("90-change-" + changeCounter + ".yaml"),
                         BenchServices.manifests(List.of(added)));
                 }
                 final double writeMs = (System.nanoTime() - start) / 1e6;
+                changed.add(added); // before the wait: a failed run still deletes it from the mock API server
                 final double serving = waitServing(added.clusterIp(), added.port(), start);
-                changed.add(added);
                 final double after = Lab.lastSync(node);
                 return new LabResults.Sync(dataplane.label(), services, "change", after > before ? agentLastSyncMs() : Double.NaN, serving,
                     writeMs);
@@ -381,9 +386,10 @@ public final class LabBench {
     private LabResults.Sync endpointChange(final Dataplane dataplane, final int services, final boolean ready) throws IOException {
         final BenchServices.ServicePort port = changed.getLast();
         pause(1_200);
+        final List<io.fabric8.kubernetes.api.model.HasMetadata> slices = dataplane.api() ? api.slices(port, ready) : null;
         final long start = System.nanoTime();
         if (dataplane.api()) {
-            api.setReady(port, ready);
+            api.update(slices);
         } else {
             LabManifests.writeAtomically(agentManifests().resolve("90-" + port.service() + ".yaml"),
                 BenchServices.manifests(List.of(port), ready));
@@ -640,8 +646,10 @@ public final class LabBench {
                         throw new LabException("the agent exited; its log ends:\n"
                             + LabState.tail(settings.stateDir().resolve("logs").resolve("agent-" + agentPortType() + ".log"), 15));
                     }
-                    if (answered && !(e instanceof java.net.SocketTimeoutException)) {
-                        Thread.sleep(pauseMs); // refused or unreachable at once: do not spin
+                    // refused or unreachable at once: do not spin; a whole start's probes pause after a
+                    // timeout too (a change's go again at once: the timeout was their pause)
+                    if (answered && (pauseMs > 1 || !(e instanceof java.net.SocketTimeoutException))) {
+                        Thread.sleep(pauseMs);
                     }
                 }
             }

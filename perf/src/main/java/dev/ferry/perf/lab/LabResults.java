@@ -63,7 +63,12 @@ public record LabResults(Machine machine, String settings, List<Load> loads, Lis
      * Ferry's changes, how long writing the change took (the manifest file's rename, or the API
      * server's answers to the change's requests), NaN where not measured.
      */
-    public record Sync(String dataplane, int services, String kind, double commandMs, double servingMs, double writeMs) {
+    public record Sync(String dataplane, int services, String kind, double commandMs, double servingMs, Double writeMs) {
+        /** A lab.json from before the write was recorded has none: NaN, not 0. */
+        public Sync {
+            writeMs = writeMs == null ? Double.NaN : writeMs;
+        }
+
         public Sync(final String dataplane, final int services, final String kind, final double commandMs, final double servingMs) {
             this(dataplane, services, kind, commandMs, servingMs, Double.NaN);
         }

@@ -40,7 +40,7 @@ class LabReportTest {
             new LabResults.Sync("ferry packet", 1, "change", Double.NaN, 130), new LabResults.Sync("ferry packet", 1, "change", Double.NaN, 150),
             // API mode: programming only, no loads; its target counts from the API server's answer
             new LabResults.Sync("ferry packet", 1, "full", 15, 3_500), new LabResults.Sync("ferry packet", 1, "restart", Double.NaN, 1_200),
-            new LabResults.Sync("ferry packet, api", 1, "change", 0.5, 30, 24), new LabResults.Sync("ferry packet, api", 1, "change", 0.5, 40, 32));
+            new LabResults.Sync("ferry packet, api", 1, "change", 0.5, 30, 24.0), new LabResults.Sync("ferry packet, api", 1, "change", 0.5, 40, 32.0));
         final LabResults results = new LabResults(new Machine("CPU", 2, 1024, "6.1", "VM"), "test", loads, syncs);
 
         LabReport.write(results, dir);
@@ -60,6 +60,14 @@ class LabReportTest {
             assertTrue(Files.size(dir.resolve("charts").resolve(chart + ".png")) > 5_000, chart);
             assertTrue(Files.readString(dir.resolve("charts").resolve(chart + ".svg")).contains("<svg"), chart);
         }
+    }
+
+    @Test
+    void shouldReadASyncFromBeforeWritesWereTimedAsNotMeasured() throws IOException {
+        final LabResults.Sync old = LabBench.JSON.readValue(
+            "{\"dataplane\":\"ferry tun\",\"services\":1,\"kind\":\"change\",\"commandMs\":1.5,\"servingMs\":9.0}", LabResults.Sync.class);
+        assertTrue(Double.isNaN(old.writeMs()), "absent is NaN, not 0");
+        assertTrue(Double.isNaN(old.servingAfterWriteMs()));
     }
 
     @Test
