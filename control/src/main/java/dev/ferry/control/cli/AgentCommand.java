@@ -168,9 +168,7 @@ final class AgentCommand implements Callable<Integer> {
         final Agent agent = new Agent(options);
         // SIGTERM and SIGINT stop the agent cleanly and exit 0 (a plain shutdown hook would
         // also run, but the JVM would then exit 143, which systemd reports as a failure).
-        for (final String signal : new String[] {"TERM", "INT"}) {
-            sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> Thread.ofPlatform().name("ferry-stop").start(agent::close));
-        }
+        StopSignals.onStop(agent::close);
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "ferry-shutdown"));
         final AtomicReference<String> restartBecause = new AtomicReference<>();
         final DesiredStateSource source = fromApi
