@@ -30,6 +30,7 @@ echo "building Ferry in $SRC (first run downloads the Maven dependencies)"
 DIST="$SRC/control/src/main/dist"
 install -d -m 0755 "$LIB" "$LIB/provision" /etc/ferry /etc/ferry/manifests
 install -m 0644 "$SRC/control/target/ferry.jar" "$LIB/ferry.jar"
+install -m 0644 "$SRC/control/lab/target/ferry-lab.jar" "$LIB/ferry-lab.jar"
 install -m 0755 "$DIST/ferry" "$LIB/ferry"
 install -m 0644 "$DIST/jvm.options" "$LIB/jvm.options"
 ln -sf "$LIB/ferry" /usr/local/bin/ferry
@@ -39,11 +40,12 @@ install -m 0644 "$DIST/ferry.service" /etc/systemd/system/ferry.service
 install -d -m 0755 /etc/systemd/system/ferry.service.d
 install -m 0644 "$DIST/packet-port.conf" /etc/systemd/system/ferry.service.d/packet-port.conf
 
-# The lab's own helpers (pod servers, readiness controller) run `ferry lab` from the same jar.
+# The lab's own helpers (pod servers, readiness controller) run `ferry lab` from the lab's jar
+# (ferry.jar, what the unit runs, carries no lab).
 cat > "$LIB/ferry-lab" <<LAB
 #!/bin/sh
 exec "$JDK/bin/java" "@$LIB/jvm.options" \\
-  -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$LIB/ferry.jar" dev.ferry.control.lab.LabCommand "\$@"
+  -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$LIB/ferry-lab.jar" dev.ferry.control.lab.LabCommand "\$@"
 LAB
 chmod 0755 "$LIB/ferry-lab"
 

@@ -16,7 +16,16 @@ import java.util.concurrent.Callable;
     mixinStandardHelpOptions = true,
     version = "ferry 0.1.0",
     description = "Ferry: a Kubernetes Service dataplane in userspace Java.",
-    subcommands = {AgentCommand.class, TraceCommand.class, dev.ferry.control.lab.LabCommand.class, ServicesCommand.class, ConntrackCommand.class, StatCommand.class, AotTrainingCommand.class, CommandLine.HelpCommand.class})
+    footer = {"", "In a checkout, the ./ferry launcher also runs:",
+        "  demo          the lab demo (root): every Service type, agents in namespaces",
+        "  lab           the lab itself (root): up, status, exec, pod, down (docs/LAB.md)",
+        "  test          the whole test suite, as CI runs it",
+        "  build         the jars, without tests",
+        "  bench         JMH and lab benchmark reports (perf/README.md)",
+        "  fuzz          coverage-guided fuzzing of one target with Jazzer",
+        "  package       the Debian package for a node, built and checked",
+        "Each answers --help."},
+    subcommands = {AgentCommand.class, TraceCommand.class, ServicesCommand.class, ConntrackCommand.class, StatCommand.class, AotTrainingCommand.class, CommandLine.HelpCommand.class})
 public final class FerryCli implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -3,7 +3,7 @@ package dev.ferry.control.admin;
 import dev.ferry.control.config.NodeConfig;
 import dev.ferry.control.config.NodeConfigLoader;
 import dev.ferry.control.files.FileModes;
-import dev.ferry.control.lab.LabJava;
+import dev.ferry.control.cli.FerryJvm;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -54,7 +54,7 @@ class DistFilesTest {
      */
     @Test
     void shouldKeepTheJvmOptionsInOneFileThatEveryLauncherReads() throws Exception {
-        final List<String> options = LabJava.JVM_FLAGS;
+        final List<String> options = FerryJvm.FLAGS;
         assertTrue(options.contains("--enable-native-access=ALL-UNNAMED"), options.toString());
         final Path root = Path.of("..");
         final List<Path> starters = List.of(root.resolve("ferry"), DIST.resolve("ferry"), root.resolve("pom.xml"),

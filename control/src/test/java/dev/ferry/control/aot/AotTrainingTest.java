@@ -1,7 +1,7 @@
 package dev.ferry.control.aot;
 
 import dev.ferry.control.cli.FerryCli;
-import dev.ferry.control.lab.LabJava;
+import dev.ferry.control.cli.FerryJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,10 +61,10 @@ class AotTrainingTest {
     /** {@code java FLAGS jvmOptions -cp classpath FerryCli cliArgs}. */
     private Process java(final String classpath, final List<String> jvmOptions, final String... cliArgs) throws Exception {
         final List<String> command = new ArrayList<>();
-        command.add(LabJava.current().javaBinary());
-        command.addAll(LabJava.JVM_FLAGS);
+        command.add(FerryJvm.javaBinary());
+        command.addAll(FerryJvm.FLAGS);
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", classpath, LabJava.FERRY_MAIN));
+        command.addAll(List.of("-cp", classpath, FerryJvm.FERRY_MAIN));
         command.addAll(List.of(cliArgs));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
@@ -85,7 +85,7 @@ class AotTrainingTest {
         assertEquals(0, jarTool.exitValue(), out);
         final List<String> entries = new ArrayList<>();
         entries.add(jar.toString());
-        for (final String entry : LabJava.current().classpath().split(java.io.File.pathSeparator)) {
+        for (final String entry : FerryJvm.classpath().split(java.io.File.pathSeparator)) {
             if (entry.endsWith(".jar")) {
                 entries.add(entry);
             }

@@ -1,6 +1,6 @@
 package dev.ferry.control.testing;
 
-import dev.ferry.control.lab.LabJava;
+import dev.ferry.control.cli.FerryJvm;
 import dev.ferry.nativeio.netns.NetworkNamespace;
 
 import java.io.IOException;
@@ -74,8 +74,8 @@ public final class AgentProcess implements AutoCloseable {
 
     private static List<String> agentCommand(final String classPath, final String... agentArgs) {
         final List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(LabJava.JVM_FLAGS);
-        command.addAll(List.of("-cp", classPath, LabJava.FERRY_MAIN, "agent"));
+        command.addAll(FerryJvm.FLAGS);
+        command.addAll(List.of("-cp", classPath, FerryJvm.FERRY_MAIN, "agent"));
         command.addAll(List.of(agentArgs));
         return command;
     }

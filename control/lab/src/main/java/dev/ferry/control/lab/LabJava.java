@@ -1,10 +1,9 @@
 package dev.ferry.control.lab;
 
+import dev.ferry.control.cli.FerryJvm;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,33 +12,24 @@ import java.util.Optional;
 
 /**
  * How the lab starts Ferry's own JVMs (agents, pod servers, the readiness controller) inside
- * its namespaces: this JVM's java binary, the classpath this JVM runs from (ferry.jar, or the
- * test classpath under Maven), and the flags the dataplane needs. Main classes are named
- * explicitly, so {@code lab pod-server} works whether or not {@code lab} is registered in
- * {@code ferry}'s own subcommands.
+ * its namespaces: this JVM's java binary, the classpath this JVM runs from (ferry-lab.jar, or
+ * the test classpath under Maven), and the flags the dataplane needs ({@link FerryJvm}). Main
+ * classes are named explicitly: the lab's helpers run {@link #LAB_MAIN}, agents {@link #FERRY_MAIN}.
  */
 public record LabJava(String javaBinary, String classpath) {
     /** Main class of {@code ferry} (the agent is its {@code agent} subcommand). */
-    public static final String FERRY_MAIN = "dev.ferry.control.cli.FerryCli";
+    public static final String FERRY_MAIN = FerryJvm.FERRY_MAIN;
     /** Main class of {@code ferry lab}, for the lab's own helper processes. */
-    public static final String LAB_MAIN = "dev.ferry.control.lab.LabCommand";
-    /**
-     * The options every Ferry JVM needs (FFM and Agrona's off-heap access), from
-     * {@code control/src/main/dist/jvm.options}, the one list the launchers, Maven's test forks
-     * and the package use too; the build copies it into the jar beside this class.
-     */
-    public static final List<String> JVM_FLAGS = jvmOptions();
+    public static final String LAB_MAIN = LabCommand.class.getName();
+    /** The options every Ferry JVM needs: {@link FerryJvm#FLAGS}. */
+    public static final List<String> JVM_FLAGS = FerryJvm.FLAGS;
     /** Small helper JVMs: a pod server needs little heap, and eight of them share two cores. */
     public static final List<String> SMALL_JVM = List.of("-Xmx64m", "-Xss512k", "-XX:+UseSerialGC",
         "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1");
 
     /** The java and classpath of the running JVM. */
     public static LabJava current() {
-        final String java = ProcessHandle.current().info().command()
-            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // Surefire runs tests from a manifest-only jar; it names the real classpath here.
-        final String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        return new LabJava(java, classpath);
+        return new LabJava(FerryJvm.javaBinary(), FerryJvm.classpath());
     }
 
     /** {@code java FLAGS [small] -cp CP MAIN ARGS...} */
@@ -61,7 +51,7 @@ public record LabJava(String javaBinary, String classpath) {
 
     /**
      * The flags that start a JVM from the ahead-of-time cache the launcher records beside a jar
-     * (ferry.jar: ferry.aot, see {@code ./ferry}), when the classpath is that one jar and the
+     * (ferry-lab.jar: ferry-lab.aot, see {@code ./ferry}), when the classpath is that one jar and the
      * cache is newer than it; else none. Only for full-size JVMs: the small ones' GC flags differ
      * from the recording's, and the JVM would refuse the cache anyway.
      */
@@ -81,21 +71,7 @@ public record LabJava(String javaBinary, String classpath) {
         return List.of();
     }
 
-    /** The options of jvm.options: one per line, without the comment lines and blank lines. */
-    static List<String> jvmOptions() {
-        try (InputStream in = LabJava.class.getResourceAsStream("/dev/ferry/control/jvm.options")) {
-            if (in == null) {
-                throw new IllegalStateException("jvm.options is not on the class path beside " + LabJava.class.getName()
-                    + " (the build copies control/src/main/dist/jvm.options there)");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::strip)
-                .filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
-        } catch (final IOException e) {
-            throw new UncheckedIOException("cannot read jvm.options from the class path", e);
-        }
-    }
-
-    /** Where this code was loaded from: ferry.jar or a classes directory. */
+    /** Where this code was loaded from: ferry-lab.jar or a classes directory. */
     public static Path codeSource() {
         try {
             return Path.of(LabJava.class.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -106,8 +82,8 @@ public record LabJava(String javaBinary, String classpath) {
 
     /**
      * The provisioning scripts (vagrant/provision, shared with the Vagrant lab): the
-     * FERRY_LAB_SCRIPTS environment variable, else found by walking up from ferry.jar
-     * (control/target/ferry.jar in a checkout) and from the working directory.
+     * FERRY_LAB_SCRIPTS environment variable, else found by walking up from ferry-lab.jar
+     * (control/lab/target/ferry-lab.jar in a checkout) and from the working directory.
      */
     public static Path scriptsDir() {
         final String fromEnv = System.getenv("FERRY_LAB_SCRIPTS");
