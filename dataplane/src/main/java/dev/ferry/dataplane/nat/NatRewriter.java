@@ -2,6 +2,7 @@ package dev.ferry.dataplane.nat;
 
 import dev.ferry.dataplane.packet.Checksums;
 import dev.ferry.dataplane.packet.Ipv4Packet;
+import dev.ferry.dataplane.packet.Ipv6Packet;
 import dev.ferry.nativeio.IpProtocol;
 import org.agrona.MutableDirectBuffer;
 
@@ -110,6 +111,131 @@ public final class NatRewriter {
 
         final int icmp = packet.l4Offset();
         buffer.putShort(icmp + Ipv4Packet.ICMP_OFFSET_CHECKSUM, (short) Checksums.icmp(buffer, icmp, packet.icmpLength()), NET);
+    }
+
+    /**
+     * The IPv6 counterpart of {@link #translate(Ipv4Packet, int, int, int, int, boolean)}:
+     * addresses as two halves each (network order, as {@code FlowKey} holds them). IPv6 has no
+     * header checksum; the TCP, UDP and ICMPv6 checksums cover the addresses through the
+     * pseudo-header and are updated incrementally (ICMPv6 echo included, whose identifier is not
+     * rewritten); SCTP's CRC32c is recomputed as for IPv4. A partial TCP/UDP checksum gets only
+     * the address change folded in, uncomplemented.
+     */
+    public static void translate(final Ipv6Packet packet, final long srcHi, final long srcLo, final int srcPort,
+                                 final long dstHi, final long dstLo, final int dstPort, final boolean l4ChecksumPartial) {
+        final MutableDirectBuffer buffer = packet.buffer();
+        final int ip = packet.offset();
+        final long oldSrcHi = packet.srcHi();
+        final long oldSrcLo = packet.srcLo();
+        final long oldDstHi = packet.dstHi();
+        final long oldDstLo = packet.dstLo();
+        writeAddresses6(buffer, ip, srcHi, srcLo, dstHi, dstLo);
+
+        final int l4 = packet.l4Offset();
+        if (packet.protocol() == IpProtocol.ICMPV6 && !packet.isIcmpError() && packet.l4Length() >= Ipv6Packet.ICMPV6_HEADER) {
+            final int field = l4 + Ipv6Packet.ICMPV6_OFFSET_CHECKSUM;
+            final int checksum = addressesDelta6(buffer.getShort(field, NET) & 0xFFFF,
+                oldSrcHi, oldSrcLo, srcHi, srcLo, oldDstHi, oldDstLo, dstHi, dstLo);
+            buffer.putShort(field, (short) checksum, NET);
+            return;
+        }
+        if (!packet.hasPorts()) {
+            return;
+        }
+        final int oldSrcPort = packet.srcPort();
+        final int oldDstPort = packet.dstPort();
+        buffer.putShort(l4, (short) srcPort, NET);
+        buffer.putShort(l4 + 2, (short) dstPort, NET);
+        final int protocol = packet.protocol();
+        if (protocol == IpProtocol.SCTP) {
+            if (!packet.isFragment()) {
+                writeSctpChecksum(buffer, l4, packet.l4Length());
+            }
+            return;
+        }
+        if (protocol != IpProtocol.TCP && protocol != IpProtocol.UDP) {
+            return;
+        }
+        final int field = l4 + (protocol == IpProtocol.TCP ? Ipv4Packet.TCP_OFFSET_CHECKSUM : Ipv4Packet.UDP_OFFSET_CHECKSUM);
+        final int stored = buffer.getShort(field, NET) & 0xFFFF;
+        if (l4ChecksumPartial) {
+            final int complemented = addressesDelta6(~stored & 0xFFFF, oldSrcHi, oldSrcLo, srcHi, srcLo, oldDstHi, oldDstLo, dstHi, dstLo);
+            buffer.putShort(field, (short) (~complemented & 0xFFFF), NET);
+            return;
+        }
+        final boolean udp = protocol == IpProtocol.UDP;
+        if (udp && stored == 0) {
+            return; // no checksum sent (invalid for IPv6 but for tunnels, RFC 6935): nothing to keep right
+        }
+        int checksum = addressesDelta6(stored, oldSrcHi, oldSrcLo, srcHi, srcLo, oldDstHi, oldDstLo, dstHi, dstLo);
+        checksum = Checksums.update16(checksum, oldSrcPort, srcPort);
+        checksum = Checksums.update16(checksum, oldDstPort, dstPort);
+        buffer.putShort(field, (short) (udp && checksum == 0 ? 0xFFFF : checksum), NET);
+    }
+
+    /**
+     * The IPv6 counterpart of {@link #translateIcmpError}: the quoted packet becomes
+     * (quotedSrc:quotedSrcPort → quotedDst:quotedDstPort), its L4 checksum updated when quoted,
+     * and the outer header (outerSrc → outerDst); the ICMPv6 checksum, which covers the outer
+     * addresses too, is recomputed over the whole message. A Packet Too Big keeps its MTU.
+     */
+    public static void translateIcmpError(final Ipv6Packet packet, final long outerSrcHi, final long outerSrcLo,
+                                          final long outerDstHi, final long outerDstLo,
+                                          final long quotedSrcHi, final long quotedSrcLo, final int quotedSrcPort,
+                                          final long quotedDstHi, final long quotedDstLo, final int quotedDstPort) {
+        final MutableDirectBuffer buffer = packet.buffer();
+        final int q = packet.quotedOffset();
+        final long oldSrcHi = packet.quotedSrcHi();
+        final long oldSrcLo = packet.quotedSrcLo();
+        final long oldDstHi = packet.quotedDstHi();
+        final long oldDstLo = packet.quotedDstLo();
+        writeAddresses6(buffer, q, quotedSrcHi, quotedSrcLo, quotedDstHi, quotedDstLo);
+        if (packet.quotedHasPorts()) {
+            final int ql4 = packet.quotedL4Offset();
+            final int oldSrcPort = packet.quotedSrcPort();
+            final int oldDstPort = packet.quotedDstPort();
+            buffer.putShort(ql4, (short) quotedSrcPort, NET);
+            buffer.putShort(ql4 + 2, (short) quotedDstPort, NET);
+            final int quotedEnd = packet.l4Offset() + packet.l4Length();
+            final int field;
+            if (packet.quotedProtocol() == IpProtocol.UDP && ql4 + 8 <= quotedEnd) {
+                field = ql4 + Ipv4Packet.UDP_OFFSET_CHECKSUM;
+            } else if (packet.quotedProtocol() == IpProtocol.TCP && ql4 + 18 <= quotedEnd) {
+                field = ql4 + Ipv4Packet.TCP_OFFSET_CHECKSUM;
+            } else {
+                field = -1;
+            }
+            final int stored = field < 0 ? 0 : buffer.getShort(field, NET) & 0xFFFF;
+            final boolean noChecksum = field < 0 || (packet.quotedProtocol() == IpProtocol.UDP && stored == 0);
+            if (!noChecksum) {
+                int checksum = addressesDelta6(stored, oldSrcHi, oldSrcLo, quotedSrcHi, quotedSrcLo,
+                    oldDstHi, oldDstLo, quotedDstHi, quotedDstLo);
+                checksum = Checksums.update16(checksum, oldSrcPort, quotedSrcPort);
+                checksum = Checksums.update16(checksum, oldDstPort, quotedDstPort);
+                buffer.putShort(field, (short) checksum, NET);
+            }
+        }
+        writeAddresses6(buffer, packet.offset(), outerSrcHi, outerSrcLo, outerDstHi, outerDstLo);
+        final int icmp = packet.l4Offset();
+        buffer.putShort(icmp + Ipv6Packet.ICMPV6_OFFSET_CHECKSUM,
+            (short) Checksums.transport6(buffer, packet.offset(), IpProtocol.ICMPV6, icmp, packet.l4Length()), NET);
+    }
+
+    private static void writeAddresses6(final MutableDirectBuffer buffer, final int ip, final long srcHi, final long srcLo,
+                                        final long dstHi, final long dstLo) {
+        buffer.putLong(ip + Ipv6Packet.OFFSET_SOURCE, srcHi, NET);
+        buffer.putLong(ip + Ipv6Packet.OFFSET_SOURCE + 8, srcLo, NET);
+        buffer.putLong(ip + Ipv6Packet.OFFSET_DESTINATION, dstHi, NET);
+        buffer.putLong(ip + Ipv6Packet.OFFSET_DESTINATION + 8, dstLo, NET);
+    }
+
+    /** {@code checksum} after both addresses changed (a checksum or a complemented partial sum). */
+    private static int addressesDelta6(final int checksum, final long oldSrcHi, final long oldSrcLo, final long srcHi, final long srcLo,
+                                       final long oldDstHi, final long oldDstLo, final long dstHi, final long dstLo) {
+        int c = Checksums.update64(checksum, oldSrcHi, srcHi);
+        c = Checksums.update64(c, oldSrcLo, srcLo);
+        c = Checksums.update64(c, oldDstHi, dstHi);
+        return Checksums.update64(c, oldDstLo, dstLo);
     }
 
     /** Sets the addresses of the IPv4 header at {@code ip}, updating its checksum incrementally. */

@@ -79,6 +79,34 @@ public final class Checksums {
         return pseudo;
     }
 
+    /**
+     * TCP, UDP or ICMPv6 checksum computed from scratch over the IPv6 pseudo-header (RFC 8200
+     * section 8.1: both addresses, the upper-layer length, the next header) and the whole
+     * upper-layer message. For UDP a computed zero is returned as 0xFFFF.
+     */
+    public static int transport6(final DirectBuffer buffer, final int ipOffset, final int protocol, final int l4Offset, final int l4Length) {
+        final int fieldOffset = l4Offset + switch (protocol) {
+            case IpProtocol.TCP -> Ipv4Packet.TCP_OFFSET_CHECKSUM;
+            case IpProtocol.UDP -> Ipv4Packet.UDP_OFFSET_CHECKSUM;
+            default -> Ipv6Packet.ICMPV6_OFFSET_CHECKSUM;
+        };
+        final long all = sum(buffer, l4Offset, l4Length, pseudoHeaderSum6(buffer, ipOffset, protocol, l4Length));
+        final int field = buffer.getShort(fieldOffset, NET) & 0xFFFF;
+        final int result = finish(all - field);
+        return protocol == IpProtocol.UDP && result == 0 ? 0xFFFF : result;
+    }
+
+    /** {@link #pseudoHeaderPartial} for IPv6: the IPv6 pseudo-header sum, folded and not complemented. */
+    public static int pseudoHeaderPartial6(final DirectBuffer buffer, final int ipOffset, final int protocol, final int l4Length) {
+        return ~finish(pseudoHeaderSum6(buffer, ipOffset, protocol, l4Length)) & 0xFFFF;
+    }
+
+    private static long pseudoHeaderSum6(final DirectBuffer buffer, final int ipOffset, final int protocol, final int l4Length) {
+        // source and destination lie side by side: 32 bytes from the source on
+        final long addresses = sum(buffer, ipOffset + Ipv6Packet.OFFSET_SOURCE, 2 * Ipv6Packet.ADDRESS_LENGTH, 0);
+        return addresses + (l4Length >>> 16) + (l4Length & 0xFFFF) + protocol;
+    }
+
     /** ICMP checksum computed from scratch over the whole ICMP message (no pseudo-header). */
     public static int icmp(final DirectBuffer buffer, final int icmpOffset, final int icmpLength) {
         final long all = sum(buffer, icmpOffset, icmpLength, 0);
@@ -97,6 +125,12 @@ public final class Checksums {
     /** The checksum after a 32-bit value (an address) changed: two word updates. */
     public static int update32(final int checksum, final int oldValue, final int newValue) {
         return update16(update16(checksum, oldValue >>> 16, newValue >>> 16), oldValue & 0xFFFF, newValue & 0xFFFF);
+    }
+
+    /** The checksum after a 64-bit value (half an IPv6 address) changed: four word updates. */
+    public static int update64(final int checksum, final long oldValue, final long newValue) {
+        final int high = update32(checksum, (int) (oldValue >>> 32), (int) (newValue >>> 32));
+        return update32(high, (int) oldValue, (int) newValue);
     }
 
     /**

@@ -50,7 +50,13 @@ public enum DropReason {
      * Processing the packet threw: a bug, never expected. The packet is dropped, the queue goes
      * on with the next one, and the first such error of each queue is reported with its trace.
      */
-    PROCESSING_ERROR(18, "processing the packet failed (a bug: see the agent's log)");
+    PROCESSING_ERROR(18, "processing the packet failed (a bug: see the agent's log)"),
+    /** Fewer bytes than an IPv6 header (40). */
+    TRUNCATED_IPV6_HEADER(19, "shorter than an IPv6 header"),
+    /** The IPv6 payload length runs past the captured bytes, or is zero (a jumbogram) with a payload. */
+    BAD_IPV6_PAYLOAD_LENGTH(20, "IPv6 payload length past the buffer, or a jumbogram"),
+    /** An IPv6 extension header is cut short or its length runs past the payload. */
+    BAD_IPV6_EXTENSION_HEADER(21, "IPv6 extension header truncated or past the payload");
 
     private final int code;
     private final String description;

@@ -1,0 +1,370 @@
+package dev.ferry.dataplane.packet;
+
+import dev.ferry.nativeio.IpProtocol;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * Flyweight over one IPv6 packet in a buffer (heap or off-heap), validated once by
+ * {@link #wrap} and then read and written in place: the IPv6 counterpart of {@link Ipv4Packet},
+ * with the same L4 accessors. One instance per queue, reused for every packet: no allocation.
+ *
+ * <pre>
+ *  IPv6 header (RFC 8200), offsets from the start of the packet
+ *   0      4              12                    24            31
+ *  +------+---------------+---------------------+-------------+
+ *  |ver=6 | traffic class |          flow label               |  0
+ *  +------+---------------+---------------------+-------------+
+ *  |        payload length          | next header | hop limit  |  4
+ *  +--------------------------------+-------------+------------+
+ *  |                 source address (128 bits)                 |  8
+ *  |              destination address (128 bits)               | 24
+ *  |   extension headers (next-header chain), then L4 ...      | 40
+ *
+ *  Extension headers: byte 0 next header, byte 1 length (hop-by-hop, routing, destination
+ *  options: (len + 1) * 8 bytes; AH: (len + 2) * 4 bytes); fragment: 8 bytes, its 16-bit word
+ *  at 2 holds the offset (bits 15-3, in 8-byte units) and M (bit 0).
+ *  L4 as in Ipv4Packet; ICMPv6: 0 type, 1 code, 2 checksum (over the IPv6 pseudo-header),
+ *  4 id/rest (MTU in Packet Too Big), 8 the quoted IPv6 packet (errors, types 1-4).
+ * </pre>
+ *
+ * The extension-header chain is walked as netfilter's {@code ipv6_skip_exthdr} walks it: past
+ * hop-by-hop, routing, fragment, AH and destination options to the upper layer; a non-first
+ * fragment stops the walk (its protocol is the fragment header's next header and it has no L4
+ * header), and no-next-header ends it with no upper layer. Every length, the payload length and
+ * each extension header's, is checked against the bytes present before it is trusted; a packet
+ * that fails is reported with a {@link DropReason}, never an exception. Bytes past the payload
+ * (link padding) are ignored.
+ */
+public final class Ipv6Packet {
+    public static final int HEADER_LENGTH = 40;
+    public static final int OFFSET_PAYLOAD_LENGTH = 4;
+    public static final int OFFSET_NEXT_HEADER = 6;
+    public static final int OFFSET_HOP_LIMIT = 7;
+    public static final int OFFSET_SOURCE = 8;
+    public static final int OFFSET_DESTINATION = 24;
+    /** Bytes of one address. */
+    public static final int ADDRESS_LENGTH = 16;
+
+    public static final int ICMPV6_HEADER = 8;
+    public static final int ICMPV6_OFFSET_CHECKSUM = 2;
+    public static final int ICMPV6_OFFSET_MTU = 4;
+    public static final int ICMPV6_DEST_UNREACHABLE = 1;
+    public static final int ICMPV6_PACKET_TOO_BIG = 2;
+    public static final int ICMPV6_TIME_EXCEEDED = 3;
+    public static final int ICMPV6_PARAMETER_PROBLEM = 4;
+    public static final int ICMPV6_ECHO_REQUEST = 128;
+    public static final int ICMPV6_ECHO_REPLY = 129;
+    public static final int ICMPV6_CODE_PORT_UNREACHABLE = 4;
+
+    private static final int EXTENSION_MIN = 8;
+    private static final int FRAGMENT_OFFSET_MASK = 0xFFF8;
+    private static final int FRAGMENT_MORE = 0x0001;
+    private static final ByteOrder NET = ByteOrder.BIG_ENDIAN;
+
+    private MutableDirectBuffer buffer;
+    private int offset;
+    private int payloadLength;
+    private int protocol;
+    private int l4Offset;
+    private int l4Length;
+    private boolean fragment;
+    private boolean firstFragment;
+
+    // The packet quoted inside an ICMPv6 error (valid when hasQuotedPacket()).
+    private boolean quotedPacket;
+    private int quotedOffset;
+    private int quotedProtocol;
+    private int quotedL4Offset;
+    private boolean quotedPorts;
+
+    // What the last walk of an extension-header chain found (one walk at a time, no allocation).
+    private int walkProtocol;
+    private int walkEnd;
+    private boolean walkFragment;
+    private boolean walkFirstFragment;
+
+    /**
+     * Points this flyweight at the IPv6 packet at {@code offset} and validates it.
+     *
+     * @return null when the packet is well formed, else why it must be dropped
+     */
+    public DropReason wrap(final MutableDirectBuffer buffer, final int offset, final int capturedLength) {
+        this.buffer = buffer;
+        this.offset = offset;
+        this.quotedPacket = false;
+        if (capturedLength < HEADER_LENGTH) {
+            return DropReason.TRUNCATED_IPV6_HEADER;
+        }
+        if ((buffer.getByte(offset) & 0xF0) != 0x60) {
+            return DropReason.BAD_IP_VERSION;
+        }
+        payloadLength = buffer.getShort(offset + OFFSET_PAYLOAD_LENGTH, NET) & 0xFFFF;
+        final int nextHeader = buffer.getByte(offset + OFFSET_NEXT_HEADER) & 0xFF;
+        // Zero with a payload is a jumbogram (RFC 2675; BIG TCP): its length is in a hop-by-hop option.
+        if (HEADER_LENGTH + payloadLength > capturedLength || (payloadLength == 0 && nextHeader != IpProtocol.IPV6_NO_NEXT_HEADER)) {
+            return DropReason.BAD_IPV6_PAYLOAD_LENGTH;
+        }
+        final int end = offset + HEADER_LENGTH + payloadLength;
+        if (!walk(nextHeader, offset + HEADER_LENGTH, end)) {
+            return DropReason.BAD_IPV6_EXTENSION_HEADER;
+        }
+        protocol = walkProtocol;
+        l4Offset = walkEnd;
+        l4Length = end - walkEnd;
+        fragment = walkFragment;
+        firstFragment = walkFirstFragment;
+        if (!firstFragment || protocol == IpProtocol.IPV6_NO_NEXT_HEADER) {
+            return null; // no L4 header here: only addresses can be read
+        }
+        return validateL4();
+    }
+
+    /**
+     * Walks the next-header chain from {@code nextHeader} at {@code start}, every header inside
+     * {@code end}; sets the walk's fields. False when a header is cut short or runs past {@code end}.
+     */
+    private boolean walk(final int nextHeader, final int start, final int end) {
+        int next = nextHeader;
+        int at = start;
+        walkFragment = false;
+        walkFirstFragment = true;
+        while (IpProtocol.isIpv6ExtensionHeader(next) && next != IpProtocol.IPV6_NO_NEXT_HEADER) {
+            if (at + EXTENSION_MIN > end) {
+                return false;
+            }
+            final int length;
+            if (next == IpProtocol.IPV6_FRAGMENT) {
+                final int fragmentWord = buffer.getShort(at + 2, NET) & 0xFFFF;
+                walkFragment = true;
+                if ((fragmentWord & FRAGMENT_OFFSET_MASK) != 0) {
+                    walkFirstFragment = false;
+                    walkProtocol = buffer.getByte(at) & 0xFF;
+                    walkEnd = at + EXTENSION_MIN;
+                    return true; // a later fragment: what follows is payload, not headers
+                }
+                length = EXTENSION_MIN;
+            } else if (next == IpProtocol.AH) {
+                length = ((buffer.getByte(at + 1) & 0xFF) + 2) * 4;
+            } else {
+                length = ((buffer.getByte(at + 1) & 0xFF) + 1) * 8;
+            }
+            if (at + length > end) {
+                return false;
+            }
+            next = buffer.getByte(at) & 0xFF;
+            at += length;
+        }
+        walkProtocol = next;
+        walkEnd = at;
+        return true;
+    }
+
+    private DropReason validateL4() {
+        switch (protocol) {
+            case IpProtocol.TCP -> {
+                if (l4Length < Ipv4Packet.TCP_MIN_HEADER) {
+                    return DropReason.BAD_TCP_HEADER;
+                }
+                final int dataOffset = ((buffer.getByte(l4Offset + Ipv4Packet.TCP_OFFSET_DATA_OFFSET) & 0xFF) >>> 4) * 4;
+                if (dataOffset < Ipv4Packet.TCP_MIN_HEADER || dataOffset > l4Length) {
+                    return DropReason.BAD_TCP_HEADER;
+                }
+            }
+            case IpProtocol.UDP -> {
+                if (l4Length < Ipv4Packet.UDP_HEADER) {
+                    return DropReason.BAD_UDP_LENGTH;
+                }
+                final int udpLength = buffer.getShort(l4Offset + Ipv4Packet.UDP_OFFSET_LENGTH, NET) & 0xFFFF;
+                // A fragmented datagram's length covers all fragments; only the floor is checkable.
+                if (udpLength < Ipv4Packet.UDP_HEADER || (!fragment && udpLength != l4Length)) {
+                    return DropReason.BAD_UDP_LENGTH;
+                }
+            }
+            case IpProtocol.SCTP -> {
+                if (l4Length < Ipv4Packet.SCTP_COMMON_HEADER) {
+                    return DropReason.BAD_SCTP_HEADER;
+                }
+            }
+            case IpProtocol.ICMPV6 -> {
+                if (l4Length < ICMPV6_HEADER) {
+                    return DropReason.BAD_ICMP;
+                }
+                if (isIcmpError()) {
+                    return parseQuotedPacket();
+                }
+            }
+            default -> {
+                // other protocols pass through untouched; nothing to validate
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The quoted packet of an ICMPv6 error: its IPv6 header and extension headers inside what
+     * was quoted (its payload length speaks of the original and is not checked), and its ports
+     * when 8 bytes of its upper layer are there.
+     */
+    private DropReason parseQuotedPacket() {
+        final int start = l4Offset + ICMPV6_HEADER;
+        final int end = l4Offset + l4Length;
+        if (end - start < HEADER_LENGTH || (buffer.getByte(start) & 0xF0) != 0x60) {
+            return DropReason.BAD_ICMP;
+        }
+        if (!walk(buffer.getByte(start + OFFSET_NEXT_HEADER) & 0xFF, start + HEADER_LENGTH, end)) {
+            return DropReason.BAD_ICMP;
+        }
+        quotedOffset = start;
+        quotedProtocol = walkProtocol;
+        quotedL4Offset = walkEnd;
+        quotedPorts = IpProtocol.hasPorts(walkProtocol) && walkFirstFragment && end - walkEnd >= 8;
+        quotedPacket = true;
+        return null;
+    }
+
+    public MutableDirectBuffer buffer() {
+        return buffer;
+    }
+
+    /** Offset of the IPv6 header in {@link #buffer()}. */
+    public int offset() {
+        return offset;
+    }
+
+    public int payloadLength() {
+        return payloadLength;
+    }
+
+    /** Header and payload: the bytes this packet covers. */
+    public int totalLength() {
+        return HEADER_LENGTH + payloadLength;
+    }
+
+    /** The upper-layer protocol the extension-header chain leads to (59 for none). */
+    public int protocol() {
+        return protocol;
+    }
+
+    /** The next header of the fixed header: the first extension header, or the upper layer. */
+    public int nextHeader() {
+        return buffer.getByte(offset + OFFSET_NEXT_HEADER) & 0xFF;
+    }
+
+    public int hopLimit() {
+        return buffer.getByte(offset + OFFSET_HOP_LIMIT) & 0xFF;
+    }
+
+    /** First 8 bytes of the source address, network order (as {@code FlowKey} holds them). */
+    public long srcHi() {
+        return buffer.getLong(offset + OFFSET_SOURCE, NET);
+    }
+
+    public long srcLo() {
+        return buffer.getLong(offset + OFFSET_SOURCE + 8, NET);
+    }
+
+    public long dstHi() {
+        return buffer.getLong(offset + OFFSET_DESTINATION, NET);
+    }
+
+    public long dstLo() {
+        return buffer.getLong(offset + OFFSET_DESTINATION + 8, NET);
+    }
+
+    /** True when a fragment header is in the chain (first fragment or later). */
+    public boolean isFragment() {
+        return fragment;
+    }
+
+    /** True when ports can be read: TCP, UDP or SCTP with its header present. */
+    public boolean hasPorts() {
+        return firstFragment && IpProtocol.hasPorts(protocol);
+    }
+
+    /** Absolute offset of the upper-layer header in the buffer (past every extension header). */
+    public int l4Offset() {
+        return l4Offset;
+    }
+
+    public int l4Length() {
+        return l4Length;
+    }
+
+    public int srcPort() {
+        return buffer.getShort(l4Offset, NET) & 0xFFFF;
+    }
+
+    public int dstPort() {
+        return buffer.getShort(l4Offset + 2, NET) & 0xFFFF;
+    }
+
+    /** TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10), 0 for other protocols. */
+    public int tcpFlags() {
+        return protocol == IpProtocol.TCP && firstFragment ? buffer.getByte(l4Offset + Ipv4Packet.TCP_OFFSET_FLAGS) & 0xFF : 0;
+    }
+
+    public int icmpType() {
+        return buffer.getByte(l4Offset) & 0xFF;
+    }
+
+    public int icmpCode() {
+        return buffer.getByte(l4Offset + 1) & 0xFF;
+    }
+
+    /** Destination unreachable, packet too big, time exceeded, parameter problem: ICMPv6 messages that quote a packet. */
+    public boolean isIcmpError() {
+        if (protocol != IpProtocol.ICMPV6 || !firstFragment) {
+            return false;
+        }
+        final int type = icmpType();
+        return type >= ICMPV6_DEST_UNREACHABLE && type <= ICMPV6_PARAMETER_PROBLEM;
+    }
+
+    /** True for an ICMPv6 error whose quoted IPv6 header (and extension headers) parsed. */
+    public boolean hasQuotedPacket() {
+        return quotedPacket;
+    }
+
+    public int quotedOffset() {
+        return quotedOffset;
+    }
+
+    public int quotedProtocol() {
+        return quotedProtocol;
+    }
+
+    public int quotedL4Offset() {
+        return quotedL4Offset;
+    }
+
+    /** True when the quoted packet's ports are present (TCP/UDP/SCTP, first fragment, 8 bytes quoted). */
+    public boolean quotedHasPorts() {
+        return quotedPorts;
+    }
+
+    public long quotedSrcHi() {
+        return buffer.getLong(quotedOffset + OFFSET_SOURCE, NET);
+    }
+
+    public long quotedSrcLo() {
+        return buffer.getLong(quotedOffset + OFFSET_SOURCE + 8, NET);
+    }
+
+    public long quotedDstHi() {
+        return buffer.getLong(quotedOffset + OFFSET_DESTINATION, NET);
+    }
+
+    public long quotedDstLo() {
+        return buffer.getLong(quotedOffset + OFFSET_DESTINATION + 8, NET);
+    }
+
+    public int quotedSrcPort() {
+        return buffer.getShort(quotedL4Offset, NET) & 0xFFFF;
+    }
+
+    public int quotedDstPort() {
+        return buffer.getShort(quotedL4Offset + 2, NET) & 0xFFFF;
+    }
+}
