@@ -117,8 +117,8 @@ public final class NatRewriter {
      * The IPv6 counterpart of {@link #translate(Ipv4Packet, int, int, int, int, boolean)}:
      * addresses as two halves each (network order, as {@code FlowKey} holds them). IPv6 has no
      * header checksum; the TCP, UDP and ICMPv6 checksums cover the addresses through the
-     * pseudo-header and are updated incrementally (ICMPv6 echo included, whose identifier is not
-     * rewritten); SCTP's CRC32c is recomputed as for IPv4. A partial TCP/UDP checksum gets only
+     * pseudo-header and are updated incrementally (any ICMPv6 message, whose identifier or quote
+     * is not rewritten here); SCTP's CRC32c is recomputed as for IPv4. A partial TCP/UDP checksum gets only
      * the address change folded in, uncomplemented.
      */
     public static void translate(final Ipv6Packet packet, final long srcHi, final long srcLo, final int srcPort,
@@ -132,7 +132,7 @@ public final class NatRewriter {
         writeAddresses6(buffer, ip, srcHi, srcLo, dstHi, dstLo);
 
         final int l4 = packet.l4Offset();
-        if (packet.protocol() == IpProtocol.ICMPV6 && !packet.isIcmpError() && packet.l4Length() >= Ipv6Packet.ICMPV6_HEADER) {
+        if (packet.protocol() == IpProtocol.ICMPV6 && !packet.isFragment()) { // echo, or an error whose quote is left as it is
             final int field = l4 + Ipv6Packet.ICMPV6_OFFSET_CHECKSUM;
             final int checksum = addressesDelta6(buffer.getShort(field, NET) & 0xFFFF,
                 oldSrcHi, oldSrcLo, srcHi, srcLo, oldDstHi, oldDstLo, dstHi, dstLo);
