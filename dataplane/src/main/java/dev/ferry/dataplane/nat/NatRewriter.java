@@ -57,8 +57,8 @@ public final class NatRewriter {
         if (l4ChecksumPartial && (packet.protocol() == IpProtocol.TCP || packet.protocol() == IpProtocol.UDP)) {
             final int field = l4 + (packet.protocol() == IpProtocol.TCP ? Ipv4Packet.TCP_OFFSET_CHECKSUM : Ipv4Packet.UDP_OFFSET_CHECKSUM);
             final int partial = buffer.getShort(field, NET) & 0xFFFF;
-            int complemented = Checksums.update32(~partial & 0xFFFF, oldSrc, srcAddr);
-            complemented = Checksums.update32(complemented, oldDst, dstAddr);
+            final int complemented = Checksums.applyChanges(~partial & 0xFFFF,
+                Checksums.change32(oldSrc, srcAddr) + Checksums.change32(oldDst, dstAddr));
             buffer.putShort(field, (short) (~complemented & 0xFFFF), NET);
             return;
         }
@@ -167,9 +167,8 @@ public final class NatRewriter {
         if (udp && stored == 0) {
             return; // no checksum sent (invalid for IPv6 but for tunnels, RFC 6935): nothing to keep right
         }
-        int checksum = addressesDelta6(stored, oldSrcHi, oldSrcLo, srcHi, srcLo, oldDstHi, oldDstLo, dstHi, dstLo);
-        checksum = Checksums.update16(checksum, oldSrcPort, srcPort);
-        checksum = Checksums.update16(checksum, oldDstPort, dstPort);
+        final int checksum = Checksums.applyChanges(stored, addressChanges6(oldSrcHi, oldSrcLo, srcHi, srcLo, oldDstHi, oldDstLo, dstHi, dstLo)
+            + Checksums.change16(oldSrcPort, srcPort) + Checksums.change16(oldDstPort, dstPort));
         buffer.putShort(field, (short) (udp && checksum == 0 ? 0xFFFF : checksum), NET);
     }
 
@@ -208,10 +207,9 @@ public final class NatRewriter {
             final int stored = field < 0 ? 0 : buffer.getShort(field, NET) & 0xFFFF;
             final boolean noChecksum = field < 0 || (packet.quotedProtocol() == IpProtocol.UDP && stored == 0);
             if (!noChecksum) {
-                int checksum = addressesDelta6(stored, oldSrcHi, oldSrcLo, quotedSrcHi, quotedSrcLo,
-                    oldDstHi, oldDstLo, quotedDstHi, quotedDstLo);
-                checksum = Checksums.update16(checksum, oldSrcPort, quotedSrcPort);
-                checksum = Checksums.update16(checksum, oldDstPort, quotedDstPort);
+                final int checksum = Checksums.applyChanges(stored, addressChanges6(oldSrcHi, oldSrcLo, quotedSrcHi, quotedSrcLo,
+                    oldDstHi, oldDstLo, quotedDstHi, quotedDstLo)
+                    + Checksums.change16(oldSrcPort, quotedSrcPort) + Checksums.change16(oldDstPort, quotedDstPort));
                 buffer.putShort(field, (short) checksum, NET);
             }
         }
@@ -232,17 +230,21 @@ public final class NatRewriter {
     /** {@code checksum} after both addresses changed (a checksum or a complemented partial sum). */
     private static int addressesDelta6(final int checksum, final long oldSrcHi, final long oldSrcLo, final long srcHi, final long srcLo,
                                        final long oldDstHi, final long oldDstLo, final long dstHi, final long dstLo) {
-        int c = Checksums.update64(checksum, oldSrcHi, srcHi);
-        c = Checksums.update64(c, oldSrcLo, srcLo);
-        c = Checksums.update64(c, oldDstHi, dstHi);
-        return Checksums.update64(c, oldDstLo, dstLo);
+        return Checksums.applyChanges(checksum, addressChanges6(oldSrcHi, oldSrcLo, srcHi, srcLo, oldDstHi, oldDstLo, dstHi, dstLo));
+    }
+
+    /** Both addresses' change, summed for one fold ({@link Checksums#applyChanges}). */
+    private static long addressChanges6(final long oldSrcHi, final long oldSrcLo, final long srcHi, final long srcLo,
+                                        final long oldDstHi, final long oldDstLo, final long dstHi, final long dstLo) {
+        return Checksums.change64(oldSrcHi, srcHi) + Checksums.change64(oldSrcLo, srcLo)
+            + Checksums.change64(oldDstHi, dstHi) + Checksums.change64(oldDstLo, dstLo);
     }
 
     /** Sets the addresses of the IPv4 header at {@code ip}, updating its checksum incrementally. */
     private static void rewriteAddresses(final MutableDirectBuffer buffer, final int ip, final int srcAddr, final int dstAddr) {
-        int checksum = buffer.getShort(ip + Ipv4Packet.OFFSET_CHECKSUM, NET) & 0xFFFF;
-        checksum = Checksums.update32(checksum, buffer.getInt(ip + Ipv4Packet.OFFSET_SOURCE, NET), srcAddr);
-        checksum = Checksums.update32(checksum, buffer.getInt(ip + Ipv4Packet.OFFSET_DESTINATION, NET), dstAddr);
+        final int checksum = Checksums.applyChanges(buffer.getShort(ip + Ipv4Packet.OFFSET_CHECKSUM, NET) & 0xFFFF,
+            Checksums.change32(buffer.getInt(ip + Ipv4Packet.OFFSET_SOURCE, NET), srcAddr)
+            + Checksums.change32(buffer.getInt(ip + Ipv4Packet.OFFSET_DESTINATION, NET), dstAddr));
         buffer.putInt(ip + Ipv4Packet.OFFSET_SOURCE, srcAddr, NET);
         buffer.putInt(ip + Ipv4Packet.OFFSET_DESTINATION, dstAddr, NET);
         buffer.putShort(ip + Ipv4Packet.OFFSET_CHECKSUM, (short) checksum, NET);
@@ -260,10 +262,8 @@ public final class NatRewriter {
         if (udp && checksum == 0) {
             return; // the sender sent no checksum; there is nothing to keep right
         }
-        checksum = Checksums.update32(checksum, oldSrc, newSrc);
-        checksum = Checksums.update32(checksum, oldDst, newDst);
-        checksum = Checksums.update16(checksum, oldSrcPort, newSrcPort);
-        checksum = Checksums.update16(checksum, oldDstPort, newDstPort);
+        checksum = Checksums.applyChanges(checksum, Checksums.change32(oldSrc, newSrc) + Checksums.change32(oldDst, newDst)
+            + Checksums.change16(oldSrcPort, newSrcPort) + Checksums.change16(oldDstPort, newDstPort));
         if (udp && checksum == 0) {
             checksum = 0xFFFF; // zero would mean "no checksum" (RFC 768)
         }
