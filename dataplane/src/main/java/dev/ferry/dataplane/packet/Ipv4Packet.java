@@ -126,44 +126,13 @@ public final class Ipv4Packet {
     }
 
     private DropReason validateL4() {
-        switch (protocol) {
-            case IpProtocol.TCP -> {
-                if (l4Length < TCP_MIN_HEADER) {
-                    return DropReason.BAD_TCP_HEADER;
-                }
-                final int dataOffset = ((buffer.getByte(l4Offset + TCP_OFFSET_DATA_OFFSET) & 0xFF) >>> 4) * 4;
-                if (dataOffset < TCP_MIN_HEADER || dataOffset > l4Length) {
-                    return DropReason.BAD_TCP_HEADER;
-                }
-            }
-            case IpProtocol.UDP -> {
-                if (l4Length < UDP_HEADER) {
-                    return DropReason.BAD_UDP_LENGTH;
-                }
-                final int udpLength = buffer.getShort(l4Offset + UDP_OFFSET_LENGTH, NET) & 0xFFFF;
-                // A fragmented datagram's length covers all fragments; only the floor is checkable.
-                if (udpLength < UDP_HEADER || (!fragment && udpLength != l4Length)) {
-                    return DropReason.BAD_UDP_LENGTH;
-                }
-            }
-            case IpProtocol.SCTP -> {
-                if (l4Length < SCTP_COMMON_HEADER) {
-                    return DropReason.BAD_SCTP_HEADER;
-                }
-            }
-            case IpProtocol.ICMP -> {
-                if (l4Length < ICMP_HEADER) {
-                    return DropReason.BAD_ICMP;
-                }
-                if (isIcmpError()) {
-                    return parseQuotedPacket();
-                }
-            }
-            default -> {
-                // other protocols pass through untouched; nothing to validate
-            }
+        if (protocol != IpProtocol.ICMP) {
+            return TransportHeaders.validate(buffer, protocol, l4Offset, l4Length, fragment);
         }
-        return null;
+        if (l4Length < ICMP_HEADER) {
+            return DropReason.BAD_ICMP;
+        }
+        return isIcmpError() ? parseQuotedPacket() : null;
     }
 
     /** The quoted packet of an ICMP error: its IP header and at least the 8 L4 bytes RFC 792 promises. */

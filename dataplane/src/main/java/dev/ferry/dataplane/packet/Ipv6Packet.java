@@ -162,44 +162,13 @@ public final class Ipv6Packet {
     }
 
     private DropReason validateL4() {
-        switch (protocol) {
-            case IpProtocol.TCP -> {
-                if (l4Length < Ipv4Packet.TCP_MIN_HEADER) {
-                    return DropReason.BAD_TCP_HEADER;
-                }
-                final int dataOffset = ((buffer.getByte(l4Offset + Ipv4Packet.TCP_OFFSET_DATA_OFFSET) & 0xFF) >>> 4) * 4;
-                if (dataOffset < Ipv4Packet.TCP_MIN_HEADER || dataOffset > l4Length) {
-                    return DropReason.BAD_TCP_HEADER;
-                }
-            }
-            case IpProtocol.UDP -> {
-                if (l4Length < Ipv4Packet.UDP_HEADER) {
-                    return DropReason.BAD_UDP_LENGTH;
-                }
-                final int udpLength = buffer.getShort(l4Offset + Ipv4Packet.UDP_OFFSET_LENGTH, NET) & 0xFFFF;
-                // A fragmented datagram's length covers all fragments; only the floor is checkable.
-                if (udpLength < Ipv4Packet.UDP_HEADER || (!fragment && udpLength != l4Length)) {
-                    return DropReason.BAD_UDP_LENGTH;
-                }
-            }
-            case IpProtocol.SCTP -> {
-                if (l4Length < Ipv4Packet.SCTP_COMMON_HEADER) {
-                    return DropReason.BAD_SCTP_HEADER;
-                }
-            }
-            case IpProtocol.ICMPV6 -> {
-                if (l4Length < ICMPV6_HEADER) {
-                    return DropReason.BAD_ICMP;
-                }
-                if (isIcmpError()) {
-                    return parseQuotedPacket();
-                }
-            }
-            default -> {
-                // other protocols pass through untouched; nothing to validate
-            }
+        if (protocol != IpProtocol.ICMPV6) {
+            return TransportHeaders.validate(buffer, protocol, l4Offset, l4Length, fragment);
         }
-        return null;
+        if (l4Length < ICMPV6_HEADER) {
+            return DropReason.BAD_ICMP;
+        }
+        return isIcmpError() ? parseQuotedPacket() : null;
     }
 
     /**
