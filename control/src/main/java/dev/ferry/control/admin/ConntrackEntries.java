@@ -7,6 +7,7 @@ import dev.ferry.conntrack.ConntrackState;
 import dev.ferry.conntrack.ConntrackTable;
 import dev.ferry.conntrack.FlowKey;
 import dev.ferry.dataplane.addr.Ipv4;
+import dev.ferry.dataplane.addr.Ipv6Address;
 import dev.ferry.dataplane.nat.FlowFlags;
 import dev.ferry.dataplane.service.ServicePort;
 import dev.ferry.dataplane.service.ServiceTable;
@@ -15,9 +16,6 @@ import dev.ferry.nativeio.IpProtocol;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
 
 /**
  * Lists and deletes conntrack entries for {@code /conntrack} ({@code conntrack -L} and
@@ -143,15 +141,9 @@ public final class ConntrackEntries {
         json.writeEndObject();
     }
 
-    /** IPv4-mapped addresses as dotted quads, others as IPv6 text. */
+    /** IPv4-mapped addresses as dotted quads, others as IPv6 text in its canonical form (RFC 5952). */
     static String address(final long hi, final long lo) {
-        if (hi == 0 && (lo >>> 32) == 0xFFFFL) {
-            return Ipv4.format((int) lo);
-        }
-        try {
-            return InetAddress.getByAddress(ByteBuffer.allocate(16).putLong(hi).putLong(lo).array()).getHostAddress();
-        } catch (final UnknownHostException e) {
-            throw new IllegalStateException(e); // 16 bytes is always a valid length
-        }
+        final Ipv6Address address = new Ipv6Address(hi, lo);
+        return address.isIpv4Mapped() ? Ipv4.format((int) lo) : address.toString();
     }
 }

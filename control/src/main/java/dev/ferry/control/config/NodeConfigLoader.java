@@ -7,6 +7,7 @@ import dev.ferry.control.tree.Field;
 import dev.ferry.control.tree.FieldException;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
+import dev.ferry.dataplane.addr.Ipv6Address;
 import dev.ferry.dataplane.service.NodeSpec;
 
 import java.nio.file.Path;
@@ -247,25 +248,18 @@ public final class NodeConfigLoader {
     static boolean isIpv6(final String text) {
         final int slash = text.indexOf('/');
         final String address = slash < 0 ? text : text.substring(0, slash);
-        if (address.indexOf(':') < 0 || !address.matches("[0-9A-Fa-f:.]+")) {
+        if (!Ipv6Address.isValid(address)) {
             return false;
         }
         if (slash >= 0) {
             try {
                 final int prefix = Integer.parseInt(text.substring(slash + 1));
-                if (prefix < 0 || prefix > 128) {
-                    return false;
-                }
+                return prefix >= 0 && prefix <= 128;
             } catch (final NumberFormatException e) {
                 return false;
             }
         }
-        try {
-            // a literal with ':' is parsed, never looked up
-            return java.net.InetAddress.getByName(address) instanceof java.net.Inet6Address;
-        } catch (final java.net.UnknownHostException e) {
-            return false;
-        }
+        return true;
     }
 
     private static int[] portRange(final Field field) {
