@@ -7,7 +7,7 @@ import dev.ferry.control.tree.Field;
 import dev.ferry.control.tree.FieldException;
 import dev.ferry.dataplane.addr.Ipv4;
 import dev.ferry.dataplane.addr.Ipv4Cidr;
-import dev.ferry.dataplane.addr.Ipv6Address;
+import dev.ferry.dataplane.addr.Ipv6Cidr;
 import dev.ferry.dataplane.service.NodeSpec;
 
 import java.nio.file.Path;
@@ -246,20 +246,12 @@ public final class NodeConfigLoader {
 
     /** Whether {@code text} is an IPv6 address, or an IPv6 CIDR with a prefix of 0-128. */
     static boolean isIpv6(final String text) {
-        final int slash = text.indexOf('/');
-        final String address = slash < 0 ? text : text.substring(0, slash);
-        if (!Ipv6Address.isValid(address)) {
+        try {
+            Ipv6Cidr.parse(text); // a bare address is a /128
+            return true;
+        } catch (final IllegalArgumentException e) {
             return false;
         }
-        if (slash >= 0) {
-            try {
-                final int prefix = Integer.parseInt(text.substring(slash + 1));
-                return prefix >= 0 && prefix <= 128;
-            } catch (final NumberFormatException e) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static int[] portRange(final Field field) {
