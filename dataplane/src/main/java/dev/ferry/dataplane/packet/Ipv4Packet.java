@@ -34,7 +34,7 @@ import java.nio.ByteOrder;
  * packet that fails is reported with a {@link DropReason}, never an exception. Bytes past the
  * IPv4 total length (link-layer padding) are ignored.
  */
-public final class Ipv4Packet {
+public final class Ipv4Packet extends IpPacket {
     public static final int MIN_HEADER_LENGTH = 20;
     public static final int OFFSET_VERSION_IHL = 0;
     public static final int OFFSET_TOTAL_LENGTH = 2;
@@ -70,23 +70,9 @@ public final class Ipv4Packet {
     private static final int FRAGMENT_OFFSET_MASK = 0x1FFF;
     private static final ByteOrder NET = ByteOrder.BIG_ENDIAN;
 
-    private MutableDirectBuffer buffer;
-    private int offset;
     private int headerLength;
     private int totalLength;
-    private int protocol;
-    private int l4Offset;
-    private int l4Length;
-    private boolean fragment;
-    private boolean firstFragment;
-
-    // The packet quoted inside an ICMP error (valid when hasQuotedPacket()).
-    private boolean quotedPacket;
-    private int quotedOffset;
     private int quotedHeaderLength;
-    private int quotedProtocol;
-    private int quotedL4Offset;
-    private boolean quotedPorts;
 
     /**
      * Points this flyweight at the IPv4 packet at {@code offset} and validates it.
@@ -157,25 +143,12 @@ public final class Ipv4Packet {
         return null;
     }
 
-    public MutableDirectBuffer buffer() {
-        return buffer;
-    }
-
-    /** Offset of the IPv4 header in {@link #buffer()}. */
-    public int offset() {
-        return offset;
-    }
-
     public int headerLength() {
         return headerLength;
     }
 
     public int totalLength() {
         return totalLength;
-    }
-
-    public int protocol() {
-        return protocol;
     }
 
     public int ttl() {
@@ -194,45 +167,6 @@ public final class Ipv4Packet {
         return buffer.getInt(offset + OFFSET_DESTINATION, NET);
     }
 
-    public boolean isFragment() {
-        return fragment;
-    }
-
-    /** True when ports can be read: TCP, UDP or SCTP with its header present. */
-    public boolean hasPorts() {
-        return firstFragment && IpProtocol.hasPorts(protocol);
-    }
-
-    /** Absolute offset of the L4 header in the buffer. */
-    public int l4Offset() {
-        return l4Offset;
-    }
-
-    public int l4Length() {
-        return l4Length;
-    }
-
-    public int srcPort() {
-        return buffer.getShort(l4Offset, NET) & 0xFFFF;
-    }
-
-    public int dstPort() {
-        return buffer.getShort(l4Offset + 2, NET) & 0xFFFF;
-    }
-
-    /** TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10), 0 for other protocols. */
-    public int tcpFlags() {
-        return protocol == IpProtocol.TCP && firstFragment ? buffer.getByte(l4Offset + TCP_OFFSET_FLAGS) & 0xFF : 0;
-    }
-
-    public int icmpType() {
-        return buffer.getByte(l4Offset) & 0xFF;
-    }
-
-    public int icmpCode() {
-        return buffer.getByte(l4Offset + 1) & 0xFF;
-    }
-
     /** Destination unreachable, time exceeded or parameter problem: ICMP messages that quote a packet. */
     public boolean isIcmpError() {
         if (protocol != IpProtocol.ICMP || !firstFragment) {
@@ -242,30 +176,8 @@ public final class Ipv4Packet {
         return type == ICMP_DEST_UNREACHABLE || type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETER_PROBLEM;
     }
 
-    /** True for an ICMP error whose quoted IP header parsed. */
-    public boolean hasQuotedPacket() {
-        return quotedPacket;
-    }
-
-    public int quotedOffset() {
-        return quotedOffset;
-    }
-
     public int quotedHeaderLength() {
         return quotedHeaderLength;
-    }
-
-    public int quotedProtocol() {
-        return quotedProtocol;
-    }
-
-    public int quotedL4Offset() {
-        return quotedL4Offset;
-    }
-
-    /** True when the quoted packet's ports are present (TCP/UDP/SCTP, first fragment, 8 bytes quoted). */
-    public boolean quotedHasPorts() {
-        return quotedPorts;
     }
 
     public int quotedSrcAddr() {
@@ -274,14 +186,6 @@ public final class Ipv4Packet {
 
     public int quotedDstAddr() {
         return buffer.getInt(quotedOffset + OFFSET_DESTINATION, NET);
-    }
-
-    public int quotedSrcPort() {
-        return buffer.getShort(quotedL4Offset, NET) & 0xFFFF;
-    }
-
-    public int quotedDstPort() {
-        return buffer.getShort(quotedL4Offset + 2, NET) & 0xFFFF;
     }
 
     /** Bytes of the ICMP message (header and quoted data), for checksum recomputation. */

@@ -37,7 +37,7 @@ import java.nio.ByteOrder;
  * that fails is reported with a {@link DropReason}, never an exception. Bytes past the payload
  * (link padding) are ignored.
  */
-public final class Ipv6Packet {
+public final class Ipv6Packet extends IpPacket {
     public static final int HEADER_LENGTH = 40;
     public static final int OFFSET_PAYLOAD_LENGTH = 4;
     public static final int OFFSET_NEXT_HEADER = 6;
@@ -60,24 +60,9 @@ public final class Ipv6Packet {
 
     private static final int EXTENSION_MIN = 8;
     private static final int FRAGMENT_OFFSET_MASK = 0xFFF8;
-    private static final int FRAGMENT_MORE = 0x0001;
     private static final ByteOrder NET = ByteOrder.BIG_ENDIAN;
 
-    private MutableDirectBuffer buffer;
-    private int offset;
     private int payloadLength;
-    private int protocol;
-    private int l4Offset;
-    private int l4Length;
-    private boolean fragment;
-    private boolean firstFragment;
-
-    // The packet quoted inside an ICMPv6 error (valid when hasQuotedPacket()).
-    private boolean quotedPacket;
-    private int quotedOffset;
-    private int quotedProtocol;
-    private int quotedL4Offset;
-    private boolean quotedPorts;
 
     // What the last walk of an extension-header chain found (one walk at a time, no allocation).
     private int walkProtocol;
@@ -193,15 +178,6 @@ public final class Ipv6Packet {
         return null;
     }
 
-    public MutableDirectBuffer buffer() {
-        return buffer;
-    }
-
-    /** Offset of the IPv6 header in {@link #buffer()}. */
-    public int offset() {
-        return offset;
-    }
-
     public int payloadLength() {
         return payloadLength;
     }
@@ -209,11 +185,6 @@ public final class Ipv6Packet {
     /** Header and payload: the bytes this packet covers. */
     public int totalLength() {
         return HEADER_LENGTH + payloadLength;
-    }
-
-    /** The upper-layer protocol the extension-header chain leads to (59 for none). */
-    public int protocol() {
-        return protocol;
     }
 
     /** The next header of the fixed header: the first extension header, or the upper layer. */
@@ -242,46 +213,6 @@ public final class Ipv6Packet {
         return buffer.getLong(offset + OFFSET_DESTINATION + 8, NET);
     }
 
-    /** True when a fragment header is in the chain (first fragment or later). */
-    public boolean isFragment() {
-        return fragment;
-    }
-
-    /** True when ports can be read: TCP, UDP or SCTP with its header present. */
-    public boolean hasPorts() {
-        return firstFragment && IpProtocol.hasPorts(protocol);
-    }
-
-    /** Absolute offset of the upper-layer header in the buffer (past every extension header). */
-    public int l4Offset() {
-        return l4Offset;
-    }
-
-    public int l4Length() {
-        return l4Length;
-    }
-
-    public int srcPort() {
-        return buffer.getShort(l4Offset, NET) & 0xFFFF;
-    }
-
-    public int dstPort() {
-        return buffer.getShort(l4Offset + 2, NET) & 0xFFFF;
-    }
-
-    /** TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10), 0 for other protocols. */
-    public int tcpFlags() {
-        return protocol == IpProtocol.TCP && firstFragment ? buffer.getByte(l4Offset + Ipv4Packet.TCP_OFFSET_FLAGS) & 0xFF : 0;
-    }
-
-    public int icmpType() {
-        return buffer.getByte(l4Offset) & 0xFF;
-    }
-
-    public int icmpCode() {
-        return buffer.getByte(l4Offset + 1) & 0xFF;
-    }
-
     /** Destination unreachable, packet too big, time exceeded, parameter problem: ICMPv6 messages that quote a packet. */
     public boolean isIcmpError() {
         if (protocol != IpProtocol.ICMPV6 || !firstFragment) {
@@ -289,28 +220,6 @@ public final class Ipv6Packet {
         }
         final int type = icmpType();
         return type >= ICMPV6_DEST_UNREACHABLE && type <= ICMPV6_PARAMETER_PROBLEM;
-    }
-
-    /** True for an ICMPv6 error whose quoted IPv6 header (and extension headers) parsed. */
-    public boolean hasQuotedPacket() {
-        return quotedPacket;
-    }
-
-    public int quotedOffset() {
-        return quotedOffset;
-    }
-
-    public int quotedProtocol() {
-        return quotedProtocol;
-    }
-
-    public int quotedL4Offset() {
-        return quotedL4Offset;
-    }
-
-    /** True when the quoted packet's ports are present (TCP/UDP/SCTP, first fragment, 8 bytes quoted). */
-    public boolean quotedHasPorts() {
-        return quotedPorts;
     }
 
     public long quotedSrcHi() {
@@ -327,13 +236,5 @@ public final class Ipv6Packet {
 
     public long quotedDstLo() {
         return buffer.getLong(quotedOffset + OFFSET_DESTINATION + 8, NET);
-    }
-
-    public int quotedSrcPort() {
-        return buffer.getShort(quotedL4Offset, NET) & 0xFFFF;
-    }
-
-    public int quotedDstPort() {
-        return buffer.getShort(quotedL4Offset + 2, NET) & 0xFFFF;
     }
 }
