@@ -44,22 +44,9 @@ public final class ApiLatencyHarness {
         final boolean newServices = args.length > 2 && args[2].equals("service");
         final Path dir = Files.createTempDirectory("ferry-api-latency");
         try (MockApi api = MockApi.start()) {
-            final long createStart = System.nanoTime();
-            // eight writers at once: one by one, 20,000 creates take minutes on the mock server
-            try (ExecutorService writers = Executors.newFixedThreadPool(8)) {
-                for (int n = 0; n < services; n++) {
-                    final int i = n;
-                    writers.submit(() -> {
-                        final String name = "svc-" + i;
-                        api.writer.resource(plain(name, "10.96." + (i >> 8) + "." + (i & 0xFF), 80)).create();
-                        api.writer.resource(slice(name + "-a", name, ready("10.244." + (2 + (i >> 8)) + "." + (i & 0xFF), "node-2"))).create();
-                    });
-                }
-            }
+            populate(api, services);
             api.writer.resource(plain("flap", "10.111.0.1", 80)).create();
             api.writer.resource(slice("flap-a", "flap", ready("10.244.1.9", NODE))).create();
-            System.out.printf("%d services created in the mock API server in %.1f s%n", services + 1,
-                (System.nanoTime() - createStart) / 1e9);
 
             final LinkedBlockingQueue<Long> delivered = new LinkedBlockingQueue<>();
             final KubernetesClient client = KubeApi.fromKubeconfig(MockApi.kubeconfig(dir, "http://127.0.0.1:" + api.port()));
@@ -142,5 +129,22 @@ public final class ApiLatencyHarness {
             }
             Files.delete(dir);
         }
+    }
+
+    /** Creates {@code services} Services svc-N, 80/TCP, each with a one-endpoint slice on node-2, eight writers at once. */
+    static void populate(final MockApi api, final int services) throws InterruptedException {
+        final long createStart = System.nanoTime();
+        // eight writers at once: one by one, 20,000 creates take minutes on the mock server
+        try (ExecutorService writers = Executors.newFixedThreadPool(8)) {
+            for (int n = 0; n < services; n++) {
+                final int i = n;
+                writers.submit(() -> {
+                    final String name = "svc-" + i;
+                    api.writer.resource(plain(name, "10.96." + (i >> 8) + "." + (i & 0xFF), 80)).create();
+                    api.writer.resource(slice(name + "-a", name, ready("10.244." + (2 + (i >> 8)) + "." + (i & 0xFF), "node-2"))).create();
+                });
+            }
+        }
+        System.out.printf("%d services created in the mock API server in %.1f s%n", services, (System.nanoTime() - createStart) / 1e9);
     }
 }
