@@ -132,7 +132,7 @@ public final class NatRewriter {
         writeAddresses6(buffer, ip, srcHi, srcLo, dstHi, dstLo);
 
         final int l4 = packet.l4Offset();
-        if (packet.protocol() == IpProtocol.ICMPV6 && !packet.isFragment()) { // echo, or an error whose quote is left as it is
+        if (packet.protocol() == IpProtocol.ICMPV6 && packet.hasUpperLayerHeader()) { // echo, or an error whose quote is left as it is
             final int field = l4 + Ipv6Packet.ICMPV6_OFFSET_CHECKSUM;
             final int checksum = addressesDelta6(buffer.getShort(field, NET) & 0xFFFF,
                 oldSrcHi, oldSrcLo, srcHi, srcLo, oldDstHi, oldDstLo, dstHi, dstLo);

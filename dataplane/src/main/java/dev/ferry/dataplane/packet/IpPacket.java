@@ -51,6 +51,11 @@ public abstract sealed class IpPacket permits Ipv4Packet, Ipv6Packet {
         return fragment;
     }
 
+    /** True unless a later fragment: the upper-layer header (and its checksum) is in this packet. */
+    public final boolean hasUpperLayerHeader() {
+        return firstFragment;
+    }
+
     /** True when ports can be read: TCP, UDP or SCTP with its header present. */
     public final boolean hasPorts() {
         return firstFragment && IpProtocol.hasPorts(protocol);

@@ -49,6 +49,9 @@ class Ipv6NatRewriterTest {
             new Flow("TCP with data and options headers", p -> p.tcp(40000, 80, 0x18, DATA), p -> p.tcp(40000, 8080, 0x18, DATA)),
             new Flow("SCTP", p -> p.sctp(40000, 9000), p -> p.sctp(40000, 9001)),
             new Flow("ICMPv6 echo: addresses only", p -> p.icmpEcho(128, 7, 3), p -> p.icmpEcho(128, 7, 3)),
+            new Flow("ICMPv6 echo, first fragment: its checksum is here", p -> p.fragment(0, true).icmpEcho(128, 7, 3),
+                p -> p.fragment(0, true).icmpEcho(128, 7, 3)),
+            new Flow("UDP, first fragment", p -> p.fragment(0, true).udp(40000, 53, DATA), p -> p.fragment(0, true).udp(40000, 5353, DATA)),
             new Flow("UDP odd length", p -> p.udp(40000, 53, Arrays.copyOf(DATA, 7)), p -> p.udp(40000, 5353, Arrays.copyOf(DATA, 7))));
     }
 
@@ -119,8 +122,9 @@ class Ipv6NatRewriterTest {
         assertEquals(1280, new UnsafeBuffer(error).getInt(44, ByteOrder.BIG_ENDIAN), "the MTU is kept");
     }
 
+    /** The destination port of a built packet, wherever its extension headers put the upper layer. */
     private static int portOf(final byte[] packet) {
-        return ((packet[48 + 2] & 0xFF) << 8) | (packet[48 + 3] & 0xFF);
+        return wrap(packet.clone()).dstPort();
     }
 
     private static Ipv6Packet wrap(final byte[] packet) {
